@@ -1,0 +1,98 @@
+#include "broker/http_connection.h"
+
+#include "broker/page_connection.h"
+#include "broker/server.h"
+#include "util/log.h"
+
+namespace sluice::broker {
+
+namespace {
+
+constexpr auto kRequestTimeout = std::chrono::seconds(30);
+constexpr std::uint32_t kMaxRequestBodyBytes = 16 * 1024;
+constexpr std::uint32_t kMaxHeaderBytes = 16 * 1024;
+constexpr std::string_view kWebSocketPath = "/_sluice/ws";
+
+http::response<http::string_body> Answer(const http::request<http::string_body>& request,
+                                         http::status status, std::string_view content_type,
+                                         std::string body) {
+  http::response<http::string_body> response{status, request.version()};
+  response.set(http::field::server, "sluice");
+  response.set(http::field::content_type, content_type);
+  response.set(http::field::cache_control, "no-cache");
+  response.set("X-Content-Type-Options", "nosniff");
+  response.keep_alive(request.keep_alive());
+  response.body() = std::move(body);
+  response.prepare_payload();
+  return response;
+}
+
+}  // namespace
+
+HttpConnection::HttpConnection(tcp::socket socket, Server& server)
+    : stream_(std::move(socket)), server_(server) {}
+
+void HttpConnection::Run() { DoRead(); }
+
+void HttpConnection::DoRead() {
+  parser_.emplace();
+  parser_->body_limit(kMaxRequestBodyBytes);
+  parser_->header_limit(kMaxHeaderBytes);
+  stream_.expires_after(kRequestTimeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                     self->OnRead(ec);
+                   });
+}
+
+void HttpConnection::OnRead(boost::system::error_code ec) {
+  if (ec == http::error::end_of_stream) {
+    boost::system::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    return;
+  }
+  if (ec) return;  // timeouts, resets, oversized requests: just drop the connection
+  http::request<http::string_body> request = parser_->release();
+  std::string_view target(request.target().data(), request.target().size());
+
+  if (websocket::is_upgrade(request)) {
+    if (target != kWebSocketPath) {
+      return Respond(Answer(request, http::status::not_found, "text/plain", "no such WebSocket\n"));
+    }
+    std::make_shared<PageConnection>(stream_.release_socket(), server_)->Run(std::move(request));
+    return;
+  }
+  if (request.method() != http::verb::get && request.method() != http::verb::head) {
+    auto response = Answer(request, http::status::method_not_allowed, "text/plain", "GET only\n");
+    response.set(http::field::allow, "GET, HEAD");
+    return Respond(std::move(response));
+  }
+  if (target == "/healthz") {
+    return Respond(Answer(request, http::status::ok, "application/json", server_.HealthJson()));
+  }
+  if (const StaticFile* file = server_.files().Find(target)) {
+    auto response = Answer(request, http::status::ok, file->content_type,
+                           request.method() == http::verb::head ? std::string() : file->body);
+    if (request.method() == http::verb::head) response.content_length(file->body.size());
+    return Respond(std::move(response));
+  }
+  Respond(Answer(request, http::status::not_found, "text/plain", "not found\n"));
+}
+
+void HttpConnection::Respond(http::response<http::string_body> response) {
+  auto shared = std::make_shared<http::response<http::string_body>>(std::move(response));
+  bool keep_alive = shared->keep_alive();
+  http::async_write(stream_, *shared,
+                    [self = shared_from_this(), shared, keep_alive](boost::system::error_code ec,
+                                                                   std::size_t) {
+                      if (ec) return;
+                      if (!keep_alive) {
+                        boost::system::error_code ignored;
+                        self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                        return;
+                      }
+                      self->DoRead();
+                    });
+}
+
+}  // namespace sluice::broker

@@ -1,0 +1,32 @@
+// One TCP connection before it becomes a WebSocket: reads HTTP requests
+// (Beast's parser, with size limits) and answers GET for the page's assets
+// and /healthz. An upgrade request to /_sluice/ws hands the socket to a
+// PageConnection.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "broker/net.h"
+
+namespace sluice::broker {
+
+class Server;
+
+class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
+ public:
+  HttpConnection(tcp::socket socket, Server& server);
+  void Run();
+
+ private:
+  void DoRead();
+  void OnRead(boost::system::error_code ec);
+  void Respond(http::response<http::string_body> response);
+
+  beast::tcp_stream stream_;
+  Server& server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+};
+
+}  // namespace sluice::broker

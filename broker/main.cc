@@ -1,0 +1,145 @@
+// The sluice command: `sluice serve APP.so` runs the broker; the broker
+// re-executes this same binary as `sluice __zygote ...` for its zygote.
+#include <signal.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "util/strings.h"
+#include "broker/app_check.h"
+#include "broker/options.h"
+#include "broker/server.h"
+#include "broker/static_files.h"
+#include "broker/zygote_host.h"
+#include "util/log.h"
+#include "worker/zygote.h"
+
+namespace sluice {
+namespace {
+
+constexpr int kUsageError = 2;
+
+constexpr char kUsage[] = R"(usage: sluice COMMAND ...
+
+commands:
+  serve APP.so [flags]   serve an app (see: sluice serve --help)
+  --version              print the version
+  --help                 this text
+)";
+
+int Fail(std::string_view command, std::string_view message) {
+  std::fprintf(stderr, "%.*s: %.*s\n", static_cast<int>(command.size()), command.data(),
+               static_cast<int>(message.size()), message.data());
+  return kUsageError;
+}
+
+int Fail(std::string_view command, const absl::Status& status) {
+  return Fail(command, ToStd(status.message()));
+}
+
+absl::StatusOr<broker::tcp::acceptor> Listen(broker::asio::io_context& io,
+                                             const broker::ServeOptions& options) {
+  namespace asio = broker::asio;
+  boost::system::error_code ec;
+  broker::tcp::resolver resolver(io);
+  auto endpoints = resolver.resolve(options.host, std::to_string(options.port),
+                                    broker::tcp::resolver::passive, ec);
+  if (ec || endpoints.empty()) {
+    return absl::InvalidArgumentError(
+        StrCat("cannot resolve --host ", options.host, ": ", ec.message()));
+  }
+  broker::tcp::endpoint endpoint = endpoints.begin()->endpoint();
+  broker::tcp::acceptor acceptor(io);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(StrCat("cannot listen on ", options.host, ":",
+                                               options.port, ": ", ec.message()));
+  }
+  return acceptor;
+}
+
+int Serve(const std::vector<std::string>& args) {
+  for (const std::string& arg : args) {
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(broker::ServeUsage().c_str(), stdout);
+      return 0;
+    }
+  }
+  auto options = broker::ParseServeOptions(args);
+  if (!options.ok()) return Fail("sluice serve", options.status());
+  SetLogLevel(options->log_level);
+  if (auto status = broker::CheckAppLibrary(options->app_path); !status.ok()) {
+    return Fail("sluice serve", status);
+  }
+
+  broker::asio::io_context io(1);
+  auto acceptor = Listen(io, *options);
+  if (!acceptor.ok()) return Fail("sluice serve", acceptor.status());
+
+  // The zygote is forked before any thread exists in this process.
+  auto zygote = broker::ZygoteHost::Start({options->app_path, options->max_message_kb * 1024});
+  if (!zygote.ok()) return Fail("sluice serve", zygote.status());
+
+  std::string web_dir = options->web_dir.empty() ? broker::DefaultWebDir() : options->web_dir;
+  auto files = broker::StaticFiles::Load(web_dir);
+  if (!files.ok()) LogWarning("page_assets_missing", {{"error", files.status().message()}});
+
+  ::signal(SIGPIPE, SIG_IGN);
+  auto endpoint = acceptor->local_endpoint();
+  broker::Server server(io, *options, std::move(*zygote),
+                        files.ok() ? std::move(*files) : broker::StaticFiles::Missing(ToStd(files.status().message())),
+                        std::move(*acceptor));
+  server.Start();
+  std::string host = endpoint.address().to_string();
+  if (endpoint.address().is_v6()) host = StrCat("[", host, "]");
+  LogInfo("listening", {{"url", StrCat("http://", host, ":", endpoint.port(), "/")},
+                        {"port", endpoint.port()},
+                        {"workers", options->workers},
+                        {"prefork", options->prefork}});
+  io.run();
+  LogInfo("stopped");
+  return 0;
+}
+
+int Zygote(const std::vector<std::string>& args) {
+  worker::ZygoteConfig config{-1, 0, "", 0};
+  for (std::size_t i = 0; i + 1 < args.size(); i += 2) {
+    std::int64_t value = 0;
+    if (!absl::SimpleAtoi(args[i + 1], &value)) return kUsageError;
+    if (args[i] == "--control-fd") config.control_fd = static_cast<int>(value);
+    if (args[i] == "--broker-pid") config.broker_pid = static_cast<pid_t>(value);
+    if (args[i] == "--max-message-bytes") config.max_message_bytes = static_cast<std::size_t>(value);
+  }
+  if (args.empty() || config.control_fd < 0 || config.broker_pid <= 0) return kUsageError;
+  config.app_path = args.back();
+  worker::RunZygote(config);
+}
+
+}  // namespace
+}  // namespace sluice
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::fputs(sluice::kUsage, stderr);
+    return sluice::kUsageError;
+  }
+  std::string command = args.front();
+  args.erase(args.begin());
+  if (command == "serve") return sluice::Serve(args);
+  if (command == "__zygote") return sluice::Zygote(args);
+  if (command == "--version" || command == "version") {
+    std::printf("sluice %s\n", SLUICE_VERSION);
+    return 0;
+  }
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::fputs(sluice::kUsage, stdout);
+    return 0;
+  }
+  return sluice::Fail("sluice", sluice::StrCat("unknown command '", command, "' (see sluice --help)"));
+}

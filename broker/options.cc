@@ -1,0 +1,113 @@
+#include "broker/options.h"
+
+#include "absl/strings/numbers.h"
+#include "util/strings.h"
+#include "absl/strings/match.h"
+
+namespace sluice::broker {
+
+namespace {
+
+absl::Status Bad(std::string_view flag, std::string_view why) {
+  return absl::InvalidArgumentError(StrCat(flag, ": ", why));
+}
+
+template <class Int>
+absl::Status ParseInt(std::string_view flag, const std::string& text, Int min, Int max, Int* out) {
+  std::int64_t value = 0;
+  if (!absl::SimpleAtoi(text, &value) || value < static_cast<std::int64_t>(min) ||
+      value > static_cast<std::int64_t>(max)) {
+    return Bad(flag, StrCat("expected a whole number from ", min, " to ", max, ", got '",
+                                  text, "'"));
+  }
+  *out = static_cast<Int>(value);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string ServeUsage() {
+  return R"(usage: sluice serve APP.so [flags]
+
+Serves the app in APP.so (built with sluice_add_app) over HTTP and WebSocket.
+Every browser tab gets its own worker process, forked from a zygote that
+loaded the app once.
+
+flags:
+  --host ADDR              address to listen on (default 127.0.0.1)
+  --port N                 TCP port, 0 = any free port (default 8501)
+  --workers N              most live sessions; more tabs get "server busy" (default 256)
+  --prefork K              workers kept forked and ready (default 2)
+  --max-message-kb N       largest message a page may send, KiB (default 4096)
+  --reconnect-grace D      how long a dropped tab's session waits to be
+                           resumed, e.g. 30s, 2m (default 30s)
+  --web-dir DIR            page assets (default: installed next to the binary)
+  --log-level LEVEL        debug, info, warning or error (default info)
+  --help                   this text
+)";
+}
+
+absl::StatusOr<ServeOptions> ParseServeOptions(const std::vector<std::string>& args) {
+  ServeOptions options;
+  bool have_app = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i];
+    if (!absl::StartsWith(arg, "--")) {
+      if (have_app) return Bad(arg, "only one app library may be served");
+      options.app_path = arg;
+      have_app = true;
+      continue;
+    }
+    std::string name = arg;
+    std::string value;
+    bool inline_value = false;
+    if (auto eq = arg.find('='); eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+      inline_value = true;
+    }
+    auto take_value = [&]() -> absl::Status {
+      if (inline_value) return absl::OkStatus();
+      if (i + 1 >= args.size()) return Bad(name, "needs a value");
+      value = args[++i];
+      return absl::OkStatus();
+    };
+    absl::Status status;
+    if (name == "--host") {
+      if (status = take_value(); status.ok()) options.host = value;
+    } else if (name == "--port") {
+      if (status = take_value(); status.ok()) {
+        status = ParseInt<std::uint16_t>(name, value, 0, 65535, &options.port);
+      }
+    } else if (name == "--workers") {
+      if (status = take_value(); status.ok()) status = ParseInt(name, value, 1, 100000, &options.workers);
+    } else if (name == "--prefork") {
+      if (status = take_value(); status.ok()) status = ParseInt(name, value, 0, 10000, &options.prefork);
+    } else if (name == "--max-message-kb") {
+      if (status = take_value(); status.ok()) {
+        status = ParseInt<std::size_t>(name, value, 1, 1024 * 1024, &options.max_message_kb);
+      }
+    } else if (name == "--reconnect-grace") {
+      if (status = take_value(); status.ok()) {
+        if (!absl::ParseDuration(value, &options.reconnect_grace) ||
+            options.reconnect_grace < absl::ZeroDuration()) {
+          status = Bad(name, StrCat("expected a duration like 30s or 2m, got '", value, "'"));
+        }
+      }
+    } else if (name == "--web-dir") {
+      if (status = take_value(); status.ok()) options.web_dir = value;
+    } else if (name == "--log-level") {
+      if (status = take_value(); status.ok() && !ParseLogLevel(value, &options.log_level)) {
+        status = Bad(name, StrCat("expected debug, info, warning or error, got '", value, "'"));
+      }
+    } else {
+      return Bad(name, "unknown flag (see sluice serve --help)");
+    }
+    if (!status.ok()) return status;
+  }
+  if (!have_app) return absl::InvalidArgumentError("missing the app library: sluice serve APP.so");
+  if (options.prefork > options.workers) options.prefork = options.workers;
+  return options;
+}
+
+}  // namespace sluice::broker

@@ -1,0 +1,34 @@
+// `sluice serve` settings and their command-line parsing.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "util/log.h"
+
+namespace sluice::broker {
+
+struct ServeOptions {
+  std::string app_path;
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8501;
+  int workers = 256;                          // live sessions at most
+  int prefork = 2;                            // warm workers kept ready
+  std::size_t max_message_kb = 4096;          // largest frame a page may send
+  absl::Duration reconnect_grace = absl::Seconds(30);
+  std::string web_dir;                        // empty: next to the binary
+  LogLevel log_level = LogLevel::kInfo;
+};
+
+// Text of `sluice serve --help`.
+std::string ServeUsage();
+
+// Parses the arguments after `serve`. InvalidArgument errors are one line,
+// naming the flag.
+absl::StatusOr<ServeOptions> ParseServeOptions(const std::vector<std::string>& args);
+
+}  // namespace sluice::broker

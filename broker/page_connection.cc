@@ -1,0 +1,147 @@
+#include "broker/page_connection.h"
+
+#include "broker/page_protocol.h"
+#include "broker/server.h"
+#include "broker/session.h"
+#include "util/log.h"
+#include "util/strings.h"
+
+namespace sluice::broker {
+
+namespace {
+
+constexpr std::size_t kPageLowWaterBytes = 1u << 20;
+
+}  // namespace
+
+PageConnection::PageConnection(tcp::socket socket, Server& server)
+    : ws_(std::move(socket)), server_(server) {}
+
+void PageConnection::Run(http::request<http::string_body> upgrade) {
+  beast::get_lowest_layer(ws_).expires_never();  // the websocket has its own timeouts
+  websocket::stream_base::timeout timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+  timeouts.idle_timeout = std::chrono::seconds(30);
+  timeouts.keep_alive_pings = true;
+  ws_.set_option(timeouts);
+  ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+    res.set(http::field::server, "sluice");
+  }));
+  ws_.read_message_max(server_.options().max_message_kb * 1024);
+  ws_.binary(true);
+  ws_.async_accept(upgrade, [self = shared_from_this()](boost::system::error_code ec) {
+    if (ec) return self->Fail(ec, "accept");
+    self->DoRead();
+  });
+}
+
+void PageConnection::DoRead() {
+  ws_.async_read(buffer_, [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+    self->OnRead(ec);
+  });
+}
+
+void PageConnection::OnRead(boost::system::error_code ec) {
+  if (ec) return Fail(ec, "read");
+  if (!ws_.got_binary()) {
+    SendNotice(ipc::Notice::Kind::BAD_INPUT, "expected a binary Cap'n Proto message, got text");
+  } else {
+    auto data = buffer_.data();
+    Handle(std::string_view(static_cast<const char*>(data.data()), data.size()));
+  }
+  buffer_.consume(buffer_.size());
+  if (!gone_ && !closing_) DoRead();
+}
+
+void PageConnection::Handle(std::string_view bytes) {
+  auto request = DecodePageMessage(bytes, server_.options().max_message_kb * 1024);
+  if (!request.ok()) {
+    LogInfo("bad_page_message", {{"error", request.status().message()}});
+    SendNotice(ipc::Notice::Kind::BAD_INPUT, ToStd(request.status().message()));
+    return;
+  }
+  if (auto* hello = std::get_if<HelloRequest>(&*request)) {
+    if (hello_seen_) {
+      SendNotice(ipc::Notice::Kind::BAD_INPUT, "hello was already sent on this connection");
+      return;
+    }
+    hello_seen_ = true;
+    server_.OpenSession(shared_from_this(), hello->reconnect_token);
+    return;
+  }
+  if (!session_) {
+    SendNotice(ipc::Notice::Kind::BAD_INPUT, "send hello first");
+    return;
+  }
+  if (auto* change = std::get_if<ChangeRequest>(&*request)) {
+    session_->ForwardToWorker(std::move(change->worker_command));
+  } else if (std::holds_alternative<ByeRequest>(*request)) {
+    auto session = session_;
+    session->PageClosed(this);
+  }
+}
+
+void PageConnection::Send(Frame frame) {
+  if (gone_ || closing_) return;
+  queued_bytes_ += frame->size();
+  outbox_.push_back(std::move(frame));
+  DoWrite();
+}
+
+void PageConnection::SendNotice(ipc::Notice::Kind kind, std::string_view message) {
+  Send(NoticeFrame(kind, message));
+}
+
+void PageConnection::CloseWith(websocket::close_code code, std::string reason) {
+  if (gone_ || closing_) return;
+  closing_ = true;
+  // Close reasons are limited to 123 bytes by the protocol.
+  if (reason.size() > 120) reason.resize(120);
+  close_reason_ = websocket::close_reason(code, reason);
+  DoWrite();
+}
+
+void PageConnection::DoWrite() {
+  if (writing_ || gone_) return;
+  if (outbox_.empty()) {
+    if (!closing_) return;
+    writing_ = true;
+    ws_.async_close(close_reason_, [self = shared_from_this()](boost::system::error_code) {
+      self->writing_ = false;
+      self->gone_ = true;
+      self->session_.reset();
+    });
+    return;
+  }
+  writing_ = true;
+  const Frame& frame = outbox_.front();
+  ws_.async_write(asio::buffer(frame->data(), frame->size()),
+                  [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                    self->OnWrite(ec);
+                  });
+}
+
+void PageConnection::OnWrite(boost::system::error_code ec) {
+  writing_ = false;
+  if (ec) return Fail(ec, "write");
+  queued_bytes_ -= outbox_.front()->size();
+  outbox_.pop_front();
+  if (queued_bytes_ < kPageLowWaterBytes && session_) session_->PageDrained();
+  DoWrite();
+}
+
+void PageConnection::Fail(boost::system::error_code ec, std::string_view what) {
+  if (gone_) return;
+  gone_ = true;
+  outbox_.clear();
+  queued_bytes_ = 0;
+  auto session = std::move(session_);
+  if (!session || closing_) return;
+  if (ec == websocket::error::closed) {
+    session->PageClosed(this);  // the viewer closed the tab or navigated away
+  } else {
+    LogDebug("page_dropped", {{"session", session->id()}, {"op", what}, {"error", ec.message()}});
+    session->PageDropped(this);
+  }
+}
+
+}  // namespace sluice::broker

@@ -1,0 +1,63 @@
+// The broker's hub: accepts connections, keeps the session table and the
+// warm-worker pool, and routes the zygote's exit reports. Everything runs on
+// one io thread, so none of this state needs a lock.
+#pragma once
+
+#include <sys/types.h>
+
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "broker/net.h"
+#include "broker/options.h"
+#include "broker/static_files.h"
+#include "broker/zygote_host.h"
+
+namespace sluice::broker {
+
+class PageConnection;
+class Session;
+
+class Server {
+ public:
+  Server(asio::io_context& io, ServeOptions options, std::unique_ptr<ZygoteHost> zygote,
+         StaticFiles files, tcp::acceptor acceptor);
+  ~Server();
+
+  // Starts accepting, warming workers and watching SIGINT/SIGTERM.
+  void Start();
+
+  // A page said hello: resume its session if `token` names one, else start a
+  // new session (or answer "busy" when --workers sessions are live).
+  void OpenSession(const std::shared_ptr<PageConnection>& page, const std::string& token);
+
+  std::string HealthJson() const;
+  const StaticFiles& files() const { return files_; }
+  const ServeOptions& options() const { return options_; }
+
+ private:
+  void Accept();
+  void StartSession(const std::shared_ptr<PageConnection>& page, ForkedWorker worker);
+  void OnSessionEnded(Session& session, std::string_view reason);
+  void OnWorkerExited(pid_t pid, int exit_code, int signal);
+  void RefillWarm();
+  void Shutdown(std::string_view why);
+  int SessionsInUse() const { return static_cast<int>(sessions_by_pid_.size()) + starting_; }
+
+  asio::io_context& io_;
+  ServeOptions options_;
+  std::unique_ptr<ZygoteHost> zygote_;
+  StaticFiles files_;
+  tcp::acceptor acceptor_;
+  asio::signal_set signals_;
+  absl::flat_hash_map<std::string, std::shared_ptr<Session>> sessions_by_token_;
+  absl::flat_hash_map<pid_t, std::shared_ptr<Session>> sessions_by_pid_;
+  std::deque<ForkedWorker> warm_;
+  int warm_forks_in_flight_ = 0;
+  int starting_ = 0;  // sessions waiting for a fork
+  bool stopping_ = false;
+};
+
+}  // namespace sluice::broker

@@ -1,0 +1,127 @@
+#include "broker/session.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include "util/strings.h"
+#include "broker/page_connection.h"
+#include "broker/page_protocol.h"
+#include "util/log.h"
+
+namespace sluice::broker {
+
+namespace {
+
+// Above this many queued bytes for a page, stop reading from its worker.
+constexpr std::size_t kPageHighWaterBytes = 8u << 20;
+
+std::string DescribeCrash(int signal) {
+  const char* name = sigabbrev_np(signal);
+  const char* text = sigdescr_np(signal);
+  return StrCat("The session's worker process crashed (SIG", name ? name : "?", ": ",
+                      text ? text : "unknown signal",
+                      "). Other sessions are not affected. Reload the page to start a new session.");
+}
+
+}  // namespace
+
+Session::Session(asio::io_context& io, std::string id, std::string token, pid_t pid,
+                 std::shared_ptr<WorkerLink> link, absl::Duration grace, EndedHandler on_ended)
+    : id_(std::move(id)),
+      token_(std::move(token)),
+      pid_(pid),
+      link_(std::move(link)),
+      grace_timer_(io),
+      grace_(grace),
+      on_ended_(std::move(on_ended)) {}
+
+void Session::Begin(const std::shared_ptr<PageConnection>& page) {
+  std::weak_ptr<Session> weak = weak_from_this();
+  link_->Start(
+      [weak](Frame frame) {
+        if (auto self = weak.lock()) self->OnWorkerFrame(std::move(frame));
+      },
+      [weak] {
+        // The zygote's exit report says how the worker ended; nothing to do
+        // until then except stop forwarding.
+        if (auto self = weak.lock()) LogDebug("worker_link_closed", {{"session", self->id_}});
+      });
+  Attach(page, /*resumed=*/false);
+  link_->Send(StartCommand(id_));
+}
+
+void Session::Resume(const std::shared_ptr<PageConnection>& page) {
+  if (auto old = page_.lock(); old && old != page) old->CloseWith(websocket::close_code::normal, "resumed elsewhere");
+  grace_timer_.cancel();
+  Attach(page, /*resumed=*/true);
+  link_->Send(ResyncCommand());
+  LogInfo("session_resumed", {{"session", id_}, {"pid", pid_}});
+}
+
+void Session::Attach(const std::shared_ptr<PageConnection>& page, bool resumed) {
+  page_ = page;
+  page->SetSession(shared_from_this());
+  page->Send(SessionFrame(id_, token_, resumed));
+  link_->SetPaused(false);
+}
+
+void Session::OnWorkerFrame(Frame frame) {
+  auto page = page_.lock();
+  if (!page) return;  // detached: the page gets everything again on resume
+  page->Send(std::move(frame));
+  if (page->queued_bytes() > kPageHighWaterBytes) link_->SetPaused(true);
+}
+
+void Session::PageDrained() { link_->SetPaused(false); }
+
+void Session::ForwardToWorker(kj::Array<capnp::word> command) { link_->Send(std::move(command)); }
+
+void Session::PageClosed(const PageConnection* page) {
+  if (page_.lock().get() != page) return;
+  End("closed");
+}
+
+void Session::PageDropped(const PageConnection* page) {
+  if (ended_ || page_.lock().get() != page) return;
+  page_.reset();
+  if (grace_ <= absl::ZeroDuration()) {
+    End("dropped");
+    return;
+  }
+  LogInfo("session_detached", {{"session", id_}, {"grace_s", absl::ToDoubleSeconds(grace_)}});
+  grace_timer_.expires_after(absl::ToChronoMilliseconds(grace_));
+  grace_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    if (ec) return;
+    if (auto self = weak.lock(); self && self->page_.expired()) self->End("reconnect_grace_expired");
+  });
+}
+
+void Session::WorkerExited(int exit_code, int signal) {
+  if (ended_) return;
+  if (signal != 0) {
+    LogWarning("worker_crashed", {{"session", id_}, {"pid", pid_}, {"signal", signal}});
+    End("crashed", DescribeCrash(signal));
+  } else {
+    End(StrCat("worker_exited_", exit_code),
+        "The session's worker process ended. Reload the page to start a new session.");
+  }
+}
+
+void Session::End(std::string_view reason, std::string_view notice) {
+  if (ended_) return;
+  ended_ = true;
+  grace_timer_.cancel();
+  link_->Close();
+  if (auto page = page_.lock()) {
+    if (!notice.empty()) {
+      auto kind = reason == "crashed" ? ipc::Notice::Kind::CRASHED : ipc::Notice::Kind::ENDED;
+      page->Send(NoticeFrame(kind, notice));
+    }
+    page->CloseWith(websocket::close_code::normal, std::string(reason));
+  }
+  page_.reset();
+  auto self = shared_from_this();  // on_ended_ may drop the owner's reference
+  if (auto on_ended = std::move(on_ended_)) on_ended(*this, reason);
+}
+
+}  // namespace sluice::broker

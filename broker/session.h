@@ -1,0 +1,71 @@
+// One viewer session as the broker sees it: a worker process (pid + link)
+// and at most one page connection at a time. Frames from the worker go to the
+// page as they are; the page's widget changes go to the worker.
+//
+// A page that closes (bye, or a WebSocket close) ends the session at once; a
+// page whose connection drops leaves the session waiting --reconnect-grace
+// for the same page to come back with the reconnect token.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "broker/net.h"
+#include "broker/worker_link.h"
+
+namespace sluice::broker {
+
+class PageConnection;
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  // Called once when the session ends, with the reason (for the log); the
+  // owner then forgets the session and kills its worker.
+  using EndedHandler = std::function<void(Session&, std::string_view reason)>;
+
+  Session(asio::io_context& io, std::string id, std::string token, pid_t pid,
+          std::shared_ptr<WorkerLink> link, absl::Duration grace, EndedHandler on_ended);
+
+  // Starts the worker on this session and attaches its first page.
+  void Begin(const std::shared_ptr<PageConnection>& page);
+  // The page came back with the token: attach it and resend everything.
+  void Resume(const std::shared_ptr<PageConnection>& page);
+
+  void ForwardToWorker(kj::Array<capnp::word> command);
+  // The page closed on purpose (tab closed, bye): end now.
+  void PageClosed(const PageConnection* page);
+  // The page's connection broke: wait for it to come back.
+  void PageDropped(const PageConnection* page);
+  // The page drained its send queue: take frames from the worker again.
+  void PageDrained();
+
+  // The worker process ended (reported by the zygote).
+  void WorkerExited(int exit_code, int signal);
+  // Ends the session: tells the page why (if `notice` is set) and closes it.
+  void End(std::string_view reason, std::string_view notice = {});
+
+  const std::string& id() const { return id_; }
+  const std::string& token() const { return token_; }
+  pid_t pid() const { return pid_; }
+  bool ended() const { return ended_; }
+
+ private:
+  void Attach(const std::shared_ptr<PageConnection>& page, bool resumed);
+  void OnWorkerFrame(Frame frame);
+
+  std::string id_;
+  std::string token_;
+  pid_t pid_;
+  std::shared_ptr<WorkerLink> link_;
+  std::weak_ptr<PageConnection> page_;
+  asio::steady_timer grace_timer_;
+  absl::Duration grace_;
+  EndedHandler on_ended_;
+  bool ended_ = false;
+};
+
+}  // namespace sluice::broker

@@ -1,0 +1,94 @@
+#include "broker/worker_link.h"
+
+#include <capnp/serialize.h>
+
+#include "util/log.h"
+
+namespace sluice::broker {
+
+WorkerLink::WorkerLink(asio::io_context& io, UniqueFd socket)
+    : socket_(io, asio::local::stream_protocol(), socket.release()),
+      reader_(kMaxWorkerFrameBytes) {}
+
+void WorkerLink::Start(FrameHandler on_frame, ClosedHandler on_closed) {
+  on_frame_ = std::move(on_frame);
+  on_closed_ = std::move(on_closed);
+  DoRead();
+}
+
+void WorkerLink::DoRead() {
+  if (reading_ || paused_ || closed_) return;
+  reading_ = true;
+  auto space = reader_.WritableSpace();
+  socket_.async_read_some(
+      asio::buffer(space.data(), space.size()),
+      [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+        self->reading_ = false;
+        if (ec) {
+          self->Fail();
+          return;
+        }
+        self->reader_.Commit(n);
+        for (;;) {
+          auto next = self->reader_.Next();
+          if (!next.ok()) {
+            LogWarning("worker_frame_rejected", {{"error", next.status().message()}});
+            self->Fail();
+            return;
+          }
+          if (!next->has_value()) break;
+          auto bytes = (*next)->asBytes();
+          auto frame = std::make_shared<const std::string>(
+              reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+          if (self->on_frame_) self->on_frame_(std::move(frame));
+          if (self->closed_) return;
+        }
+        self->DoRead();
+      });
+}
+
+void WorkerLink::SetPaused(bool paused) {
+  paused_ = paused;
+  if (!paused_) DoRead();
+}
+
+void WorkerLink::Send(capnp::MessageBuilder& message) { Send(capnp::messageToFlatArray(message)); }
+
+void WorkerLink::Send(kj::Array<capnp::word> flat_message) {
+  if (closed_) return;
+  outbox_.push_back(std::move(flat_message));
+  DoWrite();
+}
+
+void WorkerLink::DoWrite() {
+  if (writing_ || outbox_.empty() || closed_) return;
+  writing_ = true;
+  auto bytes = outbox_.front().asBytes();
+  asio::async_write(socket_, asio::buffer(bytes.begin(), bytes.size()),
+                    [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                      self->writing_ = false;
+                      if (ec) {
+                        self->Fail();
+                        return;
+                      }
+                      self->outbox_.pop_front();
+                      self->DoWrite();
+                    });
+}
+
+void WorkerLink::Fail() {
+  if (closed_) return;
+  Close();
+  if (auto on_closed = std::move(on_closed_)) on_closed();
+}
+
+void WorkerLink::Close() {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ignored;
+  socket_.shutdown(asio::socket_base::shutdown_both, ignored);
+  socket_.close(ignored);
+  on_frame_ = nullptr;
+}
+
+}  // namespace sluice::broker

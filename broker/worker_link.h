@@ -1,0 +1,59 @@
+// The broker's end of one worker's session socket: WorkerCommand frames go
+// out, ServerMessage frames come back and are handed on whole, unparsed.
+// Lives on the broker's single io thread.
+#pragma once
+
+#include <capnp/message.h>
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "broker/net.h"
+#include "ipc/framing.h"
+#include "util/unique_fd.h"
+
+namespace sluice::broker {
+
+// A message ready for a WebSocket write; shared so queues need no copies.
+using Frame = std::shared_ptr<const std::string>;
+
+class WorkerLink : public std::enable_shared_from_this<WorkerLink> {
+ public:
+  using FrameHandler = std::function<void(Frame)>;
+  using ClosedHandler = std::function<void()>;
+
+  // Frames larger than this from a worker end the link (the worker is
+  // misbehaving; only its own session suffers).
+  static constexpr std::size_t kMaxWorkerFrameBytes = 256u << 20;
+
+  WorkerLink(asio::io_context& io, UniqueFd socket);
+
+  // Starts reading. `on_frame` gets every frame; `on_closed` runs once when
+  // the worker's side closes or fails.
+  void Start(FrameHandler on_frame, ClosedHandler on_closed);
+  void Send(capnp::MessageBuilder& message);
+  void Send(kj::Array<capnp::word> flat_message);
+  // Stops reading while the page cannot keep up (back-pressure reaches the
+  // worker, which then blocks in write).
+  void SetPaused(bool paused);
+  void Close();
+
+ private:
+  void DoRead();
+  void DoWrite();
+  void Fail();
+
+  asio::local::stream_protocol::socket socket_;
+  ipc::FrameReader reader_;
+  FrameHandler on_frame_;
+  ClosedHandler on_closed_;
+  std::deque<kj::Array<capnp::word>> outbox_;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool paused_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace sluice::broker

@@ -1,0 +1,241 @@
+#include "broker/zygote_host.h"
+
+#include <capnp/serialize.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#include "util/strings.h"
+#include "ipc/packet.h"
+#include "ipc/zygote.capnp.h"
+#include "util/log.h"
+
+namespace sluice::broker {
+
+namespace {
+
+constexpr int kZygoteControlFd = 3;
+constexpr int kLoadTimeoutMs = 60'000;
+
+std::string SelfPath() {
+  char path[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", path, sizeof(path) - 1);
+  if (n <= 0) return "sluice";
+  path[n] = '\0';
+  return path;
+}
+
+std::string DescribeExit(int status) {
+  if (WIFSIGNALED(status)) return StrCat("killed by signal ", WTERMSIG(status));
+  return StrCat("exit code ", WEXITSTATUS(status));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(const ZygoteLaunch& launch) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+    return absl::InternalError(StrCat("socketpair: ", std::strerror(errno)));
+  }
+  UniqueFd broker_end(sv[0]);
+  UniqueFd zygote_end(sv[1]);
+
+  // Everything the child needs is prepared before fork: after it, only
+  // async-signal-safe calls until exec.
+  std::string self = SelfPath();
+  std::string broker_pid = StrCat(::getpid());
+  std::string max_bytes = StrCat(launch.max_message_bytes);
+  std::vector<const char*> argv = {self.c_str(), "__zygote", "--control-fd", "3",
+                                   "--broker-pid", broker_pid.c_str(), "--max-message-bytes",
+                                   max_bytes.c_str(), launch.app_path.c_str(), nullptr};
+  pid_t pid = ::fork();
+  if (pid < 0) return absl::InternalError(StrCat("fork: ", std::strerror(errno)));
+  if (pid == 0) {
+    if (::dup2(zygote_end.get(), kZygoteControlFd) < 0) _exit(127);
+    ::execv("/proc/self/exe", const_cast<char* const*>(argv.data()));
+    _exit(127);
+  }
+  zygote_end.reset();
+
+  auto fail = [&](std::string why) -> absl::Status {
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return absl::FailedPreconditionError(why);
+  };
+  pollfd wait{broker_end.get(), POLLIN, 0};
+  int ready = 0;
+  do {
+    ready = ::poll(&wait, 1, kLoadTimeoutMs);
+  } while (ready < 0 && errno == EINTR);
+  if (ready == 0) return fail("the zygote did not load the app within 60 s");
+  auto packet = ipc::ReceivePacket(broker_end.get());
+  if (!packet.ok()) return fail(std::string(packet.status().message()));
+  if (packet->words.empty()) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return absl::FailedPreconditionError(
+        StrCat("the zygote exited before loading the app (", DescribeExit(status), ")"));
+  }
+  capnp::FlatArrayMessageReader message(kj::arrayPtr(packet->words.data(), packet->words.size()));
+  auto event = message.getRoot<ipc::ZygoteEvent>();
+  if (event.isLoadFailed()) return fail(event.getLoadFailed().cStr());
+  if (!event.isReady()) return fail("the zygote sent an unexpected first message");
+  std::string name = event.getReady().getAppName().cStr();
+  LogInfo("zygote_started", {{"zygote_pid", pid}, {"app", name}});
+  return std::unique_ptr<ZygoteHost>(new ZygoteHost(pid, std::move(broker_end), std::move(name)));
+}
+
+ZygoteHost::~ZygoteHost() {
+  // Closing the control socket makes the zygote kill its workers and exit.
+  control_.reset();
+  control_fd_.reset();
+  if (pid_ > 0) {
+    int status = 0;
+    if (::waitpid(pid_, &status, 0) < 0 && errno != ECHILD) LogSyscallError("waitpid", errno);
+  }
+}
+
+void ZygoteHost::Attach(asio::io_context& io, ExitCallback on_exit) {
+  on_exit_ = std::move(on_exit);
+  int flags = ::fcntl(control_fd_.get(), F_GETFL);
+  ::fcntl(control_fd_.get(), F_SETFL, flags | O_NONBLOCK);
+  // The descriptor stays owned by control_fd_; asio only waits on it.
+  control_ = std::make_unique<asio::posix::stream_descriptor>(io, ::dup(control_fd_.get()));
+  WaitReadable();
+}
+
+void ZygoteHost::WaitReadable() {
+  control_->async_wait(asio::posix::stream_descriptor::wait_read,
+                       [this](boost::system::error_code ec) {
+                         if (ec == asio::error::operation_aborted) return;
+                         OnReadable();
+                       });
+}
+
+void ZygoteHost::OnReadable() {
+  for (;;) {
+    auto packet = ipc::ReceivePacket(control_fd_.get());
+    if (!packet.ok()) {
+      if (absl::IsUnavailable(packet.status())) break;
+      OnZygoteLost(ToStd(packet.status().message()));
+      return;
+    }
+    if (packet->words.empty()) {
+      OnZygoteLost("control socket closed");
+      return;
+    }
+    OnEvent(packet->words);
+  }
+  WaitReadable();
+}
+
+void ZygoteHost::OnEvent(const std::vector<capnp::word>& words) {
+  capnp::FlatArrayMessageReader message(kj::arrayPtr(words.data(), words.size()));
+  auto event = message.getRoot<ipc::ZygoteEvent>();
+  switch (event.which()) {
+    case ipc::ZygoteEvent::FORKED: {
+      auto forked = event.getForked();
+      auto it = pending_.find(forked.getTag());
+      if (it == pending_.end()) return;
+      PendingFork fork = std::move(it->second);
+      pending_.erase(it);
+      if (forked.getPid() <= 0) {
+        fork.done(absl::ResourceExhaustedError(
+            StrCat("could not fork a worker: ", forked.getError().cStr())));
+        return;
+      }
+      workers_.insert(forked.getPid());
+      fork.done(ForkedWorker{forked.getPid(), std::move(fork.broker_end)});
+      return;
+    }
+    case ipc::ZygoteEvent::EXITED: {
+      auto exited = event.getExited();
+      workers_.erase(exited.getPid());
+      if (on_exit_) on_exit_(exited.getPid(), exited.getExitCode(), exited.getSignal());
+      return;
+    }
+    case ipc::ZygoteEvent::READY:
+    case ipc::ZygoteEvent::LOAD_FAILED:
+      return;
+  }
+}
+
+void ZygoteHost::OnZygoteLost(std::string_view why) {
+  if (lost_) return;
+  lost_ = true;
+  int status = 0;
+  std::string how = "unknown";
+  if (::waitpid(pid_, &status, 0) == pid_) how = DescribeExit(status);
+  pid_ = -1;
+  LogError("zygote_lost", {{"why", why}, {"status", how}});
+  auto pending = std::move(pending_);
+  for (auto& [tag, fork] : pending) fork.done(absl::UnavailableError("the zygote is gone"));
+  // Its workers die with it (PR_SET_PDEATHSIG): report them as killed.
+  auto workers = std::move(workers_);
+  for (pid_t pid : workers) {
+    if (on_exit_) on_exit_(pid, 0, SIGKILL);
+  }
+}
+
+void ZygoteHost::Fork(ForkCallback done) {
+  if (lost_) {
+    done(absl::UnavailableError("the zygote is gone"));
+    return;
+  }
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    int err = errno;
+    LogSyscallError("socketpair", err);
+    done(absl::ResourceExhaustedError(StrCat("socketpair: ", std::strerror(err))));
+    return;
+  }
+  std::uint64_t tag = next_tag_++;
+  pending_.emplace(tag, PendingFork{UniqueFd(sv[0]), std::move(done)});
+  capnp::MallocMessageBuilder message;
+  message.initRoot<ipc::ZygoteRequest>().setFork(tag);
+  Queue({capnp::messageToFlatArray(message), UniqueFd(sv[1])});
+}
+
+void ZygoteHost::Kill(pid_t pid) {
+  if (lost_ || !workers_.contains(pid)) return;
+  capnp::MallocMessageBuilder message;
+  message.initRoot<ipc::ZygoteRequest>().setKill(pid);
+  Queue({capnp::messageToFlatArray(message), UniqueFd()});
+}
+
+void ZygoteHost::Queue(Outgoing message) {
+  outbox_.push_back(std::move(message));
+  FlushQueue();
+}
+
+void ZygoteHost::FlushQueue() {
+  while (!outbox_.empty() && !write_waiting_ && !lost_) {
+    Outgoing& next = outbox_.front();
+    absl::Status sent = ipc::SendPacketWords(control_fd_.get(), next.words, next.fd.get());
+    if (sent.ok()) {
+      outbox_.pop_front();  // closes our copy of the worker's end
+      continue;
+    }
+    if (absl::IsUnavailable(sent)) {  // the socket buffer is full: wait for room
+      write_waiting_ = true;
+      control_->async_wait(asio::posix::stream_descriptor::wait_write,
+                           [this](boost::system::error_code ec) {
+                             write_waiting_ = false;
+                             if (!ec) FlushQueue();
+                           });
+      return;
+    }
+    OnZygoteLost(ToStd(sent.message()));
+    return;
+  }
+}
+
+}  // namespace sluice::broker

@@ -1,0 +1,94 @@
+// The broker's side of the zygote (Chromium's "zygote host"): starts it, and
+// speaks the small command set of ipc/zygote.capnp over a SOCK_SEQPACKET
+// socket: fork a worker (handing it one end of a fresh session socket), kill
+// a worker; and hears back forks, exits and readiness.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <capnp/message.h>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "broker/net.h"
+#include "util/unique_fd.h"
+
+namespace sluice::broker {
+
+struct ZygoteLaunch {
+  std::string app_path;
+  std::size_t max_message_bytes;
+};
+
+struct ForkedWorker {
+  pid_t pid;
+  UniqueFd socket;  // the broker's end of the worker's session socket
+};
+
+class ZygoteHost {
+ public:
+  using ForkCallback = std::function<void(absl::StatusOr<ForkedWorker>)>;
+  using ExitCallback = std::function<void(pid_t pid, int exit_code, int signal)>;
+
+  // Forks and execs the zygote, then waits until it loaded the app. Call
+  // before the broker starts any thread. On failure (the app does not load)
+  // the error says why in one line and no zygote is left running.
+  static absl::StatusOr<std::unique_ptr<ZygoteHost>> Start(const ZygoteLaunch& launch);
+  ~ZygoteHost();
+
+  // Starts listening for events on `io`. `on_exit` hears of every worker
+  // that ended; if the zygote itself dies, every worker it had is reported
+  // ended (they die with it).
+  void Attach(asio::io_context& io, ExitCallback on_exit);
+
+  // Asks for a new worker; `done` runs on the io thread with its pid and
+  // socket, or an error.
+  void Fork(ForkCallback done);
+  // Ends a worker now (SIGKILL, sent by the zygote to its own child).
+  void Kill(pid_t pid);
+
+  const std::string& app_name() const { return app_name_; }
+  pid_t pid() const { return pid_; }
+  std::size_t live_workers() const { return workers_.size(); }
+
+ private:
+  ZygoteHost(pid_t pid, UniqueFd control, std::string app_name)
+      : pid_(pid), control_fd_(std::move(control)), app_name_(std::move(app_name)) {}
+
+  struct Outgoing {
+    kj::Array<capnp::word> words;  // a flat message
+    UniqueFd fd;
+  };
+  void Queue(Outgoing message);
+  void FlushQueue();
+  void WaitReadable();
+  void OnReadable();
+  void OnEvent(const std::vector<capnp::word>& words);
+  void OnZygoteLost(std::string_view why);
+
+  pid_t pid_;
+  UniqueFd control_fd_;
+  std::string app_name_;
+  std::unique_ptr<asio::posix::stream_descriptor> control_;
+  ExitCallback on_exit_;
+  std::uint64_t next_tag_ = 1;
+  struct PendingFork {
+    UniqueFd broker_end;
+    ForkCallback done;
+  };
+  absl::flat_hash_map<std::uint64_t, PendingFork> pending_;
+  absl::flat_hash_set<pid_t> workers_;
+  std::deque<Outgoing> outbox_;
+  bool write_waiting_ = false;
+  bool lost_ = false;
+};
+
+}  // namespace sluice::broker

@@ -1,0 +1,66 @@
+#include "ipc/framing.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "util/strings.h"
+
+namespace sluice::ipc {
+
+namespace {
+constexpr size_t kWord = sizeof(capnp::word);
+}
+
+capnp::ReaderOptions UntrustedReaderOptions(size_t max_message_bytes) {
+  capnp::ReaderOptions options;
+  // Traversal is bounded by a small multiple of the message size, which stops
+  // amplification through shared pointers without limiting honest messages.
+  options.traversalLimitInWords = std::max<size_t>(1024, max_message_bytes / kWord * 4);
+  options.nestingLimit = 32;
+  return options;
+}
+
+FrameReader::FrameReader(size_t max_message_bytes)
+    : max_words_(std::max<size_t>(2, max_message_bytes / kWord)) {}
+
+void FrameReader::Compact() {
+  if (begin_bytes_ == 0) return;
+  auto* base = reinterpret_cast<std::byte*>(buffer_.data());
+  std::memmove(base, base + begin_bytes_, end_bytes_ - begin_bytes_);
+  end_bytes_ -= begin_bytes_;
+  begin_bytes_ = 0;
+}
+
+std::span<std::byte> FrameReader::WritableSpace(size_t min_bytes) {
+  Compact();
+  size_t capacity = buffer_.size() * kWord;
+  if (capacity - end_bytes_ < min_bytes) {
+    buffer_.resize((end_bytes_ + min_bytes + kWord - 1) / kWord);
+    capacity = buffer_.size() * kWord;
+  }
+  return {reinterpret_cast<std::byte*>(buffer_.data()) + end_bytes_, capacity - end_bytes_};
+}
+
+void FrameReader::Commit(size_t n) { end_bytes_ += n; }
+
+absl::StatusOr<std::optional<kj::ArrayPtr<const capnp::word>>> FrameReader::Next() {
+  size_t available_words = (end_bytes_ - begin_bytes_) / kWord;
+  if (available_words == 0) return std::nullopt;
+  kj::ArrayPtr<const capnp::word> prefix(buffer_.data() + begin_bytes_ / kWord, available_words);
+  size_t expected = 0;
+  try {
+    expected = capnp::expectedSizeInWordsFromPrefix(prefix);
+  } catch (const kj::Exception& e) {
+    return absl::DataLossError(StrCat("corrupt frame: ", e.getDescription().cStr()));
+  }
+  if (expected > max_words_) {
+    return absl::ResourceExhaustedError(
+        StrCat("frame of ", expected * kWord, " bytes exceeds the limit of ",
+                     max_words_ * kWord, " bytes"));
+  }
+  if (expected > available_words) return std::nullopt;
+  begin_bytes_ += expected * kWord;
+  return prefix.slice(0, expected);
+}
+
+}  // namespace sluice::ipc

@@ -1,0 +1,156 @@
+@0xfdca67b94335d9d6;
+# What travels between the page and the broker. One WebSocket binary frame
+# carries exactly one unpacked message (C++: capnp::messageToFlatArray;
+# JS: new capnp.Message(buffer, false)). The worker produces ServerMessage
+# itself; the broker forwards those frames without re-encoding them.
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("sluice::ipc");
+
+# ---- page -> broker --------------------------------------------------------
+
+struct PageMessage {
+  union {
+    hello @0 :Hello;               # first message on every connection
+    widgetChange @1 :WidgetChange; # the viewer changed a widget
+    bye @2 :Void;                  # the tab is closing: end the session now
+  }
+
+  struct Hello {
+    reconnectToken @0 :Text;       # empty: start a new session
+  }
+}
+
+struct WidgetChange {
+  widgetId @0 :Text;               # Widget.id as last sent by the worker
+  value @1 :WidgetValue;
+}
+
+struct WidgetValue {
+  union {
+    clicked @0 :Void;              # button
+    checked @1 :Bool;              # checkbox
+    number @2 :Float64;            # slider, numberInput (exact up to 2^53)
+    text @3 :Text;                 # textInput
+    index @4 :Int32;               # selectbox, radio: index into options
+  }
+}
+
+# ---- broker/worker -> page -------------------------------------------------
+
+struct ServerMessage {
+  union {
+    session @0 :Session;           # the broker's answer to hello
+    run @1 :RunUpdate;             # elements of one run, in order
+    notice @2 :Notice;             # errors and endings, shown as a banner
+  }
+}
+
+struct Session {
+  sessionId @0 :Text;
+  reconnectToken @1 :Text;         # keep in memory; send in hello after a drop
+  resumed @2 :Bool;                # true: same worker, state kept
+}
+
+# Elements live in containers addressed by paths. Roots: [0] main, [1] sidebar.
+# An element at [r, i] is the i-th element of root r. A `columns` element at
+# path p owns one container per column at p ++ [c]; an `expander` element at
+# path p is itself a container, its children at p ++ [i].
+struct RunUpdate {
+  runId @0 :UInt64;
+  started @1 :Bool;                # first update of this run: show "running"
+  deltas @2 :List(Delta);          # set (create or replace) these elements
+  finished @3 :Bool;               # last update of this run
+  lengths @4 :List(ContainerLength); # with finished: drop children past these
+}
+
+struct Delta {
+  path @0 :List(UInt32);
+  element @1 :Element;
+}
+
+struct ContainerLength {
+  path @0 :List(UInt32);
+  length @1 :UInt32;
+}
+
+struct Notice {
+  kind @0 :Kind;
+  message @1 :Text;
+  enum Kind {
+    badInput @0;                   # the last message was rejected; session goes on
+    busy @1;                       # no free worker: retry later
+    crashed @2;                    # the worker died; reload for a new session
+    ended @3;                      # the session is over (expired, server stopping)
+  }
+}
+
+struct Element {
+  union {
+    title @0 :Text;
+    header @1 :Text;
+    subheader @2 :Text;
+    markdown @3 :Text;             # CommonMark subset; rendered without raw HTML
+    text @4 :Text;                 # preformatted-free plain text
+    code @5 :Code;
+    alert @6 :Alert;
+    divider @7 :Void;
+    exception @8 :ExceptionInfo;   # app code threw
+    widget @9 :Widget;
+    columns @10 :UInt32;           # block: this many column containers
+    expander @11 :Expander;        # block: one container
+  }
+
+  struct Code {
+    source @0 :Text;
+    language @1 :Text;
+  }
+
+  struct Alert {
+    kind @0 :Kind;
+    body @1 :Text;
+    enum Kind {
+      error @0;
+      warning @1;
+      info @2;
+      success @3;
+    }
+  }
+
+  struct ExceptionInfo {
+    type @0 :Text;
+    message @1 :Text;
+  }
+
+  struct Expander {
+    label @0 :Text;
+    expanded @1 :Bool;
+  }
+}
+
+struct Widget {
+  id @0 :Text;                     # echo in WidgetChange.widgetId
+  label @1 :Text;                  # the control's accessible name
+  union {
+    button @2 :Void;
+    checkbox @3 :Bool;             # current value
+    slider @4 :NumberRange;
+    numberInput @5 :NumberRange;
+    textInput @6 :Text;            # current value
+    selectbox @7 :Choice;
+    radio @8 :Choice;
+  }
+}
+
+struct NumberRange {
+  value @0 :Float64;
+  min @1 :Float64;
+  max @2 :Float64;
+  step @3 :Float64;
+  integer @4 :Bool;                # show and send whole numbers
+}
+
+struct Choice {
+  options @0 :List(Text);
+  index @1 :Int32;                 # -1: nothing selected
+}

@@ -1,0 +1,21 @@
+@0xc69e37b6658aa502;
+# Broker -> worker commands over the session's Unix stream socket, framed as
+# Cap'n Proto stream messages (see framing.h). The worker answers with
+# page.capnp ServerMessage frames, which the broker forwards to the page as-is.
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("sluice::ipc");
+
+using Page = import "page.capnp";
+
+struct WorkerCommand {
+  union {
+    start @0 :Start;                    # a viewer took this worker: run the app
+    widgetChange @1 :Page.WidgetChange; # checked for shape by the broker only
+    resync @2 :Void;                    # the page reconnected: rerun, resend all
+  }
+
+  struct Start {
+    sessionId @0 :Text;
+  }
+}

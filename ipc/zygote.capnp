@@ -1,0 +1,40 @@
+@0xde073a17485a24be;
+# Broker <-> zygote control channel: a SOCK_SEQPACKET socket, one unpacked
+# message per packet. A fork request carries the worker's end of its session
+# socket as SCM_RIGHTS ancillary data. The set of commands is deliberately
+# small (Chromium's zygote host has the same shape): fork, kill.
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("sluice::ipc");
+
+struct ZygoteRequest {
+  union {
+    fork @0 :UInt64;        # tag echoed in Forked; exactly one fd attached
+    kill @1 :Int32;         # SIGKILL this worker pid (a child of the zygote)
+  }
+}
+
+struct ZygoteEvent {
+  union {
+    ready @0 :Ready;        # app loaded; first event on success
+    loadFailed @1 :Text;    # app could not be loaded; the zygote exits
+    forked @2 :Forked;
+    exited @3 :Exited;      # a worker ended (reaped by the zygote)
+  }
+
+  struct Ready {
+    appName @0 :Text;
+  }
+
+  struct Forked {
+    tag @0 :UInt64;
+    pid @1 :Int32;          # 0 when fork failed; then `error` says why
+    error @2 :Text;
+  }
+
+  struct Exited {
+    pid @0 :Int32;
+    exitCode @1 :Int32;     # valid when signal == 0
+    signal @2 :Int32;       # terminating signal, 0 if it exited
+  }
+}

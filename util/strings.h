@@ -1,0 +1,35 @@
+// Debian 12's Abseil is built with its own absl::string_view, which does not
+// convert to or from std::string_view. sluice's interfaces use
+// std::string_view; these helpers cross the line where Abseil is called.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace sluice {
+
+inline absl::string_view ToAbsl(std::string_view s) { return {s.data(), s.size()}; }
+inline std::string_view ToStd(absl::string_view s) { return {s.data(), s.size()}; }
+
+namespace strings_internal {
+template <class T>
+decltype(auto) ForAbsl(const T& value) {
+  if constexpr (std::is_same_v<T, std::string_view>) {
+    return ToAbsl(value);
+  } else {
+    return (value);
+  }
+}
+}  // namespace strings_internal
+
+// absl::StrCat that also takes std::string_view.
+template <class... Args>
+std::string StrCat(const Args&... args) {
+  return absl::StrCat(strings_internal::ForAbsl(args)...);
+}
+
+}  // namespace sluice

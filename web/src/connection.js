@@ -1,0 +1,145 @@
+// The page's one WebSocket to the broker, and getting it back after a drop.
+//
+// Every frame is one unpacked Cap'n Proto message. The first message on each
+// connection is Hello with the reconnect token of the current session ("" for
+// a new one). The token is kept in memory only: a reload or a second tab is a
+// new session by design.
+import {
+  ServerMessage,
+  decodeServerMessage,
+  encodeBye,
+  encodeHello,
+  encodeWidgetChange,
+} from './protocol.js';
+
+const FIRST_RETRY_MS = 100;
+const MAX_RETRY_MS = 2000;
+const MAX_PENDING = 64;
+
+export class Connection {
+  /**
+   * handlers: onSession(Session), onRun(RunUpdate), onNotice(Notice) with
+   * the decoded readers, and onLost() when the socket dropped and a
+   * reconnect is scheduled.
+   */
+  constructor(url, handlers) {
+    this.url = url;
+    this.handlers = handlers;
+    this.token = '';
+    this.socket = null;
+    this.ready = false; // the current socket has its Session
+    this.stopped = false; // no reconnecting: we said bye, or the server said it's over
+    this.retryMs = FIRST_RETRY_MS;
+    this.timer = null;
+    this.pending = []; // widget changes made while disconnected
+  }
+
+  /** Connects, resuming the current session if there is one. */
+  start() {
+    this.stopped = false;
+    this.open();
+  }
+
+  /** Forgets the current session and connects for a fresh one. */
+  startNew() {
+    this.token = '';
+    this.pending = [];
+    this.retryMs = FIRST_RETRY_MS;
+    this.drop();
+    this.start();
+  }
+
+  /** No further reconnects; the socket is closed without ending the session. */
+  stop() {
+    this.stopped = true;
+    this.drop();
+  }
+
+  /** Ends the session now (the tab is going away) and stops. */
+  bye() {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(encodeBye());
+    this.stop();
+  }
+
+  sendWidgetChange(widgetId, value) {
+    const frame = encodeWidgetChange(widgetId, value);
+    if (this.ready && this.socket?.readyState === WebSocket.OPEN) {
+      this.socket.send(frame);
+    } else if (!this.stopped) {
+      this.pending.push(frame);
+      if (this.pending.length > MAX_PENDING) this.pending.shift();
+    }
+  }
+
+  open() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    const socket = new WebSocket(this.url);
+    socket.binaryType = 'arraybuffer';
+    this.socket = socket;
+    this.ready = false;
+    socket.onopen = () => socket.send(encodeHello(this.token));
+    socket.onmessage = (event) => {
+      if (socket === this.socket) this.receive(event.data);
+    };
+    socket.onclose = () => {
+      if (socket === this.socket) this.lost();
+    };
+  }
+
+  // Closes the current socket without treating it as a drop.
+  drop() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    const socket = this.socket;
+    this.socket = null;
+    this.ready = false;
+    if (socket && socket.readyState <= WebSocket.OPEN) socket.close(1000);
+  }
+
+  lost() {
+    this.socket = null;
+    this.ready = false;
+    if (this.stopped) return;
+    this.handlers.onLost();
+    this.timer = setTimeout(() => this.open(), this.retryMs);
+    this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
+  }
+
+  receive(data) {
+    if (!(data instanceof ArrayBuffer)) {
+      console.error('sluice: ignoring a non-binary frame');
+      return;
+    }
+    try {
+      this.dispatch(decodeServerMessage(data));
+    } catch (err) {
+      console.error('sluice: bad frame from server:', err);
+    }
+  }
+
+  dispatch(message) {
+    switch (message.which()) {
+      case ServerMessage.SESSION: {
+        const session = message.session;
+        this.token = session.reconnectToken;
+        this.retryMs = FIRST_RETRY_MS;
+        this.ready = true;
+        // Changes made during the drop only mean something to the same worker.
+        const pending = session.resumed ? this.pending : [];
+        this.pending = [];
+        this.handlers.onSession(session);
+        for (const frame of pending) this.socket?.send(frame);
+        break;
+      }
+      case ServerMessage.RUN:
+        this.handlers.onRun(message.run);
+        break;
+      case ServerMessage.NOTICE:
+        this.handlers.onNotice(message.notice);
+        break;
+      default:
+        console.warn('sluice: unknown server message', message.which());
+    }
+  }
+}

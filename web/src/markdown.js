@@ -1,0 +1,26 @@
+// st::markdown. The app's text is untrusted as HTML: markdown-it runs with
+// html disabled (raw tags come out escaped) and its default link validator
+// (no javascript:, vbscript:, file:, or non-image data: URLs). This is the
+// only place the page assigns innerHTML, and only markdown-it's output.
+import MarkdownIt from 'markdown-it';
+
+const md = new MarkdownIt({ html: false, linkify: false, typographer: false });
+
+const defaultLinkOpen =
+  md.renderer.rules.link_open ??
+  ((tokens, idx, options, env, self) => self.renderToken(tokens, idx, options));
+
+// Links leave the app's tab rather than replacing it (which would end the session).
+md.renderer.rules.link_open = (tokens, idx, options, env, self) => {
+  tokens[idx].attrSet('target', '_blank');
+  tokens[idx].attrSet('rel', 'noopener noreferrer');
+  return defaultLinkOpen(tokens, idx, options, env, self);
+};
+
+/** Returns a new element holding `source` rendered as markdown. */
+export function renderMarkdown(source) {
+  const div = document.createElement('div');
+  div.className = 'markdown';
+  div.innerHTML = md.render(source);
+  return div;
+}

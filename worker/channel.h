@@ -1,0 +1,57 @@
+// The worker's end of its session socket to the broker. Commands arrive as
+// WorkerCommand frames; the worker answers with ServerMessage frames that the
+// broker forwards to the page unchanged. Single-threaded, like the worker.
+#pragma once
+
+#include <capnp/message.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "ipc/framing.h"
+#include "util/unique_fd.h"
+
+namespace sluice::worker {
+
+// A widget value as the viewer sent it (WidgetValue in page.capnp).
+struct Clicked {};
+struct OptionIndex {
+  int index;
+};
+using WidgetInput = std::variant<Clicked, bool, double, std::string, OptionIndex>;
+
+struct StartCommand {
+  std::string session_id;
+};
+struct WidgetChangeCommand {
+  std::string widget_id;
+  WidgetInput value;
+};
+struct ResyncCommand {};
+using Command = std::variant<StartCommand, WidgetChangeCommand, ResyncCommand>;
+
+class BrokerChannel {
+ public:
+  BrokerChannel(UniqueFd fd, size_t max_message_bytes);
+
+  // Blocks for the next command. When the broker has gone (EOF or error) the
+  // worker has nothing left to do: the process exits.
+  Command Wait();
+  // The next command if one has fully arrived, without blocking.
+  std::optional<Command> Poll();
+  // Writes one whole frame, blocking; exits the process if the broker is gone.
+  void Send(capnp::MessageBuilder& message);
+
+ private:
+  // Reads what is available; blocking or not. Returns false if nothing came.
+  bool Fill(bool block);
+  std::optional<Command> NextDecoded();
+
+  UniqueFd fd_;
+  ipc::FrameReader reader_;
+  size_t max_message_bytes_;
+};
+
+}  // namespace sluice::worker

@@ -1,0 +1,187 @@
+#include "worker/session.h"
+
+#include <cxxabi.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <exception>
+#include <stdexcept>
+
+#include "util/log.h"
+#include "util/strings.h"
+#include "worker/demangle.h"
+
+namespace sluice::worker {
+
+namespace {
+
+Session* g_current = nullptr;  // set while the app function runs
+
+// Sets `current` for the lifetime of a run, even when the run throws.
+class CurrentSession {
+ public:
+  explicit CurrentSession(Session* session) { g_current = session; }
+  ~CurrentSession() { g_current = nullptr; }
+};
+
+std::any StateValueFor(const WidgetSpec& spec, const WidgetInput& input) {
+  switch (spec.kind) {
+    case WidgetKind::kButton: return true;
+    case WidgetKind::kCheckbox: return std::get<bool>(input);
+    case WidgetKind::kSlider:
+    case WidgetKind::kNumberInput: {
+      double number = std::get<double>(input);
+      if (spec.integer) return static_cast<std::int64_t>(number);
+      return number;
+    }
+    case WidgetKind::kTextInput: return std::get<std::string>(input);
+    case WidgetKind::kSelectbox:
+    case WidgetKind::kRadio: return spec.options.at(std::get<OptionIndex>(input).index);
+  }
+  return {};
+}
+
+}  // namespace
+
+Session::Session(BrokerChannel& channel, st::AppFunction app)
+    : channel_(channel), app_(app), stream_(channel) {}
+
+Session& Session::Current() {
+  if (g_current == nullptr) {
+    throw std::logic_error("st:: functions can only be called while the app function runs");
+  }
+  return *g_current;
+}
+
+Session* Session::CurrentOrNull() { return g_current; }
+
+void Session::Serve() {
+  for (;;) {
+    Handle(channel_.Wait());
+    DrainPending();
+    RunUntilSettled();
+  }
+}
+
+void Session::Handle(Command command) {
+  if (auto* start = std::get_if<StartCommand>(&command)) {
+    if (started_) return;
+    started_ = true;
+    session_id_ = start->session_id;
+    rerun_needed_ = true;
+    LogDebug("session_start", {{"session", session_id_}});
+  } else if (auto* change = std::get_if<WidgetChangeCommand>(&command)) {
+    if (started_) ApplyChange(*change);
+  } else if (std::holds_alternative<ResyncCommand>(command)) {
+    stream_.ForgetSent();
+    rerun_needed_ = true;
+  }
+}
+
+void Session::DrainPending() {
+  while (auto command = channel_.Poll()) Handle(std::move(*command));
+}
+
+void Session::ApplyChange(const WidgetChangeCommand& change) {
+  auto validated = widgets_.Validate(change.widget_id, change.value);
+  if (!validated.ok()) {
+    SendNotice(ipc::Notice::Kind::BAD_INPUT, ToStd(validated.status().message()));
+    return;
+  }
+  const WidgetSpec& spec = **validated;
+  if (spec.kind == WidgetKind::kButton) {
+    widgets_.MarkClicked(change.widget_id);
+  } else if (spec.key.empty()) {
+    widgets_.SetValue(change.widget_id, change.value);
+  } else {
+    state_.assign(spec.key, StateValueFor(spec, change.value));
+  }
+  if (spec.callback) pending_callbacks_.push_back(spec.callback);
+  rerun_needed_ = true;
+}
+
+void Session::CheckInterrupt() {
+  if (interrupted_) throw st::RerunSignal{};
+  auto now = std::chrono::steady_clock::now();
+  if (now < next_poll_) return;
+  next_poll_ = now + kPollInterval;
+  stream_.MaybeFlush();
+  DrainPending();
+  if (rerun_needed_) {
+    interrupted_ = true;
+    throw st::RerunSignal{};
+  }
+}
+
+void Session::RequestRerun() {
+  rerun_needed_ = true;
+  interrupted_ = true;
+  throw st::RerunSignal{};
+}
+
+void Session::RunUntilSettled() {
+  while (rerun_needed_) {
+    rerun_needed_ = false;
+    RunOnce();
+    DrainPending();
+  }
+}
+
+void Session::RunOnce() {
+  ++run_id_;
+  containers_.Reset();
+  widgets_.BeginRun();
+  stream_.BeginRun(run_id_);
+  interrupted_ = false;
+  next_poll_ = {};
+  bool finished = true;
+  {
+    CurrentSession current(this);
+    try {
+      std::vector<st::Callback> callbacks = std::exchange(pending_callbacks_, {});
+      for (const st::Callback& callback : callbacks) callback();
+      app_();
+    } catch (const st::RerunSignal&) {
+      finished = false;
+    } catch (const st::StopSignal&) {
+    } catch (const std::exception& e) {
+      ShowException(TypeName(typeid(e)), e.what());
+    } catch (...) {
+      const std::type_info* type = abi::__cxa_current_exception_type();
+      ShowException(type != nullptr ? TypeName(*type) : "unknown", "a non-std::exception was thrown");
+    }
+  }
+  if (!finished) {
+    rerun_needed_ = true;
+    return;
+  }
+  stream_.Finish(containers_.Lengths());
+  widgets_.FinishRun();
+}
+
+void Session::ShowException(std::string_view type, std::string_view message) {
+  LogInfo("app_exception", {{"session", session_id_}, {"type", type}, {"message", message}});
+  capnp::MallocMessageBuilder builder(kElementWords);
+  auto exception = builder.initRoot<ipc::Element>().initException();
+  exception.setType(std::string(type).c_str());
+  exception.setMessage(std::string(message).c_str());
+  // After unwinding every scope has ended, so this lands in the main column.
+  Path path = containers_.Next();
+  stream_.Put(path, builder.getRoot<ipc::Element>().asReader());
+}
+
+void Session::SendNotice(ipc::Notice::Kind kind, std::string_view message) {
+  capnp::MallocMessageBuilder builder;
+  auto notice = builder.initRoot<ipc::ServerMessage>().initNotice();
+  notice.setKind(kind);
+  notice.setMessage(std::string(message).c_str());
+  channel_.Send(builder);
+}
+
+void ServeSession(UniqueFd fd, st::AppFunction app, size_t max_message_bytes) {
+  BrokerChannel channel(std::move(fd), max_message_bytes);
+  Session session(channel, app);
+  session.Serve();
+}
+
+}  // namespace sluice::worker

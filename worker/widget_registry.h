@@ -1,0 +1,68 @@
+// The widgets of the current and the last finished run: how they are named,
+// what values they accept, and the values of widgets without a key (keyed
+// widgets keep theirs in session_state). Changes from the page are checked
+// here before they touch any state.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "sluice/widgets.hpp"
+#include "util/strings.h"
+#include "worker/channel.h"
+
+namespace sluice::worker {
+
+enum class WidgetKind { kButton, kCheckbox, kSlider, kNumberInput, kTextInput, kSelectbox, kRadio };
+
+std::string_view WidgetKindName(WidgetKind kind);
+
+struct WidgetSpec {
+  WidgetKind kind;
+  std::string key;  // empty: value kept here, not in session_state
+  double min_value = 0;
+  double max_value = 0;
+  bool integer = false;
+  std::vector<std::string> options;  // selectbox, radio
+  std::size_t max_chars = 0;
+  st::Callback callback;
+};
+
+class WidgetRegistry {
+ public:
+  // Starts a run's widget list; the last finished run's stays valid for changes.
+  void BeginRun();
+  // Adds a widget of this run and returns its id. Throws
+  // std::invalid_argument for a key used twice in one run.
+  std::string Register(std::string_view label, WidgetSpec spec);
+  // Ends a finished run: its widgets become the ones changes are checked
+  // against, values of unkeyed widgets it did not show are dropped, and
+  // button clicks are used up.
+  void FinishRun();
+
+  // Checks a viewer's change against the widget's spec; the spec on success.
+  absl::StatusOr<const WidgetSpec*> Validate(std::string_view id, const WidgetInput& value) const;
+
+  // Value storage for widgets without a key.
+  const WidgetInput* Value(std::string_view id) const;
+  void SetValue(std::string_view id, WidgetInput value);
+
+  void MarkClicked(std::string_view id) { clicked_.insert(std::string(id)); }
+  bool WasClicked(std::string_view id) const { return clicked_.contains(ToAbsl(id)); }
+
+ private:
+  const WidgetSpec* Find(std::string_view id) const;
+
+  absl::flat_hash_map<std::string, WidgetSpec> current_;
+  absl::flat_hash_map<std::string, WidgetSpec> previous_;
+  absl::flat_hash_map<std::string, int> ordinals_;  // kind+label -> count this run
+  absl::flat_hash_map<std::string, WidgetInput> values_;
+  absl::flat_hash_set<std::string> clicked_;
+};
+
+}  // namespace sluice::worker

@@ -1,0 +1,192 @@
+#include "worker/zygote.h"
+
+#include <capnp/serialize.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "absl/container/flat_hash_set.h"
+#include "ipc/packet.h"
+#include "ipc/zygote.capnp.h"
+#include "util/log.h"
+#include "worker/app_library.h"
+#include "worker/become_worker.h"
+
+namespace sluice::worker {
+
+namespace {
+
+class Zygote {
+ public:
+  Zygote(const ZygoteConfig& config, const AppDescriptor* app, UniqueFd child_signals)
+      : config_(config), app_(app), child_signals_(std::move(child_signals)) {}
+
+  [[noreturn]] void Loop();
+
+ private:
+  void OnRequest();
+  void Fork(std::uint64_t tag, UniqueFd session_fd);
+  void ReapChildren();
+  void Send(capnp::MessageBuilder& message);
+  [[noreturn]] void Shutdown();
+
+  const ZygoteConfig& config_;
+  const AppDescriptor* app_;
+  UniqueFd child_signals_;
+  absl::flat_hash_set<pid_t> children_;
+};
+
+void Zygote::Send(capnp::MessageBuilder& message) {
+  if (auto status = ipc::SendPacket(config_.control_fd, message); !status.ok()) {
+    // Losing the broker's control channel leaves the zygote useless.
+    LogError("control_send_failed", {{"error", status.message()}});
+    Shutdown();
+  }
+}
+
+void Zygote::Loop() {
+  for (;;) {
+    pollfd fds[2] = {{config_.control_fd, POLLIN, 0}, {child_signals_.get(), POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      LogSyscallError("poll", errno);
+      Shutdown();
+    }
+    if (fds[1].revents & POLLIN) ReapChildren();
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) OnRequest();
+  }
+}
+
+void Zygote::OnRequest() {
+  auto packet = ipc::ReceivePacket(config_.control_fd);
+  if (!packet.ok()) {
+    if (absl::IsUnavailable(packet.status())) return;
+    LogError("control_receive_failed", {{"error", packet.status().message()}});
+    Shutdown();
+  }
+  if (packet->words.empty()) Shutdown();  // the broker closed the channel
+  try {
+    capnp::FlatArrayMessageReader message(kj::arrayPtr(packet->words.data(), packet->words.size()));
+    auto request = message.getRoot<ipc::ZygoteRequest>();
+    switch (request.which()) {
+      case ipc::ZygoteRequest::FORK:
+        Fork(request.getFork(), std::move(packet->fd));
+        return;
+      case ipc::ZygoteRequest::KILL: {
+        pid_t pid = request.getKill();
+        // Only our own children: a confused broker must not make us signal
+        // arbitrary processes.
+        if (children_.contains(pid)) ::kill(pid, SIGKILL);
+        return;
+      }
+    }
+    LogWarning("unknown_zygote_request");
+  } catch (const kj::Exception& e) {
+    LogWarning("undecodable_zygote_request", {{"error", e.getDescription().cStr()}});
+  }
+}
+
+void Zygote::Fork(std::uint64_t tag, UniqueFd session_fd) {
+  capnp::MallocMessageBuilder reply;
+  auto forked = reply.initRoot<ipc::ZygoteEvent>().initForked();
+  forked.setTag(tag);
+  if (!session_fd.valid()) {
+    forked.setError("fork request carried no session socket");
+    Send(reply);
+    return;
+  }
+  std::fflush(nullptr);
+  pid_t self = ::getpid();
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    child_signals_.reset();
+    BecomeWorker({std::move(session_fd), self, app_->entry, config_.max_message_bytes});
+  }
+  if (pid < 0) {
+    int err = errno;
+    LogSyscallError("fork", err);
+    forked.setError(std::strerror(err));
+  } else {
+    children_.insert(pid);
+    forked.setPid(pid);
+  }
+  Send(reply);
+}
+
+void Zygote::ReapChildren() {
+  signalfd_siginfo info;
+  while (::read(child_signals_.get(), &info, sizeof(info)) == sizeof(info)) {
+  }
+  for (;;) {
+    int status = 0;
+    pid_t pid = ::waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) return;
+    children_.erase(pid);
+    capnp::MallocMessageBuilder event;
+    auto exited = event.initRoot<ipc::ZygoteEvent>().initExited();
+    exited.setPid(pid);
+    if (WIFSIGNALED(status)) {
+      exited.setSignal(WTERMSIG(status));
+    } else {
+      exited.setExitCode(WEXITSTATUS(status));
+    }
+    Send(event);
+  }
+}
+
+void Zygote::Shutdown() {
+  for (pid_t pid : children_) ::kill(pid, SIGKILL);
+  _exit(0);
+}
+
+// The first message: ready, or why the app cannot be served.
+void ReportLoad(int control_fd, const absl::StatusOr<const AppDescriptor*>& app) {
+  capnp::MallocMessageBuilder message;
+  auto event = message.initRoot<ipc::ZygoteEvent>();
+  if (app.ok()) {
+    event.initReady().setAppName((*app)->name);
+  } else {
+    event.setLoadFailed(std::string(app.status().message()).c_str());
+  }
+  (void)ipc::SendPacket(control_fd, message);
+}
+
+UniqueFd WatchChildren() {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  ::sigprocmask(SIG_BLOCK, &mask, nullptr);
+  int fd = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (fd < 0) {
+    LogSyscallError("signalfd", errno);
+    _exit(1);
+  }
+  return UniqueFd(fd);
+}
+
+}  // namespace
+
+void RunZygote(const ZygoteConfig& config) {
+  SetLogProcess("zygote");
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != config.broker_pid) _exit(1);
+  ::prctl(PR_SET_NAME, "sluice-zygote");
+  ::signal(SIGPIPE, SIG_IGN);
+  LogDebug("fds_closed", {{"method", CloseDescriptorsFrom(config.control_fd + 1)}});
+
+  auto app = LoadApp(config.app_path);
+  ReportLoad(config.control_fd, app);
+  if (!app.ok()) _exit(2);
+  LogInfo("app_loaded", {{"app", (*app)->name}, {"path", config.app_path}});
+
+  Zygote zygote(config, *app, WatchChildren());
+  zygote.Loop();
+}
+
+}  // namespace sluice::worker

@@ -11,6 +11,7 @@ namespace sluice::broker {
 namespace {
 
 constexpr std::size_t kPageLowWaterBytes = 1u << 20;
+constexpr std::size_t kReadChunkBytes = 64 * 1024;
 
 }  // namespace
 
@@ -26,7 +27,10 @@ void PageConnection::Run(http::request<http::string_body> upgrade) {
   ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
     res.set(http::field::server, "sluice");
   }));
-  ws_.read_message_max(server_.options().max_message_kb * 1024);
+  // Message size is enforced in OnRead, which closes with 1009 itself: on a
+  // too-big message Beast's own limit tears the TCP connection down with
+  // unread data, and the page would see a reset instead of the close code.
+  ws_.read_message_max(0);
   ws_.binary(true);
   ws_.async_accept(upgrade, [self = shared_from_this()](boost::system::error_code ec) {
     if (ec) return self->Fail(ec, "accept");
@@ -35,13 +39,23 @@ void PageConnection::Run(http::request<http::string_body> upgrade) {
 }
 
 void PageConnection::DoRead() {
-  ws_.async_read(buffer_, [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-    self->OnRead(ec);
-  });
+  ws_.async_read_some(buffer_, kReadChunkBytes,
+                      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                        self->OnRead(ec);
+                      });
 }
 
 void PageConnection::OnRead(boost::system::error_code ec) {
   if (ec) return Fail(ec, "read");
+  std::size_t limit = server_.options().max_message_kb * 1024;
+  if (buffer_.size() > limit) {
+    LogInfo("page_message_too_big", {{"limit_bytes", limit}});
+    buffer_.consume(buffer_.size());
+    CloseWith(websocket::close_code::too_big,
+              StrCat("message larger than ", server_.options().max_message_kb, " KiB"));
+    return;
+  }
+  if (!ws_.is_message_done()) return DoRead();
   if (!ws_.got_binary()) {
     SendNotice(ipc::Notice::Kind::BAD_INPUT, "expected a binary Cap'n Proto message, got text");
   } else {
@@ -108,7 +122,9 @@ void PageConnection::DoWrite() {
     ws_.async_close(close_reason_, [self = shared_from_this()](boost::system::error_code) {
       self->writing_ = false;
       self->gone_ = true;
-      self->session_.reset();
+      // If the session did not end itself, the page may come back with
+      // its token (an oversized message, say): keep the session in grace.
+      if (auto session = std::move(self->session_)) session->PageDropped(self.get());
     });
     return;
   }
@@ -135,7 +151,7 @@ void PageConnection::Fail(boost::system::error_code ec, std::string_view what) {
   outbox_.clear();
   queued_bytes_ = 0;
   auto session = std::move(session_);
-  if (!session || closing_) return;
+  if (!session) return;
   if (ec == websocket::error::closed) {
     session->PageClosed(this);  // the viewer closed the tab or navigated away
   } else {

@@ -9,6 +9,7 @@ namespace sluice::ipc {
 
 namespace {
 constexpr size_t kWord = sizeof(capnp::word);
+constexpr std::uint32_t kMaxSegments = 512;  // what capnp's InputStreamMessageReader accepts
 }
 
 capnp::ReaderOptions UntrustedReaderOptions(size_t max_message_bytes) {
@@ -47,6 +48,13 @@ absl::StatusOr<std::optional<kj::ArrayPtr<const capnp::word>>> FrameReader::Next
   size_t available_words = (end_bytes_ - begin_bytes_) / kWord;
   if (available_words == 0) return std::nullopt;
   kj::ArrayPtr<const capnp::word> prefix(buffer_.data() + begin_bytes_ / kWord, available_words);
+  // capnp does not check the segment count (0xFFFFFFFF wraps to zero
+  // segments); reject what its own stream reader would refuse.
+  std::uint32_t count_field;
+  std::memcpy(&count_field, prefix.begin(), sizeof(count_field));
+  if (count_field >= kMaxSegments) {
+    return absl::DataLossError(StrCat("corrupt frame: ", count_field + 1ull, " segments"));
+  }
   size_t expected = 0;
   try {
     expected = capnp::expectedSizeInWordsFromPrefix(prefix);

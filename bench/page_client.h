@@ -1,0 +1,46 @@
+// A minimal asynchronous page for load: opens a session, waits for elements,
+// changes a widget and waits for the rerun to finish. C++20 coroutines on
+// one io_context, loopback only.
+#pragma once
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace sluice::bench {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using Clock = std::chrono::steady_clock;
+
+class PageClient {
+ public:
+  explicit PageClient(asio::io_context& io) : ws_(io) {}
+
+  // TCP connect and WebSocket handshake to 127.0.0.1:port.
+  asio::awaitable<void> Open(std::uint16_t port);
+  // Sends hello; returns when the first run finished, with the time the
+  // first element arrived.
+  asio::awaitable<Clock::time_point> Hello();
+  // Reads until the current run's last update (finished) arrived.
+  asio::awaitable<void> WaitRunFinished();
+  // Sets a number widget (slider / number_input) by id.
+  asio::awaitable<void> SetNumber(const std::string& widget_id, double value);
+  asio::awaitable<void> Close();
+
+ private:
+  struct Received {
+    bool has_elements = false;
+    bool finished = false;
+  };
+  asio::awaitable<Received> Read();
+
+  beast::websocket::stream<beast::tcp_stream> ws_;
+  beast::flat_buffer buffer_;
+};
+
+}  // namespace sluice::bench

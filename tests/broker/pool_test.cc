@@ -1,0 +1,73 @@
+// The worker pool: --workers caps live sessions with a clear "busy" for the
+// tab that does not fit; --prefork keeps forked workers ready.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "tests/broker/test_apps.h"
+#include "tests/support/app_session.h"
+#include "tests/support/broker_process.h"
+#include "tests/support/process_probe.h"
+#include "tests/support/status_macros.h"
+
+namespace sluice::testing {
+namespace {
+
+using ::testing::Contains;
+
+TEST(PoolTest, BusyWhenWorkersExhausted) {
+  ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(kStateApp, {"--workers", "1"}));
+  ASSERT_OK_AND_ASSIGN(auto first, AppSession::Open(broker->port()));
+
+  // The tab that does not fit is told so, then disconnected: never a hang.
+  WsClient second;
+  ASSERT_OK(second.Connect(broker->port()));
+  ASSERT_OK(second.SendHello());
+  PageModel second_page;
+  ASSERT_OK_AND_ASSIGN(NoticeInfo notice, second_page.ReceiveUntilNotice(second));
+  EXPECT_EQ(notice.kind, ipc::Notice::Kind::BUSY) << notice.message;
+  EXPECT_FALSE(notice.message.empty());
+  EXPECT_OK(second_page.ReceiveUntilClosed(second));
+  EXPECT_FALSE(second_page.last_finished_run().has_value()) << "the busy tab got a run";
+
+  // The session that fits is unaffected.
+  ASSERT_OK(first->Click("Add one"));
+  EXPECT_TRUE(first->page().HasText("clicks: 1")) << first->page().DebugString();
+
+  // Once it ends, its place is free again.
+  ASSERT_OK(first->client().Close());
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        absl::StatusOr<int> sessions = broker->SessionsFromHealthz();
+        return sessions.ok() && *sessions == 0;
+      },
+      After(kStepTimeout)));
+  ASSERT_OK_AND_ASSIGN(auto third, AppSession::Open(broker->port()));
+  EXPECT_TRUE(third->page().HasText("clicks: 0"));
+}
+
+TEST(PoolTest, PreforkedWorkerServesTheNextSession) {
+  ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(kStateApp, {"--prefork", "2"}));
+  // The zygote and two warm workers, before any tab connects.
+  std::vector<pid_t> warm;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        warm = DescendantsOf(broker->pid());
+        return warm.size() >= 3;
+      },
+      After(kStepTimeout)))
+      << "descendants of the broker: " << warm.size();
+
+  ASSERT_OK_AND_ASSIGN(auto tab, AppSession::Open(broker->port()));
+  std::optional<pid_t> worker = tab->WorkerPid();
+  ASSERT_TRUE(worker.has_value());
+  EXPECT_THAT(warm, Contains(*worker)) << "the session did not get a preforked worker";
+
+  // The pool is topped up: the zygote, the busy worker and two warm ones.
+  EXPECT_TRUE(
+      WaitUntil([&] { return DescendantsOf(broker->pid()).size() >= 4; }, After(kStepTimeout)));
+}
+
+}  // namespace
+}  // namespace sluice::testing

@@ -1,0 +1,13 @@
+// Paths of the test apps (tests/apps/), set by tests/CMakeLists.txt.
+#pragma once
+
+#include <string>
+
+namespace sluice::testing {
+
+inline const std::string kStateApp = SLUICE_STATE_APP;
+inline const std::string kCrashApp = SLUICE_CRASH_APP;
+inline const std::string kSlowApp = SLUICE_SLOW_APP;
+inline const std::string kNotAnApp = SLUICE_NOT_AN_APP;
+
+}  // namespace sluice::testing

@@ -1,0 +1,148 @@
+// ipc/framing.h: FrameReader splits a byte stream into capnp messages however
+// the bytes arrive, and refuses oversized or corrupt frames.
+#include "ipc/framing.h"
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "ipc/page.capnp.h"
+
+namespace sluice::ipc {
+namespace {
+
+// A one-segment message, so its segment table is its first word.
+std::vector<std::byte> HelloFrame(const std::string& token) {
+  capnp::MallocMessageBuilder message(token.size() / sizeof(capnp::word) + 64);
+  message.initRoot<PageMessage>().initHello().setReconnectToken(token);
+  kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
+  auto bytes = words.asBytes();
+  std::vector<std::byte> out(bytes.size());
+  std::memcpy(out.data(), bytes.begin(), bytes.size());
+  return out;
+}
+
+void Feed(FrameReader& reader, const std::byte* data, size_t size) {
+  std::span<std::byte> space = reader.WritableSpace(size);
+  ASSERT_GE(space.size(), size);
+  std::memcpy(space.data(), data, size);
+  reader.Commit(size);
+}
+
+// Parses one handed-out frame as a PageMessage and returns its token.
+std::string TokenOf(kj::ArrayPtr<const capnp::word> frame) {
+  capnp::FlatArrayMessageReader message(frame, UntrustedReaderOptions(1 << 20));
+  return message.getRoot<PageMessage>().getHello().getReconnectToken();
+}
+
+TEST(FrameReaderTest, MessageSplitAcrossReadsComesOutWhole) {
+  std::vector<std::byte> frame = HelloFrame("split-token");
+  FrameReader reader(1 << 20);
+  for (size_t offset = 0; offset < frame.size(); offset += 3) {
+    size_t n = std::min<size_t>(3, frame.size() - offset);
+    ASSERT_NO_FATAL_FAILURE(Feed(reader, frame.data() + offset, n));
+    auto next = reader.Next();
+    ASSERT_TRUE(next.ok()) << next.status();
+    if (offset + n < frame.size()) {
+      EXPECT_FALSE(next->has_value())
+          << "a message came out after " << offset + n << " of " << frame.size() << " bytes";
+    } else {
+      ASSERT_TRUE(next->has_value());
+      EXPECT_EQ(TokenOf(**next), "split-token");
+    }
+  }
+}
+
+TEST(FrameReaderTest, SeveralMessagesInOneReadComeOutInOrder) {
+  std::vector<std::byte> stream;
+  for (const char* token : {"first", "second", "third"}) {
+    std::vector<std::byte> frame = HelloFrame(token);
+    stream.insert(stream.end(), frame.begin(), frame.end());
+  }
+  std::vector<std::byte> partial = HelloFrame("fourth");
+  stream.insert(stream.end(), partial.begin(), partial.begin() + 8);  // only its first word
+
+  FrameReader reader(1 << 20);
+  ASSERT_NO_FATAL_FAILURE(Feed(reader, stream.data(), stream.size()));
+  for (const char* token : {"first", "second", "third"}) {
+    auto next = reader.Next();
+    ASSERT_TRUE(next.ok()) << next.status();
+    ASSERT_TRUE(next->has_value());
+    EXPECT_EQ(TokenOf(**next), token);
+  }
+  auto rest = reader.Next();
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  EXPECT_FALSE(rest->has_value());
+
+  // The rest of the fourth message completes it.
+  ASSERT_NO_FATAL_FAILURE(Feed(reader, partial.data() + 8, partial.size() - 8));
+  auto fourth = reader.Next();
+  ASSERT_TRUE(fourth.ok()) << fourth.status();
+  ASSERT_TRUE(fourth->has_value());
+  EXPECT_EQ(TokenOf(**fourth), "fourth");
+}
+
+TEST(FrameReaderTest, OversizedFrameIsRejectedFromItsHeader) {
+  std::vector<std::byte> frame = HelloFrame(std::string(8192, 'x'));
+  FrameReader reader(1024);
+  // The segment table (one word) announces the size: no need to buffer the rest.
+  ASSERT_NO_FATAL_FAILURE(Feed(reader, frame.data(), 8));
+  auto next = reader.Next();
+  ASSERT_FALSE(next.ok()) << "an 8 KiB frame passed a 1 KiB limit";
+  EXPECT_EQ(next.status().code(), absl::StatusCode::kResourceExhausted) << next.status();
+}
+
+TEST(FrameReaderTest, FrameAtTheLimitIsAccepted) {
+  std::vector<std::byte> frame = HelloFrame("just fits");
+  FrameReader reader(frame.size());
+  ASSERT_NO_FATAL_FAILURE(Feed(reader, frame.data(), frame.size()));
+  auto next = reader.Next();
+  ASSERT_TRUE(next.ok()) << next.status();
+  ASSERT_TRUE(next->has_value());
+  EXPECT_EQ(TokenOf(**next), "just fits");
+}
+
+TEST(FrameReaderTest, CorruptSegmentTableIsRejected) {
+  // The segment count field is "count - 1"; 0xffffffff wraps to zero
+  // segments, which no writer produces (capnp's own stream reader refuses
+  // it, and any count over 512).
+  std::vector<std::byte> corrupt(64, std::byte{0xff});
+  FrameReader reader(1 << 20);
+  ASSERT_NO_FATAL_FAILURE(Feed(reader, corrupt.data(), corrupt.size()));
+  auto next = reader.Next();
+  EXPECT_FALSE(next.ok()) << "a frame with a corrupt segment table was handed out";
+}
+
+TEST(FrameReaderTest, CorruptFrameDoesNotParse) {
+  // One segment of one word whose root pointer points far outside it: the
+  // frame is well-sized, so it is handed out, and reading it must fail.
+  uint32_t header[2] = {0, 1};
+  uint64_t root = (uint64_t{1} << 32) | (uint64_t{0x1fffffff} << 2);  // struct far past the end
+  std::vector<std::byte> frame(16);
+  std::memcpy(frame.data(), header, 8);
+  std::memcpy(frame.data() + 8, &root, 8);
+  FrameReader reader(1 << 20);
+  ASSERT_NO_FATAL_FAILURE(Feed(reader, frame.data(), frame.size()));
+  auto next = reader.Next();
+  ASSERT_TRUE(next.ok()) << next.status();
+  ASSERT_TRUE(next->has_value());
+  EXPECT_ANY_THROW({
+    capnp::FlatArrayMessageReader message(**next, UntrustedReaderOptions(1 << 20));
+    (void)message.getRoot<PageMessage>().getHello().getReconnectToken();
+  });
+}
+
+TEST(FrameReaderTest, ErrorIsFinal) {
+  std::vector<std::byte> frame = HelloFrame(std::string(8192, 'x'));
+  FrameReader reader(1024);
+  ASSERT_NO_FATAL_FAILURE(Feed(reader, frame.data(), frame.size()));
+  EXPECT_FALSE(reader.Next().ok());
+  EXPECT_FALSE(reader.Next().ok()) << "the reader resynchronised after an oversized frame";
+}
+
+}  // namespace
+}  // namespace sluice::ipc

@@ -1,0 +1,50 @@
+// One viewer's tab on a test app: a connection, the page it shows, and the
+// steps tests repeat (open, change a widget and wait for the rerun).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "tests/support/deadline.h"
+#include "tests/support/page_model.h"
+#include "tests/support/ws_client.h"
+
+namespace sluice::testing {
+
+class AppSession {
+ public:
+  // Connects, says hello (with `reconnect_token` to resume a session) and
+  // waits for the session answer and the first finished run.
+  static absl::StatusOr<std::unique_ptr<AppSession>> Open(uint16_t port,
+                                                          std::string_view reconnect_token = "",
+                                                          Deadline deadline = After(kStepTimeout));
+
+  WsClient& client() { return client_; }
+  PageModel& page() { return page_; }
+  const PageModel& page() const { return page_; }
+
+  // Sends `value` to the widget labelled `label` without waiting.
+  absl::Status Send(std::string_view label, const WidgetInput& value);
+  // Sends `value` to the widget labelled `label` and waits for the next
+  // finished run.
+  absl::Status Change(std::string_view label, const WidgetInput& value,
+                      Deadline deadline = After(kStepTimeout));
+  absl::Status Click(std::string_view label, Deadline deadline = After(kStepTimeout)) {
+    return Change(label, WidgetInput::Click(), deadline);
+  }
+
+  // The worker's pid, from the "pid: N" text each test app shows first.
+  std::optional<pid_t> WorkerPid() const;
+
+ private:
+  AppSession() = default;
+  WsClient client_;
+  PageModel page_;
+};
+
+}  // namespace sluice::testing

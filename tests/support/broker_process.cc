@@ -1,0 +1,106 @@
+#include "tests/support/broker_process.h"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <regex>
+#include <string_view>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+#ifndef SLUICE_BINARY
+#error "SLUICE_BINARY must name the sluice executable (tests/CMakeLists.txt sets it)"
+#endif
+
+namespace sluice::testing {
+namespace {
+
+// The first `"name": <digits>` in a JSON text; good enough for flat log lines
+// and the /healthz object without a JSON library in the tests.
+std::optional<long> JsonNumberField(const std::string& json, const std::string& name) {
+  std::smatch match;
+  if (!std::regex_search(json, match, std::regex("\"" + name + "\"\\s*:\\s*(\\d+)"))) {
+    return std::nullopt;
+  }
+  long value;
+  if (!absl::SimpleAtoi(match[1].str(), &value)) return std::nullopt;
+  return value;
+}
+
+bool IsListeningLine(std::string_view line) {
+  static const std::regex kListening("\"event\"\\s*:\\s*\"listening\"");
+  return std::regex_search(line.begin(), line.end(), kListening);
+}
+
+std::vector<std::string> SanitizerReports(const std::vector<std::string>& lines) {
+  std::vector<std::string> reports;
+  for (const std::string& line : lines) {
+    if (line.find("ERROR: AddressSanitizer") != std::string::npos ||
+        line.find("ERROR: LeakSanitizer") != std::string::npos ||
+        line.find("runtime error:") != std::string::npos) {
+      reports.push_back(line);
+    }
+  }
+  return reports;
+}
+
+}  // namespace
+
+std::string SluiceBinary() { return SLUICE_BINARY; }
+
+absl::StatusOr<std::unique_ptr<BrokerProcess>> BrokerProcess::Start(
+    const std::string& app_path, std::vector<std::string> extra_args, std::vector<std::string> env,
+    Deadline deadline) {
+  ChildProcess::Options spawn;
+  spawn.program = SluiceBinary();
+  spawn.args = {"serve", app_path, "--host", "127.0.0.1", "--port", "0"};
+  spawn.args.insert(spawn.args.end(), extra_args.begin(), extra_args.end());
+  spawn.env = std::move(env);
+  absl::StatusOr<std::unique_ptr<ChildProcess>> process = ChildProcess::Spawn(std::move(spawn));
+  if (!process.ok()) return process.status();
+
+  std::optional<std::string> line = (*process)->WaitForLine(IsListeningLine, deadline);
+  if (!line) {
+    return absl::UnavailableError(
+        absl::StrCat("sluice serve ", app_path,
+                     " did not log \"event\":\"listening\"; its output:\n", (*process)->Output()));
+  }
+  std::optional<long> port = JsonNumberField(*line, "port");
+  if (!port || *port <= 0 || *port > 65535) {
+    return absl::DataLossError(absl::StrCat("no valid \"port\" in the listening line: ", *line));
+  }
+  return std::unique_ptr<BrokerProcess>(
+      new BrokerProcess(*std::move(process), static_cast<uint16_t>(*port)));
+}
+
+BrokerProcess::~BrokerProcess() {
+  process_->Terminate();
+  std::vector<std::string> reports = SanitizerReports(process_->Lines());
+  if (!reports.empty()) {
+    ADD_FAILURE() << "sluice processes reported sanitizer errors:\n"
+                  << absl::StrJoin(reports, "\n") << "\nfull output:\n"
+                  << process_->Output();
+  }
+}
+
+absl::StatusOr<HttpResponse> BrokerProcess::Healthz(Deadline deadline) const {
+  return HttpGet(port_, "/healthz", deadline);
+}
+
+absl::StatusOr<int> BrokerProcess::SessionsFromHealthz(Deadline deadline) const {
+  absl::StatusOr<HttpResponse> response = Healthz(deadline);
+  if (!response.ok()) return response.status();
+  if (response->status != 200) {
+    return absl::UnavailableError(
+        absl::StrCat("/healthz answered ", response->status, ": ", response->body));
+  }
+  std::optional<long> sessions = JsonNumberField(response->body, "sessions");
+  if (!sessions) {
+    return absl::DataLossError(absl::StrCat("no \"sessions\" in /healthz: ", response->body));
+  }
+  return static_cast<int>(*sessions);
+}
+
+}  // namespace sluice::testing

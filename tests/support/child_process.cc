@@ -1,0 +1,260 @@
+#include "tests/support/child_process.h"
+
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+extern char** environ;
+
+namespace sluice::testing {
+namespace {
+
+absl::Status ErrnoStatus(std::string_view what) {
+  return absl::InternalError(absl::StrCat(std::string(what), ": ", std::strerror(errno)));
+}
+
+int RemainingMs(Deadline deadline) {
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  return static_cast<int>(std::clamp<long long>(left, 0, 1 << 30));
+}
+
+// The inherited environment with `overrides` ("NAME=value") replacing or
+// adding entries.
+std::vector<std::string> MergedEnvironment(const std::vector<std::string>& overrides) {
+  std::vector<std::string> env;
+  auto name_of = [](std::string_view entry) { return entry.substr(0, entry.find('=')); };
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    bool replaced = std::any_of(overrides.begin(), overrides.end(),
+                                [&](const std::string& o) { return name_of(o) == name_of(entry); });
+    if (!replaced) env.emplace_back(entry);
+  }
+  env.insert(env.end(), overrides.begin(), overrides.end());
+  return env;
+}
+
+std::vector<char*> CStrings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+// Runs in the forked child: only async-signal-safe calls until execve.
+[[noreturn]] void BecomeChild(pid_t parent, int devnull, int output, bool capture_stdout,
+                              char* const* argv, char* const* envp, int error_fd) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  setpgid(0, 0);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(127);  // the parent died before prctl
+  if (dup2(devnull, STDIN_FILENO) < 0 || dup2(output, STDERR_FILENO) < 0 ||
+      (capture_stdout && dup2(output, STDOUT_FILENO) < 0)) {
+    int err = errno;
+    (void)!write(error_fd, &err, sizeof err);
+    _exit(127);
+  }
+  // Descriptors the test process holds without O_CLOEXEC (Asio's sockets,
+  // say) must not leak into the child: a leaked client socket would keep a
+  // "dropped" connection open. Marks them close-on-exec (Linux 5.11+).
+  syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC);
+  execve(argv[0], argv, envp);
+  int err = errno;
+  (void)!write(error_fd, &err, sizeof err);
+  _exit(127);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(Options options) {
+  std::vector<std::string> argv_strings{options.program};
+  argv_strings.insert(argv_strings.end(), options.args.begin(), options.args.end());
+  std::vector<std::string> env_strings = MergedEnvironment(options.env);
+  std::vector<char*> argv = CStrings(argv_strings);
+  std::vector<char*> envp = CStrings(env_strings);
+
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return ErrnoStatus("pipe2(output)");
+  UniqueFd output_read(fds[0]), output_write(fds[1]);
+  if (pipe2(fds, O_CLOEXEC) != 0) return ErrnoStatus("pipe2(exec error)");
+  UniqueFd error_read(fds[0]), error_write(fds[1]);
+  if (pipe2(fds, O_CLOEXEC) != 0) return ErrnoStatus("pipe2(stop)");
+  UniqueFd stop_read(fds[0]), stop_write(fds[1]);
+  UniqueFd devnull(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!devnull.valid()) return ErrnoStatus("open(/dev/null)");
+
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) return ErrnoStatus("fork");
+  if (pid == 0) {
+    BecomeChild(parent, devnull.get(), output_write.get(), options.capture_stdout, argv.data(),
+                envp.data(), error_write.get());
+  }
+  // Also set the group from here, so it exists whichever side runs first.
+  setpgid(pid, pid);
+  output_write.reset();
+  error_write.reset();
+
+  int child_errno = 0;
+  ssize_t n;
+  do {
+    n = read(error_read.get(), &child_errno, sizeof child_errno);
+  } while (n < 0 && errno == EINTR);
+  if (n > 0) {
+    int status;
+    waitpid(pid, &status, 0);
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot execute ", options.program, ": ", std::strerror(child_errno)));
+  }
+  if (fcntl(output_read.get(), F_SETFL, O_NONBLOCK) != 0) return ErrnoStatus("fcntl(O_NONBLOCK)");
+  return std::unique_ptr<ChildProcess>(
+      new ChildProcess(pid, std::move(output_read), std::move(stop_read), std::move(stop_write)));
+}
+
+ChildProcess::ChildProcess(pid_t pid, UniqueFd output, UniqueFd stop_read, UniqueFd stop_write)
+    : pid_(pid),
+      output_(std::move(output)),
+      stop_read_(std::move(stop_read)),
+      stop_write_(std::move(stop_write)) {
+  reader_ = std::thread([this] { ReadOutput(); });
+}
+
+ChildProcess::~ChildProcess() { Terminate(); }
+
+void ChildProcess::Terminate() {
+  if (!reader_.joinable()) return;
+  // The group first: while the leader is unreaped its id cannot be reused.
+  kill(-pid_, SIGKILL);
+  if (!wait_status_) {
+    kill(pid_, SIGKILL);
+    int status = 0;
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    wait_status_ = status;
+  }
+  char stop = 1;
+  (void)!write(stop_write_.get(), &stop, 1);
+  reader_.join();
+}
+
+void ChildProcess::AppendLocked(std::string_view bytes) {
+  partial_.append(bytes);
+  size_t start = 0;
+  for (size_t nl; (nl = partial_.find('\n', start)) != std::string::npos; start = nl + 1) {
+    lines_.emplace_back(partial_, start, nl - start);
+  }
+  partial_.erase(0, start);
+}
+
+void ChildProcess::ReadOutput() {
+  char buffer[4096];
+  bool stopping = false;
+  int reads_after_stop = 0;  // an orphan that keeps writing must not hold us
+  while (!stopping || ++reads_after_stop < 256) {
+    pollfd fds[2] = {{output_.get(), POLLIN, 0}, {stop_read_.get(), POLLIN, 0}};
+    if (!stopping && poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (fds[1].revents != 0) stopping = true;
+    ssize_t n = read(output_.get(), buffer, sizeof buffer);
+    if (n > 0) {
+      std::lock_guard lock(mutex_);
+      AppendLocked(std::string_view(buffer, static_cast<size_t>(n)));
+      changed_.notify_all();
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN && !stopping) continue;
+    break;  // end of output, an error, or stopping with nothing left to read
+  }
+  std::lock_guard lock(mutex_);
+  if (!partial_.empty()) lines_.push_back(std::exchange(partial_, {}));
+  output_ended_ = true;
+  changed_.notify_all();
+}
+
+std::optional<std::string> ChildProcess::WaitForLine(
+    const std::function<bool(std::string_view)>& matches, Deadline deadline) const {
+  std::unique_lock lock(mutex_);
+  size_t checked = 0;
+  while (true) {
+    for (; checked < lines_.size(); ++checked) {
+      if (matches(lines_[checked])) return lines_[checked];
+    }
+    if (output_ended_) return std::nullopt;
+    if (changed_.wait_until(lock, deadline) == std::cv_status::timeout &&
+        checked == lines_.size()) {
+      return std::nullopt;
+    }
+  }
+}
+
+bool ChildProcess::WaitForOutputEnd(Deadline deadline) const {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_until(lock, deadline, [&] { return output_ended_; });
+}
+
+std::vector<std::string> ChildProcess::Lines() const {
+  std::lock_guard lock(mutex_);
+  return lines_;
+}
+
+std::string ChildProcess::Output() const {
+  std::lock_guard lock(mutex_);
+  std::string out = absl::StrJoin(lines_, "\n");
+  if (!partial_.empty()) absl::StrAppend(&out, out.empty() ? "" : "\n", partial_);
+  return out;
+}
+
+absl::Status ChildProcess::Kill(int sig) {
+  if (wait_status_) return absl::FailedPreconditionError("the child was already reaped");
+  if (kill(pid_, sig) != 0) return ErrnoStatus(absl::StrCat("kill(", pid_, ", ", sig, ")"));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> ChildProcess::Wait(Deadline deadline) {
+  if (wait_status_) return *wait_status_;
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid_, 0)));
+  if (!pidfd.valid()) return ErrnoStatus(absl::StrCat("pidfd_open(", pid_, ")"));
+  while (true) {
+    pollfd fd{pidfd.get(), POLLIN, 0};
+    int ready = poll(&fd, 1, RemainingMs(deadline));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) return ErrnoStatus("poll(pidfd)");
+    if (ready == 0) {
+      return absl::DeadlineExceededError(absl::StrCat("process ", pid_, " is still running"));
+    }
+    break;
+  }
+  int status;
+  while (waitpid(pid_, &status, 0) < 0) {
+    if (errno != EINTR) return ErrnoStatus(absl::StrCat("waitpid(", pid_, ")"));
+  }
+  wait_status_ = status;
+  return status;
+}
+
+std::string DescribeWaitStatus(int status) {
+  if (WIFEXITED(status)) return absl::StrCat("exited with code ", WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    return absl::StrCat("killed by signal ", WTERMSIG(status), " (", strsignal(WTERMSIG(status)),
+                        ")");
+  }
+  return absl::StrCat("wait status ", status);
+}
+
+}  // namespace sluice::testing

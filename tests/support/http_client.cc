@@ -1,0 +1,62 @@
+#include "tests/support/http_client.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <exception>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+
+namespace sluice::testing {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+// Every operation on the stream shares the one expiry, so the whole exchange
+// is bounded by the deadline.
+net::awaitable<HttpResponse> Exchange(uint16_t port, std::string target, Deadline deadline) {
+  beast::tcp_stream stream(co_await net::this_coro::executor);
+  stream.expires_at(deadline);
+  co_await stream.async_connect(net::ip::tcp::endpoint(net::ip::address_v4::loopback(), port),
+                                net::use_awaitable);
+  http::request<http::empty_body> request{http::verb::get, target, 11};
+  request.set(http::field::host, absl::StrCat("127.0.0.1:", port));
+  request.set(http::field::connection, "close");
+  co_await http::async_write(stream, request, net::use_awaitable);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  co_await http::async_read(stream, buffer, response, net::use_awaitable);
+  beast::error_code ignored;
+  stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+  co_return HttpResponse{static_cast<int>(response.result_int()), std::move(response.body())};
+}
+
+}  // namespace
+
+absl::StatusOr<HttpResponse> HttpGet(uint16_t port, std::string_view target, Deadline deadline) {
+  net::io_context context;
+  std::optional<absl::StatusOr<HttpResponse>> result;
+  net::co_spawn(context, Exchange(port, std::string(target), deadline),
+                [&](std::exception_ptr error, HttpResponse response) {
+                  if (!error) {
+                    result = std::move(response);
+                    return;
+                  }
+                  try {
+                    std::rethrow_exception(error);
+                  } catch (const std::exception& e) {
+                    result = absl::UnavailableError(absl::StrCat(
+                        "GET ", std::string(target), " on port ", port, ": ", e.what()));
+                  }
+                });
+  context.run();
+  return *result;
+}
+
+}  // namespace sluice::testing

@@ -1,0 +1,297 @@
+#include "tests/support/page_model.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace sluice::testing {
+namespace {
+
+// Far beyond any test app; stops a broken index from exhausting memory.
+constexpr uint32_t kMaxIndex = 100000;
+
+std::string PathString(const ElementPath& path) {
+  return absl::StrCat("[", absl::StrJoin(path, ","), "]");
+}
+
+}  // namespace
+
+std::string NoticeKindName(ipc::Notice::Kind kind) {
+  switch (kind) {
+    case ipc::Notice::Kind::BAD_INPUT:
+      return "badInput";
+    case ipc::Notice::Kind::BUSY:
+      return "busy";
+    case ipc::Notice::Kind::CRASHED:
+      return "crashed";
+    case ipc::Notice::Kind::ENDED:
+      return "ended";
+  }
+  return "unknown";
+}
+
+std::optional<std::string> ElementText(ipc::Element::Reader element) {
+  switch (element.which()) {
+    case ipc::Element::TITLE:
+      return std::string(element.getTitle().cStr());
+    case ipc::Element::HEADER:
+      return std::string(element.getHeader().cStr());
+    case ipc::Element::SUBHEADER:
+      return std::string(element.getSubheader().cStr());
+    case ipc::Element::MARKDOWN:
+      return std::string(element.getMarkdown().cStr());
+    case ipc::Element::TEXT:
+      return std::string(element.getText().cStr());
+    case ipc::Element::CODE:
+      return std::string(element.getCode().getSource().cStr());
+    case ipc::Element::ALERT:
+      return std::string(element.getAlert().getBody().cStr());
+    default:
+      return std::nullopt;
+  }
+}
+
+PageModel::Node* PageModel::NodeAt(capnp::List<uint32_t>::Reader path, size_t min_size) {
+  if (path.size() < min_size) {
+    protocol_errors_.push_back(absl::StrCat("path of length ", path.size(), " is too short"));
+    return nullptr;
+  }
+  for (uint32_t index : path) {
+    if (index > kMaxIndex) {
+      protocol_errors_.push_back(absl::StrCat("path index ", index, " is absurd"));
+      return nullptr;
+    }
+  }
+  if (roots_.size() <= path[0]) roots_.resize(path[0] + 1);
+  Node* node = &roots_[path[0]];
+  for (size_t i = 1; i < path.size(); ++i) {
+    if (node->children.size() <= path[i]) node->children.resize(path[i] + 1);
+    node = &node->children[path[i]];
+  }
+  return node;
+}
+
+void PageModel::Apply(ipc::ServerMessage::Reader message) {
+  switch (message.which()) {
+    case ipc::ServerMessage::SESSION: {
+      auto session = message.getSession();
+      session_ =
+          SessionInfo{session.getSessionId(), session.getReconnectToken(), session.getResumed()};
+      break;
+    }
+    case ipc::ServerMessage::RUN:
+      ApplyRun(message.getRun());
+      break;
+    case ipc::ServerMessage::NOTICE: {
+      auto notice = message.getNotice();
+      notices_.push_back({notice.getKind(), notice.getMessage()});
+      break;
+    }
+    default:
+      protocol_errors_.push_back("a ServerMessage of an unknown kind");
+  }
+}
+
+void PageModel::ApplyRun(ipc::RunUpdate::Reader run) {
+  for (ipc::Delta::Reader delta : run.getDeltas()) {
+    // An element lives inside a container, so its path has at least 2 parts.
+    if (Node* node = NodeAt(delta.getPath(), 2)) node->element.emplace(delta.getElement());
+  }
+  if (!run.getFinished()) return;
+  for (ipc::ContainerLength::Reader length : run.getLengths()) {
+    Node* node = NodeAt(length.getPath(), 1);
+    if (node && node->children.size() > length.getLength()) {
+      node->children.resize(length.getLength());
+    }
+  }
+  last_finished_run_ = run.getRunId();
+  ++finished_runs_;
+}
+
+void PageModel::VisitContainer(
+    const Node& container, ElementPath& path,
+    const std::function<void(const ElementPath&, ipc::Element::Reader)>& visit) const {
+  for (uint32_t i = 0; i < container.children.size(); ++i) {
+    const Node& child = container.children[i];
+    if (!child.element) continue;
+    path.push_back(i);
+    ipc::Element::Reader element = child.element->get();
+    visit(path, element);
+    if (element.which() == ipc::Element::COLUMNS) {
+      // Each column is a container at path ++ [c].
+      for (uint32_t c = 0; c < element.getColumns() && c < child.children.size(); ++c) {
+        path.push_back(c);
+        VisitContainer(child.children[c], path, visit);
+        path.pop_back();
+      }
+    } else if (element.which() == ipc::Element::EXPANDER) {
+      VisitContainer(child, path, visit);
+    }
+    path.pop_back();
+  }
+}
+
+void PageModel::ForEachElement(
+    const std::function<void(const ElementPath&, ipc::Element::Reader)>& visit) const {
+  for (uint32_t r = 0; r < roots_.size(); ++r) {
+    ElementPath path{r};
+    VisitContainer(roots_[r], path, visit);
+  }
+}
+
+std::vector<std::string> PageModel::Texts() const {
+  std::vector<std::string> texts;
+  ForEachElement([&](const ElementPath&, ipc::Element::Reader element) {
+    if (auto text = ElementText(element)) texts.push_back(*std::move(text));
+  });
+  return texts;
+}
+
+std::vector<std::string> PageModel::TextsIn(uint32_t root) const {
+  std::vector<std::string> texts;
+  ForEachElement([&](const ElementPath& path, ipc::Element::Reader element) {
+    if (path[0] != root) return;
+    if (auto text = ElementText(element)) texts.push_back(*std::move(text));
+  });
+  return texts;
+}
+
+bool PageModel::HasText(std::string_view substring) const {
+  for (const std::string& text : Texts()) {
+    if (text.find(substring) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::optional<std::string> PageModel::TextStartingWith(std::string_view prefix) const {
+  for (const std::string& text : Texts()) {
+    if (text.starts_with(prefix)) return text;
+  }
+  return std::nullopt;
+}
+
+std::optional<ElementPath> PageModel::PathOfText(std::string_view wanted) const {
+  std::optional<ElementPath> found;
+  ForEachElement([&](const ElementPath& path, ipc::Element::Reader element) {
+    if (!found && ElementText(element) == wanted) found = path;
+  });
+  return found;
+}
+
+std::optional<WidgetInfo> PageModel::FindWidget(std::string_view label) const {
+  std::optional<WidgetInfo> found;
+  ForEachElement([&](const ElementPath&, ipc::Element::Reader element) {
+    if (found || element.which() != ipc::Element::WIDGET) return;
+    ipc::Widget::Reader widget = element.getWidget();
+    if (std::string_view(widget.getLabel().cStr(), widget.getLabel().size()) != label) return;
+    WidgetInfo info;
+    info.id = widget.getId();
+    info.label = widget.getLabel();
+    info.kind = widget.which();
+    auto read_range = [&](ipc::NumberRange::Reader range) {
+      info.number = range.getValue();
+      info.min = range.getMin();
+      info.max = range.getMax();
+      info.step = range.getStep();
+      info.integer = range.getInteger();
+    };
+    auto read_choice = [&](ipc::Choice::Reader choice) {
+      info.index = choice.getIndex();
+      for (capnp::Text::Reader option : choice.getOptions()) info.options.emplace_back(option);
+    };
+    switch (widget.which()) {
+      case ipc::Widget::CHECKBOX:
+        info.checked = widget.getCheckbox();
+        break;
+      case ipc::Widget::SLIDER:
+        read_range(widget.getSlider());
+        break;
+      case ipc::Widget::NUMBER_INPUT:
+        read_range(widget.getNumberInput());
+        break;
+      case ipc::Widget::TEXT_INPUT:
+        info.text = widget.getTextInput();
+        break;
+      case ipc::Widget::SELECTBOX:
+        read_choice(widget.getSelectbox());
+        break;
+      case ipc::Widget::RADIO:
+        read_choice(widget.getRadio());
+        break;
+      default:
+        break;
+    }
+    found = std::move(info);
+  });
+  return found;
+}
+
+std::vector<ShownException> PageModel::Exceptions() const {
+  std::vector<ShownException> shown;
+  ForEachElement([&](const ElementPath&, ipc::Element::Reader element) {
+    if (element.which() != ipc::Element::EXCEPTION) return;
+    shown.push_back({element.getException().getType(), element.getException().getMessage()});
+  });
+  return shown;
+}
+
+std::string PageModel::DebugString() const {
+  std::string out = "page:\n";
+  ForEachElement([&](const ElementPath& path, ipc::Element::Reader element) {
+    std::string text = element.toString().flatten().cStr();
+    if (text.size() > 200)
+      text = absl::StrCat(text.substr(0, 200), "... (", text.size(), " chars)");
+    absl::StrAppend(&out, "  ", PathString(path), " ", text, "\n");
+  });
+  for (const NoticeInfo& notice : notices_) {
+    absl::StrAppend(&out, "notice ", NoticeKindName(notice.kind), ": ", notice.message, "\n");
+  }
+  for (const std::string& error : protocol_errors_) {
+    absl::StrAppend(&out, "protocol error: ", error, "\n");
+  }
+  return out;
+}
+
+absl::Status PageModel::RunUntilFinished(WsClient& client, Deadline deadline) {
+  while (true) {
+    absl::StatusOr<Incoming> incoming = client.Receive(deadline);
+    if (!incoming.ok()) return incoming.status();
+    if (incoming->closed) {
+      return absl::UnavailableError(absl::StrCat("connection closed with code ",
+                                                 incoming->close_code, " (", incoming->close_reason,
+                                                 ") before a run finished"));
+    }
+    ipc::ServerMessage::Reader message = incoming->message->get();
+    Apply(message);
+    if (message.isRun() && message.getRun().getFinished()) return absl::OkStatus();
+    if (message.isNotice() && message.getNotice().getKind() != ipc::Notice::Kind::BAD_INPUT) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("notice ", NoticeKindName(message.getNotice().getKind()), ": ",
+                       message.getNotice().getMessage().cStr()));
+    }
+  }
+}
+
+absl::StatusOr<NoticeInfo> PageModel::ReceiveUntilNotice(WsClient& client, Deadline deadline) {
+  while (true) {
+    absl::StatusOr<Incoming> incoming = client.Receive(deadline);
+    if (!incoming.ok()) return incoming.status();
+    if (incoming->closed) {
+      return absl::UnavailableError(absl::StrCat("connection closed with code ",
+                                                 incoming->close_code, " (", incoming->close_reason,
+                                                 ") before a notice"));
+    }
+    Apply(incoming->message->get());
+    if (incoming->message->get().isNotice()) return notices_.back();
+  }
+}
+
+absl::StatusOr<uint16_t> PageModel::ReceiveUntilClosed(WsClient& client, Deadline deadline) {
+  while (true) {
+    absl::StatusOr<Incoming> incoming = client.Receive(deadline);
+    if (!incoming.ok()) return incoming.status();
+    if (incoming->closed) return incoming->close_code;
+    Apply(incoming->message->get());
+  }
+}
+
+}  // namespace sluice::testing

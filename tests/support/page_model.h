@@ -1,0 +1,122 @@
+// What the page shows, rebuilt from ServerMessages exactly as web/ does it:
+// a delta sets (creates or replaces) the element at its path; a finished
+// update's lengths drop the children past them. Tests query it like a viewer
+// reads the page.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ipc/page.capnp.h"
+#include "tests/support/deadline.h"
+#include "tests/support/owned_message.h"
+#include "tests/support/ws_client.h"
+
+namespace sluice::testing {
+
+struct WidgetInfo {
+  std::string id;
+  std::string label;
+  ipc::Widget::Which kind = ipc::Widget::BUTTON;
+  double number = 0, min = 0, max = 0, step = 0;  // slider, numberInput
+  bool integer = false;
+  bool checked = false;              // checkbox
+  std::string text;                  // textInput
+  int32_t index = -1;                // selectbox, radio
+  std::vector<std::string> options;  // selectbox, radio
+};
+
+struct ShownException {
+  std::string type;
+  std::string message;
+};
+
+struct NoticeInfo {
+  ipc::Notice::Kind kind;
+  std::string message;
+};
+
+struct SessionInfo {
+  std::string session_id;
+  std::string reconnect_token;
+  bool resumed = false;
+};
+
+using ElementPath = std::vector<uint32_t>;
+
+class PageModel {
+ public:
+  // Records a session answer or notice; applies a run update.
+  void Apply(ipc::ServerMessage::Reader message);
+  void ApplyRun(ipc::RunUpdate::Reader run);
+
+  // Every visible element in document order (main, then sidebar; a block's
+  // children right after it).
+  void ForEachElement(
+      const std::function<void(const ElementPath&, ipc::Element::Reader)>& visit) const;
+
+  // The text of text-bearing elements (title, headers, markdown, text, code,
+  // alerts) in document order; TextsIn(1) only the sidebar's.
+  std::vector<std::string> Texts() const;
+  std::vector<std::string> TextsIn(uint32_t root) const;
+  bool HasText(std::string_view substring) const;
+  std::optional<std::string> TextStartingWith(std::string_view prefix) const;
+  std::optional<ElementPath> PathOfText(std::string_view text) const;  // exact match
+  std::optional<WidgetInfo> FindWidget(std::string_view label) const;  // first with label
+  std::vector<ShownException> Exceptions() const;
+
+  const std::optional<SessionInfo>& session() const { return session_; }
+  const std::vector<NoticeInfo>& notices() const { return notices_; }
+  std::optional<uint64_t> last_finished_run() const { return last_finished_run_; }
+  int finished_runs() const { return finished_runs_; }
+  // Updates that broke the page protocol (a delta outside any container, an
+  // absurd index); a correct server never causes any.
+  const std::vector<std::string>& protocol_errors() const { return protocol_errors_; }
+
+  // An outline of the page and the notices, for failure messages.
+  std::string DebugString() const;
+
+  // Receives and applies messages until a run update with `finished`. Fails
+  // on the deadline, a closed connection, or a notice other than badInput
+  // (crashed, busy, ended: no run is coming); the notice is recorded.
+  absl::Status RunUntilFinished(WsClient& client, Deadline deadline = After(kStepTimeout));
+  // Receives and applies messages until a notice arrives, and returns it.
+  absl::StatusOr<NoticeInfo> ReceiveUntilNotice(WsClient& client,
+                                                Deadline deadline = After(kStepTimeout));
+  // Receives and applies messages until the server closes the connection;
+  // returns the close code (1006 if it closed without a close frame).
+  absl::StatusOr<uint16_t> ReceiveUntilClosed(WsClient& client,
+                                              Deadline deadline = After(kStepTimeout));
+
+ private:
+  struct Node {
+    std::optional<Owned<ipc::Element>> element;  // empty for a bare container
+    std::vector<Node> children;
+  };
+  // The node at `path`, created with any missing ancestors; null (and a
+  // protocol error recorded) if the path is unusable.
+  Node* NodeAt(capnp::List<uint32_t>::Reader path, size_t min_size);
+  void VisitContainer(
+      const Node& container, ElementPath& path,
+      const std::function<void(const ElementPath&, ipc::Element::Reader)>& visit) const;
+
+  std::vector<Node> roots_;  // [0] main, [1] sidebar
+  std::optional<SessionInfo> session_;
+  std::vector<NoticeInfo> notices_;
+  std::optional<uint64_t> last_finished_run_;
+  int finished_runs_ = 0;
+  std::vector<std::string> protocol_errors_;
+};
+
+// "badInput", "busy", "crashed", "ended".
+std::string NoticeKindName(ipc::Notice::Kind kind);
+
+// The text of a text-bearing element, or nullopt for others.
+std::optional<std::string> ElementText(ipc::Element::Reader element);
+
+}  // namespace sluice::testing

@@ -1,0 +1,40 @@
+// Questions about other processes, answered from /proc and pidfds.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <string_view>
+#include <vector>
+
+#include "tests/support/deadline.h"
+
+namespace sluice::testing {
+
+// True if `pid` exists and has not exited (a zombie counts as gone).
+bool ProcessAlive(pid_t pid);
+
+// Every live process below `pid` (children, their children, ...), parents
+// before children.
+std::vector<pid_t> DescendantsOf(pid_t pid);
+
+// Live processes whose process group is `pgid`.
+std::vector<pid_t> ProcessesInGroup(pid_t pgid);
+
+// Live processes whose command line (arguments joined by spaces) contains
+// `needle`.
+std::vector<pid_t> ProcessesWithCmdline(std::string_view needle);
+
+// Waits until every process in `pids` has exited (not necessarily been
+// reaped). Blocks on pidfds, not by polling. True if all exited in time.
+bool WaitForExit(const std::vector<pid_t>& pids, Deadline deadline);
+inline bool WaitForExit(pid_t pid, Deadline deadline) {
+  return WaitForExit(std::vector<pid_t>{pid}, deadline);
+}
+
+// Re-checks `condition` until it holds or the deadline passes, backing off
+// between checks; for conditions nothing can notify us about (a counter
+// behind HTTP, say). Returns the last result.
+bool WaitUntil(const std::function<bool()>& condition, Deadline deadline);
+
+}  // namespace sluice::testing

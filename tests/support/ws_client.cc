@@ -1,0 +1,203 @@
+#include "tests/support/ws_client.h"
+
+#include <capnp/serialize.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace sluice::testing {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+
+constexpr uint16_t kAbnormalClosure = 1006;
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+absl::StatusOr<Owned<ipc::ServerMessage>> Decode(net::const_buffer bytes) {
+  if (bytes.size() % sizeof(capnp::word) != 0) {
+    return absl::DataLossError(
+        absl::StrCat("server frame of ", bytes.size(), " bytes is not whole capnp words"));
+  }
+  // Copied into words: the frame buffer need not be 8-byte aligned.
+  kj::Array<capnp::word> words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
+  std::memcpy(words.begin(), bytes.data(), bytes.size());
+  try {
+    capnp::ReaderOptions options;
+    options.traversalLimitInWords = 1u << 28;
+    capnp::FlatArrayMessageReader reader(words, options);
+    return Owned<ipc::ServerMessage>(reader.getRoot<ipc::ServerMessage>());
+  } catch (const kj::Exception& e) {
+    return absl::DataLossError(
+        absl::StrCat("undecodable server frame: ", e.getDescription().cStr()));
+  }
+}
+
+}  // namespace
+
+void WidgetInput::WriteTo(ipc::WidgetValue::Builder value) const {
+  std::visit(Overloaded{
+                 [&](Clicked) { value.setClicked(); },
+                 [&](bool checked) { value.setChecked(checked); },
+                 [&](double number) { value.setNumber(number); },
+                 [&](const std::string& text) { value.setText(text); },
+                 [&](int32_t index) { value.setIndex(index); },
+             },
+             value_);
+}
+
+struct WsClient::Impl {
+  net::io_context context;
+  websocket::stream<beast::tcp_stream> ws{context};
+  beast::flat_buffer buffer;
+  bool unusable = false;
+
+  // Starts one async operation through `start(handler)` and runs the context
+  // until it completes or the deadline passes. On the deadline the socket is
+  // closed, which completes the operation with an error, and the connection
+  // stays unusable.
+  template <class Start>
+  absl::StatusOr<beast::error_code> Run(std::string_view what, Deadline deadline, Start start) {
+    if (unusable) return absl::FailedPreconditionError("the connection is no longer usable");
+    std::optional<beast::error_code> result;
+    start([&result](beast::error_code ec, auto&&...) { result = ec; });
+    context.restart();
+    context.run_until(deadline);
+    if (result) return *result;
+    unusable = true;
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws).socket().close(ignored);
+    context.restart();
+    context.run();
+    return absl::DeadlineExceededError(
+        absl::StrCat(std::string(what), " did not finish before the deadline"));
+  }
+
+  absl::Status Write(std::string_view what, net::const_buffer bytes, bool binary,
+                     Deadline deadline) {
+    ws.binary(binary);
+    absl::StatusOr<beast::error_code> ec =
+        Run(what, deadline, [&](auto handler) { ws.async_write(bytes, std::move(handler)); });
+    if (!ec.ok()) return ec.status();
+    if (*ec) return absl::UnavailableError(absl::StrCat(std::string(what), ": ", ec->message()));
+    return absl::OkStatus();
+  }
+};
+
+WsClient::WsClient() : impl_(std::make_unique<Impl>()) {}
+
+WsClient::~WsClient() { Drop(); }
+
+absl::Status WsClient::Connect(uint16_t port, Deadline deadline) {
+  net::ip::tcp::endpoint endpoint(net::ip::address_v4::loopback(), port);
+  absl::StatusOr<beast::error_code> ec = impl_->Run("connect", deadline, [&](auto handler) {
+    beast::get_lowest_layer(impl_->ws).async_connect(endpoint, std::move(handler));
+  });
+  if (!ec.ok()) return ec.status();
+  if (*ec)
+    return absl::UnavailableError(absl::StrCat("connect to port ", port, ": ", ec->message()));
+
+  impl_->ws.auto_fragment(false);  // one message, one frame, as the page sends them
+  impl_->ws.read_message_max(64u << 20);
+  std::string host = absl::StrCat("127.0.0.1:", port);
+  ec = impl_->Run("WebSocket handshake", deadline, [&](auto handler) {
+    impl_->ws.async_handshake(host, "/_sluice/ws", std::move(handler));
+  });
+  if (!ec.ok()) return ec.status();
+  if (*ec) return absl::UnavailableError(absl::StrCat("WebSocket handshake: ", ec->message()));
+  return absl::OkStatus();
+}
+
+absl::Status WsClient::SendMessage(capnp::MessageBuilder& message, Deadline deadline) {
+  kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
+  kj::ArrayPtr<const kj::byte> bytes = words.asBytes();
+  return impl_->Write("send", net::const_buffer(bytes.begin(), bytes.size()), true, deadline);
+}
+
+absl::Status WsClient::SendHello(std::string_view reconnect_token, Deadline deadline) {
+  capnp::MallocMessageBuilder message;
+  auto hello = message.initRoot<ipc::PageMessage>().initHello();
+  hello.setReconnectToken(capnp::Text::Reader(reconnect_token.data(), reconnect_token.size()));
+  return SendMessage(message, deadline);
+}
+
+absl::Status WsClient::SendWidgetChange(std::string_view widget_id, const WidgetInput& value,
+                                        Deadline deadline) {
+  capnp::MallocMessageBuilder message;
+  auto change = message.initRoot<ipc::PageMessage>().initWidgetChange();
+  change.setWidgetId(capnp::Text::Reader(widget_id.data(), widget_id.size()));
+  value.WriteTo(change.initValue());
+  return SendMessage(message, deadline);
+}
+
+absl::Status WsClient::SendBye(Deadline deadline) {
+  capnp::MallocMessageBuilder message;
+  message.initRoot<ipc::PageMessage>().setBye();
+  return SendMessage(message, deadline);
+}
+
+absl::Status WsClient::SendRaw(std::string_view bytes, bool binary, Deadline deadline) {
+  return impl_->Write("send raw", net::const_buffer(bytes.data(), bytes.size()), binary, deadline);
+}
+
+absl::Status WsClient::Close(uint16_t code, Deadline deadline) {
+  absl::StatusOr<beast::error_code> ec = impl_->Run("close", deadline, [&](auto handler) {
+    impl_->ws.async_close(websocket::close_reason(code), std::move(handler));
+  });
+  if (!ec.ok()) return ec.status();
+  impl_->unusable = true;
+  if (*ec) return absl::UnavailableError(absl::StrCat("close: ", ec->message()));
+  return absl::OkStatus();
+}
+
+void WsClient::Drop() {
+  impl_->unusable = true;
+  beast::error_code ignored;
+  beast::get_lowest_layer(impl_->ws).socket().close(ignored);
+}
+
+absl::StatusOr<Incoming> WsClient::Receive(Deadline deadline) {
+  impl_->buffer.clear();
+  absl::StatusOr<beast::error_code> ec = impl_->Run("receive", deadline, [&](auto handler) {
+    impl_->ws.async_read(impl_->buffer, std::move(handler));
+  });
+  if (!ec.ok()) return ec.status();
+  if (*ec) {
+    impl_->unusable = true;
+    Incoming closed;
+    closed.closed = true;
+    // A close frame may have arrived even when the read failed afterwards:
+    // answering it fails if the server already tore the connection down.
+    if (*ec == websocket::error::closed || impl_->ws.reason().code != websocket::close_code::none) {
+      closed.close_code = impl_->ws.reason().code;
+      const auto& reason = impl_->ws.reason().reason;
+      closed.close_reason = std::string(reason.data(), reason.size());
+    } else {
+      closed.close_code = kAbnormalClosure;
+      closed.close_reason = ec->message();
+    }
+    return closed;
+  }
+  if (!impl_->ws.got_binary()) {
+    return absl::DataLossError("the server sent a text frame; every message is binary capnp");
+  }
+  absl::StatusOr<Owned<ipc::ServerMessage>> message = Decode(impl_->buffer.cdata());
+  if (!message.ok()) return message.status();
+  Incoming incoming;
+  incoming.message = *std::move(message);
+  return incoming;
+}
+
+}  // namespace sluice::testing

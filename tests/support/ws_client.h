@@ -1,0 +1,84 @@
+// A WebSocket client that speaks the page protocol (ipc/page.capnp) to a
+// broker on loopback. Every operation is bounded by a deadline; after a
+// deadline passes the connection is unusable (the socket is closed).
+// Not thread-safe: one test thread drives one client.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "absl/status/statusor.h"
+#include "ipc/page.capnp.h"
+#include "tests/support/deadline.h"
+#include "tests/support/owned_message.h"
+
+namespace sluice::testing {
+
+// A widget's new value, one factory per WidgetValue kind in ipc/page.capnp.
+class WidgetInput {
+ public:
+  static WidgetInput Click() { return WidgetInput(Clicked{}); }
+  static WidgetInput Checked(bool checked) { return WidgetInput(checked); }
+  static WidgetInput Number(double number) { return WidgetInput(number); }
+  static WidgetInput Text(std::string text) { return WidgetInput(std::move(text)); }
+  static WidgetInput Index(int32_t index) { return WidgetInput(index); }
+
+  void WriteTo(ipc::WidgetValue::Builder value) const;
+
+ private:
+  struct Clicked {};
+  using Value = std::variant<Clicked, bool, double, std::string, int32_t>;
+  explicit WidgetInput(Value value) : value_(std::move(value)) {}
+  Value value_;
+};
+
+// One thing received: a server message, or the end of the connection.
+struct Incoming {
+  std::optional<Owned<ipc::ServerMessage>> message;  // empty when closed
+  bool closed = false;
+  // The code of the server's close frame, or 1006 if the connection ended
+  // without one; and the reason text.
+  uint16_t close_code = 0;
+  std::string close_reason;
+};
+
+class WsClient {
+ public:
+  WsClient();
+  ~WsClient();  // closes the socket without a WebSocket close (like Drop())
+  WsClient(const WsClient&) = delete;
+  WsClient& operator=(const WsClient&) = delete;
+
+  // TCP connect to 127.0.0.1:port and the WebSocket handshake on /_sluice/ws.
+  absl::Status Connect(uint16_t port, Deadline deadline = After(kStepTimeout));
+
+  absl::Status SendHello(std::string_view reconnect_token = "",
+                         Deadline deadline = After(kStepTimeout));
+  absl::Status SendWidgetChange(std::string_view widget_id, const WidgetInput& value,
+                                Deadline deadline = After(kStepTimeout));
+  absl::Status SendBye(Deadline deadline = After(kStepTimeout));
+  // Any bytes as one binary (or text) frame.
+  absl::Status SendRaw(std::string_view bytes, bool binary = true,
+                       Deadline deadline = After(kStepTimeout));
+
+  // The WebSocket closing handshake with `code` (1000: normal closure).
+  absl::Status Close(uint16_t code = 1000, Deadline deadline = After(kStepTimeout));
+  // Closes the TCP connection without a closing handshake, as a network drop
+  // looks to the server.
+  void Drop();
+
+  // The next message, decoded and copied; or Incoming{closed} when the
+  // server closed the connection. Fails on a deadline or an undecodable frame.
+  absl::StatusOr<Incoming> Receive(Deadline deadline = After(kStepTimeout));
+
+ private:
+  struct Impl;
+  absl::Status SendMessage(capnp::MessageBuilder& message, Deadline deadline);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sluice::testing

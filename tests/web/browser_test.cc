@@ -1,0 +1,72 @@
+// Runs tests/web/browser_test.mjs (playwright-core driving headless Debian
+// chromium) against `sluice serve` on the demo app, and reports its output.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "tests/support/broker_process.h"
+#include "tests/support/child_process.h"
+#include "tests/support/status_macros.h"
+
+namespace sluice::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kChromium[] = "/usr/bin/chromium";
+
+// `name` resolved through $PATH, or empty.
+std::string FindInPath(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::istringstream dirs(path ? path : "/usr/bin:/bin");
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    fs::path candidate = fs::path(dir) / name;
+    if (!dir.empty() && access(candidate.c_str(), X_OK) == 0) return candidate.string();
+  }
+  return "";
+}
+
+TEST(BrowserTest, DemoAppWorksInHeadlessChromium) {
+  const fs::path source_dir = SLUICE_SOURCE_DIR;
+  const fs::path playwright = source_dir / "web/node_modules/playwright-core";
+  const std::string node = FindInPath("node");
+  std::string missing;
+  if (!fs::exists(kChromium)) missing += absl::StrCat(" ", kChromium);
+  if (!fs::exists(playwright)) missing += absl::StrCat(" ", playwright.string());
+  if (node.empty()) missing += " node";
+  if (!missing.empty()) {
+    // A developer without the browser tool chain may skip; CI must not.
+    if (std::getenv("CI") != nullptr) {
+      FAIL() << "browser test prerequisites missing under CI:" << missing;
+    }
+    GTEST_SKIP() << "missing" << missing << " (install chromium and run npm ci in web/)";
+  }
+
+  ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(SLUICE_HELLO_APP));
+  std::string url = absl::StrCat("http://127.0.0.1:", broker->port(), "/");
+  ChildProcess::Options options;
+  options.program = node;
+  options.args = {(source_dir / "tests/web/browser_test.mjs").string(), url};
+  options.capture_stdout = true;
+  ASSERT_OK_AND_ASSIGN(auto script, ChildProcess::Spawn(std::move(options)));
+  absl::StatusOr<int> status = script->Wait(After(std::chrono::seconds(150)));
+  script->WaitForOutputEnd(After(std::chrono::seconds(5)));
+  std::string output = script->Output();
+  std::cout << "---- browser_test.mjs " << url << " ----\n" << output << "\n----\n";
+  ASSERT_OK(status);
+  ASSERT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
+      << "browser_test.mjs " << DescribeWaitStatus(*status) << ":\n"
+      << output << "\nbroker log:\n"
+      << broker->process().Output();
+}
+
+}  // namespace
+}  // namespace sluice::testing

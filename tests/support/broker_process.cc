@@ -53,8 +53,14 @@ std::string SluiceBinary() { return SLUICE_BINARY; }
 absl::StatusOr<std::unique_ptr<BrokerProcess>> BrokerProcess::Start(
     const std::string& app_path, std::vector<std::string> extra_args, std::vector<std::string> env,
     Deadline deadline) {
+  return StartBinary(SluiceBinary(), app_path, std::move(extra_args), std::move(env), deadline);
+}
+
+absl::StatusOr<std::unique_ptr<BrokerProcess>> BrokerProcess::StartBinary(
+    const std::string& binary, const std::string& app_path, std::vector<std::string> extra_args,
+    std::vector<std::string> env, Deadline deadline) {
   ChildProcess::Options spawn;
-  spawn.program = SluiceBinary();
+  spawn.program = binary;
   spawn.args = {"serve", app_path, "--host", "127.0.0.1", "--port", "0"};
   spawn.args.insert(spawn.args.end(), extra_args.begin(), extra_args.end());
   spawn.env = std::move(env);

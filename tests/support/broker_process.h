@@ -35,6 +35,12 @@ class BrokerProcess {
   BrokerProcess(const BrokerProcess&) = delete;
   BrokerProcess& operator=(const BrokerProcess&) = delete;
 
+  // The same with another sluice executable (an installed one, say).
+  static absl::StatusOr<std::unique_ptr<BrokerProcess>> StartBinary(
+      const std::string& binary, const std::string& app_path,
+      std::vector<std::string> extra_args = {}, std::vector<std::string> env = {},
+      Deadline deadline = After(kStartTimeout));
+
   uint16_t port() const { return port_; }
   pid_t pid() const { return process_->pid(); }
   // The broker process itself: its log lines, Kill(), Wait().

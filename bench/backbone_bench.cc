@@ -8,6 +8,7 @@
 //                   in a closed loop (saturation: every worker busy)
 //                   (baseline: a 64-byte Unix socket round trip between
 //                   two processes)
+//   burst           N tabs opened at once, until all show their first run
 //   memory          PSS of an idle hello worker (/proc/PID/smaps_rollup)
 //
 // Loopback only; every phase is bounded in count. Usage:
@@ -208,7 +209,9 @@ int Main(int argc, char** argv) {
   Samples unix_rtt = UnixRoundTripBaseline(2000);
   StartSamples start = MeasureSessionStarts(port, starts);
   asio::io_context rerun_io;
+  auto burst_begin = Clock::now();
   auto pages = OpenPages(rerun_io, port, sessions);
+  double burst_ms = Millis(Clock::now() - burst_begin);
   RerunSamples paced = RunReruns(rerun_io, pages, reruns, std::chrono::milliseconds(think_ms), 0);
   RerunSamples saturated = RunReruns(rerun_io, pages, reruns, {}, 1);
 
@@ -241,6 +244,8 @@ int Main(int argc, char** argv) {
   std::printf("\n%zu session starts (--prefork %d); %zu + %zu reruns; closed loop: %.0f reruns/s\n",
               start.open_to_first.size(), prefork, paced.round_trip.size(),
               saturated.round_trip.size(), saturated.per_second());
+  std::printf("%d tabs opened at once: all showing their first run after %.1f ms\n", sessions,
+              burst_ms);
   std::printf("idle hello worker (of %zu processes): PSS p50 %.0f KiB, max %.0f KiB; private p50 %.0f KiB\n",
               pss.size(), pss.P50(), pss.Quantile(1.0), private_kb.P50());
   return 0;

@@ -142,6 +142,11 @@ void Session::RunOnce() {
       for (const st::Callback& callback : callbacks) callback();
       app_();
     } catch (const st::RerunSignal&) {
+      // A button is true only in the run right after its click. A click this
+      // run already acted on must not be acted on again by the next run (an
+      // app that calls st::rerun() on a click would loop forever); a click on
+      // a button the run did not reach yet is kept.
+      widgets_.UseUpShownClicks();
       finished = false;
     } catch (const st::StopSignal&) {
     } catch (const std::exception& e) {

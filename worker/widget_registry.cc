@@ -63,6 +63,14 @@ void WidgetRegistry::FinishRun() {
   clicked_.clear();
 }
 
+void WidgetRegistry::UseUpShownClicks() {
+  for (auto it = clicked_.begin(); it != clicked_.end();) {
+    auto next = std::next(it);
+    if (current_.contains(*it)) clicked_.erase(it);
+    it = next;
+  }
+}
+
 const WidgetSpec* WidgetRegistry::Find(std::string_view id) const {
   if (auto it = current_.find(ToAbsl(id)); it != current_.end()) return &it->second;
   if (auto it = previous_.find(ToAbsl(id)); it != previous_.end()) return &it->second;

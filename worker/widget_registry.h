@@ -54,6 +54,10 @@ class WidgetRegistry {
 
   void MarkClicked(std::string_view id) { clicked_.insert(std::string(id)); }
   bool WasClicked(std::string_view id) const { return clicked_.contains(ToAbsl(id)); }
+  // Uses up the clicks of buttons this run has already shown, for a run that
+  // ends early (st::rerun(), a newer change): the run after it does not act
+  // on those clicks again. Clicks of buttons it did not reach stay.
+  void UseUpShownClicks();
 
  private:
   const WidgetSpec* Find(std::string_view id) const;

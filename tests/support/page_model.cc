@@ -178,9 +178,15 @@ std::optional<ElementPath> PageModel::PathOfText(std::string_view wanted) const 
 }
 
 std::optional<WidgetInfo> PageModel::FindWidget(std::string_view label) const {
-  std::optional<WidgetInfo> found;
+  std::vector<WidgetInfo> found = FindWidgets(label);
+  if (found.empty()) return std::nullopt;
+  return std::move(found.front());
+}
+
+std::vector<WidgetInfo> PageModel::FindWidgets(std::string_view label) const {
+  std::vector<WidgetInfo> found;
   ForEachElement([&](const ElementPath&, ipc::Element::Reader element) {
-    if (found || element.which() != ipc::Element::WIDGET) return;
+    if (element.which() != ipc::Element::WIDGET) return;
     ipc::Widget::Reader widget = element.getWidget();
     if (std::string_view(widget.getLabel().cStr(), widget.getLabel().size()) != label) return;
     WidgetInfo info;
@@ -220,7 +226,7 @@ std::optional<WidgetInfo> PageModel::FindWidget(std::string_view label) const {
       default:
         break;
     }
-    found = std::move(info);
+    found.push_back(std::move(info));
   });
   return found;
 }

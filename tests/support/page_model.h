@@ -68,6 +68,7 @@ class PageModel {
   std::optional<std::string> TextStartingWith(std::string_view prefix) const;
   std::optional<ElementPath> PathOfText(std::string_view text) const;  // exact match
   std::optional<WidgetInfo> FindWidget(std::string_view label) const;  // first with label
+  std::vector<WidgetInfo> FindWidgets(std::string_view label) const;   // all, in page order
   std::vector<ShownException> Exceptions() const;
 
   const std::optional<SessionInfo>& session() const { return session_; }

@@ -90,18 +90,23 @@ struct StartSamples {
 StartSamples MeasureSessionStarts(std::uint16_t port, int count) {
   StartSamples samples;
   asio::io_context io;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    for (int i = 0; i < count; ++i) {
-      PageClient page(io);
-      auto connect = Clock::now();
-      co_await page.Open(port);
-      auto open = Clock::now();
-      Clock::time_point first = co_await page.Hello();
-      samples.open_to_first.Add(Millis(first - open));
-      samples.connect_to_first.Add(Millis(first - connect));
-      co_await page.Close();
-    }
-  }, [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        for (int i = 0; i < count; ++i) {
+          PageClient page(io);
+          auto connect = Clock::now();
+          co_await page.Open(port);
+          auto open = Clock::now();
+          Clock::time_point first = co_await page.Hello();
+          samples.open_to_first.Add(Millis(first - open));
+          samples.connect_to_first.Add(Millis(first - connect));
+          co_await page.Close();
+        }
+      },
+      [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+      });
   io.run();
   return samples;
 }
@@ -119,10 +124,15 @@ std::vector<std::unique_ptr<PageClient>> OpenPages(asio::io_context& io, std::ui
   std::vector<std::unique_ptr<PageClient>> pages;
   for (int i = 0; i < count; ++i) {
     pages.push_back(std::make_unique<PageClient>(io));
-    asio::co_spawn(io, [page = pages.back().get(), port]() -> asio::awaitable<void> {
-      co_await page->Open(port);
-      co_await page->Hello();
-    }, [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+    asio::co_spawn(
+        io,
+        [page = pages.back().get(), port]() -> asio::awaitable<void> {
+          co_await page->Open(port);
+          co_await page->Hello();
+        },
+        [](std::exception_ptr e) {
+          if (e) std::rethrow_exception(e);
+        });
   }
   io.run();
   io.restart();
@@ -137,19 +147,24 @@ RerunSamples RunReruns(asio::io_context& io, const std::vector<std::unique_ptr<P
   RerunSamples samples;
   auto begin = Clock::now();
   for (std::size_t s = 0; s < pages.size(); ++s) {
-    asio::co_spawn(io, [&, page = pages[s].get(), s]() -> asio::awaitable<void> {
-      asio::steady_timer pause(io);
-      for (int i = 0; i < reruns; ++i) {
-        if (think.count() > 0) {
-          pause.expires_after(think / 2 + think * ((s * 7919 + i * 104729) % 100) / 100);
-          co_await pause.async_wait(asio::use_awaitable);
-        }
-        auto start = Clock::now();
-        co_await page->SetNumber(kSliderId, static_cast<double>((s + i + value_offset) % 100));
-        co_await page->WaitRunFinished();
-        samples.round_trip.Add(Millis(Clock::now() - start));
-      }
-    }, [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+    asio::co_spawn(
+        io,
+        [&, page = pages[s].get(), s]() -> asio::awaitable<void> {
+          asio::steady_timer pause(io);
+          for (int i = 0; i < reruns; ++i) {
+            if (think.count() > 0) {
+              pause.expires_after(think / 2 + think * ((s * 7919 + i * 104729) % 100) / 100);
+              co_await pause.async_wait(asio::use_awaitable);
+            }
+            auto start = Clock::now();
+            co_await page->SetNumber(kSliderId, static_cast<double>((s + i + value_offset) % 100));
+            co_await page->WaitRunFinished();
+            samples.round_trip.Add(Millis(Clock::now() - start));
+          }
+        },
+        [](std::exception_ptr e) {
+          if (e) std::rethrow_exception(e);
+        });
   }
   io.run();
   io.restart();
@@ -190,17 +205,23 @@ int Main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     int value = std::atoi(argv[i + 1]);
-    if (flag == "--starts") starts = value;
-    else if (flag == "--sessions") sessions = value;
-    else if (flag == "--reruns") reruns = value;
-    else if (flag == "--prefork") prefork = value;
-    else if (flag == "--think-ms") think_ms = value;
+    if (flag == "--starts")
+      starts = value;
+    else if (flag == "--sessions")
+      sessions = value;
+    else if (flag == "--reruns")
+      reruns = value;
+    else if (flag == "--prefork")
+      prefork = value;
+    else if (flag == "--think-ms")
+      think_ms = value;
   }
   auto broker = testing::BrokerProcess::Start(
-      SLUICE_HELLO_APP, {"--prefork", std::to_string(prefork), "--workers",
-                         std::to_string(sessions + 16)});
+      SLUICE_HELLO_APP,
+      {"--prefork", std::to_string(prefork), "--workers", std::to_string(sessions + 16)});
   if (!broker.ok()) {
-    std::fprintf(stderr, "cannot start the broker: %s\n", std::string(broker.status().message()).c_str());
+    std::fprintf(stderr, "cannot start the broker: %s\n",
+                 std::string(broker.status().message()).c_str());
     return 1;
   }
   std::uint16_t port = (*broker)->port();
@@ -228,16 +249,18 @@ int Main(int argc, char** argv) {
     }
   }
 
-  std::printf("sluice backbone benchmark (hello app; %ld cores)\n\n", sysconf(_SC_NPROCESSORS_ONLN));
-  std::printf("%-38s %9s %9s   %-28s %9s %9s\n", "measure (ms)", "p50", "p99", "baseline (same run)",
-              "p50", "ratio");
+  std::printf("sluice backbone benchmark (hello app; %ld cores)\n\n",
+              sysconf(_SC_NPROCESSORS_ONLN));
+  std::printf("%-38s %9s %9s   %-28s %9s %9s\n", "measure (ms)", "p50", "p99",
+              "baseline (same run)", "p50", "ratio");
   Row(("session start, WS open->1st element"), start.open_to_first.P50(), start.open_to_first.P99(),
       "fork()+_exit()+waitpid()", fork_exit.P50());
   Row("session start, connect->1st element", start.connect_to_first.P50(),
       start.connect_to_first.P99(), "fork()+_exit()+waitpid()", fork_exit.P50());
   char label[64];
   std::snprintf(label, sizeof(label), "rerun, %d sessions, ~%d ms apart", sessions, think_ms);
-  Row(label, paced.round_trip.P50(), paced.round_trip.P99(), "Unix socket RTT, 64 B", unix_rtt.P50());
+  Row(label, paced.round_trip.P50(), paced.round_trip.P99(), "Unix socket RTT, 64 B",
+      unix_rtt.P50());
   std::snprintf(label, sizeof(label), "rerun, %d sessions, closed loop", sessions);
   Row(label, saturated.round_trip.P50(), saturated.round_trip.P99(), "Unix socket RTT, 64 B",
       unix_rtt.P50());
@@ -246,8 +269,10 @@ int Main(int argc, char** argv) {
               saturated.round_trip.size(), saturated.per_second());
   std::printf("%d tabs opened at once: all showing their first run after %.1f ms\n", sessions,
               burst_ms);
-  std::printf("idle hello worker (of %zu processes): PSS p50 %.0f KiB, max %.0f KiB; private p50 %.0f KiB\n",
-              pss.size(), pss.P50(), pss.Quantile(1.0), private_kb.P50());
+  std::printf(
+      "idle hello worker (of %zu processes): PSS p50 %.0f KiB, max %.0f KiB; private p50 %.0f "
+      "KiB\n",
+      pss.size(), pss.P50(), pss.Quantile(1.0), private_kb.P50());
   return 0;
 }
 

@@ -45,7 +45,8 @@ asio::awaitable<PageClient::Received> PageClient::Read() {
     received.has_elements = message.getRun().getDeltas().size() > 0;
     received.finished = message.getRun().getFinished();
   } else if (message.isNotice()) {
-    throw std::runtime_error(std::string("server notice: ") + message.getNotice().getMessage().cStr());
+    throw std::runtime_error(std::string("server notice: ") +
+                             message.getNotice().getMessage().cStr());
   }
   co_return received;
 }

@@ -16,7 +16,8 @@ namespace sluice::broker {
 absl::Status CheckAppLibrary(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
-    return absl::NotFoundError(StrCat("cannot open app library ", path, ": ", std::strerror(errno)));
+    return absl::NotFoundError(
+        StrCat("cannot open app library ", path, ": ", std::strerror(errno)));
   }
   struct stat info;
   if (::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) {
@@ -29,8 +30,8 @@ absl::Status CheckAppLibrary(const std::string& path) {
     return absl::InvalidArgumentError(StrCat(path, " is not a shared library (not ELF)"));
   }
   if (header.e_type != ET_DYN) {
-    return absl::InvalidArgumentError(StrCat(path, " is not a shared library (ELF type ",
-                                                   header.e_type, ")"));
+    return absl::InvalidArgumentError(
+        StrCat(path, " is not a shared library (ELF type ", header.e_type, ")"));
   }
   return absl::OkStatus();
 }

@@ -39,10 +39,9 @@ void HttpConnection::DoRead() {
   parser_->body_limit(kMaxRequestBodyBytes);
   parser_->header_limit(kMaxHeaderBytes);
   stream_.expires_after(kRequestTimeout);
-  http::async_read(stream_, buffer_, *parser_,
-                   [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                     self->OnRead(ec);
-                   });
+  http::async_read(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](boost::system::error_code ec, std::size_t) { self->OnRead(ec); });
 }
 
 void HttpConnection::OnRead(boost::system::error_code ec) {
@@ -82,17 +81,17 @@ void HttpConnection::OnRead(boost::system::error_code ec) {
 void HttpConnection::Respond(http::response<http::string_body> response) {
   auto shared = std::make_shared<http::response<http::string_body>>(std::move(response));
   bool keep_alive = shared->keep_alive();
-  http::async_write(stream_, *shared,
-                    [self = shared_from_this(), shared, keep_alive](boost::system::error_code ec,
-                                                                   std::size_t) {
-                      if (ec) return;
-                      if (!keep_alive) {
-                        boost::system::error_code ignored;
-                        self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-                        return;
-                      }
-                      self->DoRead();
-                    });
+  http::async_write(
+      stream_, *shared,
+      [self = shared_from_this(), shared, keep_alive](boost::system::error_code ec, std::size_t) {
+        if (ec) return;
+        if (!keep_alive) {
+          boost::system::error_code ignored;
+          self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+          return;
+        }
+        self->DoRead();
+      });
 }
 
 }  // namespace sluice::broker

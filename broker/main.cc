@@ -7,13 +7,13 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
-#include "util/strings.h"
 #include "broker/app_check.h"
 #include "broker/options.h"
 #include "broker/server.h"
 #include "broker/static_files.h"
 #include "broker/zygote_host.h"
 #include "util/log.h"
+#include "util/strings.h"
 #include "worker/zygote.h"
 
 namespace sluice {
@@ -57,8 +57,8 @@ absl::StatusOr<broker::tcp::acceptor> Listen(broker::asio::io_context& io,
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return absl::UnavailableError(StrCat("cannot listen on ", options.host, ":",
-                                               options.port, ": ", ec.message()));
+    return absl::UnavailableError(
+        StrCat("cannot listen on ", options.host, ":", options.port, ": ", ec.message()));
   }
   return acceptor;
 }
@@ -92,7 +92,8 @@ int Serve(const std::vector<std::string>& args) {
   ::signal(SIGPIPE, SIG_IGN);
   auto endpoint = acceptor->local_endpoint();
   broker::Server server(io, *options, std::move(*zygote),
-                        files.ok() ? std::move(*files) : broker::StaticFiles::Missing(ToStd(files.status().message())),
+                        files.ok() ? std::move(*files)
+                                   : broker::StaticFiles::Missing(ToStd(files.status().message())),
                         std::move(*acceptor));
   server.Start();
   std::string host = endpoint.address().to_string();
@@ -113,7 +114,8 @@ int Zygote(const std::vector<std::string>& args) {
     if (!absl::SimpleAtoi(args[i + 1], &value)) return kUsageError;
     if (args[i] == "--control-fd") config.control_fd = static_cast<int>(value);
     if (args[i] == "--broker-pid") config.broker_pid = static_cast<pid_t>(value);
-    if (args[i] == "--max-message-bytes") config.max_message_bytes = static_cast<std::size_t>(value);
+    if (args[i] == "--max-message-bytes")
+      config.max_message_bytes = static_cast<std::size_t>(value);
   }
   if (args.empty() || config.control_fd < 0 || config.broker_pid <= 0) return kUsageError;
   config.app_path = args.back();
@@ -141,5 +143,6 @@ int main(int argc, char** argv) {
     std::fputs(sluice::kUsage, stdout);
     return 0;
   }
-  return sluice::Fail("sluice", sluice::StrCat("unknown command '", command, "' (see sluice --help)"));
+  return sluice::Fail("sluice",
+                      sluice::StrCat("unknown command '", command, "' (see sluice --help)"));
 }

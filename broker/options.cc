@@ -1,8 +1,8 @@
 #include "broker/options.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "util/strings.h"
-#include "absl/strings/match.h"
 
 namespace sluice::broker {
 
@@ -17,8 +17,8 @@ absl::Status ParseInt(std::string_view flag, const std::string& text, Int min, I
   std::int64_t value = 0;
   if (!absl::SimpleAtoi(text, &value) || value < static_cast<std::int64_t>(min) ||
       value > static_cast<std::int64_t>(max)) {
-    return Bad(flag, StrCat("expected a whole number from ", min, " to ", max, ", got '",
-                                  text, "'"));
+    return Bad(flag,
+               StrCat("expected a whole number from ", min, " to ", max, ", got '", text, "'"));
   }
   *out = static_cast<Int>(value);
   return absl::OkStatus();
@@ -80,9 +80,11 @@ absl::StatusOr<ServeOptions> ParseServeOptions(const std::vector<std::string>& a
         status = ParseInt<std::uint16_t>(name, value, 0, 65535, &options.port);
       }
     } else if (name == "--workers") {
-      if (status = take_value(); status.ok()) status = ParseInt(name, value, 1, 100000, &options.workers);
+      if (status = take_value(); status.ok())
+        status = ParseInt(name, value, 1, 100000, &options.workers);
     } else if (name == "--prefork") {
-      if (status = take_value(); status.ok()) status = ParseInt(name, value, 0, 10000, &options.prefork);
+      if (status = take_value(); status.ok())
+        status = ParseInt(name, value, 0, 10000, &options.prefork);
     } else if (name == "--max-message-kb") {
       if (status = take_value(); status.ok()) {
         status = ParseInt<std::size_t>(name, value, 1, 1024 * 1024, &options.max_message_kb);

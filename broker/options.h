@@ -16,11 +16,11 @@ struct ServeOptions {
   std::string app_path;
   std::string host = "127.0.0.1";
   std::uint16_t port = 8501;
-  int workers = 256;                          // live sessions at most
-  int prefork = 2;                            // warm workers kept ready
-  std::size_t max_message_kb = 4096;          // largest frame a page may send
+  int workers = 256;                  // live sessions at most
+  int prefork = 2;                    // warm workers kept ready
+  std::size_t max_message_kb = 4096;  // largest frame a page may send
   absl::Duration reconnect_grace = absl::Seconds(30);
-  std::string web_dir;                        // empty: next to the binary
+  std::string web_dir;  // empty: next to the binary
   LogLevel log_level = LogLevel::kInfo;
 };
 

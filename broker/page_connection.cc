@@ -20,13 +20,13 @@ PageConnection::PageConnection(tcp::socket socket, Server& server)
 
 void PageConnection::Run(http::request<http::string_body> upgrade) {
   beast::get_lowest_layer(ws_).expires_never();  // the websocket has its own timeouts
-  websocket::stream_base::timeout timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+  websocket::stream_base::timeout timeouts =
+      websocket::stream_base::timeout::suggested(beast::role_type::server);
   timeouts.idle_timeout = std::chrono::seconds(30);
   timeouts.keep_alive_pings = true;
   ws_.set_option(timeouts);
-  ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
-    res.set(http::field::server, "sluice");
-  }));
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(http::field::server, "sluice"); }));
   // Message size is enforced in OnRead, which closes with 1009 itself: on a
   // too-big message Beast's own limit tears the TCP connection down with
   // unread data, and the page would see a reset instead of the close code.
@@ -39,10 +39,9 @@ void PageConnection::Run(http::request<http::string_body> upgrade) {
 }
 
 void PageConnection::DoRead() {
-  ws_.async_read_some(buffer_, kReadChunkBytes,
-                      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                        self->OnRead(ec);
-                      });
+  ws_.async_read_some(
+      buffer_, kReadChunkBytes,
+      [self = shared_from_this()](boost::system::error_code ec, std::size_t) { self->OnRead(ec); });
 }
 
 void PageConnection::OnRead(boost::system::error_code ec) {

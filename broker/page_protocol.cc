@@ -5,9 +5,9 @@
 #include <cstring>
 #include <vector>
 
-#include "util/strings.h"
 #include "ipc/framing.h"
 #include "ipc/worker.capnp.h"
+#include "util/strings.h"
 
 namespace sluice::broker {
 
@@ -36,12 +36,23 @@ absl::StatusOr<PageRequest> EncodeChange(ipc::WidgetChange::Reader change) {
   auto value = change.getValue();
   auto target = out.initValue();
   switch (value.which()) {
-    case ipc::WidgetValue::CLICKED: target.setClicked(); break;
-    case ipc::WidgetValue::CHECKED: target.setChecked(value.getChecked()); break;
-    case ipc::WidgetValue::NUMBER: target.setNumber(value.getNumber()); break;
-    case ipc::WidgetValue::TEXT: target.setText(value.getText()); break;
-    case ipc::WidgetValue::INDEX: target.setIndex(value.getIndex()); break;
-    default: return absl::InvalidArgumentError("widgetChange has an unknown value kind");
+    case ipc::WidgetValue::CLICKED:
+      target.setClicked();
+      break;
+    case ipc::WidgetValue::CHECKED:
+      target.setChecked(value.getChecked());
+      break;
+    case ipc::WidgetValue::NUMBER:
+      target.setNumber(value.getNumber());
+      break;
+    case ipc::WidgetValue::TEXT:
+      target.setText(value.getText());
+      break;
+    case ipc::WidgetValue::INDEX:
+      target.setIndex(value.getIndex());
+      break;
+    default:
+      return absl::InvalidArgumentError("widgetChange has an unknown value kind");
   }
   return ChangeRequest{capnp::messageToFlatArray(message)};
 }
@@ -65,7 +76,8 @@ absl::StatusOr<PageRequest> DecodePageMessage(std::string_view bytes, std::size_
     switch (message.which()) {
       case ipc::PageMessage::HELLO: {
         auto token = message.getHello().getReconnectToken();
-        if (token.size() > kMaxTokenBytes) return absl::InvalidArgumentError("reconnect token too long");
+        if (token.size() > kMaxTokenBytes)
+          return absl::InvalidArgumentError("reconnect token too long");
         return HelloRequest{std::string(token.cStr(), token.size())};
       }
       case ipc::PageMessage::WIDGET_CHANGE:
@@ -76,8 +88,7 @@ absl::StatusOr<PageRequest> DecodePageMessage(std::string_view bytes, std::size_
         return absl::InvalidArgumentError("unknown message kind");
     }
   } catch (const kj::Exception& e) {
-    return absl::InvalidArgumentError(
-        StrCat("malformed message: ", e.getDescription().cStr()));
+    return absl::InvalidArgumentError(StrCat("malformed message: ", e.getDescription().cStr()));
   }
 }
 

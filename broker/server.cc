@@ -6,12 +6,12 @@
 #include <cerrno>
 
 #include "absl/strings/escaping.h"
-#include "util/strings.h"
 #include "broker/http_connection.h"
 #include "broker/page_connection.h"
 #include "broker/session.h"
 #include "broker/worker_link.h"
 #include "util/log.h"
+#include "util/strings.h"
 
 namespace sluice::broker {
 
@@ -47,7 +47,8 @@ Server::Server(asio::io_context& io, ServeOptions options, std::unique_ptr<Zygot
 Server::~Server() = default;
 
 void Server::Start() {
-  zygote_->Attach(io_, [this](pid_t pid, int code, int signal) { OnWorkerExited(pid, code, signal); });
+  zygote_->Attach(io_,
+                  [this](pid_t pid, int code, int signal) { OnWorkerExited(pid, code, signal); });
   signals_.async_wait([this](boost::system::error_code ec, int signal) {
     if (!ec) Shutdown(signal == SIGTERM ? "SIGTERM" : "SIGINT");
   });
@@ -86,7 +87,7 @@ void Server::OpenSession(const std::shared_ptr<PageConnection>& page, const std:
     LogWarning("server_busy", {{"sessions", SessionsInUse()}, {"workers", options_.workers}});
     page->SendNotice(ipc::Notice::Kind::BUSY,
                      StrCat("The server is busy: all ", options_.workers,
-                                  " sessions are in use. Please retry in a moment."));
+                            " sessions are in use. Please retry in a moment."));
     page->CloseWith(websocket::close_code::try_again_later, "server busy");
     return;
   }
@@ -141,7 +142,8 @@ void Server::OnSessionEnded(Session& session, std::string_view reason) {
 void Server::OnWorkerExited(pid_t pid, int exit_code, int signal) {
   for (auto it = warm_.begin(); it != warm_.end(); ++it) {
     if (it->pid == pid) {
-      LogWarning("warm_worker_exited", {{"pid", pid}, {"exit_code", exit_code}, {"signal", signal}});
+      LogWarning("warm_worker_exited",
+                 {{"pid", pid}, {"exit_code", exit_code}, {"signal", signal}});
       warm_.erase(it);
       RefillWarm();
       return;
@@ -173,7 +175,8 @@ void Server::RefillWarm() {
 void Server::Shutdown(std::string_view why) {
   if (stopping_) return;
   stopping_ = true;
-  LogInfo("shutting_down", {{"signal", why}, {"sessions", static_cast<int>(sessions_by_pid_.size())}});
+  LogInfo("shutting_down",
+          {{"signal", why}, {"sessions", static_cast<int>(sessions_by_pid_.size())}});
   boost::system::error_code ignored;
   acceptor_.close(ignored);
   auto sessions = sessions_by_pid_;
@@ -187,7 +190,7 @@ void Server::Shutdown(std::string_view why) {
 
 std::string Server::HealthJson() const {
   std::string json = StrCat("{\"status\":\"ok\",\"sessions\":", sessions_by_pid_.size(),
-                                  ",\"warm_workers\":", warm_.size(), ",\"app\":");
+                            ",\"warm_workers\":", warm_.size(), ",\"app\":");
   AppendJsonString(&json, zygote_->app_name());
   json.append("}\n");
   return json;

@@ -3,10 +3,10 @@
 #include <signal.h>
 #include <string.h>
 
-#include "util/strings.h"
 #include "broker/page_connection.h"
 #include "broker/page_protocol.h"
 #include "util/log.h"
+#include "util/strings.h"
 
 namespace sluice::broker {
 
@@ -19,8 +19,8 @@ std::string DescribeCrash(int signal) {
   const char* name = sigabbrev_np(signal);
   const char* text = sigdescr_np(signal);
   return StrCat("The session's worker process crashed (SIG", name ? name : "?", ": ",
-                      text ? text : "unknown signal",
-                      "). Other sessions are not affected. Reload the page to start a new session.");
+                text ? text : "unknown signal",
+                "). Other sessions are not affected. Reload the page to start a new session.");
 }
 
 }  // namespace
@@ -51,7 +51,8 @@ void Session::Begin(const std::shared_ptr<PageConnection>& page) {
 }
 
 void Session::Resume(const std::shared_ptr<PageConnection>& page) {
-  if (auto old = page_.lock(); old && old != page) old->CloseWith(websocket::close_code::normal, "resumed elsewhere");
+  if (auto old = page_.lock(); old && old != page)
+    old->CloseWith(websocket::close_code::normal, "resumed elsewhere");
   grace_timer_.cancel();
   Attach(page, /*resumed=*/true);
   link_->Send(ResyncCommand());
@@ -92,7 +93,8 @@ void Session::PageDropped(const PageConnection* page) {
   grace_timer_.expires_after(absl::ToChronoMilliseconds(grace_));
   grace_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     if (ec) return;
-    if (auto self = weak.lock(); self && self->page_.expired()) self->End("reconnect_grace_expired");
+    if (auto self = weak.lock(); self && self->page_.expired())
+      self->End("reconnect_grace_expired");
   });
 }
 

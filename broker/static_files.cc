@@ -4,8 +4,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "util/strings.h"
 #include "absl/strings/str_replace.h"
+#include "util/strings.h"
 
 namespace sluice::broker {
 
@@ -54,8 +54,8 @@ StaticFiles StaticFiles::Missing(std::string_view why) {
   StaticFiles files;
   files.files_["/"] = StaticFile{
       StrCat("<!doctype html><title>sluice</title><p>The page was not built (",
-                   absl::StrReplaceAll(ToAbsl(why), {{"<", "&lt;"}, {">", "&gt;"}, {"&", "&amp;"}}),
-                   "). Build the web/ target, or pass --web-dir.</p>"),
+             absl::StrReplaceAll(ToAbsl(why), {{"<", "&lt;"}, {">", "&gt;"}, {"&", "&amp;"}}),
+             "). Build the web/ target, or pass --web-dir.</p>"),
       "text/html; charset=utf-8"};
   return files;
 }

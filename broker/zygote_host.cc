@@ -12,10 +12,10 @@
 #include <climits>
 #include <cstring>
 
-#include "util/strings.h"
 #include "ipc/packet.h"
 #include "ipc/zygote.capnp.h"
 #include "util/log.h"
+#include "util/strings.h"
 
 namespace sluice::broker {
 
@@ -52,9 +52,16 @@ absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(const ZygoteLaunch
   std::string self = SelfPath();
   std::string broker_pid = StrCat(::getpid());
   std::string max_bytes = StrCat(launch.max_message_bytes);
-  std::vector<const char*> argv = {self.c_str(), "__zygote", "--control-fd", "3",
-                                   "--broker-pid", broker_pid.c_str(), "--max-message-bytes",
-                                   max_bytes.c_str(), launch.app_path.c_str(), nullptr};
+  std::vector<const char*> argv = {self.c_str(),
+                                   "__zygote",
+                                   "--control-fd",
+                                   "3",
+                                   "--broker-pid",
+                                   broker_pid.c_str(),
+                                   "--max-message-bytes",
+                                   max_bytes.c_str(),
+                                   launch.app_path.c_str(),
+                                   nullptr};
   pid_t pid = ::fork();
   if (pid < 0) return absl::InternalError(StrCat("fork: ", std::strerror(errno)));
   if (pid == 0) {

@@ -4,6 +4,7 @@
 // a worker; and hears back forks, exits and readiness.
 #pragma once
 
+#include <capnp/message.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -12,8 +13,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <capnp/message.h>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"

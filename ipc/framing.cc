@@ -10,7 +10,7 @@ namespace sluice::ipc {
 namespace {
 constexpr size_t kWord = sizeof(capnp::word);
 constexpr std::uint32_t kMaxSegments = 512;  // what capnp's InputStreamMessageReader accepts
-}
+}  // namespace
 
 capnp::ReaderOptions UntrustedReaderOptions(size_t max_message_bytes) {
   capnp::ReaderOptions options;
@@ -62,9 +62,9 @@ absl::StatusOr<std::optional<kj::ArrayPtr<const capnp::word>>> FrameReader::Next
     return absl::DataLossError(StrCat("corrupt frame: ", e.getDescription().cStr()));
   }
   if (expected > max_words_) {
-    return absl::ResourceExhaustedError(
-        StrCat("frame of ", expected * kWord, " bytes exceeds the limit of ",
-                     max_words_ * kWord, " bytes"));
+    return absl::ResourceExhaustedError(StrCat("frame of ", expected * kWord,
+                                               " bytes exceeds the limit of ", max_words_ * kWord,
+                                               " bytes"));
   }
   if (expected > available_words) return std::nullopt;
   begin_bytes_ += expected * kWord;

@@ -20,7 +20,8 @@ inline constexpr std::size_t kMaxPacketBytes = 64 * 1024;
 // Non-blocking sockets may return UnavailableError (EAGAIN): try again later.
 absl::Status SendPacket(int socket, capnp::MessageBuilder& message, int fd_to_pass = -1);
 // The same for a message already flattened (capnp::messageToFlatArray).
-absl::Status SendPacketWords(int socket, kj::ArrayPtr<const capnp::word> words, int fd_to_pass = -1);
+absl::Status SendPacketWords(int socket, kj::ArrayPtr<const capnp::word> words,
+                             int fd_to_pass = -1);
 
 struct Packet {
   std::vector<capnp::word> words;  // empty: the peer closed the socket

@@ -6,9 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
-#include <initializer_list>
 #include <utility>
 #include <variant>
 
@@ -27,12 +27,13 @@ struct LogField {
   LogField(std::string_view n, const std::string& v) : name(n), value(std::string_view(v)) {}
   LogField(std::string_view n, const char* v) : name(n), value(std::string_view(v)) {}
   // Debian's Abseil has its own string_view (absl::Status::message() returns one).
-  LogField(std::string_view n, absl::string_view v) : name(n), value(std::string_view(v.data(), v.size())) {}
+  LogField(std::string_view n, absl::string_view v)
+      : name(n), value(std::string_view(v.data(), v.size())) {}
   LogField(std::string_view n, bool v) : name(n), value(v) {}
   LogField(std::string_view n, double v) : name(n), value(v) {}
   template <class I>
-    requires std::is_integral_v<I>
-  LogField(std::string_view n, I v) : name(n), value(static_cast<std::int64_t>(v)) {}
+  requires std::is_integral_v<I> LogField(std::string_view n, I v)
+      : name(n), value(static_cast<std::int64_t>(v)) {}
 };
 
 void SetLogLevel(LogLevel level);
@@ -43,10 +44,18 @@ void SetLogProcess(std::string_view role);
 
 void Log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields = {});
 
-inline void LogDebug(std::string_view e, std::initializer_list<LogField> f = {}) { Log(LogLevel::kDebug, e, f); }
-inline void LogInfo(std::string_view e, std::initializer_list<LogField> f = {}) { Log(LogLevel::kInfo, e, f); }
-inline void LogWarning(std::string_view e, std::initializer_list<LogField> f = {}) { Log(LogLevel::kWarning, e, f); }
-inline void LogError(std::string_view e, std::initializer_list<LogField> f = {}) { Log(LogLevel::kError, e, f); }
+inline void LogDebug(std::string_view e, std::initializer_list<LogField> f = {}) {
+  Log(LogLevel::kDebug, e, f);
+}
+inline void LogInfo(std::string_view e, std::initializer_list<LogField> f = {}) {
+  Log(LogLevel::kInfo, e, f);
+}
+inline void LogWarning(std::string_view e, std::initializer_list<LogField> f = {}) {
+  Log(LogLevel::kWarning, e, f);
+}
+inline void LogError(std::string_view e, std::initializer_list<LogField> f = {}) {
+  Log(LogLevel::kError, e, f);
+}
 
 // Logs a failed system call with errno: {"call": call, "errno": ..., "error": strerror}.
 void LogSyscallError(std::string_view call, int err, std::initializer_list<LogField> fields = {});

@@ -24,8 +24,8 @@ absl::StatusOr<const AppDescriptor*> LoadApp(const std::string& path) {
   }
   if (descriptor->abi_version != kAppAbiVersion) {
     return absl::InvalidArgumentError(StrCat(path, " was built for app ABI ",
-                                                   descriptor->abi_version, "; this sluice runs ",
-                                                   kAppAbiVersion, ": rebuild the app"));
+                                             descriptor->abi_version, "; this sluice runs ",
+                                             kAppAbiVersion, ": rebuild the app"));
   }
   return descriptor;
 }

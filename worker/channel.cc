@@ -20,11 +20,16 @@ namespace {
 
 WidgetInput DecodeValue(ipc::WidgetValue::Reader value) {
   switch (value.which()) {
-    case ipc::WidgetValue::CLICKED: return Clicked{};
-    case ipc::WidgetValue::CHECKED: return value.getChecked();
-    case ipc::WidgetValue::NUMBER: return value.getNumber();
-    case ipc::WidgetValue::TEXT: return std::string(value.getText().cStr());
-    case ipc::WidgetValue::INDEX: return OptionIndex{value.getIndex()};
+    case ipc::WidgetValue::CLICKED:
+      return Clicked{};
+    case ipc::WidgetValue::CHECKED:
+      return value.getChecked();
+    case ipc::WidgetValue::NUMBER:
+      return value.getNumber();
+    case ipc::WidgetValue::TEXT:
+      return std::string(value.getText().cStr());
+    case ipc::WidgetValue::INDEX:
+      return OptionIndex{value.getIndex()};
   }
   // The broker only forwards known kinds; an unknown one reads as a click on
   // nothing and is rejected by validation.
@@ -60,7 +65,8 @@ std::optional<Command> BrokerChannel::NextDecoded() {
     }
     if (!next->has_value()) return std::nullopt;
     try {
-      capnp::FlatArrayMessageReader message(**next, ipc::UntrustedReaderOptions(max_message_bytes_));
+      capnp::FlatArrayMessageReader message(**next,
+                                            ipc::UntrustedReaderOptions(max_message_bytes_));
       auto command = message.getRoot<ipc::WorkerCommand>();
       switch (command.which()) {
         case ipc::WorkerCommand::START:

@@ -62,7 +62,8 @@ void ElementStream::Trim(const Path& container, std::uint32_t length) {
   while (it != sent_.end() && HasPrefix(it->first, container)) it = sent_.erase(it);
 }
 
-void ElementStream::Flush(bool finished, const std::vector<std::pair<Path, std::uint32_t>>* lengths) {
+void ElementStream::Flush(bool finished,
+                          const std::vector<std::pair<Path, std::uint32_t>>* lengths) {
   capnp::MallocMessageBuilder message;
   auto run = message.initRoot<ipc::ServerMessage>().initRun();
   run.setRunId(run_id_);

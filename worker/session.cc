@@ -26,17 +26,21 @@ class CurrentSession {
 
 std::any StateValueFor(const WidgetSpec& spec, const WidgetInput& input) {
   switch (spec.kind) {
-    case WidgetKind::kButton: return true;
-    case WidgetKind::kCheckbox: return std::get<bool>(input);
+    case WidgetKind::kButton:
+      return true;
+    case WidgetKind::kCheckbox:
+      return std::get<bool>(input);
     case WidgetKind::kSlider:
     case WidgetKind::kNumberInput: {
       double number = std::get<double>(input);
       if (spec.integer) return static_cast<std::int64_t>(number);
       return number;
     }
-    case WidgetKind::kTextInput: return std::get<std::string>(input);
+    case WidgetKind::kTextInput:
+      return std::get<std::string>(input);
     case WidgetKind::kSelectbox:
-    case WidgetKind::kRadio: return spec.options.at(std::get<OptionIndex>(input).index);
+    case WidgetKind::kRadio:
+      return spec.options.at(std::get<OptionIndex>(input).index);
   }
   return {};
 }
@@ -153,7 +157,8 @@ void Session::RunOnce() {
       ShowException(TypeName(typeid(e)), e.what());
     } catch (...) {
       const std::type_info* type = abi::__cxa_current_exception_type();
-      ShowException(type != nullptr ? TypeName(*type) : "unknown", "a non-std::exception was thrown");
+      ShowException(type != nullptr ? TypeName(*type) : "unknown",
+                    "a non-std::exception was thrown");
     }
   }
   if (!finished) {

@@ -21,8 +21,8 @@ SessionState& session_state() { return Session::Current().state(); }
 void SessionState::throw_type_error(std::string_view key, const std::any& held,
                                     const std::type_info& wanted) {
   throw StateTypeError(sluice::StrCat("session_state[\"", key, "\"] holds ",
-                                    sluice::worker::TypeName(held.type()), ", not ",
-                                    sluice::worker::TypeName(wanted)));
+                                      sluice::worker::TypeName(held.type()), ", not ",
+                                      sluice::worker::TypeName(wanted)));
 }
 
 }  // namespace st

@@ -2,8 +2,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "util/strings.h"
 #include "sluice/layout.hpp"
+#include "util/strings.h"
 #include "worker/session.h"
 
 namespace st {
@@ -30,7 +30,8 @@ Columns columns(std::size_t n) {
     throw std::invalid_argument(sluice::StrCat("st::columns(", n, "): use 1 to 12 columns"));
   }
   Session& session = Session::Current();
-  Path path = session.Emit([&](Element::Builder e) { e.setColumns(static_cast<std::uint32_t>(n)); });
+  Path path =
+      session.Emit([&](Element::Builder e) { e.setColumns(static_cast<std::uint32_t>(n)); });
   for (std::uint32_t i = 0; i < n; ++i) {
     Path column = path;
     column.push_back(i);

@@ -7,8 +7,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "util/strings.h"
 #include "sluice/widgets.hpp"
+#include "util/strings.h"
 #include "worker/session.h"
 
 namespace st {
@@ -53,9 +53,12 @@ std::string ChoiceWidget(WidgetKind kind, std::string_view label,
   session.CheckInterrupt();
   int size = static_cast<int>(options.size());
   if (size > 0 && (index < 0 || index >= size)) {
-    throw std::invalid_argument(sluice::StrCat("index ", index, " is not an option of '", label, "'"));
+    throw std::invalid_argument(
+        sluice::StrCat("index ", index, " is not an option of '", label, "'"));
   }
-  WidgetSpec spec{.kind = kind, .key = widget_options.key, .options = options,
+  WidgetSpec spec{.kind = kind,
+                  .key = widget_options.key,
+                  .options = options,
                   .callback = widget_options.on_change};
   std::string id = session.widgets().Register(label, std::move(spec));
   int selected = size == 0 ? -1 : index;
@@ -92,21 +95,27 @@ double number_widget(std::string_view label, const NumberSpec& spec, const std::
   Session& session = Session::Current();
   session.CheckInterrupt();
   if (!(spec.min_value <= spec.max_value)) {
-    throw std::invalid_argument(sluice::StrCat("'", label, "': min_value must not exceed max_value"));
+    throw std::invalid_argument(
+        sluice::StrCat("'", label, "': min_value must not exceed max_value"));
   }
   if (spec.bounded && (spec.value < spec.min_value || spec.value > spec.max_value)) {
-    throw std::invalid_argument(sluice::StrCat("'", label, "': value ", spec.value,
-                                             " is outside [", spec.min_value, ", ",
-                                             spec.max_value, "]"));
+    throw std::invalid_argument(sluice::StrCat("'", label, "': value ", spec.value, " is outside [",
+                                               spec.min_value, ", ", spec.max_value, "]"));
   }
   if (spec.integer && spec.bounded &&
-      (std::fabs(spec.min_value) > kMaxExactInteger || std::fabs(spec.max_value) > kMaxExactInteger)) {
+      (std::fabs(spec.min_value) > kMaxExactInteger ||
+       std::fabs(spec.max_value) > kMaxExactInteger)) {
     throw std::invalid_argument(sluice::StrCat("'", label, "': integers must fit in +-2^53"));
   }
   double step = spec.step > 0 ? spec.step : (spec.integer ? 1.0 : 0.01);
-  WidgetKind kind = spec.kind == NumberKind::kSlider ? WidgetKind::kSlider : WidgetKind::kNumberInput;
-  WidgetSpec widget{.kind = kind, .key = key, .min_value = spec.min_value,
-                    .max_value = spec.max_value, .integer = spec.integer, .callback = on_change};
+  WidgetKind kind =
+      spec.kind == NumberKind::kSlider ? WidgetKind::kSlider : WidgetKind::kNumberInput;
+  WidgetSpec widget{.kind = kind,
+                    .key = key,
+                    .min_value = spec.min_value,
+                    .max_value = spec.max_value,
+                    .integer = spec.integer,
+                    .callback = on_change};
   std::string id = session.widgets().Register(label, std::move(widget));
 
   double value = spec.value;
@@ -186,8 +195,10 @@ std::string text_input(std::string_view label, std::string_view initial,
                        const TextInputOptions& options) {
   Session& session = Session::Current();
   session.CheckInterrupt();
-  WidgetSpec spec{.kind = WidgetKind::kTextInput, .key = options.key,
-                  .max_chars = options.max_chars, .callback = options.on_change};
+  WidgetSpec spec{.kind = WidgetKind::kTextInput,
+                  .key = options.key,
+                  .max_chars = options.max_chars,
+                  .callback = options.on_change};
   std::string id = session.widgets().Register(label, std::move(spec));
   std::string value(initial);
   if (!options.key.empty()) {

@@ -20,13 +20,20 @@ std::size_t CountCodePoints(std::string_view text) {
 
 std::string_view WidgetKindName(WidgetKind kind) {
   switch (kind) {
-    case WidgetKind::kButton: return "button";
-    case WidgetKind::kCheckbox: return "checkbox";
-    case WidgetKind::kSlider: return "slider";
-    case WidgetKind::kNumberInput: return "number_input";
-    case WidgetKind::kTextInput: return "text_input";
-    case WidgetKind::kSelectbox: return "selectbox";
-    case WidgetKind::kRadio: return "radio";
+    case WidgetKind::kButton:
+      return "button";
+    case WidgetKind::kCheckbox:
+      return "checkbox";
+    case WidgetKind::kSlider:
+      return "slider";
+    case WidgetKind::kNumberInput:
+      return "number_input";
+    case WidgetKind::kTextInput:
+      return "text_input";
+    case WidgetKind::kSelectbox:
+      return "selectbox";
+    case WidgetKind::kRadio:
+      return "radio";
   }
   return "widget";
 }
@@ -97,9 +104,8 @@ absl::StatusOr<const WidgetSpec*> WidgetRegistry::Validate(std::string_view id,
       const double* number = std::get_if<double>(&value);
       if (number == nullptr) return mismatch();
       if (!std::isfinite(*number) || *number < spec->min_value || *number > spec->max_value) {
-        return absl::OutOfRangeError(StrCat("value ", *number, " is outside [",
-                                                  spec->min_value, ", ", spec->max_value,
-                                                  "] for '", id, "'"));
+        return absl::OutOfRangeError(StrCat("value ", *number, " is outside [", spec->min_value,
+                                            ", ", spec->max_value, "] for '", id, "'"));
       }
       if (spec->integer && std::trunc(*number) != *number) {
         return absl::InvalidArgumentError(StrCat("'", id, "' takes whole numbers"));
@@ -110,8 +116,8 @@ absl::StatusOr<const WidgetSpec*> WidgetRegistry::Validate(std::string_view id,
       const std::string* text = std::get_if<std::string>(&value);
       if (text == nullptr) return mismatch();
       if (spec->max_chars != 0 && CountCodePoints(*text) > spec->max_chars) {
-        return absl::OutOfRangeError(StrCat("text for '", id, "' is longer than ",
-                                                  spec->max_chars, " characters"));
+        return absl::OutOfRangeError(
+            StrCat("text for '", id, "' is longer than ", spec->max_chars, " characters"));
       }
       break;
     }

@@ -13,8 +13,8 @@
 namespace sluice::worker {
 
 struct ZygoteConfig {
-  int control_fd;            // SOCK_SEQPACKET to the broker
-  pid_t broker_pid;          // the parent the zygote dies with
+  int control_fd;    // SOCK_SEQPACKET to the broker
+  pid_t broker_pid;  // the parent the zygote dies with
   std::string app_path;
   std::size_t max_message_bytes;  // limit on broker -> worker frames
 };

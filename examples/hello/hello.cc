@@ -2,14 +2,14 @@
 // Every tab is its own session in its own process: move the slider or click
 // in one tab and the other tab does not change.
 #include <sluice/st.hpp>
-
 #include <sstream>
 #include <string>
 
 void hello() {
   st::title("Hello, sluice");
-  st::markdown("Each browser tab runs this app in its **own process**. "
-               "Change a widget and the app runs again, top to bottom.");
+  st::markdown(
+      "Each browser tab runs this app in its **own process**. "
+      "Change a widget and the app runs again, top to bottom.");
 
   int x = st::slider("x", 0, 100, 25);
   st::text("x squared is " + std::to_string(x * x));
@@ -30,7 +30,8 @@ void hello() {
   {
     auto left = cols[0];
     st::subheader("Left");
-    if (st::checkbox("Show a tip")) st::info("Widgets with a key keep their value in session_state.");
+    if (st::checkbox("Show a tip"))
+      st::info("Widgets with a key keep their value in session_state.");
   }
   {
     auto right = cols[1];
@@ -49,8 +50,9 @@ void hello() {
 
   {
     auto more = st::expander("How does this work?");
-    st::markdown("A **broker** serves this page; a **zygote** loaded this app once and forks "
-                 "one **worker** per tab. Nothing but an explicit cache is shared.");
+    st::markdown(
+        "A **broker** serves this page; a **zygote** loaded this app once and forks "
+        "one **worker** per tab. Nothing but an explicit cache is shared.");
     st::code("st::slider(\"x\", 0, 100, 25);", "cpp");
   }
   st::divider();

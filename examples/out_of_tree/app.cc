@@ -1,6 +1,5 @@
 // A complete app: one function, registered with SLUICE_APP.
 #include <sluice/st.hpp>
-
 #include <string>
 
 void counter() {

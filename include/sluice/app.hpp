@@ -35,9 +35,9 @@ inline constexpr std::uint32_t kAppAbiVersion = 1;
 
 // Registers `fn` (a `void()` function) as this library's app. Use once, at
 // namespace scope, in exactly one source file of the app.
-#define SLUICE_APP(fn)                                                         \
-  extern "C" __attribute__((visibility("default"))) const ::sluice::AppDescriptor* \
-  sluice_app_v1() {                                                            \
+#define SLUICE_APP(fn)                                                                   \
+  extern "C" __attribute__((visibility("default"))) const ::sluice::AppDescriptor*       \
+  sluice_app_v1() {                                                                      \
     static const ::sluice::AppDescriptor descriptor{::sluice::kAppAbiVersion, #fn, &fn}; \
-    return &descriptor;                                                        \
+    return &descriptor;                                                                  \
   }

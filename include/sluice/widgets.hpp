@@ -114,7 +114,7 @@ std::string text_input(std::string_view label, std::string_view value = "",
 // initial selection.
 std::string selectbox(std::string_view label, const std::vector<std::string>& options,
                       int index = 0, const WidgetOptions& widget_options = {});
-std::string radio(std::string_view label, const std::vector<std::string>& options,
-                  int index = 0, const WidgetOptions& widget_options = {});
+std::string radio(std::string_view label, const std::vector<std::string>& options, int index = 0,
+                  const WidgetOptions& widget_options = {});
 
 }  // namespace st

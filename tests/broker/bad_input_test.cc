@@ -16,7 +16,6 @@
 namespace sluice::testing {
 namespace {
 
-
 constexpr uint16_t kMessageTooBig = 1009;
 
 class BadInputTest : public ::testing::Test {

@@ -63,15 +63,16 @@ TEST(OutOfTreeTest, InstalledSluiceBuildsAndServesAnApp) {
   fs::path prefix = temp.path() / "prefix";
   fs::path app_build = temp.path() / "app-build";
 
-  ASSERT_OK(RunToCompletion(SLUICE_CMAKE, {"--install", SLUICE_BUILD_DIR, "--prefix", prefix.string()}));
-  ASSERT_OK(RunToCompletion(SLUICE_CMAKE, {"-S", SLUICE_SOURCE_DIR "/examples/out_of_tree", "-B",
-                               app_build.string(), "-G", "Ninja",
-                               "-DCMAKE_PREFIX_PATH=" + prefix.string()}));
+  ASSERT_OK(
+      RunToCompletion(SLUICE_CMAKE, {"--install", SLUICE_BUILD_DIR, "--prefix", prefix.string()}));
+  ASSERT_OK(RunToCompletion(
+      SLUICE_CMAKE, {"-S", SLUICE_SOURCE_DIR "/examples/out_of_tree", "-B", app_build.string(),
+                     "-G", "Ninja", "-DCMAKE_PREFIX_PATH=" + prefix.string()}));
   ASSERT_OK(RunToCompletion(SLUICE_CMAKE, {"--build", app_build.string()}));
   ASSERT_TRUE(fs::exists(app_build / "myapp.so"));
 
   ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::StartBinary((prefix / "bin" / "sluice").string(),
-                                                              (app_build / "myapp.so").string()));
+                                                               (app_build / "myapp.so").string()));
   ASSERT_OK_AND_ASSIGN(auto tab, AppSession::Open(broker->port()));
   EXPECT_TRUE(tab->page().HasText("My app"));
   ASSERT_OK(tab->Click("Count"));

@@ -1,0 +1,118 @@
+// The keeper's side of the arena: the only code that writes it. Inserts,
+// replaces and evicts entries (LRU under the byte budget, expired entries,
+// a function's oldest beyond its max_entries) and keeps the allocator and
+// the LRU order in the keeper's private memory, so nothing a worker could
+// reach describes free space.
+//
+// Not thread-safe: the keeper is single-threaded.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "shm_cache/layout.h"
+
+namespace sluice::shm_cache {
+
+inline constexpr std::size_t kDefaultBytesPerSlot = 16 * 1024;
+
+struct EntryOptions {
+  std::uint32_t function = 0;     // which cached function the entry belongs to
+  std::uint64_t expires_ns = 0;   // CLOCK_MONOTONIC deadline; 0: never
+  std::uint32_t max_entries = 0;  // most entries of `function`; 0: no limit
+};
+
+struct StoreStats {
+  std::uint64_t bytes_used = 0;  // entry blocks, headers included
+  std::uint64_t entries = 0;
+  std::uint64_t inserts = 0;
+  std::uint64_t evictions = 0;
+};
+
+// Where the index and the data go in an arena of `bytes`.
+struct Geometry {
+  std::uint32_t slot_count;
+  std::uint64_t index_offset;
+  std::uint64_t data_offset;
+  std::uint64_t data_size;
+};
+absl::StatusOr<Geometry> GeometryFor(std::size_t bytes, std::size_t bytes_per_slot);
+
+class Store {
+ public:
+  // Formats `memory` (the keeper's writable mapping, `bytes` long) as an
+  // empty arena. Do this before any worker maps the arena.
+  // `bytes_per_slot` sizes the index: one slot per that many arena bytes,
+  // at most half of them in use; small values want a denser index.
+  static absl::StatusOr<std::unique_ptr<Store>> Format(std::byte* memory, std::size_t bytes,
+                                                       std::size_t bytes_per_slot = kDefaultBytesPerSlot);
+
+  // Publishes `value` under `key` (replacing any entry with that key), making
+  // room as needed. ResourceExhausted if the value cannot fit even in an
+  // empty cache. Readers see either the old entry, none, or the new one.
+  absl::Status Insert(const Key& key, std::span<const std::byte> value,
+                      const EntryOptions& options, std::uint64_t now_ns);
+
+  // A worker read `key`: keep it from being evicted soon.
+  void Touch(const Key& key);
+  bool Erase(const Key& key);
+  std::size_t EraseFunction(std::uint32_t function);
+  void Clear();
+  std::size_t EvictExpired(std::uint64_t now_ns);
+
+  StoreStats stats() const;
+  // Every byte of the data region is either free or in exactly one entry,
+  // and every entry is where a reader's probe finds it. For tests.
+  absl::Status CheckConsistency() const;
+
+ private:
+  struct Block {
+    std::uint64_t start = 0;  // from the data region start
+    std::uint64_t size = 0;
+  };
+  struct Live {
+    Block block;
+    std::uint32_t function = 0;
+    std::uint64_t expires_ns = 0;
+    std::list<std::uint32_t>::iterator lru;           // in lru_
+    std::list<std::uint32_t>::iterator function_lru;  // in by_function_[function]
+  };
+
+  Store(std::byte* memory, const Geometry& geometry);
+
+  IndexSlot& slot(std::uint32_t i) const { return index_[i]; }
+  std::uint32_t Home(const Key& key) const {
+    return static_cast<std::uint32_t>(key.low) & (slot_count_ - 1);
+  }
+  std::optional<std::uint32_t> FindSlot(const Key& key) const;
+  std::optional<std::uint32_t> FreeSlotFor(const Key& key);
+  std::optional<Block> Allocate(std::uint64_t value_size, std::uint64_t* value_offset);
+  void Free(Block block);
+  void EvictSlot(std::uint32_t i);
+  void PublishStats();
+
+  ArenaHeader* header_;
+  IndexSlot* index_;
+  std::byte* data_;
+  std::uint64_t data_size_;
+  std::uint32_t slot_count_;
+  std::uint64_t next_generation_ = 1;
+
+  std::map<std::uint64_t, std::uint64_t> free_;  // start -> size, coalesced
+  absl::flat_hash_map<std::uint32_t, Live> live_;  // slot -> entry
+  absl::flat_hash_map<std::uint32_t, std::list<std::uint32_t>> by_function_;
+  std::list<std::uint32_t> lru_;  // most recently used first
+  StoreStats stats_;
+};
+
+
+
+}  // namespace sluice::shm_cache

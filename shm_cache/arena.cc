@@ -48,6 +48,13 @@ absl::StatusOr<Mapping> Mapping::Writable(int fd, std::size_t bytes) {
 }
 
 absl::StatusOr<Mapping> Mapping::ReadOnly(int fd, std::size_t bytes) {
+  // Only after F_SEAL_FUTURE_WRITE does the kernel make a new shared mapping
+  // unable to gain PROT_WRITE; one made before keeps that right.
+  int seals = ::fcntl(fd, F_GET_SEALS);
+  if (seals < 0) return Errno("fcntl(F_GET_SEALS)", errno);
+  if ((seals & F_SEAL_FUTURE_WRITE) == 0) {
+    return absl::FailedPreconditionError("the arena must be sealed before it is mapped read-only");
+  }
   return Map(fd, bytes, PROT_READ);
 }
 

@@ -23,6 +23,8 @@ absl::Status SealArena(int fd);
 class Mapping {
  public:
   static absl::StatusOr<Mapping> Writable(int fd, std::size_t bytes);
+  // REQUIRES: SealArena(fd) first, else FailedPrecondition: a read-only
+  // shared mapping made before the seal can later be mprotect()ed writable.
   static absl::StatusOr<Mapping> ReadOnly(int fd, std::size_t bytes);
 
   Mapping() = default;

@@ -40,9 +40,12 @@ bool Reader::Get(const Key& key, std::uint64_t now_ns,
                  absl::FunctionRef<std::byte*(std::size_t)> allocate) const {
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     switch (TryGet(key, now_ns, allocate)) {
-      case Attempt::kHit: return true;
-      case Attempt::kMiss: return false;
-      case Attempt::kRaced: continue;
+      case Attempt::kHit:
+        return true;
+      case Attempt::kMiss:
+        return false;
+      case Attempt::kRaced:
+        continue;
     }
   }
   return false;
@@ -89,7 +92,9 @@ Reader::Attempt Reader::TryGet(const Key& key, std::uint64_t now_ns,
   Snapshot found;
   if (Attempt attempt = Find(key, now_ns, &found); attempt != Attempt::kHit) return attempt;
   std::byte* out = allocate(found.size);
-  std::memcpy(out, data_ + found.offset, found.size);
+  // An empty value's buffer may be null (std::vector::data()), which memcpy
+  // must not get even for 0 bytes.
+  if (found.size != 0) std::memcpy(out, data_ + found.offset, found.size);
   bool matches = EntryMatches(key, found);
   std::atomic_thread_fence(std::memory_order_acquire);
   if (found.slot->version.load(std::memory_order_relaxed) != found.version) return Attempt::kRaced;

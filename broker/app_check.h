@@ -1,6 +1,7 @@
 // A cheap look at the app library before anything is forked: it must exist,
-// be readable and be an ELF shared object. The broker never loads it; the
-// zygote does, and reports anything this cannot see (a missing SLUICE_APP).
+// be readable, be an ELF shared object for this machine and export the
+// SLUICE_APP entry point. The broker only reads the file, never loads it;
+// the zygote loads it and reports anything this cannot see.
 #pragma once
 
 #include <string>

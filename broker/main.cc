@@ -81,6 +81,12 @@ int Serve(const std::vector<std::string>& args) {
   auto acceptor = Listen(io, *options);
   if (!acceptor.ok()) return Fail("sluice serve", acceptor.status());
 
+  // Whatever signal state sluice was started with (an ignored SIGCHLD, a
+  // blocked mask) would pass to the zygote and break its child reaping.
+  ::signal(SIGCHLD, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
   // The zygote is forked before any thread exists in this process.
   auto zygote = broker::ZygoteHost::Start({options->app_path, options->max_message_kb * 1024});
   if (!zygote.ok()) return Fail("sluice serve", zygote.status());

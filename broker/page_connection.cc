@@ -11,12 +11,14 @@ namespace sluice::broker {
 namespace {
 
 constexpr std::size_t kPageLowWaterBytes = 1u << 20;
+constexpr std::size_t kPageHighWaterBytes = 16u << 20;
 constexpr std::size_t kReadChunkBytes = 64 * 1024;
+constexpr std::chrono::seconds kHelloTimeout{10};
 
 }  // namespace
 
 PageConnection::PageConnection(tcp::socket socket, Server& server)
-    : ws_(std::move(socket)), server_(server) {}
+    : ws_(std::move(socket)), server_(server), hello_timer_(ws_.get_executor()) {}
 
 void PageConnection::Run(http::request<http::string_body> upgrade) {
   beast::get_lowest_layer(ws_).expires_never();  // the websocket has its own timeouts
@@ -34,6 +36,14 @@ void PageConnection::Run(http::request<http::string_body> upgrade) {
   ws_.binary(true);
   ws_.async_accept(upgrade, [self = shared_from_this()](boost::system::error_code ec) {
     if (ec) return self->Fail(ec, "accept");
+    // A socket that never says hello would hold a descriptor for ever.
+    self->hello_timer_.expires_after(kHelloTimeout);
+    self->hello_timer_.async_wait([weak = self->weak_from_this()](boost::system::error_code ec) {
+      auto page = weak.lock();
+      if (!ec && page && !page->hello_seen_) {
+        page->CloseWith(websocket::close_code::policy_error, "no hello");
+      }
+    });
     self->DoRead();
   });
 }
@@ -78,6 +88,7 @@ void PageConnection::Handle(std::string_view bytes) {
       return;
     }
     hello_seen_ = true;
+    hello_timer_.cancel();
     server_.OpenSession(shared_from_this(), hello->reconnect_token);
     return;
   }
@@ -86,7 +97,9 @@ void PageConnection::Handle(std::string_view bytes) {
     return;
   }
   if (auto* change = std::get_if<ChangeRequest>(&*request)) {
-    session_->ForwardToWorker(std::move(change->worker_command));
+    if (!session_->ForwardToWorker(std::move(change->worker_command))) {
+      CloseWith(websocket::close_code::policy_error, "too many changes waiting for the app");
+    }
   } else if (std::holds_alternative<ByeRequest>(*request)) {
     auto session = session_;
     session->PageClosed(this);
@@ -101,6 +114,12 @@ void PageConnection::Send(Frame frame) {
 }
 
 void PageConnection::SendNotice(ipc::Notice::Kind kind, std::string_view message) {
+  if (queued_bytes_ > kPageHighWaterBytes) {
+    // A page that sends bad messages and reads nothing must not make the
+    // broker queue notices without end.
+    CloseWith(websocket::close_code::policy_error, "the page does not read its messages");
+    return;
+  }
   Send(NoticeFrame(kind, message));
 }
 
@@ -137,9 +156,11 @@ void PageConnection::DoWrite() {
 
 void PageConnection::OnWrite(boost::system::error_code ec) {
   writing_ = false;
-  if (ec) return Fail(ec, "write");
+  // The frame that was being written stays queued until here (see Fail).
   queued_bytes_ -= outbox_.front()->size();
   outbox_.pop_front();
+  if (ec) return Fail(ec, "write");
+  if (gone_) return;
   if (queued_bytes_ < kPageLowWaterBytes && session_) session_->PageDrained();
   DoWrite();
 }
@@ -147,8 +168,11 @@ void PageConnection::OnWrite(boost::system::error_code ec) {
 void PageConnection::Fail(boost::system::error_code ec, std::string_view what) {
   if (gone_) return;
   gone_ = true;
-  outbox_.clear();
-  queued_bytes_ = 0;
+  hello_timer_.cancel();
+  // A write still in flight reads from the front frame: it must outlive it.
+  std::size_t keep = writing_ && !outbox_.empty() ? 1 : 0;
+  outbox_.resize(keep);
+  queued_bytes_ = keep ? outbox_.front()->size() : 0;
   auto session = std::move(session_);
   if (!session) return;
   if (ec == websocket::error::closed) {

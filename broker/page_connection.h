@@ -42,6 +42,7 @@ class PageConnection : public std::enable_shared_from_this<PageConnection> {
   websocket::stream<beast::tcp_stream> ws_;
   Server& server_;
   beast::flat_buffer buffer_;
+  asio::steady_timer hello_timer_;
   std::deque<Frame> outbox_;
   std::size_t queued_bytes_ = 0;
   std::shared_ptr<Session> session_;

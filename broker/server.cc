@@ -17,6 +17,8 @@ namespace sluice::broker {
 
 namespace {
 
+constexpr std::chrono::milliseconds kAcceptRetry{100};
+
 // Unguessable ids: session ids appear in logs, tokens are a capability.
 std::string RandomHex(std::size_t bytes) {
   std::string raw(bytes, '\0');
@@ -42,7 +44,8 @@ Server::Server(asio::io_context& io, ServeOptions options, std::unique_ptr<Zygot
       zygote_(std::move(zygote)),
       files_(std::move(files)),
       acceptor_(std::move(acceptor)),
-      signals_(io, SIGINT, SIGTERM) {}
+      signals_(io, SIGINT, SIGTERM),
+      accept_retry_(io) {}
 
 Server::~Server() = default;
 
@@ -60,8 +63,14 @@ void Server::Accept() {
   acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
     if (stopping_) return;
     if (ec) {
-      // Out of descriptors and the like: log, and keep accepting.
+      // Out of descriptors and the like: the connection stays in the backlog,
+      // so accepting again at once would spin. Wait a little first.
       LogWarning("accept_failed", {{"error", ec.message()}});
+      accept_retry_.expires_after(kAcceptRetry);
+      accept_retry_.async_wait([this](boost::system::error_code wait_ec) {
+        if (!wait_ec && !stopping_) Accept();
+      });
+      return;
     } else {
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
@@ -179,6 +188,7 @@ void Server::Shutdown(std::string_view why) {
           {{"signal", why}, {"sessions", static_cast<int>(sessions_by_pid_.size())}});
   boost::system::error_code ignored;
   acceptor_.close(ignored);
+  accept_retry_.cancel();
   auto sessions = sessions_by_pid_;
   for (auto& [pid, session] : sessions) session->End("shutdown", "The server is shutting down.");
   warm_.clear();  // closing their sockets ends idle workers

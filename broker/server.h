@@ -52,6 +52,7 @@ class Server {
   StaticFiles files_;
   tcp::acceptor acceptor_;
   asio::signal_set signals_;
+  asio::steady_timer accept_retry_;
   absl::flat_hash_map<std::string, std::shared_ptr<Session>> sessions_by_token_;
   absl::flat_hash_map<pid_t, std::shared_ptr<Session>> sessions_by_pid_;
   std::deque<ForkedWorker> warm_;

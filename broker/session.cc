@@ -14,6 +14,11 @@ namespace {
 
 // Above this many queued bytes for a page, stop reading from its worker.
 constexpr std::size_t kPageHighWaterBytes = 8u << 20;
+// How long a closed link waits for the zygote's report of how its worker
+// ended before the session ends without it.
+constexpr std::chrono::seconds kExitReportWait{2};
+// Most bytes of commands waiting for a worker that is busy running.
+constexpr std::size_t kWorkerBacklogBytes = 16u << 20;
 
 std::string DescribeCrash(int signal) {
   const char* name = sigabbrev_np(signal);
@@ -32,6 +37,7 @@ Session::Session(asio::io_context& io, std::string id, std::string token, pid_t 
       pid_(pid),
       link_(std::move(link)),
       grace_timer_(io),
+      link_failed_timer_(io),
       grace_(grace),
       on_ended_(std::move(on_ended)) {}
 
@@ -42,9 +48,20 @@ void Session::Begin(const std::shared_ptr<PageConnection>& page) {
         if (auto self = weak.lock()) self->OnWorkerFrame(std::move(frame));
       },
       [weak] {
-        // The zygote's exit report says how the worker ended; nothing to do
-        // until then except stop forwarding.
-        if (auto self = weak.lock()) LogDebug("worker_link_closed", {{"session", self->id_}});
+        // A worker that exits also closes its link; the zygote's exit report
+        // then says how it ended, and ends the session. A link that failed
+        // while the worker lives (a bad frame) is ended here.
+        auto self = weak.lock();
+        if (!self) return;
+        LogDebug("worker_link_closed", {{"session", self->id_}});
+        self->link_failed_timer_.expires_after(kExitReportWait);
+        self->link_failed_timer_.async_wait([weak](boost::system::error_code ec) {
+          if (auto session = weak.lock(); !ec && session) {
+            session->End("worker_link_failed",
+                         "The connection to this session's worker failed. Reload the page to "
+                         "start a new session.");
+          }
+        });
       });
   Attach(page, /*resumed=*/false);
   link_->Send(StartCommand(id_));
@@ -75,7 +92,11 @@ void Session::OnWorkerFrame(Frame frame) {
 
 void Session::PageDrained() { link_->SetPaused(false); }
 
-void Session::ForwardToWorker(kj::Array<capnp::word> command) { link_->Send(std::move(command)); }
+bool Session::ForwardToWorker(kj::Array<capnp::word> command) {
+  if (link_->queued_bytes() > kWorkerBacklogBytes) return false;
+  link_->Send(std::move(command));
+  return true;
+}
 
 void Session::PageClosed(const PageConnection* page) {
   if (page_.lock().get() != page) return;
@@ -113,6 +134,7 @@ void Session::End(std::string_view reason, std::string_view notice) {
   if (ended_) return;
   ended_ = true;
   grace_timer_.cancel();
+  link_failed_timer_.cancel();
   link_->Close();
   if (auto page = page_.lock()) {
     if (!notice.empty()) {

@@ -35,7 +35,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // The page came back with the token: attach it and resend everything.
   void Resume(const std::shared_ptr<PageConnection>& page);
 
-  void ForwardToWorker(kj::Array<capnp::word> command);
+  // Queues a command for the worker. False when too many bytes already wait
+  // for it (a page sending faster than the app runs): the caller should
+  // drop that page.
+  [[nodiscard]] bool ForwardToWorker(kj::Array<capnp::word> command);
   // The page closed on purpose (tab closed, bye): end now.
   void PageClosed(const PageConnection* page);
   // The page's connection broke: wait for it to come back.
@@ -63,6 +66,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<WorkerLink> link_;
   std::weak_ptr<PageConnection> page_;
   asio::steady_timer grace_timer_;
+  asio::steady_timer link_failed_timer_;
   absl::Duration grace_;
   EndedHandler on_ended_;
   bool ended_ = false;

@@ -56,6 +56,7 @@ void WorkerLink::Send(capnp::MessageBuilder& message) { Send(capnp::messageToFla
 
 void WorkerLink::Send(kj::Array<capnp::word> flat_message) {
   if (closed_) return;
+  queued_bytes_ += flat_message.asBytes().size();
   outbox_.push_back(std::move(flat_message));
   DoWrite();
 }
@@ -71,6 +72,7 @@ void WorkerLink::DoWrite() {
                         self->Fail();
                         return;
                       }
+                      self->queued_bytes_ -= self->outbox_.front().asBytes().size();
                       self->outbox_.pop_front();
                       self->DoWrite();
                     });

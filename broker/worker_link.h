@@ -39,6 +39,8 @@ class WorkerLink : public std::enable_shared_from_this<WorkerLink> {
   // worker, which then blocks in write).
   void SetPaused(bool paused);
   void Close();
+  // Bytes of commands not yet written to the worker.
+  std::size_t queued_bytes() const { return queued_bytes_; }
 
  private:
   void DoRead();
@@ -50,6 +52,7 @@ class WorkerLink : public std::enable_shared_from_this<WorkerLink> {
   FrameHandler on_frame_;
   ClosedHandler on_closed_;
   std::deque<kj::Array<capnp::word>> outbox_;
+  std::size_t queued_bytes_ = 0;
   bool reading_ = false;
   bool writing_ = false;
   bool paused_ = false;

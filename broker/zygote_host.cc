@@ -21,7 +21,6 @@ namespace sluice::broker {
 
 namespace {
 
-constexpr int kZygoteControlFd = 3;
 constexpr int kLoadTimeoutMs = 60'000;
 
 std::string SelfPath() {
@@ -52,10 +51,11 @@ absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(const ZygoteLaunch
   std::string self = SelfPath();
   std::string broker_pid = StrCat(::getpid());
   std::string max_bytes = StrCat(launch.max_message_bytes);
+  std::string control_fd = StrCat(kZygoteControlFd);
   std::vector<const char*> argv = {self.c_str(),
                                    "__zygote",
                                    "--control-fd",
-                                   "3",
+                                   control_fd.c_str(),
                                    "--broker-pid",
                                    broker_pid.c_str(),
                                    "--max-message-bytes",
@@ -91,11 +91,16 @@ absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(const ZygoteLaunch
     return absl::FailedPreconditionError(
         StrCat("the zygote exited before loading the app (", DescribeExit(status), ")"));
   }
-  capnp::FlatArrayMessageReader message(kj::arrayPtr(packet->words.data(), packet->words.size()));
-  auto event = message.getRoot<ipc::ZygoteEvent>();
-  if (event.isLoadFailed()) return fail(event.getLoadFailed().cStr());
-  if (!event.isReady()) return fail("the zygote sent an unexpected first message");
-  std::string name = event.getReady().getAppName().cStr();
+  std::string name;
+  try {
+    capnp::FlatArrayMessageReader message(kj::arrayPtr(packet->words.data(), packet->words.size()));
+    auto event = message.getRoot<ipc::ZygoteEvent>();
+    if (event.isLoadFailed()) return fail(event.getLoadFailed().cStr());
+    if (!event.isReady()) return fail("the zygote sent an unexpected first message");
+    name = event.getReady().getAppName().cStr();
+  } catch (const kj::Exception& e) {
+    return fail(StrCat("the zygote's first message is undecodable: ", e.getDescription().cStr()));
+  }
   LogInfo("zygote_started", {{"zygote_pid", pid}, {"app", name}});
   return std::unique_ptr<ZygoteHost>(new ZygoteHost(pid, std::move(broker_end), std::move(name)));
 }
@@ -113,9 +118,16 @@ ZygoteHost::~ZygoteHost() {
 void ZygoteHost::Attach(asio::io_context& io, ExitCallback on_exit) {
   on_exit_ = std::move(on_exit);
   int flags = ::fcntl(control_fd_.get(), F_GETFL);
-  ::fcntl(control_fd_.get(), F_SETFL, flags | O_NONBLOCK);
-  // The descriptor stays owned by control_fd_; asio only waits on it.
-  control_ = std::make_unique<asio::posix::stream_descriptor>(io, ::dup(control_fd_.get()));
+  if (flags < 0 || ::fcntl(control_fd_.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
+    LogSyscallError("fcntl(O_NONBLOCK)", errno, {{"fd", control_fd_.get()}});
+  }
+  // The descriptor stays owned by control_fd_; asio waits on a duplicate.
+  int watched = ::fcntl(control_fd_.get(), F_DUPFD_CLOEXEC, 0);
+  if (watched < 0) {
+    LogSyscallError("fcntl(F_DUPFD_CLOEXEC)", errno, {{"fd", control_fd_.get()}});
+    std::abort();  // the broker cannot work without its zygote channel
+  }
+  control_ = std::make_unique<asio::posix::stream_descriptor>(io, watched);
   WaitReadable();
 }
 
@@ -145,8 +157,15 @@ void ZygoteHost::OnReadable() {
 }
 
 void ZygoteHost::OnEvent(const std::vector<capnp::word>& words) {
-  capnp::FlatArrayMessageReader message(kj::arrayPtr(words.data(), words.size()));
-  auto event = message.getRoot<ipc::ZygoteEvent>();
+  try {
+    capnp::FlatArrayMessageReader message(kj::arrayPtr(words.data(), words.size()));
+    HandleEvent(message.getRoot<ipc::ZygoteEvent>());
+  } catch (const kj::Exception& e) {
+    OnZygoteLost(StrCat("undecodable event: ", e.getDescription().cStr()));
+  }
+}
+
+void ZygoteHost::HandleEvent(ipc::ZygoteEvent::Reader event) {
   switch (event.which()) {
     case ipc::ZygoteEvent::FORKED: {
       auto forked = event.getForked();
@@ -183,25 +202,36 @@ void ZygoteHost::OnZygoteLost(std::string_view why) {
   if (::waitpid(pid_, &status, 0) == pid_) how = DescribeExit(status);
   pid_ = -1;
   LogError("zygote_lost", {{"why", why}, {"status", how}});
-  auto pending = std::move(pending_);
-  for (auto& [tag, fork] : pending) fork.done(absl::UnavailableError("the zygote is gone"));
-  // Its workers die with it (PR_SET_PDEATHSIG): report them as killed.
-  auto workers = std::move(workers_);
-  for (pid_t pid : workers) {
-    if (on_exit_) on_exit_(pid, 0, SIGKILL);
-  }
+  // This may run inside Fork() or Kill(): report on the next turn of the loop.
+  auto pending = std::make_shared<decltype(pending_)>(std::move(pending_));
+  decltype(workers_) workers = std::move(workers_);
+  pending_.clear();
+  workers_.clear();
+  Defer([this, pending, workers = std::move(workers)] {
+    for (auto& [tag, fork] : *pending) fork.done(absl::UnavailableError("the zygote is gone"));
+    // Its workers die with it (PR_SET_PDEATHSIG): report them as killed.
+    for (pid_t pid : workers) {
+      if (on_exit_) on_exit_(pid, 0, SIGKILL);
+    }
+  });
+}
+
+void ZygoteHost::Defer(std::function<void()> work) {
+  asio::post(control_->get_executor(), std::move(work));
 }
 
 void ZygoteHost::Fork(ForkCallback done) {
   if (lost_) {
-    done(absl::UnavailableError("the zygote is gone"));
+    Defer([done = std::move(done)] { done(absl::UnavailableError("the zygote is gone")); });
     return;
   }
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
     int err = errno;
     LogSyscallError("socketpair", err);
-    done(absl::ResourceExhaustedError(StrCat("socketpair: ", std::strerror(err))));
+    Defer([done = std::move(done), err] {
+      done(absl::ResourceExhaustedError(StrCat("socketpair: ", std::strerror(err))));
+    });
     return;
   }
   std::uint64_t tag = next_tag_++;

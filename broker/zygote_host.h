@@ -18,9 +18,13 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "broker/net.h"
+#include "ipc/zygote.capnp.h"
 #include "util/unique_fd.h"
 
 namespace sluice::broker {
+
+// The zygote's end of the control socket, at a fixed descriptor number.
+inline constexpr int kZygoteControlFd = 3;
 
 struct ZygoteLaunch {
   std::string app_path;
@@ -48,8 +52,8 @@ class ZygoteHost {
   // ended (they die with it).
   void Attach(asio::io_context& io, ExitCallback on_exit);
 
-  // Asks for a new worker; `done` runs on the io thread with its pid and
-  // socket, or an error.
+  // Asks for a new worker; `done` runs later on the io thread (never inside
+  // Fork itself) with its pid and socket, or an error.
   void Fork(ForkCallback done);
   // Ends a worker now (SIGKILL, sent by the zygote to its own child).
   void Kill(pid_t pid);
@@ -71,6 +75,8 @@ class ZygoteHost {
   void WaitReadable();
   void OnReadable();
   void OnEvent(const std::vector<capnp::word>& words);
+  void HandleEvent(ipc::ZygoteEvent::Reader event);
+  void Defer(std::function<void()> work);
   void OnZygoteLost(std::string_view why);
 
   pid_t pid_;

@@ -31,7 +31,10 @@ void DieWithParent(pid_t expected_parent) {
 void ResetSignals() {
   sigset_t none;
   sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (::sigprocmask(SIG_SETMASK, &none, nullptr) != 0) {
+    LogSyscallError("sigprocmask", errno);
+    _exit(1);
+  }
   ::signal(SIGCHLD, SIG_DFL);
   ::signal(SIGPIPE, SIG_IGN);  // writes report EPIPE instead
 }
@@ -68,6 +71,8 @@ const char* CloseDescriptorsFrom(int lowest) {
 }
 
 void BecomeWorker(WorkerStart start) {
+  // Whoever holds the zygote's channel can fork and kill workers.
+  start.zygote_control.reset();
   DieWithParent(start.zygote_pid);
   ResetSignals();
   SetLogProcess("worker");

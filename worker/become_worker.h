@@ -13,8 +13,9 @@
 namespace sluice::worker {
 
 struct WorkerStart {
-  UniqueFd session_fd;  // the worker's end of its session socket
-  pid_t zygote_pid;     // the parent we must die with
+  UniqueFd session_fd;      // the worker's end of its session socket
+  UniqueFd zygote_control;  // the zygote's channel to the broker: closed first
+  pid_t zygote_pid;         // the parent we must die with
   st::AppFunction app;
   std::size_t max_message_bytes;
 };

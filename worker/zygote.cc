@@ -107,7 +107,8 @@ void Zygote::Fork(std::uint64_t tag, UniqueFd session_fd) {
   pid_t pid = ::fork();
   if (pid == 0) {
     child_signals_.reset();
-    BecomeWorker({std::move(session_fd), self, app_->entry, config_.max_message_bytes});
+    BecomeWorker({std::move(session_fd), UniqueFd(config_.control_fd), self, app_->entry,
+                  config_.max_message_bytes});
   }
   if (pid < 0) {
     int err = errno;
@@ -159,10 +160,16 @@ void ReportLoad(int control_fd, const absl::StatusOr<const AppDescriptor*>& app)
 }
 
 UniqueFd WatchChildren() {
+  // An ignored SIGCHLD survives exec and would make the kernel reap workers
+  // before we hear of them.
+  ::signal(SIGCHLD, SIG_DFL);
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGCHLD);
-  ::sigprocmask(SIG_BLOCK, &mask, nullptr);
+  if (::sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) {
+    LogSyscallError("sigprocmask", errno);
+    _exit(1);
+  }
   int fd = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
   if (fd < 0) {
     LogSyscallError("signalfd", errno);

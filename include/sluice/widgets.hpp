@@ -14,9 +14,11 @@
 // viewer's change, before the app function.
 #pragma once
 
+#include <algorithm>
 #include <concepts>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -94,12 +96,34 @@ T slider(std::string_view label, T min_value, T max_value, T value,
   return static_cast<T>(detail::number_widget(label, spec, options.key, options.on_change));
 }
 
+namespace detail {
+// The widest range a number widget of type T can return exactly: T's own
+// range, and for integers no more than +-2^53 (the page sends doubles).
+template <Number T>
+constexpr double LowestFor() {
+  if constexpr (std::integral<T>) {
+    return std::max(static_cast<double>(std::numeric_limits<T>::lowest()), -9007199254740992.0);
+  } else {
+    return std::numeric_limits<T>::lowest();
+  }
+}
+template <Number T>
+constexpr double HighestFor() {
+  if constexpr (std::integral<T>) {
+    return std::min(static_cast<double>(std::numeric_limits<T>::max()), 9007199254740992.0);
+  } else {
+    return std::numeric_limits<T>::max();
+  }
+}
+}  // namespace detail
+
+// Without min_value / max_value the range is all that T can hold.
 template <Number T>
 T number_input(std::string_view label, T value = T{}, const NumberInputOptions& options = {}) {
   bool bounded = options.min_value.has_value() || options.max_value.has_value();
   detail::NumberSpec spec{detail::NumberKind::kNumberInput,
-                          options.min_value.value_or(-1.0e308),
-                          options.max_value.value_or(1.0e308),
+                          options.min_value.value_or(detail::LowestFor<T>()),
+                          options.max_value.value_or(detail::HighestFor<T>()),
                           static_cast<double>(value),
                           options.step,
                           std::integral<T>,

@@ -156,8 +156,9 @@ export class Renderer {
 
     const old = parent.slots[index];
     const kind = kindOf(element);
-    if (old && old.kind === kind && old.update) {
-      old.update(element);
+    // update() returns false when the slot cannot take the new element in
+    // place (columns whose count changed); then it is rebuilt, children and all.
+    if (old && old.kind === kind && old.update && old.update(element) !== false) {
       old.node.classList.remove('stale');
       return;
     }
@@ -200,7 +201,7 @@ export class Renderer {
       node.append(column);
       children.push(new Container(column));
     }
-    return { kind, node, children, update: () => {} };
+    return { kind, node, children, update: (e) => e.columns === count };
   }
 
   buildExpander(expander, kind) {

@@ -13,6 +13,7 @@
 //                    no copy)
 //
 // Usage: cache_bench [--rows 10000000] [--keys 1000000] [--lookups 2000000]
+#include <benchmark/benchmark.h>
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 #include <sys/mman.h>
@@ -30,11 +31,9 @@
 #include <string>
 #include <vector>
 
-#include <benchmark/benchmark.h>
-
 #include "absl/container/flat_hash_map.h"
-#include "bench/stats.h"
 #include "bench/frame.capnp.h"
+#include "bench/stats.h"
 #include "shm_cache/arena.h"
 #include "shm_cache/reader.h"
 #include "shm_cache/store.h"
@@ -48,7 +47,9 @@ using shm_cache::Key;
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
 struct KeyHash {
-  std::size_t operator()(const Key& key) const { return key.low ^ (key.high * 0x9E3779B97F4A7C15ull); }
+  std::size_t operator()(const Key& key) const {
+    return key.low ^ (key.high * 0x9E3779B97F4A7C15ull);
+  }
 };
 
 Key KeyFor(std::uint64_t i) {
@@ -92,11 +93,17 @@ std::byte* FreshMemory(std::size_t bytes, bool huge) {
 }
 
 void SmallHits(std::size_t keys, std::size_t lookups) {
-  // 1M entries of 128 bytes (header + value) and an index at most half full.
-  const std::size_t arena_bytes = keys * 512 + (64u << 20);
+  // 64-byte values live in their index slots (128 bytes each); an index
+  // twice as large as the key count keeps probes short.
+  const std::size_t arena_bytes = keys * 2 * sizeof(shm_cache::IndexSlot) + (64u << 20);
   auto arena = shm_cache::CreateArenaFile(arena_bytes);
   auto writable = shm_cache::Mapping::Writable(arena->get(), arena_bytes);
-  auto store = shm_cache::Store::Format(writable->data(), writable->size(), 128);
+  auto store =
+      shm_cache::Store::Format(writable->data(), writable->size(), arena_bytes / (2 * keys));
+  if (!store.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(store.status().message()).c_str());
+    std::exit(1);
+  }
   absl::flat_hash_map<Key, std::array<std::byte, 64>, KeyHash> map;
   map.reserve(keys);
   for (std::size_t i = 0; i < keys; ++i) {
@@ -221,7 +228,8 @@ void LargeHit(std::size_t rows) {
       auto columns = table.initColumns(4);
       for (unsigned c = 0; c < 4; ++c) {
         auto column = columns.init(c, static_cast<unsigned>(rows));
-        for (std::size_t r = 0; r < rows; ++r) column.set(static_cast<unsigned>(r), frame[c * rows + r]);
+        for (std::size_t r = 0; r < rows; ++r)
+          column.set(static_cast<unsigned>(r), frame[c * rows + r]);
       }
       kj::Array<capnp::word> flat = capnp::messageToFlatArray(message);
       capnp::FlatArrayMessageReader read(flat, {1ull << 40, 64});
@@ -229,7 +237,8 @@ void LargeHit(std::size_t rows) {
       auto in = read.getRoot<::BenchFrame>().getColumns();
       for (unsigned c = 0; c < 4; ++c) {
         auto column = in[c];
-        for (std::size_t r = 0; r < rows; ++r) back[c * rows + r] = column[static_cast<unsigned>(r)];
+        for (std::size_t r = 0; r < rows; ++r)
+          back[c * rows + r] = column[static_cast<unsigned>(r)];
       }
       if (back.back() != frame.back()) std::abort();
     });

@@ -44,9 +44,9 @@ struct Key {
 struct ArenaHeader {
   std::uint64_t magic;
   std::uint32_t layout_version;
-  std::uint32_t slot_count;      // a power of two
-  std::uint64_t index_offset;    // from the arena start
-  std::uint64_t data_offset;     // from the arena start, page aligned
+  std::uint32_t slot_count;    // a power of two
+  std::uint64_t index_offset;  // from the arena start
+  std::uint64_t data_offset;   // from the arena start, page aligned
   std::uint64_t data_size;
   std::atomic<std::uint64_t> bytes_used;
   std::atomic<std::uint64_t> entries;
@@ -61,19 +61,27 @@ enum SlotState : std::uint32_t {
   kSlotTombstone = 2,  // held one: a probe goes on past it
 };
 
-// One index entry; 64 bytes, so one cache line. Written only by the keeper.
-struct alignas(64) IndexSlot {
-  std::atomic<std::uint64_t> version;     // seqlock; odd while being written
+// Values this small live in their index slot instead of the data region, so
+// a hit on one touches one pair of adjacent cache lines and nothing else.
+inline constexpr std::size_t kInlineBytes = 64;
+// IndexSlot::offset of an inline value.
+inline constexpr std::uint64_t kInlineOffset = ~std::uint64_t{0};
+
+// One index entry: 64 bytes of metadata, then room for an inline value; two
+// adjacent cache lines. Written only by the keeper.
+struct alignas(128) IndexSlot {
+  std::atomic<std::uint64_t> version;  // seqlock; odd while being written
   std::atomic<std::uint64_t> key_low;
   std::atomic<std::uint64_t> key_high;
-  std::atomic<std::uint64_t> offset;      // of the value, from the data region start
+  std::atomic<std::uint64_t> offset;      // of the value in the data region, or kInlineOffset
   std::atomic<std::uint64_t> size;        // value bytes
   std::atomic<std::uint64_t> expires_ns;  // CLOCK_MONOTONIC deadline; 0: never
   std::atomic<std::uint32_t> state;       // SlotState
   std::atomic<std::uint32_t> function;    // which cached function (for max_entries, clear)
   std::atomic<std::uint64_t> generation;  // unique per insert; also in the entry header
+  std::byte inline_value[kInlineBytes];   // the value, when offset == kInlineOffset
 };
-static_assert(sizeof(IndexSlot) == 64);
+static_assert(sizeof(IndexSlot) == 128);
 
 // Precedes every value in the data region, so a reader can check that the
 // bytes it copied belong to the key it asked for.

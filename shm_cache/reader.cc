@@ -68,8 +68,10 @@ Reader::Attempt Reader::Find(const Key& key, std::uint64_t now_ns, Snapshot* fou
               slot.generation.load(std::memory_order_relaxed)};
     std::uint64_t expires = slot.expires_ns.load(std::memory_order_relaxed);
     // Fields read mid-write can be anything: check before touching memory.
-    if (found->offset < sizeof(EntryHeader) || found->offset > header_->data_size ||
-        found->size > header_->data_size - found->offset) {
+    if (found->offset == kInlineOffset) {
+      if (found->size > kInlineBytes) return Attempt::kRaced;
+    } else if (found->offset < sizeof(EntryHeader) || found->offset > header_->data_size ||
+               found->size > header_->data_size - found->offset) {
       return Attempt::kRaced;
     }
     if (expires != 0 && expires <= now_ns) return Attempt::kMiss;
@@ -81,6 +83,8 @@ Reader::Attempt Reader::Find(const Key& key, std::uint64_t now_ns, Snapshot* fou
 // The entry header agrees with the slot, so the bytes are the key's (keys
 // cannot be steered to another entry). Call after the seqlock check.
 bool Reader::EntryMatches(const Key& key, const Snapshot& found) const {
+  // An inline value has no header: its key is in the same seqlocked slot.
+  if (found.offset == kInlineOffset) return true;
   EntryHeader entry;
   std::memcpy(&entry, data_ + found.offset - sizeof(EntryHeader), sizeof(entry));
   return entry.key_low == key.low && entry.key_high == key.high &&
@@ -94,11 +98,22 @@ Reader::Attempt Reader::TryGet(const Key& key, std::uint64_t now_ns,
   std::byte* out = allocate(found.size);
   // An empty value's buffer may be null (std::vector::data()), which memcpy
   // must not get even for 0 bytes.
-  if (found.size != 0) std::memcpy(out, data_ + found.offset, found.size);
+  const std::byte* from =
+      found.offset == kInlineOffset ? found.slot->inline_value : data_ + found.offset;
+  if (found.size != 0) std::memcpy(out, from, found.size);
   bool matches = EntryMatches(key, found);
   std::atomic_thread_fence(std::memory_order_acquire);
   if (found.slot->version.load(std::memory_order_relaxed) != found.version) return Attempt::kRaced;
   return matches ? Attempt::kHit : Attempt::kMiss;
+}
+
+bool Reader::Contains(const Key& key, std::uint64_t now_ns) const {
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    Snapshot found;
+    Attempt result = Find(key, now_ns, &found);
+    if (result != Attempt::kRaced) return result == Attempt::kHit;
+  }
+  return false;
 }
 
 std::optional<Reader::Location> Reader::Locate(const Key& key, std::uint64_t now_ns) const {
@@ -111,6 +126,7 @@ std::optional<Reader::Location> Reader::Locate(const Key& key, std::uint64_t now
     std::atomic_thread_fence(std::memory_order_acquire);
     if (found.slot->version.load(std::memory_order_relaxed) != found.version) continue;
     if (!matches) return std::nullopt;
+    if (found.offset == kInlineOffset) return std::nullopt;  // small: Get() it
     return Location{header_->data_offset + found.offset, found.size, found.slot, found.version};
   }
   return std::nullopt;

@@ -32,9 +32,13 @@ class Reader {
   bool Get(const Key& key, std::uint64_t now_ns,
            absl::FunctionRef<std::byte*(std::size_t)> allocate) const;
 
+  // Whether `key` has a live entry now (no copy).
+  bool Contains(const Key& key, std::uint64_t now_ns) const;
+
   // Where a value lives in the arena file, for callers that map it
   // themselves (MAP_PRIVATE gives copy semantics without a copy). Large
-  // values start on a page boundary. Valid only while Unchanged() is true.
+  // values start on a page boundary; values of at most kInlineBytes live in
+  // the index and have no Location. Valid only while Unchanged() is true.
   struct Location {
     std::uint64_t file_offset;  // from the start of the arena file
     std::uint64_t size;

@@ -24,7 +24,8 @@ std::uint64_t AlignUp(std::uint64_t value, std::uint64_t align) {
 // The seqlock's write side (see layout.h).
 class SlotWrite {
  public:
-  explicit SlotWrite(IndexSlot& slot) : slot_(slot), version_(slot.version.load(std::memory_order_relaxed)) {
+  explicit SlotWrite(IndexSlot& slot)
+      : slot_(slot), version_(slot.version.load(std::memory_order_relaxed)) {
     slot_.version.store(version_ + 1, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_release);
   }
@@ -39,17 +40,16 @@ class SlotWrite {
 
 absl::StatusOr<Geometry> GeometryFor(std::size_t bytes, std::size_t bytes_per_slot) {
   if (bytes < kMinArenaBytes) {
-    return absl::InvalidArgumentError(StrCat("a cache arena needs at least ", kMinArenaBytes,
-                                             " bytes, not ", bytes));
+    return absl::InvalidArgumentError(
+        StrCat("a cache arena needs at least ", kMinArenaBytes, " bytes, not ", bytes));
   }
   Geometry geometry;
-  std::uint64_t wanted =
-      std::bit_ceil(std::max<std::uint64_t>(bytes / std::max<std::size_t>(bytes_per_slot, 64), kMinSlots));
+  std::uint64_t wanted = std::bit_ceil(
+      std::max<std::uint64_t>(bytes / std::max<std::size_t>(bytes_per_slot, 64), kMinSlots));
   geometry.slot_count = static_cast<std::uint32_t>(std::min<std::uint64_t>(wanted, kMaxSlots));
   geometry.index_offset = kPageSize;
-  geometry.data_offset =
-      AlignUp(geometry.index_offset + std::uint64_t{geometry.slot_count} * sizeof(IndexSlot),
-              kPageSize);
+  geometry.data_offset = AlignUp(
+      geometry.index_offset + std::uint64_t{geometry.slot_count} * sizeof(IndexSlot), kPageSize);
   if (geometry.data_offset >= bytes) return absl::InvalidArgumentError("arena too small");
   geometry.data_size = bytes - geometry.data_offset;
   return geometry;
@@ -159,7 +159,7 @@ void Store::EvictSlot(std::uint32_t i) {
     slot(i).state.store(next_empty ? kSlotEmpty : kSlotTombstone, std::memory_order_relaxed);
     slot(i).generation.store(0, std::memory_order_relaxed);
   }
-  Free(live.block);
+  if (live.block.size > 0) Free(live.block);
   lru_.erase(live.lru);
   auto& function_list = by_function_[live.function];
   function_list.erase(live.function_lru);
@@ -174,9 +174,8 @@ absl::Status Store::Insert(const Key& key, std::span<const std::byte> value,
                            const EntryOptions& options, std::uint64_t now_ns) {
   std::uint64_t worst_case = AlignUp(sizeof(EntryHeader), kLargeAlign) + value.size() + kSmallAlign;
   if (worst_case > data_size_) {
-    return absl::ResourceExhaustedError(StrCat("a value of ", value.size(),
-                                               " bytes does not fit in a cache of ", data_size_,
-                                               " bytes"));
+    return absl::ResourceExhaustedError(StrCat(
+        "a value of ", value.size(), " bytes does not fit in a cache of ", data_size_, " bytes"));
   }
   if (auto existing = FindSlot(key)) EvictSlot(*existing);
   if (options.max_entries > 0) {
@@ -186,26 +185,33 @@ absl::Status Store::Insert(const Key& key, std::span<const std::byte> value,
       it = by_function_.find(options.function);
     }
   }
-  std::uint64_t value_offset = 0;
-  std::optional<Block> block = Allocate(value.size(), &value_offset);
-  if (!block && EvictExpired(now_ns) > 0) block = Allocate(value.size(), &value_offset);
-  while (!block && !lru_.empty()) {
-    EvictSlot(lru_.back());
+  bool in_slot = value.size() <= kInlineBytes;
+  std::uint64_t value_offset = kInlineOffset;
+  std::optional<Block> block = Block{};  // an inline value takes no data bytes
+  if (!in_slot) {
     block = Allocate(value.size(), &value_offset);
+    if (!block && EvictExpired(now_ns) > 0) block = Allocate(value.size(), &value_offset);
+    while (!block && !lru_.empty()) {
+      EvictSlot(lru_.back());
+      block = Allocate(value.size(), &value_offset);
+    }
+    if (!block) return absl::ResourceExhaustedError("the cache is too fragmented for this value");
   }
-  if (!block) return absl::ResourceExhaustedError("the cache is too fragmented for this value");
   std::optional<std::uint32_t> index = FreeSlotFor(key);
 
-  // The bytes may have belonged to an entry a reader is still copying: make
-  // the eviction visible before they change (layout.h).
-  std::atomic_thread_fence(std::memory_order_release);
   std::uint64_t generation = next_generation_++;
-  EntryHeader entry{key.low, key.high, generation, value.size()};
-  std::memcpy(data_ + value_offset - sizeof(EntryHeader), &entry, sizeof(entry));
-  if (!value.empty()) std::memcpy(data_ + value_offset, value.data(), value.size());
+  if (!in_slot) {
+    // The bytes may have belonged to an entry a reader is still copying:
+    // make the eviction visible before they change (layout.h).
+    std::atomic_thread_fence(std::memory_order_release);
+    EntryHeader entry{key.low, key.high, generation, value.size()};
+    std::memcpy(data_ + value_offset - sizeof(EntryHeader), &entry, sizeof(entry));
+    if (!value.empty()) std::memcpy(data_ + value_offset, value.data(), value.size());
+  }
   {
     IndexSlot& s = slot(*index);
     SlotWrite write(s);
+    if (in_slot && !value.empty()) std::memcpy(s.inline_value, value.data(), value.size());
     s.key_low.store(key.low, std::memory_order_relaxed);
     s.key_high.store(key.high, std::memory_order_relaxed);
     s.offset.store(value_offset, std::memory_order_relaxed);
@@ -218,8 +224,8 @@ absl::Status Store::Insert(const Key& key, std::span<const std::byte> value,
   lru_.push_front(*index);
   auto& function_list = by_function_[options.function];
   function_list.push_front(*index);
-  live_[*index] = Live{*block, options.function, options.expires_ns, lru_.begin(),
-                       function_list.begin()};
+  live_[*index] =
+      Live{*block, options.function, options.expires_ns, lru_.begin(), function_list.begin()};
   stats_.bytes_used += block->size;
   ++stats_.entries;
   ++stats_.inserts;
@@ -277,18 +283,24 @@ StoreStats Store::stats() const { return stats_; }
 absl::Status Store::CheckConsistency() const {
   std::map<std::uint64_t, std::uint64_t> blocks = free_;
   for (const auto& [i, live] : live_) {
-    if (!blocks.emplace(live.block.start, live.block.size).second) {
+    if (live.block.size == 0) {  // an inline value
+      if (slot(i).offset.load() != kInlineOffset) {
+        return absl::InternalError(StrCat("slot ", i, " lost its data block"));
+      }
+    } else if (!blocks.emplace(live.block.start, live.block.size).second) {
       return absl::InternalError(StrCat("two blocks start at ", live.block.start));
     }
     Key key{slot(i).key_low.load(), slot(i).key_high.load()};
-    if (FindSlot(key) != i) return absl::InternalError(StrCat("slot ", i, " is not found by a probe"));
+    if (FindSlot(key) != i)
+      return absl::InternalError(StrCat("slot ", i, " is not found by a probe"));
   }
   std::uint64_t at = 0;
   for (const auto& [start, size] : blocks) {
     if (start != at) return absl::InternalError(StrCat("bytes ", at, "..", start, " are lost"));
     at = start + size;
   }
-  if (at != data_size_) return absl::InternalError(StrCat("data ends at ", at, " not ", data_size_));
+  if (at != data_size_)
+    return absl::InternalError(StrCat("data ends at ", at, " not ", data_size_));
   if (live_.size() != stats_.entries || lru_.size() != live_.size()) {
     return absl::InternalError("entry counts disagree");
   }

@@ -52,14 +52,14 @@ class Store {
   // empty arena. Do this before any worker maps the arena.
   // `bytes_per_slot` sizes the index: one slot per that many arena bytes,
   // at most half of them in use; small values want a denser index.
-  static absl::StatusOr<std::unique_ptr<Store>> Format(std::byte* memory, std::size_t bytes,
-                                                       std::size_t bytes_per_slot = kDefaultBytesPerSlot);
+  static absl::StatusOr<std::unique_ptr<Store>> Format(
+      std::byte* memory, std::size_t bytes, std::size_t bytes_per_slot = kDefaultBytesPerSlot);
 
   // Publishes `value` under `key` (replacing any entry with that key), making
   // room as needed. ResourceExhausted if the value cannot fit even in an
   // empty cache. Readers see either the old entry, none, or the new one.
-  absl::Status Insert(const Key& key, std::span<const std::byte> value,
-                      const EntryOptions& options, std::uint64_t now_ns);
+  absl::Status Insert(const Key& key, std::span<const std::byte> value, const EntryOptions& options,
+                      std::uint64_t now_ns);
 
   // A worker read `key`: keep it from being evicted soon.
   void Touch(const Key& key);
@@ -106,13 +106,11 @@ class Store {
   std::uint32_t slot_count_;
   std::uint64_t next_generation_ = 1;
 
-  std::map<std::uint64_t, std::uint64_t> free_;  // start -> size, coalesced
+  std::map<std::uint64_t, std::uint64_t> free_;    // start -> size, coalesced
   absl::flat_hash_map<std::uint32_t, Live> live_;  // slot -> entry
   absl::flat_hash_map<std::uint32_t, std::list<std::uint32_t>> by_function_;
   std::list<std::uint32_t> lru_;  // most recently used first
   StoreStats stats_;
 };
-
-
 
 }  // namespace sluice::shm_cache

@@ -75,7 +75,7 @@ class ModelTest : public ::testing::Test {
   std::set<std::uint64_t> Held() const {
     std::set<std::uint64_t> held;
     for (std::uint64_t id = 0; id < kKeys; ++id) {
-      if (arena_->reader().Locate(KeyOf(id), kBeforeAnyDeadline)) held.insert(id);
+      if (arena_->reader().Contains(KeyOf(id), kBeforeAnyDeadline)) held.insert(id);
     }
     return held;
   }

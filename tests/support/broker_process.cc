@@ -61,9 +61,30 @@ absl::StatusOr<std::unique_ptr<BrokerProcess>> BrokerProcess::StartBinary(
     std::vector<std::string> env, Deadline deadline) {
   ChildProcess::Options spawn;
   spawn.program = binary;
-  spawn.args = {"serve", app_path, "--host", "127.0.0.1", "--port", "0"};
-  spawn.args.insert(spawn.args.end(), extra_args.begin(), extra_args.end());
+  spawn.args = std::move(extra_args);
   spawn.env = std::move(env);
+  return Spawn(std::move(spawn), app_path, deadline);
+}
+
+absl::StatusOr<std::unique_ptr<BrokerProcess>> BrokerProcess::StartInheriting(
+    ChildProcess::Inherited inherited, const std::string& app_path,
+    std::vector<std::string> extra_args, std::vector<std::string> env, Deadline deadline) {
+  ChildProcess::Options spawn;
+  spawn.program = SluiceBinary();
+  spawn.args = std::move(extra_args);
+  spawn.env = std::move(env);
+  spawn.inherited = std::move(inherited);
+  return Spawn(std::move(spawn), app_path, deadline);
+}
+
+// `spawn` holds the program, the extra arguments, the environment and the
+// inherited state; the serve arguments are put in front here.
+absl::StatusOr<std::unique_ptr<BrokerProcess>> BrokerProcess::Spawn(ChildProcess::Options spawn,
+                                                                    const std::string& app_path,
+                                                                    Deadline deadline) {
+  std::vector<std::string> args = {"serve", app_path, "--host", "127.0.0.1", "--port", "0"};
+  args.insert(args.end(), spawn.args.begin(), spawn.args.end());
+  spawn.args = std::move(args);
   absl::StatusOr<std::unique_ptr<ChildProcess>> process = ChildProcess::Spawn(std::move(spawn));
   if (!process.ok()) return process.status();
 
@@ -96,17 +117,26 @@ absl::StatusOr<HttpResponse> BrokerProcess::Healthz(Deadline deadline) const {
 }
 
 absl::StatusOr<int> BrokerProcess::SessionsFromHealthz(Deadline deadline) const {
+  return NumberFromHealthz("sessions", deadline);
+}
+
+absl::StatusOr<int> BrokerProcess::WarmWorkersFromHealthz(Deadline deadline) const {
+  return NumberFromHealthz("warm_workers", deadline);
+}
+
+absl::StatusOr<int> BrokerProcess::NumberFromHealthz(const std::string& name,
+                                                     Deadline deadline) const {
   absl::StatusOr<HttpResponse> response = Healthz(deadline);
   if (!response.ok()) return response.status();
   if (response->status != 200) {
     return absl::UnavailableError(
         absl::StrCat("/healthz answered ", response->status, ": ", response->body));
   }
-  std::optional<long> sessions = JsonNumberField(response->body, "sessions");
-  if (!sessions) {
-    return absl::DataLossError(absl::StrCat("no \"sessions\" in /healthz: ", response->body));
+  std::optional<long> number = JsonNumberField(response->body, name);
+  if (!number) {
+    return absl::DataLossError(absl::StrCat("no \"", name, "\" in /healthz: ", response->body));
   }
-  return static_cast<int>(*sessions);
+  return static_cast<int>(*number);
 }
 
 }  // namespace sluice::testing

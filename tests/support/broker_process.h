@@ -41,6 +41,13 @@ class BrokerProcess {
       std::vector<std::string> extra_args = {}, std::vector<std::string> env = {},
       Deadline deadline = After(kStartTimeout));
 
+  // The same, started in the process state `inherited` describes (ignored
+  // signals, a descriptor limit), as a shell or service manager may leave it.
+  static absl::StatusOr<std::unique_ptr<BrokerProcess>> StartInheriting(
+      ChildProcess::Inherited inherited, const std::string& app_path,
+      std::vector<std::string> extra_args = {}, std::vector<std::string> env = {},
+      Deadline deadline = After(kStartTimeout));
+
   uint16_t port() const { return port_; }
   pid_t pid() const { return process_->pid(); }
   // The broker process itself: its log lines, Kill(), Wait().
@@ -49,10 +56,16 @@ class BrokerProcess {
   absl::StatusOr<HttpResponse> Healthz(Deadline deadline = After(kStepTimeout)) const;
   // The "sessions" figure of /healthz; fails unless the answer is 200 with it.
   absl::StatusOr<int> SessionsFromHealthz(Deadline deadline = After(kStepTimeout)) const;
+  // The "warm_workers" figure (forked and ready), likewise.
+  absl::StatusOr<int> WarmWorkersFromHealthz(Deadline deadline = After(kStepTimeout)) const;
 
  private:
   BrokerProcess(std::unique_ptr<ChildProcess> process, uint16_t port)
       : process_(std::move(process)), port_(port) {}
+  static absl::StatusOr<std::unique_ptr<BrokerProcess>> Spawn(ChildProcess::Options spawn,
+                                                              const std::string& app_path,
+                                                              Deadline deadline);
+  absl::StatusOr<int> NumberFromHealthz(const std::string& name, Deadline deadline) const;
 
   std::unique_ptr<ChildProcess> process_;  // killed with its process group on destruction
   uint16_t port_;

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -52,29 +53,65 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
   return out;
 }
 
+// What the forked child needs, prepared before fork: after it, the child
+// may only make async-signal-safe calls until execve.
+struct ChildStart {
+  pid_t parent;
+  int devnull;
+  int output;
+  bool capture_stdout;
+  const int* ignored_signals;
+  size_t ignored_signal_count;
+  const rlimit* open_files;  // null: keep ours
+  char* const* argv;
+  char* const* envp;
+  int error_fd;
+};
+
+// Steps of BecomeChild that can fail, reported to the parent with errno.
+enum ChildStep : int { kRedirect, kIgnoreSignal, kLimitFiles, kExec };
+constexpr const char* kChildStepNames[] = {"redirect stdio", "ignore a signal", "set RLIMIT_NOFILE",
+                                           "execute"};
+
+struct ChildError {
+  int step;
+  int err;
+};
+
+[[noreturn]] void ChildFailed(int error_fd, ChildStep step) {
+  ChildError error{step, errno};
+  (void)!write(error_fd, &error, sizeof error);
+  _exit(127);
+}
+
 // Runs in the forked child: only async-signal-safe calls until execve.
-[[noreturn]] void BecomeChild(pid_t parent, int devnull, int output, bool capture_stdout,
-                              char* const* argv, char* const* envp, int error_fd) {
+[[noreturn]] void BecomeChild(const ChildStart& start) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   setpgid(0, 0);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != parent) _exit(127);  // the parent died before prctl
-  if (dup2(devnull, STDIN_FILENO) < 0 || dup2(output, STDERR_FILENO) < 0 ||
-      (capture_stdout && dup2(output, STDOUT_FILENO) < 0)) {
-    int err = errno;
-    (void)!write(error_fd, &err, sizeof err);
-    _exit(127);
+  if (getppid() != start.parent) _exit(127);  // the parent died before prctl
+  if (dup2(start.devnull, STDIN_FILENO) < 0 || dup2(start.output, STDERR_FILENO) < 0 ||
+      (start.capture_stdout && dup2(start.output, STDOUT_FILENO) < 0)) {
+    ChildFailed(start.error_fd, kRedirect);
+  }
+  for (size_t i = 0; i < start.ignored_signal_count; ++i) {
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    if (sigaction(start.ignored_signals[i], &ignore, nullptr) != 0) {
+      ChildFailed(start.error_fd, kIgnoreSignal);
+    }
+  }
+  if (start.open_files != nullptr && setrlimit(RLIMIT_NOFILE, start.open_files) != 0) {
+    ChildFailed(start.error_fd, kLimitFiles);
   }
   // Descriptors the test process holds without O_CLOEXEC (Asio's sockets,
   // say) must not leak into the child: a leaked client socket would keep a
   // "dropped" connection open. Marks them close-on-exec (Linux 5.11+).
   syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC);
-  execve(argv[0], argv, envp);
-  int err = errno;
-  (void)!write(error_fd, &err, sizeof err);
-  _exit(127);
+  execve(start.argv[0], start.argv, start.envp);
+  ChildFailed(start.error_fd, kExec);
 }
 
 }  // namespace
@@ -96,28 +133,39 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(Options option
   UniqueFd devnull(open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!devnull.valid()) return ErrnoStatus("open(/dev/null)");
 
-  pid_t parent = getpid();
+  std::optional<rlimit> open_files;
+  if (options.inherited.max_open_files) {
+    open_files = rlimit{*options.inherited.max_open_files, *options.inherited.max_open_files};
+  }
+  ChildStart start{getpid(),
+                   devnull.get(),
+                   output_write.get(),
+                   options.capture_stdout,
+                   options.inherited.ignored_signals.data(),
+                   options.inherited.ignored_signals.size(),
+                   open_files ? &*open_files : nullptr,
+                   argv.data(),
+                   envp.data(),
+                   error_write.get()};
   pid_t pid = fork();
   if (pid < 0) return ErrnoStatus("fork");
-  if (pid == 0) {
-    BecomeChild(parent, devnull.get(), output_write.get(), options.capture_stdout, argv.data(),
-                envp.data(), error_write.get());
-  }
+  if (pid == 0) BecomeChild(start);
   // Also set the group from here, so it exists whichever side runs first.
   setpgid(pid, pid);
   output_write.reset();
   error_write.reset();
 
-  int child_errno = 0;
+  ChildError error{};
   ssize_t n;
   do {
-    n = read(error_read.get(), &child_errno, sizeof child_errno);
+    n = read(error_read.get(), &error, sizeof error);
   } while (n < 0 && errno == EINTR);
   if (n > 0) {
     int status;
     waitpid(pid, &status, 0);
     return absl::FailedPreconditionError(
-        absl::StrCat("cannot execute ", options.program, ": ", std::strerror(child_errno)));
+        absl::StrCat("cannot ", kChildStepNames[error.step], error.step == kExec ? " " : " for ",
+                     options.program, ": ", std::strerror(error.err)));
   }
   if (fcntl(output_read.get(), F_SETFL, O_NONBLOCK) != 0) return ErrnoStatus("fcntl(O_NONBLOCK)");
   return std::unique_ptr<ChildProcess>(

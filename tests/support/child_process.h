@@ -2,6 +2,7 @@
 // by line, waits bounded by deadlines, and cleanup that cannot be forgotten.
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <condition_variable>
@@ -22,11 +23,20 @@ namespace sluice::testing {
 
 class ChildProcess {
  public:
+  // Process state a parent (a shell, a service manager) can leave to the
+  // program across execve, for tests of how it copes. Set in the child just
+  // before execve; Spawn fails if the kernel refuses it.
+  struct Inherited {
+    std::vector<int> ignored_signals;      // set to SIG_IGN, which execve keeps
+    std::optional<rlim_t> max_open_files;  // RLIMIT_NOFILE, soft and hard
+  };
+
   struct Options {
     std::string program;            // absolute path, run with execve
     std::vector<std::string> args;  // argv[1..]
     std::vector<std::string> env;   // "NAME=value", added to or replacing the inherited ones
     bool capture_stdout = false;    // also capture stdout (otherwise inherited)
+    Inherited inherited;            // default: nothing beyond what this process has
   };
 
   // Starts the program in a new process group of its own, stdin from

@@ -111,6 +111,20 @@ std::vector<pid_t> ProcessesWithCmdline(std::string_view needle) {
   return found;
 }
 
+std::optional<long> StatusKiB(pid_t pid, std::string_view field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string prefix = std::string(field) + ":";
+  for (std::string line; std::getline(in, line);) {
+    if (line.compare(0, prefix.size(), prefix) != 0) continue;
+    std::istringstream value(line.substr(prefix.size()));
+    long kib;
+    std::string unit;
+    if (value >> kib >> unit && unit == "kB") return kib;
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 bool WaitForExit(const std::vector<pid_t>& pids, Deadline deadline) {
   std::vector<UniqueFd> pidfds;
   for (pid_t pid : pids) {

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -24,6 +25,11 @@ std::vector<pid_t> ProcessesInGroup(pid_t pgid);
 // Live processes whose command line (arguments joined by spaces) contains
 // `needle`.
 std::vector<pid_t> ProcessesWithCmdline(std::string_view needle);
+
+// A figure of /proc/PID/status given in kB, such as "VmRSS" (resident now)
+// or "VmHWM" (the most it was ever resident); nullopt if `pid` is gone or
+// has no such line.
+std::optional<long> StatusKiB(pid_t pid, std::string_view field);
 
 // Waits until every process in `pids` has exited (not necessarily been
 // reaped). Blocks on pidfds, not by polling. True if all exited in time.

@@ -168,6 +168,19 @@ void WsClient::Drop() {
   beast::get_lowest_layer(impl_->ws).socket().close(ignored);
 }
 
+absl::Status WsClient::HalfClose() {
+  beast::error_code ec;
+  beast::get_lowest_layer(impl_->ws).socket().shutdown(net::socket_base::shutdown_send, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("shutdown(SHUT_WR): ", ec.message()));
+  return absl::OkStatus();
+}
+
+uint16_t WsClient::local_port() const {
+  beast::error_code ec;
+  auto endpoint = beast::get_lowest_layer(impl_->ws).socket().local_endpoint(ec);
+  return ec ? 0 : endpoint.port();
+}
+
 absl::StatusOr<Incoming> WsClient::Receive(Deadline deadline) {
   impl_->buffer.clear();
   absl::StatusOr<beast::error_code> ec = impl_->Run("receive", deadline, [&](auto handler) {

@@ -70,6 +70,13 @@ class WsClient {
   // Closes the TCP connection without a closing handshake, as a network drop
   // looks to the server.
   void Drop();
+  // Shuts down only the sending direction of the TCP connection (a
+  // half-close: the server reads end-of-stream, no WebSocket close); this
+  // side can still receive.
+  absl::Status HalfClose();
+  // This side's port, which names the connection on the server's side too;
+  // 0 before Connect.
+  uint16_t local_port() const;
 
   // The next message, decoded and copied; or Incoming{closed} when the
   // server closed the connection. Fails on a deadline or an undecodable frame.

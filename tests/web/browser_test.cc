@@ -1,5 +1,6 @@
 // Runs tests/web/browser_test.mjs (playwright-core driving headless Debian
-// chromium) against `sluice serve` on the demo app, and reports its output.
+// chromium) against `sluice serve` on the demo app and on a test app, and
+// reports its output.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,7 +35,8 @@ std::string FindInPath(const std::string& name) {
   return "";
 }
 
-TEST(BrowserTest, DemoAppWorksInHeadlessChromium) {
+// Serves `app` and runs the script's `suite` of checks against it.
+void RunBrowserSuite(const std::string& app, const std::string& suite) {
   const fs::path source_dir = SLUICE_SOURCE_DIR;
   const fs::path playwright = source_dir / "web/node_modules/playwright-core";
   const std::string node = FindInPath("node");
@@ -50,22 +52,28 @@ TEST(BrowserTest, DemoAppWorksInHeadlessChromium) {
     GTEST_SKIP() << "missing" << missing << " (install chromium and run npm ci in web/)";
   }
 
-  ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(SLUICE_HELLO_APP));
+  ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(app));
   std::string url = absl::StrCat("http://127.0.0.1:", broker->port(), "/");
   ChildProcess::Options options;
   options.program = node;
-  options.args = {(source_dir / "tests/web/browser_test.mjs").string(), url};
+  options.args = {(source_dir / "tests/web/browser_test.mjs").string(), url, suite};
   options.capture_stdout = true;
   ASSERT_OK_AND_ASSIGN(auto script, ChildProcess::Spawn(std::move(options)));
   absl::StatusOr<int> status = script->Wait(After(std::chrono::seconds(150)));
   script->WaitForOutputEnd(After(std::chrono::seconds(5)));
   std::string output = script->Output();
-  std::cout << "---- browser_test.mjs " << url << " ----\n" << output << "\n----\n";
+  std::cout << "---- browser_test.mjs " << url << " " << suite << " ----\n" << output << "\n----\n";
   ASSERT_OK(status);
   ASSERT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
       << "browser_test.mjs " << DescribeWaitStatus(*status) << ":\n"
       << output << "\nbroker log:\n"
       << broker->process().Output();
+}
+
+TEST(BrowserTest, DemoAppWorksInHeadlessChromium) { RunBrowserSuite(SLUICE_HELLO_APP, "demo"); }
+
+TEST(BrowserTest, ColumnsCountChangeIsRenderedByThePage) {
+  RunBrowserSuite(SLUICE_COLUMNS_APP, "columns");
 }
 
 }  // namespace

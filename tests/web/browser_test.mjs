@@ -1,10 +1,12 @@
-// Drives the demo app in a real browser (Debian's chromium, headless) the way
-// a viewer would: by roles and visible text, never by the page's internals.
+// Drives an app in a real browser (Debian's chromium, headless) the way a
+// viewer would: by roles and visible text, never by the page's internals.
 //
-//   node tests/web/browser_test.mjs http://127.0.0.1:PORT/
+//   node tests/web/browser_test.mjs http://127.0.0.1:PORT/ [SUITE]
 //
-// The caller starts the server; this script only connects to it. It prints
-// one line per check and exits 0 when all pass, 1 with the reason otherwise.
+// SUITE names the app the server serves: "demo" (examples/hello, the
+// default) or "columns" (tests/apps/columns_app.cc). The caller starts the
+// server; this script only connects to it. It prints one line per check and
+// exits 0 when all pass, 1 with the reason otherwise.
 import { createRequire } from 'node:module';
 
 const require = createRequire(new URL('../../web/package.json', import.meta.url));
@@ -23,8 +25,9 @@ const CHROMIUM_ARGS = [
 ];
 
 const url = process.argv[2];
+const suiteName = process.argv[3] ?? 'demo';
 if (!url) {
-  console.error('usage: node tests/web/browser_test.mjs http://127.0.0.1:PORT/');
+  console.error('usage: node tests/web/browser_test.mjs http://127.0.0.1:PORT/ [demo|columns]');
   process.exit(2);
 }
 
@@ -71,7 +74,7 @@ async function waitIdle(page) {
   });
 }
 
-async function run(browser) {
+async function demo(browser) {
   const errors = [];
   let first = null;
 
@@ -116,6 +119,75 @@ async function run(browser) {
   });
 }
 
+// Waits until "column 1 of n" ... "column n of n" are all visible, side by
+// side in one row, left to right.
+async function expectColumnRow(page, n) {
+  const boxes = [];
+  for (let c = 1; c <= n; c++) {
+    const cell = text(page, `column ${c} of ${n}`);
+    await cell.waitFor();
+    boxes.push(await cell.boundingBox());
+  }
+  for (let c = 1; c < n; c++) {
+    const [left, right] = [boxes[c - 1], boxes[c]];
+    const sameRow = right.y < left.y + left.height && left.y < right.y + right.height;
+    if (!sameRow || right.x < left.x + left.width - 1) {
+      throw new Error(`"column ${c + 1} of ${n}" is not right of "column ${c} of ${n}" ` +
+                      `(${JSON.stringify(left)} then ${JSON.stringify(right)})`);
+    }
+  }
+}
+
+async function expectGone(page, texts) {
+  for (const gone of texts) await text(page, gone).waitFor({ state: 'hidden' });
+}
+
+// A columns element whose count changes must be rebuilt with the new count,
+// not patched in place.
+async function columns(browser) {
+  const errors = [];
+  let page = null;
+  const pick = (n) =>
+    page.getByRole('radiogroup', { name: 'Columns', exact: true })
+      .getByRole('radio', { name: String(n), exact: true })
+      .check();
+
+  await check('the columns app shows 2 columns side by side', async () => {
+    page = await openPage(browser, 'columns page', errors);
+    await expectColumnRow(page, 2);
+    await waitIdle(page);
+  });
+
+  await check('picking 3 columns shows 3 side by side, none of the 2', async () => {
+    await pick(3);
+    await expectColumnRow(page, 3);
+    await expectGone(page, ['column 1 of 2', 'column 2 of 2']);
+  });
+
+  await check('picking 1 column leaves no second or third column', async () => {
+    await pick(1);
+    await text(page, 'column 1 of 1').waitFor();
+    await expectGone(page, ['column 1 of 3', 'column 2 of 3', 'column 3 of 3']);
+  });
+
+  await check('picking 2 columns again shows 2 side by side', async () => {
+    await pick(2);
+    await expectColumnRow(page, 2);
+    await expectGone(page, ['column 1 of 1']);
+  });
+
+  await check('no page reported an error', async () => {
+    if (errors.length > 0) throw new Error(errors.join('; '));
+  });
+}
+
+const suites = { demo, columns };
+const suite = suites[suiteName];
+if (!suite) {
+  console.error(`unknown suite "${suiteName}": demo or columns`);
+  process.exit(2);
+}
+
 let browser = null;
 let status = 0;
 try {
@@ -124,7 +196,7 @@ try {
     args: CHROMIUM_ARGS,
     timeout: 60000,
   });
-  await run(browser);
+  await suite(browser);
   console.log(`${passed} passed, 0 failed`);
 } catch (err) {
   console.error(`FAIL - ${err.message}`);

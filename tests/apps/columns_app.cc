@@ -1,0 +1,24 @@
+// Columns whose count the viewer picks, so a page must rebuild a columns
+// element in place when its count changes: each column shows "column i of n".
+#include <unistd.h>
+
+#include <sluice/st.hpp>
+#include <string>
+
+namespace {
+
+void app() {
+  st::text("pid: " + std::to_string(getpid()));
+  std::string chosen = st::radio("Columns", {"1", "2", "3"}, 1);
+  int count = std::stoi(chosen);
+  auto columns = st::columns(static_cast<std::size_t>(count));
+  for (int c = 0; c < count; ++c) {
+    auto column = columns[static_cast<std::size_t>(c)];
+    st::text("column " + std::to_string(c + 1) + " of " + std::to_string(count));
+  }
+  st::text("end of app");
+}
+
+}  // namespace
+
+SLUICE_APP(app)

@@ -1,0 +1,36 @@
+// An app that floods its page or stops listening to the broker, for tests of
+// the broker's bounds. "Emit 40 MiB" shows 40 texts of 1 MiB each; "Hang"
+// blocks the worker for good without reading another command (it says so on
+// stderr first, so a test knows from when on commands pile up).
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdio>
+#include <sluice/st.hpp>
+#include <string>
+
+namespace {
+
+constexpr int kBigTexts = 40;
+constexpr std::size_t kBigTextBytes = 1u << 20;
+
+void app() {
+  st::text("pid: " + std::to_string(getpid()));
+  st::text_input("note");
+  if (st::button("Emit 40 MiB")) {
+    for (int i = 0; i < kBigTexts; ++i) {
+      std::string text = "big text " + std::to_string(i) + " ";
+      text.resize(kBigTextBytes, static_cast<char>('a' + i % 26));
+      st::text(text);
+    }
+  }
+  if (st::button("Hang")) {
+    std::fprintf(stderr, "flood_app: worker %d hangs\n", static_cast<int>(getpid()));
+    for (;;) ::pause();
+  }
+  st::text("end of app");
+}
+
+}  // namespace
+
+SLUICE_APP(app)

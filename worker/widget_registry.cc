@@ -61,12 +61,15 @@ std::string WidgetRegistry::Register(std::string_view label, WidgetSpec spec) {
 }
 
 void WidgetRegistry::FinishRun() {
-  previous_ = current_;
   for (auto it = values_.begin(); it != values_.end();) {
     auto next = std::next(it);
     if (!current_.contains(it->first)) values_.erase(it);
     it = next;
   }
+  // Moved, not copied: every rerun would otherwise copy each spec's options
+  // and callback. Until the next BeginRun, Find() reads previous_.
+  previous_ = std::move(current_);
+  current_.clear();
   clicked_.clear();
 }
 

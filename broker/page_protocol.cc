@@ -16,13 +16,6 @@ namespace {
 constexpr std::size_t kMaxWidgetIdBytes = 1024;
 constexpr std::size_t kMaxTokenBytes = 256;
 
-Frame Flatten(capnp::MessageBuilder& message) {
-  auto words = capnp::messageToFlatArray(message);
-  auto bytes = words.asBytes();
-  return std::make_shared<const std::string>(reinterpret_cast<const char*>(bytes.begin()),
-                                             bytes.size());
-}
-
 // Copies the fields the worker understands, and only those, so nothing a
 // page smuggles into unknown fields reaches a worker.
 absl::StatusOr<PageRequest> EncodeChange(ipc::WidgetChange::Reader change) {
@@ -97,7 +90,7 @@ Frame NoticeFrame(ipc::Notice::Kind kind, std::string_view text) {
   auto notice = message.initRoot<ipc::ServerMessage>().initNotice();
   notice.setKind(kind);
   notice.setMessage(std::string(text).c_str());
-  return Flatten(message);
+  return FrameOf(message);
 }
 
 Frame SessionFrame(std::string_view session_id, std::string_view token, bool resumed) {
@@ -106,7 +99,7 @@ Frame SessionFrame(std::string_view session_id, std::string_view token, bool res
   session.setSessionId(std::string(session_id).c_str());
   session.setReconnectToken(std::string(token).c_str());
   session.setResumed(resumed);
-  return Flatten(message);
+  return FrameOf(message);
 }
 
 kj::Array<capnp::word> StartCommand(std::string_view session_id) {

@@ -11,7 +11,7 @@
 #include <variant>
 
 #include "absl/status/statusor.h"
-#include "broker/worker_link.h"
+#include "broker/frame.h"
 #include "ipc/page.capnp.h"
 
 namespace sluice::broker {

@@ -37,9 +37,7 @@ void WorkerLink::DoRead() {
             return;
           }
           if (!next->has_value()) break;
-          auto bytes = (*next)->asBytes();
-          auto frame = std::make_shared<const std::string>(
-              reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+          Frame frame = FrameOf((*next)->asBytes());
           if (self->on_frame_) self->on_frame_(std::move(frame));
           if (self->closed_) return;
         }

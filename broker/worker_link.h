@@ -10,14 +10,12 @@
 #include <memory>
 #include <string>
 
+#include "broker/frame.h"
 #include "broker/net.h"
 #include "ipc/framing.h"
 #include "util/unique_fd.h"
 
 namespace sluice::broker {
-
-// A message ready for a WebSocket write; shared so queues need no copies.
-using Frame = std::shared_ptr<const std::string>;
 
 class WorkerLink : public std::enable_shared_from_this<WorkerLink> {
  public:

@@ -24,27 +24,6 @@ class CurrentSession {
   ~CurrentSession() { g_current = nullptr; }
 };
 
-std::any StateValueFor(const WidgetSpec& spec, const WidgetInput& input) {
-  switch (spec.kind) {
-    case WidgetKind::kButton:
-      return true;
-    case WidgetKind::kCheckbox:
-      return std::get<bool>(input);
-    case WidgetKind::kSlider:
-    case WidgetKind::kNumberInput: {
-      double number = std::get<double>(input);
-      if (spec.integer) return static_cast<std::int64_t>(number);
-      return number;
-    }
-    case WidgetKind::kTextInput:
-      return std::get<std::string>(input);
-    case WidgetKind::kSelectbox:
-    case WidgetKind::kRadio:
-      return spec.options.at(std::get<OptionIndex>(input).index);
-  }
-  return {};
-}
-
 }  // namespace
 
 Session::Session(BrokerChannel& channel, st::AppFunction app)
@@ -98,7 +77,7 @@ void Session::ApplyChange(const WidgetChangeCommand& change) {
   } else if (spec.key.empty()) {
     widgets_.SetValue(change.widget_id, change.value);
   } else {
-    state_.assign(spec.key, StateValueFor(spec, change.value));
+    state_.assign(spec.key, StateValueOf(spec, change.value));
   }
   if (spec.callback) pending_callbacks_.push_back(spec.callback);
   rerun_needed_ = true;

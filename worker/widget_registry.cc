@@ -38,6 +38,27 @@ std::string_view WidgetKindName(WidgetKind kind) {
   return "widget";
 }
 
+std::any StateValueOf(const WidgetSpec& spec, const WidgetInput& input) {
+  switch (spec.kind) {
+    case WidgetKind::kButton:
+      return true;
+    case WidgetKind::kCheckbox:
+      return std::get<bool>(input);
+    case WidgetKind::kSlider:
+    case WidgetKind::kNumberInput: {
+      double number = std::get<double>(input);
+      if (spec.integer) return static_cast<std::int64_t>(number);
+      return number;
+    }
+    case WidgetKind::kTextInput:
+      return std::get<std::string>(input);
+    case WidgetKind::kSelectbox:
+    case WidgetKind::kRadio:
+      return spec.options.at(std::get<OptionIndex>(input).index);
+  }
+  return {};
+}
+
 void WidgetRegistry::BeginRun() {
   current_.clear();
   ordinals_.clear();

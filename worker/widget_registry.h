@@ -4,6 +4,7 @@
 // here before they touch any state.
 #pragma once
 
+#include <any>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -32,6 +33,11 @@ struct WidgetSpec {
   std::size_t max_chars = 0;
   st::Callback callback;
 };
+
+// What a keyed widget keeps in session_state for a value the viewer sent
+// (see widgets.hpp): bool, std::int64_t, double or std::string. `input`
+// must have passed WidgetRegistry::Validate for `spec`.
+std::any StateValueOf(const WidgetSpec& spec, const WidgetInput& input);
 
 class WidgetRegistry {
  public:

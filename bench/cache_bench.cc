@@ -2,8 +2,10 @@
 // this machine, every baseline measured in the same run.
 //
 //   64-byte hits     lookups/s of a Reader on the read-only mapping, beside
-//                    an in-process absl::flat_hash_map lookup + 64-byte copy;
-//                    then 1/2/4/8 processes at once
+//                    an in-process absl::flat_hash_map lookup + 64-byte copy,
+//                    both from the same ready 128-bit key; then 1/2/4/8
+//                    processes at once (aggregate); the first pass after
+//                    fork; and both from argument bytes (XXH3-128 vs absl::Hash)
 //   320 MiB hit      the seeds' frame (10M rows x 4 doubles) copied out of the
 //                    arena in a freshly forked process, beside (a) memcpy
 //                    into equally fresh memory, (b) memcpy into touched
@@ -12,7 +14,8 @@
 //                    and a MAP_PRIVATE mapping of the entry (copy semantics,
 //                    no copy)
 //
-// Usage: cache_bench [--rows 10000000] [--keys 1000000] [--lookups 2000000]
+// Usage: cache_bench [--rows 10000000] [--keys 1000000] [--lookups 2000000] [--runs 3]
+// (--rows 0 leaves the large-value part out)
 #include <benchmark/benchmark.h>
 #include <capnp/message.h>
 #include <capnp/serialize.h>
@@ -27,9 +30,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
+
+#define XXH_INLINE_ALL  // as the worker would: no call into libxxhash per key
+#include <xxhash.h>
 
 #include "absl/container/flat_hash_map.h"
 #include "bench/frame.capnp.h"
@@ -92,94 +100,242 @@ std::byte* FreshMemory(std::size_t bytes, bool huge) {
   return static_cast<std::byte*>(memory);
 }
 
-void SmallHits(std::size_t keys, std::size_t lookups) {
+// When one process's timed loop ran, by CLOCK_MONOTONIC (shared by every
+// process, so windows of concurrent processes can be compared).
+struct Window {
+  std::uint64_t start_ns;
+  std::uint64_t end_ns;
+};
+
+// Runs `loop` in `processes` freshly forked children at once and returns
+// their total lookups per second: lookups over the span from the first
+// start to the last end. With `warm`, each child first runs the loop once
+// untimed (faulting in its pages, as a long-lived worker already has), then
+// all start together; without, each times its first pass after fork.
+double Concurrent(int processes, std::size_t lookups, bool warm,
+                  const std::function<void()>& loop) {
+  int ready[2], go[2], results[2];
+  if (::pipe(ready) != 0 || ::pipe(go) != 0 || ::pipe(results) != 0) std::abort();
+  std::vector<pid_t> pids;
+  for (int p = 0; p < processes; ++p) {
+    pid_t pid = ::fork();
+    if (pid < 0) std::abort();
+    if (pid == 0) {
+      ::close(go[1]);
+      if (warm) loop();
+      char byte = 1;
+      if (::write(ready[1], &byte, 1) != 1) _exit(1);
+      if (::read(go[0], &byte, 1) != 0) _exit(1);  // EOF: the parent said go
+      Window window;
+      window.start_ns = shm_cache::MonotonicNowNs();
+      loop();
+      window.end_ns = shm_cache::MonotonicNowNs();
+      if (::write(results[1], &window, sizeof(window)) != sizeof(window)) _exit(1);
+      _exit(0);
+    }
+    pids.push_back(pid);
+  }
+  ::close(ready[1]);
+  ::close(results[1]);
+  ::close(go[0]);
+  for (int p = 0; p < processes; ++p) {
+    char byte;
+    if (::read(ready[0], &byte, 1) != 1) std::abort();
+  }
+  ::close(go[1]);
+  std::uint64_t first = ~std::uint64_t{0}, last = 0;
+  for (int p = 0; p < processes; ++p) {
+    Window window;
+    if (::read(results[0], &window, sizeof(window)) != sizeof(window)) std::abort();
+    first = std::min(first, window.start_ns);
+    last = std::max(last, window.end_ns);
+  }
+  for (pid_t pid : pids) ::waitpid(pid, nullptr, 0);
+  ::close(ready[0]);
+  ::close(results[0]);
+  return static_cast<double>(processes) * static_cast<double>(lookups) * 1e9 /
+         static_cast<double>(last - first);
+}
+
+// Medians of `runs` measurements of two loops, taken in turn (ABAB...) so
+// that the machine's noise falls on both alike.
+std::pair<double, double> Paired(int runs, const std::function<double(bool second)>& measure) {
+  Samples first, second;
+  for (int i = 0; i < runs; ++i) {
+    first.Add(measure(false));
+    second.Add(measure(true));
+  }
+  return {first.P50(), second.P50()};
+}
+
+// Inserts `count` 64-byte values into a fresh sealed arena and returns the
+// worker's read-only view of it. Keeps the arena alive in `arena`.
+struct SmallArena {
+  shm_cache::Mapping writable;
+  shm_cache::Mapping read_only;
+  std::unique_ptr<shm_cache::Store> store;
+  std::optional<shm_cache::Reader> reader;
+};
+std::unique_ptr<SmallArena> MakeSmallArena(std::size_t keys,
+                                           const std::function<Key(std::uint64_t)>& key_for) {
   // 64-byte values live in their index slots (128 bytes each); an index
   // twice as large as the key count keeps probes short.
   const std::size_t arena_bytes = keys * 2 * sizeof(shm_cache::IndexSlot) + (64u << 20);
-  auto arena = shm_cache::CreateArenaFile(arena_bytes);
-  auto writable = shm_cache::Mapping::Writable(arena->get(), arena_bytes);
+  auto result = std::make_unique<SmallArena>();
+  auto fd = shm_cache::CreateArenaFile(arena_bytes);
+  if (!fd.ok()) std::abort();
+  result->writable = *shm_cache::Mapping::Writable(fd->get(), arena_bytes);
+  // A worker has no mapping of the keeper's: keep it out of the children.
+  ::madvise(result->writable.data(), arena_bytes, MADV_DONTFORK);
   auto store =
-      shm_cache::Store::Format(writable->data(), writable->size(), arena_bytes / (2 * keys));
+      shm_cache::Store::Format(result->writable.data(), arena_bytes, arena_bytes / (2 * keys));
   if (!store.ok()) {
     std::fprintf(stderr, "%s\n", std::string(store.status().message()).c_str());
     std::exit(1);
   }
+  result->store = *std::move(store);
+  for (std::size_t i = 0; i < keys; ++i) {
+    std::array<std::byte, 64> value;
+    value.fill(static_cast<std::byte>(i));
+    if (!result->store->Insert(key_for(i), value, {}, 0).ok()) std::abort();
+  }
+  if (!shm_cache::SealArena(fd->get()).ok()) std::abort();
+  result->read_only = *shm_cache::Mapping::ReadOnly(fd->get(), arena_bytes);
+  result->reader.emplace(
+      *shm_cache::Reader::Attach(result->read_only.data(), result->read_only.size()));
+  return result;
+}
+
+// What a cached function's arguments might hash from: which function, which
+// build of the app, one argument.
+struct Arguments {
+  std::uint64_t function;
+  std::uint64_t build;
+  std::uint64_t argument;
+  bool operator==(const Arguments&) const = default;
+  template <typename H>
+  friend H AbslHashValue(H state, const Arguments& a) {
+    return H::combine(std::move(state), a.function, a.build, a.argument);
+  }
+};
+Arguments ArgumentsFor(std::uint64_t i) { return {0x5eed, 42, i}; }
+// The arena's key for them: XXH3-128 with the deployment's secret seed.
+constexpr std::uint64_t kSeed = 0x243F6A8885A308D3ull;
+Key ArenaKeyFor(const Arguments& a) {
+  XXH128_hash_t hash = XXH3_128bits_withSeed(&a, sizeof(a), kSeed);
+  return {hash.low64, hash.high64};
+}
+
+void Print(const char* name, double ours, double theirs) {
+  std::printf("%-34s %9.1f ns/hit %7.2f M/s  |  %9.1f ns/hit %7.2f M/s  | %6.2fx\n", name,
+              1e9 / ours, ours / 1e6, 1e9 / theirs, theirs / 1e6, ours / theirs);
+}
+
+void SmallHits(std::size_t keys, std::size_t lookups, int runs) {
+  std::vector<std::uint32_t> order(lookups);
+  std::mt19937 random(42);
+  for (auto& i : order) i = random() % keys;
+
+  // Both sides get the same ready 128-bit key (as the worker has once it
+  // hashed the arguments): the map hashes it (absl's mixing of KeyHash),
+  // the arena takes its slot from the key's bits, which are already a hash.
   absl::flat_hash_map<Key, std::array<std::byte, 64>, KeyHash> map;
   map.reserve(keys);
   for (std::size_t i = 0; i < keys; ++i) {
     std::array<std::byte, 64> value;
     value.fill(static_cast<std::byte>(i));
     map[KeyFor(i)] = value;
-    if (!(*store)->Insert(KeyFor(i), value, {}, 0).ok()) std::abort();
   }
-  (void)shm_cache::SealArena(arena->get());
-  auto mapping = shm_cache::Mapping::ReadOnly(arena->get(), arena_bytes);
-  auto reader = shm_cache::Reader::Attach(mapping->data(), mapping->size());
+  std::unique_ptr<SmallArena> arena = MakeSmallArena(keys, KeyFor);
+  const shm_cache::Reader& reader = *arena->reader;
 
-  std::vector<std::uint32_t> order(lookups);
-  std::mt19937 random(42);
-  for (auto& i : order) i = random() % keys;
-
-  auto map_rate = [&] {
+  // Every loop sums a byte of each copy, so that no copy can be left out.
+  std::function<void()> map_loop = [&] {
     std::array<std::byte, 64> out;
     std::uint64_t sum = 0;
-    auto start = Clock::now();
     for (std::uint32_t i : order) {
       auto it = map.find(KeyFor(i));
       std::memcpy(out.data(), it->second.data(), 64);
-      benchmark::DoNotOptimize(out);  // the copy must happen, as in a hit
+      benchmark::DoNotOptimize(out);
       sum += static_cast<std::uint64_t>(out[0]);
     }
-    double rate = order.size() / Seconds(Clock::now() - start);
-    return sum == 0xFFFFFFFFFFFFull ? 0 : rate;
+    benchmark::DoNotOptimize(sum);
   };
-  auto reader_rate = [&] {
+  std::function<void()> arena_loop = [&] {
     std::array<std::byte, 64> out;
-    std::uint64_t now = shm_cache::MonotonicNowNs(), sum = 0;
-    auto start = Clock::now();
+    std::uint64_t sum = 0;
     for (std::uint32_t i : order) {
-      if (!reader->Get(KeyFor(i), now, [&](std::size_t) { return out.data(); })) std::abort();
+      if (reader.GetInto(KeyFor(i), out) != 64) std::abort();
+      benchmark::DoNotOptimize(out);
       sum += static_cast<std::uint64_t>(out[0]);
     }
-    double rate = order.size() / Seconds(Clock::now() - start);
-    return sum == 0xFFFFFFFFFFFFull ? 0 : rate;
+    benchmark::DoNotOptimize(sum);
   };
-  double map_one = Median(3, map_rate);
-  double reader_one = Median(3, reader_rate);
-  std::printf("\n64-byte values, %zu keys, %zu random lookups per process\n", keys, lookups);
-  std::printf("%-12s %18s %18s %8s\n", "processes", "arena hits/s", "flat_hash_map/s", "ratio");
+
+  std::printf("\n64-byte values, %zu keys, %zu random lookups per process, median of %d\n", keys,
+              lookups, runs);
+  std::printf("arena: Reader::GetInto on the read-only mapping into a 64-byte buffer (no\n");
+  std::printf("       deadline on these entries, so no clock read; seqlock + key checked)\n");
+  std::printf("map:   in-process absl::flat_hash_map<Key, 64 bytes>::find + 64-byte memcpy\n");
+  std::printf("both look up the same ready 128-bit key (hashing the arguments into it is\n");
+  std::printf("shown separately below); warm: each process ran the loop once first\n");
+  std::printf("%-34s %27s  |  %27s  | %7s\n", "", "arena", "flat_hash_map", "ratio");
   for (int processes : {1, 2, 4, 8}) {
-    auto aggregate = [&](const std::function<double()>& rate) {
-      // Every process runs the same loop at once; the total is what counts.
-      double total = 0;
-      std::vector<int> pipes;
-      std::vector<pid_t> pids;
-      auto start = Clock::now();
-      for (int p = 0; p < processes; ++p) {
-        int fds[2];
-        if (::pipe(fds) != 0) std::abort();
-        pid_t pid = ::fork();
-        if (pid == 0) {
-          double r = rate();
-          (void)!::write(fds[1], &r, sizeof(r));
-          _exit(0);
-        }
-        ::close(fds[1]);
-        pipes.push_back(fds[0]);
-        pids.push_back(pid);
-      }
-      for (std::size_t p = 0; p < pids.size(); ++p) {
-        ::waitpid(pids[p], nullptr, 0);
-        ::close(pipes[p]);
-      }
-      double seconds = Seconds(Clock::now() - start);
-      total = processes * static_cast<double>(order.size()) / seconds;
-      return total;
-    };
-    double ours = processes == 1 ? reader_one : aggregate(reader_rate);
-    double theirs = processes == 1 ? map_one : aggregate(map_rate);
-    std::printf("%-12d %18.0f %18.0f %7.2fx\n", processes, ours, theirs, ours / theirs);
+    auto [ours, theirs] = Paired(runs, [&](bool map_side) {
+      return Concurrent(processes, lookups, true, map_side ? map_loop : arena_loop);
+    });
+    std::string name =
+        "hit64, warm, " + std::to_string(processes) + (processes == 1 ? " process" : " processes");
+    if (processes > 1) name += " (total)";
+    Print(name.c_str(), ours, theirs);
   }
+  {
+    auto [ours, theirs] = Paired(runs, [&](bool map_side) {
+      return Concurrent(1, lookups, false, map_side ? map_loop : arena_loop);
+    });
+    Print("hit64, first pass after fork", ours, theirs);
+  }
+  map.clear();
+  map.rehash(0);
+  arena.reset();
+
+  // The whole hit from argument values: the arena's key is XXH3-128 of them
+  // with the secret seed; the map hashes them with absl::Hash.
+  absl::flat_hash_map<Arguments, std::array<std::byte, 64>> by_arguments;
+  by_arguments.reserve(keys);
+  for (std::size_t i = 0; i < keys; ++i) {
+    std::array<std::byte, 64> value;
+    value.fill(static_cast<std::byte>(i));
+    by_arguments[ArgumentsFor(i)] = value;
+  }
+  arena = MakeSmallArena(keys, [](std::uint64_t i) { return ArenaKeyFor(ArgumentsFor(i)); });
+  const shm_cache::Reader& hashed_reader = *arena->reader;
+  std::function<void()> map_arguments_loop = [&] {
+    std::array<std::byte, 64> out;
+    std::uint64_t sum = 0;
+    for (std::uint32_t i : order) {
+      auto it = by_arguments.find(ArgumentsFor(i));
+      std::memcpy(out.data(), it->second.data(), 64);
+      benchmark::DoNotOptimize(out);
+      sum += static_cast<std::uint64_t>(out[0]);
+    }
+    benchmark::DoNotOptimize(sum);
+  };
+  std::function<void()> arena_arguments_loop = [&] {
+    std::array<std::byte, 64> out;
+    std::uint64_t sum = 0;
+    for (std::uint32_t i : order) {
+      if (hashed_reader.GetInto(ArenaKeyFor(ArgumentsFor(i)), out) != 64) std::abort();
+      benchmark::DoNotOptimize(out);
+      sum += static_cast<std::uint64_t>(out[0]);
+    }
+    benchmark::DoNotOptimize(sum);
+  };
+  auto [ours, theirs] = Paired(runs, [&](bool map_side) {
+    return Concurrent(1, lookups, true, map_side ? map_arguments_loop : arena_arguments_loop);
+  });
+  Print("hit64 from 24 argument bytes, warm", ours, theirs);
+  std::printf("(arena: XXH3-128 seeded + lookup + copy; map: absl::Hash + find + copy)\n");
 }
 
 void LargeHit(std::size_t rows) {
@@ -290,14 +446,16 @@ void LargeHit(std::size_t rows) {
 
 int main(int argc, char** argv) {
   std::size_t rows = 10'000'000, lookups = 2'000'000, keys = 1'000'000;
+  int runs = 3;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--rows") rows = std::strtoull(argv[i + 1], nullptr, 10);
     if (flag == "--lookups") lookups = std::strtoull(argv[i + 1], nullptr, 10);
     if (flag == "--keys") keys = std::strtoull(argv[i + 1], nullptr, 10);
+    if (flag == "--runs") runs = std::atoi(argv[i + 1]);
   }
   std::printf("sluice cache benchmark (%ld cores)\n", sysconf(_SC_NPROCESSORS_ONLN));
-  sluice::bench::SmallHits(keys, lookups);
-  sluice::bench::LargeHit(rows);
+  sluice::bench::SmallHits(keys, lookups, runs);
+  if (rows > 0) sluice::bench::LargeHit(rows);
   return 0;
 }

@@ -27,7 +27,7 @@
 namespace sluice::shm_cache {
 
 inline constexpr std::uint64_t kArenaMagic = 0x31656863616373ull;  // "scache1"
-inline constexpr std::uint32_t kLayoutVersion = 1;
+inline constexpr std::uint32_t kLayoutVersion = 2;
 inline constexpr std::size_t kPageSize = 4096;
 
 // 128-bit key: XXH3-128 of (function identity, app build, arguments) with
@@ -52,6 +52,13 @@ struct ArenaHeader {
   std::atomic<std::uint64_t> entries;
   std::atomic<std::uint64_t> inserts;
   std::atomic<std::uint64_t> evictions;
+  // Counted by the keeper from what workers tell it: hits (reported in
+  // touch batches), misses (claims), waits (claims that found another
+  // worker computing the same key), clears.
+  std::atomic<std::uint64_t> hits;
+  std::atomic<std::uint64_t> misses;
+  std::atomic<std::uint64_t> waits;
+  std::atomic<std::uint64_t> clears;
 };
 static_assert(sizeof(ArenaHeader) <= kPageSize);
 

@@ -36,10 +36,34 @@ absl::StatusOr<Reader> Reader::Attach(const std::byte* memory, std::size_t bytes
                 memory + header->data_offset);
 }
 
+std::uint64_t Reader::Now::ns() {
+  if (lazy_) {
+    ns_ = MonotonicNowNs();
+    lazy_ = false;
+  }
+  return ns_;
+}
+
 bool Reader::Get(const Key& key, std::uint64_t now_ns,
                  absl::FunctionRef<std::byte*(std::size_t)> allocate) const {
+  return Get(key, Now::At(now_ns), allocate);
+}
+
+bool Reader::Get(const Key& key, absl::FunctionRef<std::byte*(std::size_t)> allocate) const {
+  return Get(key, Now::Lazily(), allocate);
+}
+
+bool Reader::Get(const Key& key, Now now,
+                 absl::FunctionRef<std::byte*(std::size_t)> allocate) const {
+  std::byte buffer[kInlineBytes];
+  std::size_t size;
+  if (TryHome(key, now.KnownOr(kNoDeadlineChecked), buffer, &size)) {
+    std::byte* out = allocate(size);
+    if (size != 0) std::memcpy(out, buffer, size);
+    return true;
+  }
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    switch (TryGet(key, now_ns, allocate)) {
+    switch (TryGet(key, now, allocate)) {
       case Attempt::kHit:
         return true;
       case Attempt::kMiss:
@@ -51,7 +75,39 @@ bool Reader::Get(const Key& key, std::uint64_t now_ns,
   return false;
 }
 
-Reader::Attempt Reader::Find(const Key& key, std::uint64_t now_ns, Snapshot* found) const {
+std::optional<std::size_t> Reader::GetIntoSlowly(const Key& key, std::span<std::byte> out) const {
+  return GetInto(key, Now::Lazily(), out);
+}
+
+std::optional<std::size_t> Reader::GetIntoSlowly(const Key& key, std::uint64_t now_ns,
+                                                 std::span<std::byte> out) const {
+  return GetInto(key, Now::At(now_ns), out);
+}
+
+// The general path: any slot of the probe, values in the data region,
+// deadlines, and retries after a race.
+std::optional<std::size_t> Reader::GetInto(const Key& key, Now now,
+                                           std::span<std::byte> out) const {
+  std::size_t size;
+  // A null destination makes TryGet check the entry without copying it.
+  auto into_out = [&](std::size_t n) {
+    size = n;
+    return n <= out.size() ? out.data() : nullptr;
+  };
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    switch (TryGet(key, now, into_out)) {
+      case Attempt::kHit:
+        return size;
+      case Attempt::kMiss:
+        return std::nullopt;
+      case Attempt::kRaced:
+        continue;
+    }
+  }
+  return std::nullopt;
+}
+
+Reader::Attempt Reader::Find(const Key& key, Now& now, Snapshot* found) const {
   std::uint32_t home = static_cast<std::uint32_t>(key.low) & mask_;
   for (std::uint32_t probe = 0; probe < kMaxProbe; ++probe) {
     const IndexSlot& slot = index_[(home + probe) & mask_];
@@ -74,7 +130,7 @@ Reader::Attempt Reader::Find(const Key& key, std::uint64_t now_ns, Snapshot* fou
                found->size > header_->data_size - found->offset) {
       return Attempt::kRaced;
     }
-    if (expires != 0 && expires <= now_ns) return Attempt::kMiss;
+    if (expires != 0 && expires <= now.ns()) return Attempt::kMiss;
     return Attempt::kHit;
   }
   return Attempt::kMiss;
@@ -91,26 +147,70 @@ bool Reader::EntryMatches(const Key& key, const Snapshot& found) const {
          entry.generation == found.generation && entry.size == found.size;
 }
 
-Reader::Attempt Reader::TryGet(const Key& key, std::uint64_t now_ns,
+Reader::Attempt Reader::TryGet(const Key& key, Now& now,
                                absl::FunctionRef<std::byte*(std::size_t)> allocate) const {
   Snapshot found;
-  if (Attempt attempt = Find(key, now_ns, &found); attempt != Attempt::kHit) return attempt;
+  if (Attempt attempt = Find(key, now, &found); attempt != Attempt::kHit) return attempt;
   std::byte* out = allocate(found.size);
   // An empty value's buffer may be null (std::vector::data()), which memcpy
   // must not get even for 0 bytes.
   const std::byte* from =
       found.offset == kInlineOffset ? found.slot->inline_value : data_ + found.offset;
-  if (found.size != 0) std::memcpy(out, from, found.size);
+  if (found.size != 0 && out != nullptr) std::memcpy(out, from, found.size);
   bool matches = EntryMatches(key, found);
   std::atomic_thread_fence(std::memory_order_acquire);
   if (found.slot->version.load(std::memory_order_relaxed) != found.version) return Attempt::kRaced;
   return matches ? Attempt::kHit : Attempt::kMiss;
 }
 
+bool Reader::Read(const Key& key, std::uint64_t now_ns,
+                  absl::FunctionRef<bool(std::span<const std::byte>)> visit) const {
+  return Read(key, Now::At(now_ns), visit);
+}
+
+bool Reader::Read(const Key& key, absl::FunctionRef<bool(std::span<const std::byte>)> visit) const {
+  return Read(key, Now::Lazily(), visit);
+}
+
+bool Reader::Read(const Key& key, Now now,
+                  absl::FunctionRef<bool(std::span<const std::byte>)> visit) const {
+  // A small value is visited in a private, already checked copy.
+  std::byte buffer[kInlineBytes];
+  std::size_t size;
+  if (TryHome(key, now.KnownOr(kNoDeadlineChecked), buffer, &size)) {
+    return visit(std::span<const std::byte>(buffer, size));
+  }
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    switch (TryRead(key, now, visit)) {
+      case Attempt::kHit:
+        return true;
+      case Attempt::kMiss:
+        return false;
+      case Attempt::kRaced:
+        continue;
+    }
+  }
+  return false;
+}
+
+Reader::Attempt Reader::TryRead(const Key& key, Now& now,
+                                absl::FunctionRef<bool(std::span<const std::byte>)> visit) const {
+  Snapshot found;
+  if (Attempt attempt = Find(key, now, &found); attempt != Attempt::kHit) return attempt;
+  const std::byte* from =
+      found.offset == kInlineOffset ? found.slot->inline_value : data_ + found.offset;
+  bool accepted = visit(std::span<const std::byte>(from, found.size));
+  bool matches = EntryMatches(key, found);
+  std::atomic_thread_fence(std::memory_order_acquire);
+  if (found.slot->version.load(std::memory_order_relaxed) != found.version) return Attempt::kRaced;
+  return matches && accepted ? Attempt::kHit : Attempt::kMiss;
+}
+
 bool Reader::Contains(const Key& key, std::uint64_t now_ns) const {
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     Snapshot found;
-    Attempt result = Find(key, now_ns, &found);
+    Now now = Now::At(now_ns);
+    Attempt result = Find(key, now, &found);
     if (result != Attempt::kRaced) return result == Attempt::kHit;
   }
   return false;
@@ -119,7 +219,8 @@ bool Reader::Contains(const Key& key, std::uint64_t now_ns) const {
 std::optional<Reader::Location> Reader::Locate(const Key& key, std::uint64_t now_ns) const {
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     Snapshot found;
-    Attempt result = Find(key, now_ns, &found);
+    Now now = Now::At(now_ns);
+    Attempt result = Find(key, now, &found);
     if (result == Attempt::kMiss) return std::nullopt;
     if (result == Attempt::kRaced) continue;
     bool matches = EntryMatches(key, found);
@@ -141,7 +242,11 @@ ArenaCounters Reader::counters() const {
   return {header_->bytes_used.load(std::memory_order_relaxed),
           header_->entries.load(std::memory_order_relaxed),
           header_->inserts.load(std::memory_order_relaxed),
-          header_->evictions.load(std::memory_order_relaxed)};
+          header_->evictions.load(std::memory_order_relaxed),
+          header_->hits.load(std::memory_order_relaxed),
+          header_->misses.load(std::memory_order_relaxed),
+          header_->waits.load(std::memory_order_relaxed),
+          header_->clears.load(std::memory_order_relaxed)};
 }
 
 }  // namespace sluice::shm_cache

@@ -4,9 +4,12 @@
 // miss, never torn data. Safe from any number of threads and processes.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
+#include <span>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
@@ -19,6 +22,10 @@ struct ArenaCounters {
   std::uint64_t entries;
   std::uint64_t inserts;
   std::uint64_t evictions;
+  std::uint64_t hits;
+  std::uint64_t misses;
+  std::uint64_t waits;
+  std::uint64_t clears;
 };
 
 class Reader {
@@ -28,9 +35,51 @@ class Reader {
 
   // Looks `key` up. On a hit, calls `allocate(size)` for `size` writable
   // bytes, copies the value there and returns true. On false the bytes given
-  // by `allocate` (if it was called) hold nothing of use.
+  // by `allocate` (if it was called) hold nothing of use. An entry whose
+  // deadline is at or before `now_ns` is a miss.
   bool Get(const Key& key, std::uint64_t now_ns,
            absl::FunctionRef<std::byte*(std::size_t)> allocate) const;
+  // The same at CLOCK_MONOTONIC now, read only if the entry has a deadline.
+  bool Get(const Key& key, absl::FunctionRef<std::byte*(std::size_t)> allocate) const;
+
+  // The fast path for small values, with no callback: on a hit, returns the
+  // value's size and, if it fits, has copied the value to the front of
+  // `out`. A size above out.size() means nothing was copied: look again
+  // with Get() and an allocator. nullopt is a miss. Bytes of `out` past the
+  // value (and all of them after a miss or an oversized hit) are
+  // unspecified: a lookup may write up to kInlineBytes of `out` whatever the
+  // value's size. With an `out` of at least kInlineBytes, a hit on an inline
+  // value without a deadline in its key's home slot (most hits on small
+  // values) runs inline in the caller and reads one slot and no clock.
+  std::optional<std::size_t> GetInto(const Key& key, std::span<std::byte> out) const {
+    std::size_t size;
+    if (out.size() >= kInlineBytes && TryHome(key, kNoDeadlineChecked, out.data(), &size))
+        [[likely]] {
+      return size;
+    }
+    return GetIntoSlowly(key, out);
+  }
+  // The same as of `now_ns` instead of the clock.
+  std::optional<std::size_t> GetInto(const Key& key, std::uint64_t now_ns,
+                                     std::span<std::byte> out) const {
+    std::size_t size;
+    if (out.size() >= kInlineBytes && TryHome(key, now_ns, out.data(), &size)) [[likely]] {
+      return size;
+    }
+    return GetIntoSlowly(key, now_ns, out);
+  }
+
+  // Looks `key` up and lets `visit` read the value where it lies in the
+  // arena, so a decoder can copy each part straight to where it belongs.
+  // The bytes may change under `visit` if the keeper evicts the entry
+  // meanwhile: `visit` must stay within the span it is given and treat what
+  // it reads as untrusted; its result counts only if it returns true and the
+  // entry was unchanged throughout. Returns true on such a hit. `visit` may
+  // run more than once (the lookup is retried if it raced with the keeper).
+  bool Read(const Key& key, std::uint64_t now_ns,
+            absl::FunctionRef<bool(std::span<const std::byte>)> visit) const;
+  // The same at CLOCK_MONOTONIC now, read only if the entry has a deadline.
+  bool Read(const Key& key, absl::FunctionRef<bool(std::span<const std::byte>)> visit) const;
 
   // Whether `key` has a live entry now (no copy).
   bool Contains(const Key& key, std::uint64_t now_ns) const;
@@ -57,6 +106,20 @@ class Reader {
       : header_(header), index_(index), data_(data), mask_(header->slot_count - 1) {}
 
   enum class Attempt { kHit, kMiss, kRaced };
+  // The time deadlines are checked against: given, or CLOCK_MONOTONIC read
+  // when the first entry with a deadline is found.
+  class Now {
+   public:
+    static Now At(std::uint64_t ns) { return Now(ns, false); }
+    static Now Lazily() { return Now(0, true); }
+    std::uint64_t ns();
+    std::uint64_t KnownOr(std::uint64_t unread) const { return lazy_ ? unread : ns_; }
+
+   private:
+    Now(std::uint64_t ns, bool lazy) : ns_(ns), lazy_(lazy) {}
+    std::uint64_t ns_;
+    bool lazy_;
+  };
   // A slot holding `key`, with the fields read under its seqlock.
   struct Snapshot {
     const IndexSlot* slot;
@@ -65,9 +128,23 @@ class Reader {
     std::uint64_t size;
     std::uint64_t generation;
   };
-  Attempt Find(const Key& key, std::uint64_t now_ns, Snapshot* found) const;
+  Attempt Find(const Key& key, Now& now, Snapshot* found) const;
   bool EntryMatches(const Key& key, const Snapshot& found) const;
-  Attempt TryGet(const Key& key, std::uint64_t now_ns,
+  // TryHome's `now_ns` when no clock was read: it leaves every entry with a
+  // deadline to the general path.
+  static constexpr std::uint64_t kNoDeadlineChecked = ~std::uint64_t{0};
+  inline bool TryHome(const Key& key, std::uint64_t now_ns, std::byte* out,
+                      std::size_t* size) const;
+  std::optional<std::size_t> GetIntoSlowly(const Key& key, std::span<std::byte> out) const;
+  std::optional<std::size_t> GetIntoSlowly(const Key& key, std::uint64_t now_ns,
+                                           std::span<std::byte> out) const;
+  std::optional<std::size_t> GetInto(const Key& key, Now now, std::span<std::byte> out) const;
+  bool Get(const Key& key, Now now, absl::FunctionRef<std::byte*(std::size_t)> allocate) const;
+  bool Read(const Key& key, Now now,
+            absl::FunctionRef<bool(std::span<const std::byte>)> visit) const;
+  Attempt TryRead(const Key& key, Now& now,
+                  absl::FunctionRef<bool(std::span<const std::byte>)> visit) const;
+  Attempt TryGet(const Key& key, Now& now,
                  absl::FunctionRef<std::byte*(std::size_t)> allocate) const;
 
   const ArenaHeader* header_;
@@ -78,5 +155,37 @@ class Reader {
 
 // CLOCK_MONOTONIC now, the clock entries expire by.
 std::uint64_t MonotonicNowNs();
+
+// Most hits on small values are on an inline value in the key's home slot
+// (the store keeps the index at most half full). This reads that slot
+// straight through under its seqlock (layout.h) -- copying the value to
+// `out` (kInlineBytes writable bytes) before it knows the key matches,
+// which is harmless as it stays within the slot -- and decides with one
+// branch. It is inline and short because a lookup's cost is the slot's trip
+// from memory, and the processor overlaps that with the caller's next
+// lookups only while few instructions lie between them. True: a live hit,
+// `*size` bytes in `out`. False: not decided here (a miss, another slot, a
+// value in the data region, a deadline not checked, a race): take the
+// general path. A deadline counts only if it is after `now_ns`.
+inline bool Reader::TryHome(const Key& key, std::uint64_t now_ns, std::byte* out,
+                            std::size_t* size) const {
+  const IndexSlot& slot = index_[static_cast<std::uint32_t>(key.low) & mask_];
+  std::uint64_t version = slot.version.load(std::memory_order_acquire);
+  std::uint64_t state = slot.state.load(std::memory_order_relaxed);
+  std::uint64_t key_low = slot.key_low.load(std::memory_order_relaxed);
+  std::uint64_t key_high = slot.key_high.load(std::memory_order_relaxed);
+  std::uint64_t offset = slot.offset.load(std::memory_order_relaxed);
+  std::uint64_t value_size = slot.size.load(std::memory_order_relaxed);
+  std::uint64_t expires = slot.expires_ns.load(std::memory_order_relaxed);
+  std::memcpy(out, slot.inline_value, kInlineBytes);
+  std::atomic_thread_fence(std::memory_order_acquire);
+  std::uint64_t version_after = slot.version.load(std::memory_order_relaxed);
+  // Zero only if every field is as a live inline hit has it.
+  std::uint64_t differs = (version & 1) | (version ^ version_after) | (state ^ kSlotFull) |
+                          (key_low ^ key.low) | (key_high ^ key.high) | (offset ^ kInlineOffset);
+  bool live = expires == 0 || (now_ns != kNoDeadlineChecked && expires > now_ns);
+  *size = value_size;
+  return (differs == 0) & (value_size <= kInlineBytes) & live;
+}
 
 }  // namespace sluice::shm_cache

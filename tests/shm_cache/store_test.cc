@@ -6,7 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdint>
+#include <optional>
+#include <span>
+#include <utility>
 #include <vector>
 
 #include "tests/shm_cache/test_arena.h"
@@ -88,6 +92,111 @@ TEST_F(StoreTest, EntryIsAMissFromItsDeadlineOn) {
   EXPECT_FALSE(Get(KeyFor(1), 2000).has_value());
   EXPECT_FALSE(Get(KeyFor(1), 1'000'000'000).has_value());
   EXPECT_TRUE(Get(KeyFor(2), ~std::uint64_t{0}).has_value());
+}
+
+// Reader::GetInto, the callback-free path for small values, and the
+// overloads that read the clock themselves, all agree with Get().
+TEST_F(StoreTest, GetIntoCopiesValuesThatFitAndSizesThoseThatDoNot) {
+  const std::size_t sizes[] = {0, 1, 63, 64, 65, 1000};
+  for (std::size_t size : sizes) ASSERT_OK(Put(size, size));
+  for (std::size_t size : sizes) {
+    std::vector<std::byte> expected = ValueFor(size, 1, size);
+    std::array<std::byte, kInlineBytes> out;
+    std::optional<std::size_t> got = arena_->reader().GetInto(KeyFor(size), out);
+    ASSERT_EQ(got, size) << size << "-byte value";
+    if (size <= out.size()) {
+      EXPECT_EQ(std::vector<std::byte>(out.begin(), out.begin() + size), expected) << size;
+    }
+    std::vector<std::byte> large(2000);
+    ASSERT_EQ(arena_->reader().GetInto(KeyFor(size), kNow, large), size) << size;
+    EXPECT_EQ(std::vector<std::byte>(large.begin(), large.begin() + size), expected) << size;
+    // A buffer smaller than kInlineBytes: the small values still fit.
+    std::array<std::byte, 8> small;
+    ASSERT_EQ(arena_->reader().GetInto(KeyFor(size), small), size) << size;
+    if (size <= small.size()) {
+      EXPECT_EQ(std::vector<std::byte>(small.begin(), small.begin() + size), expected) << size;
+    }
+  }
+  std::array<std::byte, kInlineBytes> out;
+  EXPECT_EQ(arena_->reader().GetInto(KeyFor(7), out), std::nullopt);
+  Key near = KeyFor(64);
+  near.high ^= 1;
+  EXPECT_EQ(arena_->reader().GetInto(near, out), std::nullopt);
+}
+
+TEST_F(StoreTest, SmallValuesAwayFromTheirHomeSlotAreFoundByEveryLookup) {
+  const std::uint32_t home = 700;
+  for (std::uint64_t id = 0; id < 5; ++id) {
+    ASSERT_OK(store().Insert(KeyAtHome(home, id), ValueFor(id, 1, 40), {}, kNow));
+  }
+  ASSERT_TRUE(store().Erase(KeyAtHome(home, 0)));
+  for (std::uint64_t id = 1; id < 5; ++id) {
+    std::array<std::byte, kInlineBytes> out;
+    ASSERT_EQ(arena_->reader().GetInto(KeyAtHome(home, id), out), 40u) << id;
+    EXPECT_EQ(std::vector<std::byte>(out.begin(), out.begin() + 40), ValueFor(id, 1, 40)) << id;
+    EXPECT_EQ(Get(KeyAtHome(home, id)), ValueFor(id, 1, 40)) << id;
+  }
+  std::array<std::byte, kInlineBytes> out;
+  EXPECT_EQ(arena_->reader().GetInto(KeyAtHome(home, 0), out), std::nullopt);
+}
+
+TEST_F(StoreTest, LookupsThatReadTheClockRespectDeadlines) {
+  const Reader& reader = arena_->reader();
+  std::uint64_t now = MonotonicNowNs();
+  const std::uint64_t kHour = 3600'000'000'000ull;
+  for (std::size_t size : {std::size_t{32}, std::size_t{1000}}) {
+    Key past = KeyFor(10 + size), future = KeyFor(20 + size), never = KeyFor(30 + size);
+    ASSERT_OK(store().Insert(past, ValueFor(1, 1, size), {.expires_ns = now - 1}, kNow));
+    ASSERT_OK(store().Insert(future, ValueFor(2, 1, size), {.expires_ns = now + kHour}, kNow));
+    ASSERT_OK(store().Insert(never, ValueFor(3, 1, size), {}, kNow));
+
+    std::vector<std::byte> out(2000);
+    auto allocate = [&](std::size_t n) {
+      out.resize(n);
+      return out.data();
+    };
+    auto accept = [](std::span<const std::byte>) { return true; };
+    EXPECT_EQ(reader.GetInto(past, out), std::nullopt) << size;
+    EXPECT_FALSE(reader.Get(past, allocate)) << size;
+    EXPECT_FALSE(reader.Read(past, accept)) << size;
+
+    for (auto [key, id] : {std::pair{future, 2}, std::pair{never, 3}}) {
+      out.assign(2000, std::byte{0});
+      ASSERT_EQ(reader.GetInto(key, out), size) << size << " " << id;
+      EXPECT_EQ(std::vector<std::byte>(out.begin(), out.begin() + size), ValueFor(id, 1, size));
+      ASSERT_TRUE(reader.Get(key, allocate)) << size << " " << id;
+      EXPECT_EQ(out, ValueFor(id, 1, size));
+      std::vector<std::byte> visited;
+      ASSERT_TRUE(reader.Read(key,
+                              [&](std::span<const std::byte> bytes) {
+                                visited.assign(bytes.begin(), bytes.end());
+                                return true;
+                              }))
+          << size << " " << id;
+      EXPECT_EQ(visited, ValueFor(id, 1, size));
+    }
+  }
+}
+
+TEST_F(StoreTest, InlineValueIsAMissFromItsDeadlineOnThroughGetInto) {
+  ASSERT_OK(Put(1, 32, {.expires_ns = 2000}));
+  std::array<std::byte, kInlineBytes> out;
+  EXPECT_EQ(arena_->reader().GetInto(KeyFor(1), 1999, out), 32u);
+  EXPECT_EQ(arena_->reader().GetInto(KeyFor(1), 2000, out), std::nullopt);
+  EXPECT_EQ(arena_->reader().GetInto(KeyFor(1), ~std::uint64_t{0}, out), std::nullopt);
+}
+
+TEST_F(StoreTest, ReadIsAMissWhenTheVisitorRefuses) {
+  ASSERT_OK(Put(1, 32));
+  ASSERT_OK(Put(2, 1000));
+  for (std::uint64_t id : {1, 2}) {
+    EXPECT_FALSE(arena_->reader().Read(KeyFor(id), [](std::span<const std::byte>) {
+      return false;
+    })) << id;
+    EXPECT_TRUE(arena_->reader().Read(KeyFor(id), kNow, [](std::span<const std::byte>) {
+      return true;
+    })) << id;
+  }
 }
 
 TEST_F(StoreTest, EvictExpiredRemovesOnlyExpiredEntries) {

@@ -1,8 +1,11 @@
 #include "broker/http_connection.h"
 
+#include "broker/admin.h"
+#include "broker/metrics.h"
 #include "broker/page_connection.h"
 #include "broker/server.h"
 #include "util/log.h"
+#include "util/strings.h"
 
 namespace sluice::broker {
 
@@ -12,6 +15,7 @@ constexpr auto kRequestTimeout = std::chrono::seconds(30);
 constexpr std::uint32_t kMaxRequestBodyBytes = 16 * 1024;
 constexpr std::uint32_t kMaxHeaderBytes = 16 * 1024;
 constexpr std::string_view kWebSocketPath = "/_sluice/ws";
+constexpr std::string_view kClearCachePath = "/admin/cache/clear";
 
 http::response<http::string_body> Answer(const http::request<http::string_body>& request,
                                          http::status status, std::string_view content_type,
@@ -61,6 +65,7 @@ void HttpConnection::OnRead(boost::system::error_code ec) {
     std::make_shared<PageConnection>(stream_.release_socket(), server_)->Run(std::move(request));
     return;
   }
+  if (target == kClearCachePath) return ClearCache(std::move(request));
   if (request.method() != http::verb::get && request.method() != http::verb::head) {
     auto response = Answer(request, http::status::method_not_allowed, "text/plain", "GET only\n");
     response.set(http::field::allow, "GET, HEAD");
@@ -69,6 +74,9 @@ void HttpConnection::OnRead(boost::system::error_code ec) {
   if (target == "/healthz") {
     return Respond(Answer(request, http::status::ok, "application/json", server_.HealthJson()));
   }
+  if (target == "/metrics") {
+    return Respond(Answer(request, http::status::ok, kMetricsContentType, server_.MetricsText()));
+  }
   if (const StaticFile* file = server_.files().Find(target)) {
     auto response = Answer(request, http::status::ok, file->content_type,
                            request.method() == http::verb::head ? std::string() : file->body);
@@ -76,6 +84,44 @@ void HttpConnection::OnRead(boost::system::error_code ec) {
     return Respond(std::move(response));
   }
   Respond(Answer(request, http::status::not_found, "text/plain", "not found\n"));
+}
+
+// POST /admin/cache/clear: 404 unless an admin token is set, 405 for other
+// methods, 401 without the right bearer token; else 200 {"cleared":N} once
+// the keeper has cleared.
+void HttpConnection::ClearCache(http::request<http::string_body> request) {
+  const std::string& token = server_.options().admin_token;
+  if (token.empty()) {
+    return Respond(Answer(request, http::status::not_found, "text/plain", "not found\n"));
+  }
+  if (request.method() != http::verb::post) {
+    auto response = Answer(request, http::status::method_not_allowed, "text/plain", "POST only\n");
+    response.set(http::field::allow, "POST");
+    return Respond(std::move(response));
+  }
+  auto authorization = request[http::field::authorization];
+  if (!BearerTokenMatches(std::string_view(authorization.data(), authorization.size()), token)) {
+    boost::system::error_code ignored;
+    LogWarning("admin_unauthorized",
+               {{"path", kClearCachePath},
+                {"remote", stream_.socket().remote_endpoint(ignored).address().to_string()}});
+    auto response = Answer(request, http::status::unauthorized, "application/json",
+                           "{\"error\":\"a valid bearer token is required\"}\n");
+    response.set(http::field::www_authenticate, "Bearer");
+    return Respond(std::move(response));
+  }
+  auto pending = std::make_shared<http::request<http::string_body>>(std::move(request));
+  server_.ClearCache([self = shared_from_this(), pending](absl::StatusOr<std::uint64_t> entries) {
+    if (!entries.ok()) {
+      std::string body = "{\"error\":";
+      AppendJsonString(&body, ToStd(entries.status().message()));
+      body.append("}\n");
+      return self->Respond(
+          Answer(*pending, http::status::service_unavailable, "application/json", std::move(body)));
+    }
+    self->Respond(Answer(*pending, http::status::ok, "application/json",
+                         StrCat("{\"cleared\":", *entries, "}\n")));
+  });
 }
 
 void HttpConnection::Respond(http::response<http::string_body> response) {

@@ -1,7 +1,7 @@
 // One TCP connection before it becomes a WebSocket: reads HTTP requests
-// (Beast's parser, with size limits) and answers GET for the page's assets
-// and /healthz. An upgrade request to /_sluice/ws hands the socket to a
-// PageConnection.
+// (Beast's parser, with size limits) and answers GET for the page's assets,
+// /healthz and /metrics, and the operator's POST /admin/cache/clear. An
+// upgrade request to /_sluice/ws hands the socket to a PageConnection.
 #pragma once
 
 #include <memory>
@@ -21,6 +21,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
  private:
   void DoRead();
   void OnRead(boost::system::error_code ec);
+  void ClearCache(http::request<http::string_body> request);
   void Respond(http::response<http::string_body> response);
 
   beast::tcp_stream stream_;

@@ -1,5 +1,7 @@
 // The sluice command: `sluice serve APP.so` runs the broker; the broker
-// re-executes this same binary as `sluice __zygote ...` for its zygote.
+// re-executes this same binary as `sluice __zygote ...` for its zygote and
+// `sluice __keeper ...` for its cache keeper. `sluice cache clear` talks to
+// a running server.
 #include <signal.h>
 
 #include <cstdio>
@@ -7,11 +9,15 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "broker/admin.h"
 #include "broker/app_check.h"
+#include "broker/cache_command.h"
+#include "broker/keeper_host.h"
 #include "broker/options.h"
 #include "broker/server.h"
 #include "broker/static_files.h"
 #include "broker/zygote_host.h"
+#include "keeper/keeper.h"
 #include "util/log.h"
 #include "util/strings.h"
 #include "worker/zygote.h"
@@ -25,6 +31,8 @@ constexpr char kUsage[] = R"(usage: sluice COMMAND ...
 
 commands:
   serve APP.so [flags]   serve an app (see: sluice serve --help)
+  cache clear [flags]    clear a running server's shared cache
+                         (see: sluice cache --help)
   --version              print the version
   --help                 this text
 )";
@@ -73,6 +81,11 @@ int Serve(const std::vector<std::string>& args) {
   auto options = broker::ParseServeOptions(args);
   if (!options.ok()) return Fail("sluice serve", options.status());
   SetLogLevel(options->log_level);
+  if (!options->admin_token_file.empty()) {
+    auto token = broker::ReadTokenFile(options->admin_token_file);
+    if (!token.ok()) return Fail("sluice serve", token.status());
+    options->admin_token = *std::move(token);
+  }
   if (auto status = broker::CheckAppLibrary(options->app_path); !status.ok()) {
     return Fail("sluice serve", status);
   }
@@ -87,8 +100,22 @@ int Serve(const std::vector<std::string>& args) {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  // The zygote is forked before any thread exists in this process.
-  auto zygote = broker::ZygoteHost::Start({options->app_path, options->max_message_kb * 1024});
+  // The keeper and the zygote are forked before any thread exists in this
+  // process; the keeper first, because the zygote maps the arena the keeper
+  // has formatted and sealed.
+  std::unique_ptr<broker::KeeperHost> keeper;
+  if (options->cache_bytes > 0) {
+    auto started = broker::KeeperHost::Start(options->cache_bytes);
+    if (!started.ok()) return Fail("sluice serve", started.status());
+    keeper = *std::move(started);
+  }
+  broker::ZygoteLaunch launch{options->app_path, options->max_message_kb * 1024};
+  if (keeper) {
+    launch.arena_fd = keeper->arena_fd();
+    launch.arena_bytes = keeper->arena_bytes();
+  }
+  auto zygote = broker::ZygoteHost::Start(launch);
+  if (keeper) keeper->CloseArenaFd();
   if (!zygote.ok()) return Fail("sluice serve", zygote.status());
 
   std::string web_dir = options->web_dir.empty() ? broker::DefaultWebDir() : options->web_dir;
@@ -97,7 +124,7 @@ int Serve(const std::vector<std::string>& args) {
 
   ::signal(SIGPIPE, SIG_IGN);
   auto endpoint = acceptor->local_endpoint();
-  broker::Server server(io, *options, std::move(*zygote),
+  broker::Server server(io, *options, std::move(*zygote), std::move(keeper),
                         files.ok() ? std::move(*files)
                                    : broker::StaticFiles::Missing(ToStd(files.status().message())),
                         std::move(*acceptor));
@@ -107,14 +134,16 @@ int Serve(const std::vector<std::string>& args) {
   LogInfo("listening", {{"url", StrCat("http://", host, ":", endpoint.port(), "/")},
                         {"port", endpoint.port()},
                         {"workers", options->workers},
-                        {"prefork", options->prefork}});
+                        {"prefork", options->prefork},
+                        {"cache_bytes", options->cache_bytes},
+                        {"admin", !options->admin_token.empty()}});
   io.run();
   LogInfo("stopped");
   return 0;
 }
 
 int Zygote(const std::vector<std::string>& args) {
-  worker::ZygoteConfig config{-1, 0, "", 0};
+  worker::ZygoteConfig config;
   for (std::size_t i = 0; i + 1 < args.size(); i += 2) {
     std::int64_t value = 0;
     if (!absl::SimpleAtoi(args[i + 1], &value)) return kUsageError;
@@ -122,10 +151,27 @@ int Zygote(const std::vector<std::string>& args) {
     if (args[i] == "--broker-pid") config.broker_pid = static_cast<pid_t>(value);
     if (args[i] == "--max-message-bytes")
       config.max_message_bytes = static_cast<std::size_t>(value);
+    if (args[i] == "--arena-fd") config.arena_fd = static_cast<int>(value);
+    if (args[i] == "--arena-bytes") config.arena_bytes = static_cast<std::size_t>(value);
   }
   if (args.empty() || config.control_fd < 0 || config.broker_pid <= 0) return kUsageError;
+  if (config.arena_fd >= 0 && config.arena_bytes == 0) return kUsageError;
   config.app_path = args.back();
   worker::RunZygote(config);
+}
+
+int Keeper(const std::vector<std::string>& args) {
+  keeper::KeeperConfig config{-1, -1, 0};
+  if (args.size() % 2 != 0) return kUsageError;
+  for (std::size_t i = 0; i + 1 < args.size(); i += 2) {
+    std::int64_t value = 0;
+    if (!absl::SimpleAtoi(args[i + 1], &value)) return kUsageError;
+    if (args[i] == "--control-fd") config.control_fd = static_cast<int>(value);
+    if (args[i] == "--arena-fd") config.arena_fd = static_cast<int>(value);
+    if (args[i] == "--broker-pid") config.broker_pid = static_cast<pid_t>(value);
+  }
+  if (config.control_fd < 0 || config.arena_fd < 0 || config.broker_pid <= 0) return kUsageError;
+  keeper::RunKeeper(config);
 }
 
 }  // namespace
@@ -141,6 +187,8 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   if (command == "serve") return sluice::Serve(args);
   if (command == "__zygote") return sluice::Zygote(args);
+  if (command == "__keeper") return sluice::Keeper(args);
+  if (command == "cache") return sluice::broker::RunCacheCommand(args);
   if (command == "--version" || command == "version") {
     std::printf("sluice %s\n", SLUICE_VERSION);
     return 0;

@@ -1,7 +1,10 @@
 #include "broker/options.h"
 
+#include <limits>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "shm_cache/store.h"
 #include "util/strings.h"
 
 namespace sluice::broker {
@@ -24,7 +27,52 @@ absl::Status ParseInt(std::string_view flag, const std::string& text, Int min, I
   return absl::OkStatus();
 }
 
+// Largest --cache-size accepted: more than any machine here has, and far
+// from overflowing anything.
+constexpr std::uint64_t kMaxCacheBytes = std::uint64_t{1} << 40;
+
+absl::Status ParseCacheSize(std::string_view flag, const std::string& text, ServeOptions* options) {
+  std::uint64_t bytes = 0;
+  if (!ParseByteSize(text, &bytes)) {
+    return Bad(flag, StrCat("expected a size like 512M, 2G or 1073741824, got '", text, "'"));
+  }
+  if (bytes > kMaxCacheBytes) return Bad(flag, StrCat("at most 1024G, got '", text, "'"));
+  if (bytes > 0) {
+    if (absl::Status fits = shm_cache::GeometryFor(bytes, shm_cache::kDefaultBytesPerSlot).status();
+        !fits.ok()) {
+      return Bad(flag, StrCat("'", text, "' is too small for the cache's index (", fits.message(),
+                              "); use at least 1M, or 0 to turn the cache off"));
+    }
+  }
+  options->cache_bytes = static_cast<std::size_t>(bytes);
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+bool ParseByteSize(std::string_view text, std::uint64_t* bytes) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0 || digits > 19) return false;
+  std::uint64_t number = 0;
+  if (!absl::SimpleAtoi(ToAbsl(text.substr(0, digits)), &number)) return false;
+  std::string_view suffix = text.substr(digits);
+  int shift = 0;
+  if (suffix.empty()) {
+    shift = 0;
+  } else if (suffix == "K" || suffix == "KiB") {
+    shift = 10;
+  } else if (suffix == "M" || suffix == "MiB") {
+    shift = 20;
+  } else if (suffix == "G" || suffix == "GiB") {
+    shift = 30;
+  } else {
+    return false;
+  }
+  if (shift > 0 && number > (std::numeric_limits<std::uint64_t>::max() >> shift)) return false;
+  *bytes = number << shift;
+  return true;
+}
 
 std::string ServeUsage() {
   return R"(usage: sluice serve APP.so [flags]
@@ -43,6 +91,14 @@ flags:
                            resumed, e.g. 30s, 2m (default 30s)
   --web-dir DIR            page assets (default: installed next to the binary)
   --log-level LEVEL        debug, info, warning or error (default info)
+  --cache-size SIZE        shared memory for st::cache_data, in bytes or with
+                           a K, M or G suffix (also KiB, MiB, GiB; powers of
+                           1024); at least 1M; 0 turns the shared cache off
+                           (cached functions then just run) (default 1G)
+  --admin-token-file FILE  turns on the admin endpoints (POST
+                           /admin/cache/clear); callers must send
+                           "Authorization: Bearer <the file's contents>".
+                           Without it they answer 404
   --help                   this text
 )";
 }
@@ -101,6 +157,13 @@ absl::StatusOr<ServeOptions> ParseServeOptions(const std::vector<std::string>& a
     } else if (name == "--log-level") {
       if (status = take_value(); status.ok() && !ParseLogLevel(value, &options.log_level)) {
         status = Bad(name, StrCat("expected debug, info, warning or error, got '", value, "'"));
+      }
+    } else if (name == "--cache-size") {
+      if (status = take_value(); status.ok()) status = ParseCacheSize(name, value, &options);
+    } else if (name == "--admin-token-file") {
+      if (status = take_value(); status.ok()) {
+        if (value.empty()) status = Bad(name, "needs a file name");
+        options.admin_token_file = value;
       }
     } else {
       return Bad(name, "unknown flag (see sluice serve --help)");

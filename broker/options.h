@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -22,7 +23,14 @@ struct ServeOptions {
   absl::Duration reconnect_grace = absl::Seconds(30);
   std::string web_dir;  // empty: next to the binary
   LogLevel log_level = LogLevel::kInfo;
+  std::size_t cache_bytes = std::size_t{1} << 30;  // the cache_data arena; 0: no shared cache
+  std::string admin_token_file;                    // empty: the admin endpoints are off
+  std::string admin_token;  // read from admin_token_file before anything starts
 };
+
+// Parses a byte count: plain bytes, or with a K, M or G suffix (also KiB,
+// MiB, GiB; all powers of 1024). False if `text` is not one.
+bool ParseByteSize(std::string_view text, std::uint64_t* bytes);
 
 // Text of `sluice serve --help`.
 std::string ServeUsage();

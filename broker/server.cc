@@ -7,6 +7,7 @@
 
 #include "absl/strings/escaping.h"
 #include "broker/http_connection.h"
+#include "broker/metrics.h"
 #include "broker/page_connection.h"
 #include "broker/session.h"
 #include "broker/worker_link.h"
@@ -38,10 +39,11 @@ std::string RandomHex(std::size_t bytes) {
 }  // namespace
 
 Server::Server(asio::io_context& io, ServeOptions options, std::unique_ptr<ZygoteHost> zygote,
-               StaticFiles files, tcp::acceptor acceptor)
+               std::unique_ptr<KeeperHost> keeper, StaticFiles files, tcp::acceptor acceptor)
     : io_(io),
       options_(std::move(options)),
       zygote_(std::move(zygote)),
+      keeper_(std::move(keeper)),
       files_(std::move(files)),
       acceptor_(std::move(acceptor)),
       signals_(io, SIGINT, SIGTERM),
@@ -50,6 +52,7 @@ Server::Server(asio::io_context& io, ServeOptions options, std::unique_ptr<Zygot
 Server::~Server() = default;
 
 void Server::Start() {
+  if (keeper_) keeper_->Attach(io_);
   zygote_->Attach(io_,
                   [this](pid_t pid, int code, int signal) { OnWorkerExited(pid, code, signal); });
   signals_.async_wait([this](boost::system::error_code ec, int signal) {
@@ -109,7 +112,7 @@ void Server::OpenSession(const std::shared_ptr<PageConnection>& page, const std:
   }
   ++starting_;
   std::weak_ptr<PageConnection> weak_page = page;
-  zygote_->Fork([this, weak_page](absl::StatusOr<ForkedWorker> worker) {
+  ForkWorker([this, weak_page](absl::StatusOr<ForkedWorker> worker) {
     --starting_;
     auto page = weak_page.lock();
     if (!worker.ok()) {
@@ -170,7 +173,7 @@ void Server::RefillWarm() {
   int target = std::min(options_.prefork, std::max(room, 0));
   while (static_cast<int>(warm_.size()) + warm_forks_in_flight_ < target) {
     ++warm_forks_in_flight_;
-    zygote_->Fork([this](absl::StatusOr<ForkedWorker> worker) {
+    ForkWorker([this](absl::StatusOr<ForkedWorker> worker) {
       --warm_forks_in_flight_;
       if (!worker.ok()) {
         LogError("warm_fork_failed", {{"error", worker.status().message()}});
@@ -179,6 +182,10 @@ void Server::RefillWarm() {
       warm_.push_back(std::move(*worker));
     });
   }
+}
+
+void Server::ForkWorker(ZygoteHost::ForkCallback done) {
+  zygote_->Fork(keeper_ ? keeper_->NewWorkerSocket() : UniqueFd(), std::move(done));
 }
 
 void Server::Shutdown(std::string_view why) {
@@ -199,11 +206,44 @@ void Server::Shutdown(std::string_view why) {
 }
 
 std::string Server::HealthJson() const {
-  std::string json = StrCat("{\"status\":\"ok\",\"sessions\":", sessions_by_pid_.size(),
-                            ",\"warm_workers\":", warm_.size(), ",\"app\":");
+  std::string json =
+      StrCat("{\"status\":\"ok\",\"sessions\":", sessions_by_pid_.size(),
+             ",\"warm_workers\":", warm_.size(), ",\"cache\":\"", CacheState(), "\",\"app\":");
   AppendJsonString(&json, zygote_->app_name());
   json.append("}\n");
   return json;
+}
+
+std::string_view Server::CacheState() const {
+  if (!keeper_) return "off";
+  return keeper_->alive() ? "on" : "keeper_lost";
+}
+
+std::string Server::MetricsText() const {
+  MetricsSnapshot snapshot;
+  snapshot.sessions_live = static_cast<int>(sessions_by_pid_.size());
+  snapshot.warm_workers = static_cast<int>(warm_.size());
+  if (keeper_) {
+    snapshot.cache_up = keeper_->alive();
+    snapshot.cache_size_bytes = keeper_->arena_bytes();
+    snapshot.cache = keeper_->counters();
+  }
+  return RenderMetrics(snapshot);
+}
+
+void Server::ClearCache(KeeperHost::ClearCallback done) {
+  if (!keeper_) {
+    asio::post(io_, [done = std::move(done)] { done(std::uint64_t{0}); });
+    return;
+  }
+  keeper_->Clear([done = std::move(done)](absl::StatusOr<std::uint64_t> entries) {
+    if (entries.ok()) {
+      LogInfo("cache_cleared_by_operator", {{"entries", *entries}});
+    } else {
+      LogError("cache_clear_failed", {{"error", entries.status().message()}});
+    }
+    done(std::move(entries));
+  });
 }
 
 }  // namespace sluice::broker

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "broker/keeper_host.h"
 #include "broker/net.h"
 #include "broker/options.h"
 #include "broker/static_files.h"
@@ -22,8 +23,9 @@ class Session;
 
 class Server {
  public:
+  // `keeper` is null when the shared cache is off (--cache-size 0).
   Server(asio::io_context& io, ServeOptions options, std::unique_ptr<ZygoteHost> zygote,
-         StaticFiles files, tcp::acceptor acceptor);
+         std::unique_ptr<KeeperHost> keeper, StaticFiles files, tcp::acceptor acceptor);
   ~Server();
 
   // Starts accepting, warming workers and watching SIGINT/SIGTERM.
@@ -34,6 +36,10 @@ class Server {
   void OpenSession(const std::shared_ptr<PageConnection>& page, const std::string& token);
 
   std::string HealthJson() const;
+  std::string MetricsText() const;
+  // The operator's clear: `done` runs later on the io thread with how many
+  // entries were removed (0 when the cache is off), or why it failed.
+  void ClearCache(KeeperHost::ClearCallback done);
   const StaticFiles& files() const { return files_; }
   const ServeOptions& options() const { return options_; }
 
@@ -43,12 +49,16 @@ class Server {
   void OnSessionEnded(Session& session, std::string_view reason);
   void OnWorkerExited(pid_t pid, int exit_code, int signal);
   void RefillWarm();
+  // Asks the zygote for a worker, with a keeper socket when the cache is on.
+  void ForkWorker(ZygoteHost::ForkCallback done);
+  std::string_view CacheState() const;
   void Shutdown(std::string_view why);
   int SessionsInUse() const { return static_cast<int>(sessions_by_pid_.size()) + starting_; }
 
   asio::io_context& io_;
   ServeOptions options_;
   std::unique_ptr<ZygoteHost> zygote_;
+  std::unique_ptr<KeeperHost> keeper_;
   StaticFiles files_;
   tcp::acceptor acceptor_;
   asio::signal_set signals_;

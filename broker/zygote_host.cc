@@ -2,16 +2,15 @@
 
 #include <capnp/serialize.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <climits>
 #include <cstring>
 
+#include "broker/helper_process.h"
 #include "ipc/packet.h"
 #include "ipc/zygote.capnp.h"
 #include "util/log.h"
@@ -21,20 +20,7 @@ namespace sluice::broker {
 
 namespace {
 
-constexpr int kLoadTimeoutMs = 60'000;
-
-std::string SelfPath() {
-  char path[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", path, sizeof(path) - 1);
-  if (n <= 0) return "sluice";
-  path[n] = '\0';
-  return path;
-}
-
-std::string DescribeExit(int status) {
-  if (WIFSIGNALED(status)) return StrCat("killed by signal ", WTERMSIG(status));
-  return StrCat("exit code ", WEXITSTATUS(status));
-}
+constexpr std::chrono::seconds kLoadTimeout{60};
 
 }  // namespace
 
@@ -46,50 +32,33 @@ absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(const ZygoteLaunch
   UniqueFd broker_end(sv[0]);
   UniqueFd zygote_end(sv[1]);
 
-  // Everything the child needs is prepared before fork: after it, only
-  // async-signal-safe calls until exec.
-  std::string self = SelfPath();
-  std::string broker_pid = StrCat(::getpid());
-  std::string max_bytes = StrCat(launch.max_message_bytes);
-  std::string control_fd = StrCat(kZygoteControlFd);
-  std::vector<const char*> argv = {self.c_str(),
-                                   "__zygote",
-                                   "--control-fd",
-                                   control_fd.c_str(),
-                                   "--broker-pid",
-                                   broker_pid.c_str(),
-                                   "--max-message-bytes",
-                                   max_bytes.c_str(),
-                                   launch.app_path.c_str(),
-                                   nullptr};
-  pid_t pid = ::fork();
-  if (pid < 0) return absl::InternalError(StrCat("fork: ", std::strerror(errno)));
-  if (pid == 0) {
-    if (::dup2(zygote_end.get(), kZygoteControlFd) < 0) _exit(127);
-    ::execv("/proc/self/exe", const_cast<char* const*>(argv.data()));
-    _exit(127);
+  std::vector<std::string> args = {
+      "__zygote",         "--control-fd",        StrCat(kZygoteControlFd),        "--broker-pid",
+      StrCat(::getpid()), "--max-message-bytes", StrCat(launch.max_message_bytes)};
+  std::vector<FdPlacement> fds = {{zygote_end.get(), kZygoteControlFd}};
+  if (launch.arena_fd >= 0) {
+    args.insert(args.end(), {"--arena-fd", StrCat(kZygoteArenaFd), "--arena-bytes",
+                             StrCat(launch.arena_bytes)});
+    fds.push_back({launch.arena_fd, kZygoteArenaFd});
   }
+  args.push_back(launch.app_path);
+  absl::StatusOr<pid_t> started = StartHelper(args, fds);
+  if (!started.ok()) return started.status();
+  pid_t pid = *started;
   zygote_end.reset();
 
   auto fail = [&](std::string why) -> absl::Status {
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
+    KillAndReap(pid);
     return absl::FailedPreconditionError(why);
   };
-  pollfd wait{broker_end.get(), POLLIN, 0};
-  int ready = 0;
-  do {
-    ready = ::poll(&wait, 1, kLoadTimeoutMs);
-  } while (ready < 0 && errno == EINTR);
-  if (ready == 0) return fail("the zygote did not load the app within 60 s");
-  auto packet = ipc::ReceivePacket(broker_end.get());
+  auto packet = ReceiveFirstPacket(broker_end.get(), kLoadTimeout);
+  if (absl::IsDeadlineExceeded(packet.status())) {
+    return fail("the zygote did not load the app within 60 s");
+  }
   if (!packet.ok()) return fail(std::string(packet.status().message()));
   if (packet->words.empty()) {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
     return absl::FailedPreconditionError(
-        StrCat("the zygote exited before loading the app (", DescribeExit(status), ")"));
+        StrCat("the zygote exited before loading the app (", ReapAndDescribe(pid), ")"));
   }
   std::string name;
   try {
@@ -197,9 +166,10 @@ void ZygoteHost::HandleEvent(ipc::ZygoteEvent::Reader event) {
 void ZygoteHost::OnZygoteLost(std::string_view why) {
   if (lost_) return;
   lost_ = true;
-  int status = 0;
-  std::string how = "unknown";
-  if (::waitpid(pid_, &status, 0) == pid_) how = DescribeExit(status);
+  // It may still run (it sent something undecodable): make sure it ends,
+  // or the wait below would never return.
+  if (::kill(pid_, SIGKILL) != 0 && errno != ESRCH) LogSyscallError("kill", errno, {{"pid", pid_}});
+  std::string how = ReapAndDescribe(pid_);
   pid_ = -1;
   LogError("zygote_lost", {{"why", why}, {"status", how}});
   // This may run inside Fork() or Kill(): report on the next turn of the loop.
@@ -220,7 +190,7 @@ void ZygoteHost::Defer(std::function<void()> work) {
   asio::post(control_->get_executor(), std::move(work));
 }
 
-void ZygoteHost::Fork(ForkCallback done) {
+void ZygoteHost::Fork(UniqueFd keeper_socket, ForkCallback done) {
   if (lost_) {
     Defer([done = std::move(done)] { done(absl::UnavailableError("the zygote is gone")); });
     return;
@@ -238,14 +208,17 @@ void ZygoteHost::Fork(ForkCallback done) {
   pending_.emplace(tag, PendingFork{UniqueFd(sv[0]), std::move(done)});
   capnp::MallocMessageBuilder message;
   message.initRoot<ipc::ZygoteRequest>().setFork(tag);
-  Queue({capnp::messageToFlatArray(message), UniqueFd(sv[1])});
+  std::vector<UniqueFd> fds;
+  fds.emplace_back(sv[1]);
+  if (keeper_socket) fds.push_back(std::move(keeper_socket));
+  Queue({capnp::messageToFlatArray(message), std::move(fds)});
 }
 
 void ZygoteHost::Kill(pid_t pid) {
   if (lost_ || !workers_.contains(pid)) return;
   capnp::MallocMessageBuilder message;
   message.initRoot<ipc::ZygoteRequest>().setKill(pid);
-  Queue({capnp::messageToFlatArray(message), UniqueFd()});
+  Queue({capnp::messageToFlatArray(message), {}});
 }
 
 void ZygoteHost::Queue(Outgoing message) {
@@ -256,7 +229,9 @@ void ZygoteHost::Queue(Outgoing message) {
 void ZygoteHost::FlushQueue() {
   while (!outbox_.empty() && !write_waiting_ && !lost_) {
     Outgoing& next = outbox_.front();
-    absl::Status sent = ipc::SendPacketWords(control_fd_.get(), next.words, next.fd.get());
+    std::vector<int> fds;
+    for (const UniqueFd& fd : next.fds) fds.push_back(fd.get());
+    absl::Status sent = ipc::SendPacketWords(control_fd_.get(), next.words, fds);
     if (sent.ok()) {
       outbox_.pop_front();  // closes our copy of the worker's end
       continue;

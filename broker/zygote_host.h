@@ -23,12 +23,16 @@
 
 namespace sluice::broker {
 
-// The zygote's end of the control socket, at a fixed descriptor number.
+// The zygote's end of the control socket and the cache arena, at fixed
+// descriptor numbers.
 inline constexpr int kZygoteControlFd = 3;
+inline constexpr int kZygoteArenaFd = 4;
 
 struct ZygoteLaunch {
   std::string app_path;
   std::size_t max_message_bytes;
+  int arena_fd = -1;  // the sealed cache arena (the zygote maps it); -1: cache off
+  std::size_t arena_bytes = 0;
 };
 
 struct ForkedWorker {
@@ -53,8 +57,10 @@ class ZygoteHost {
   void Attach(asio::io_context& io, ExitCallback on_exit);
 
   // Asks for a new worker; `done` runs later on the io thread (never inside
-  // Fork itself) with its pid and socket, or an error.
-  void Fork(ForkCallback done);
+  // Fork itself) with its pid and socket, or an error. `keeper_socket`, if
+  // valid, is the worker's end of its cache keeper socket: it rides with
+  // the fork request and is closed here once sent.
+  void Fork(UniqueFd keeper_socket, ForkCallback done);
   // Ends a worker now (SIGKILL, sent by the zygote to its own child).
   void Kill(pid_t pid);
 
@@ -68,7 +74,7 @@ class ZygoteHost {
 
   struct Outgoing {
     kj::Array<capnp::word> words;  // a flat message
-    UniqueFd fd;
+    std::vector<UniqueFd> fds;     // sent with it, then closed
   };
   void Queue(Outgoing message);
   void FlushQueue();

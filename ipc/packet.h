@@ -1,35 +1,45 @@
-// One Cap'n Proto message per SOCK_SEQPACKET packet, optionally carrying one
-// file descriptor (SCM_RIGHTS). Used on the broker <-> zygote control socket.
+// One Cap'n Proto message per SOCK_SEQPACKET packet, optionally carrying a
+// few file descriptors (SCM_RIGHTS). Used on the broker <-> zygote and
+// broker <-> keeper control sockets and on each worker's keeper socket.
 #pragma once
 
 #include <capnp/message.h>
 
 #include <cstddef>
-#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "util/unique_fd.h"
 
 namespace sluice::ipc {
 
-// Largest control packet either side sends or accepts.
+// Largest packet either side sends or accepts.
 inline constexpr std::size_t kMaxPacketBytes = 64 * 1024;
+// Most descriptors one packet may carry.
+inline constexpr std::size_t kMaxPacketFds = 4;
 
-// Sends `message` as one packet, with `fd_to_pass` attached when >= 0.
-// Non-blocking sockets may return UnavailableError (EAGAIN): try again later.
-absl::Status SendPacket(int socket, capnp::MessageBuilder& message, int fd_to_pass = -1);
+// Sends `message` as one packet with `fds` attached (in that order; the
+// caller keeps its copies). At most kMaxPacketFds. Non-blocking sockets may
+// return UnavailableError (EAGAIN): try again later.
+absl::Status SendPacket(int socket, capnp::MessageBuilder& message, absl::Span<const int> fds = {});
 // The same for a message already flattened (capnp::messageToFlatArray).
 absl::Status SendPacketWords(int socket, kj::ArrayPtr<const capnp::word> words,
-                             int fd_to_pass = -1);
+                             absl::Span<const int> fds = {});
 
 struct Packet {
   std::vector<capnp::word> words;  // empty: the peer closed the socket
-  UniqueFd fd;                     // the attached descriptor, if any
+  std::vector<UniqueFd> fds;       // the attached descriptors, in the order sent
+
+  // The i-th descriptor, taken out of the packet; invalid if there is none.
+  UniqueFd TakeFd(std::size_t i = 0) { return i < fds.size() ? std::move(fds[i]) : UniqueFd(); }
 };
 
-// Receives one packet. UnavailableError when a non-blocking socket has none.
-// Extra descriptors beyond the first are closed; truncated packets are errors.
+// Receives one packet; its descriptors arrive close-on-exec. UnavailableError
+// when a non-blocking socket has none. A packet that was truncated (longer
+// than kMaxPacketBytes, more than kMaxPacketFds descriptors) or is not a
+// whole number of words is DataLoss, and whatever descriptors it carried
+// are closed.
 absl::StatusOr<Packet> ReceivePacket(int socket);
 
 }  // namespace sluice::ipc

@@ -99,6 +99,8 @@ struct Element {
     widget @9 :Widget;
     columns @10 :UInt32;           # block: this many column containers
     expander @11 :Expander;        # block: one container
+    spinner @12 :Text;             # a cached function is computing: shows
+                                   # this text beside a spinner until replaced
   }
 
   struct Code {

@@ -1,7 +1,8 @@
 @0xde073a17485a24be;
 # Broker <-> zygote control channel: a SOCK_SEQPACKET socket, one unpacked
 # message per packet. A fork request carries the worker's end of its session
-# socket as SCM_RIGHTS ancillary data. The set of commands is deliberately
+# socket as SCM_RIGHTS ancillary data, followed, while the shared cache is
+# on, by the worker's end of its keeper socket (ipc/keeper.capnp). The set of commands is deliberately
 # small (Chromium's zygote host has the same shape): fork, kill.
 
 using Cxx = import "/capnp/c++.capnp";
@@ -9,7 +10,8 @@ $Cxx.namespace("sluice::ipc");
 
 struct ZygoteRequest {
   union {
-    fork @0 :UInt64;        # tag echoed in Forked; exactly one fd attached
+    fork @0 :UInt64;        # tag echoed in Forked; one or two fds attached
+                            # (session socket, then keeper socket)
     kill @1 :Int32;         # SIGKILL this worker pid (a child of the zygote)
   }
 }

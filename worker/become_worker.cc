@@ -1,6 +1,7 @@
 #include "worker/become_worker.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -10,13 +11,12 @@
 #include <vector>
 
 #include "util/log.h"
+#include "worker/cache_runtime.h"
 #include "worker/session.h"
 
 namespace sluice::worker {
 
 namespace {
-
-constexpr int kSessionFd = 3;
 
 void DieWithParent(pid_t expected_parent) {
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
@@ -39,17 +39,33 @@ void ResetSignals() {
   ::signal(SIGPIPE, SIG_IGN);  // writes report EPIPE instead
 }
 
-void KeepOnlySessionFd(UniqueFd session_fd) {
-  if (session_fd.get() != kSessionFd) {
-    if (::dup2(session_fd.get(), kSessionFd) < 0) {
-      LogSyscallError("dup2", errno, {{"fd", session_fd.get()}});
-      _exit(1);
-    }
-    session_fd.reset();
-  } else {
-    session_fd.release();
+// Moves `fd` to descriptor number `at` (closing `fd`).
+void Place(UniqueFd fd, int at) {
+  if (::dup2(fd.get(), at) < 0) {
+    LogSyscallError("dup2", errno, {{"fd", fd.get()}, {"to", at}});
+    _exit(1);
   }
-  LogDebug("fds_closed", {{"method", CloseDescriptorsFrom(kSessionFd + 1)}});
+}
+
+// Leaves open only stdio, the session socket and the keeper socket.
+// Returns whether there is a keeper socket.
+bool KeepOnlyWorkerFds(UniqueFd session_fd, UniqueFd keeper_fd) {
+  // Lift both out of the way first: either may sit on the other's place.
+  UniqueFd session(::fcntl(session_fd.get(), F_DUPFD_CLOEXEC, kWorkerKeeperFd + 1));
+  UniqueFd keeper;
+  if (keeper_fd) keeper.reset(::fcntl(keeper_fd.get(), F_DUPFD_CLOEXEC, kWorkerKeeperFd + 1));
+  if (!session || (keeper_fd && !keeper)) {
+    LogSyscallError("fcntl(F_DUPFD_CLOEXEC)", errno);
+    _exit(1);
+  }
+  session_fd.reset();
+  keeper_fd.reset();
+  Place(std::move(session), kWorkerSessionFd);
+  bool has_keeper = keeper.valid();
+  if (has_keeper) Place(std::move(keeper), kWorkerKeeperFd);
+  int first_closed = has_keeper ? kWorkerKeeperFd + 1 : kWorkerSessionFd + 1;
+  LogDebug("fds_closed", {{"method", CloseDescriptorsFrom(first_closed)}, {"keeper", has_keeper}});
+  return has_keeper;
 }
 
 }  // namespace
@@ -77,8 +93,9 @@ void BecomeWorker(WorkerStart start) {
   ResetSignals();
   SetLogProcess("worker");
   ::prctl(PR_SET_NAME, "sluice-worker");
-  KeepOnlySessionFd(std::move(start.session_fd));
-  ServeSession(UniqueFd(kSessionFd), start.app, start.max_message_bytes);
+  bool has_keeper = KeepOnlyWorkerFds(std::move(start.session_fd), std::move(start.keeper_fd));
+  AttachKeeper(has_keeper ? UniqueFd(kWorkerKeeperFd) : UniqueFd());
+  ServeSession(UniqueFd(kWorkerSessionFd), start.app, start.max_message_bytes);
 }
 
 }  // namespace sluice::worker

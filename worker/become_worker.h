@@ -12,15 +12,23 @@
 
 namespace sluice::worker {
 
+// Where a worker finds its descriptors: nothing else is open but stdio.
+inline constexpr int kWorkerSessionFd = 3;
+inline constexpr int kWorkerKeeperFd = 4;  // only while the shared cache is on
+
 struct WorkerStart {
   UniqueFd session_fd;      // the worker's end of its session socket
+  UniqueFd keeper_fd;       // its end of the cache keeper socket; invalid: cache off
   UniqueFd zygote_control;  // the zygote's channel to the broker: closed first
   pid_t zygote_pid;         // the parent we must die with
   st::AppFunction app;
   std::size_t max_message_bytes;
 };
 
-// Runs in the child right after fork(); never returns.
+// Runs in the child right after fork(); never returns. Puts the session
+// socket at kWorkerSessionFd and the keeper socket (if any) at
+// kWorkerKeeperFd, closes every other descriptor, hands the keeper socket to
+// the cache runtime (worker/cache_runtime.h) and serves the session.
 [[noreturn]] void BecomeWorker(WorkerStart start);
 
 // Closes every descriptor >= `lowest`: close_range(2) first, then a walk of

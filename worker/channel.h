@@ -43,6 +43,8 @@ class BrokerChannel {
   std::optional<Command> Poll();
   // Writes one whole frame, blocking; exits the process if the broker is gone.
   void Send(capnp::MessageBuilder& message);
+  // The socket, for poll(); commands are read only through Wait/Poll.
+  int fd() const { return fd_.get(); }
 
  private:
   // Reads what is available; blocking or not. Returns false if nothing came.

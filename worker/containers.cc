@@ -1,5 +1,7 @@
 #include "worker/containers.h"
 
+#include <algorithm>
+
 namespace sluice::worker {
 
 void ContainerTree::Reset() {
@@ -15,6 +17,17 @@ Path ContainerTree::Next() {
   Path path = current;
   path.push_back(count++);
   return path;
+}
+
+void ContainerTree::TakeBack(const Path& path) {
+  if (path.empty() || stack_.empty()) return;
+  const Path& current = stack_.back();
+  if (path.size() != current.size() + 1 ||
+      !std::equal(current.begin(), current.end(), path.begin())) {
+    return;
+  }
+  std::uint32_t& count = counts_[current];
+  if (count == path.back() + 1) --count;
 }
 
 std::size_t ContainerTree::Enter(const Path& container) {

@@ -23,6 +23,10 @@ class ContainerTree {
   // The path of the next element in the current container (and counts it).
   Path Next();
 
+  // Takes back `path`, the last element given out by Next(), if nothing was
+  // added after it: the next element goes there instead.
+  void TakeBack(const Path& path);
+
   // Makes `container` current until Leave(depth) with the returned depth.
   std::size_t Enter(const Path& container);
   // Returns to the container that was current at `depth`. Scopes left out of

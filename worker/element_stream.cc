@@ -44,6 +44,10 @@ void ElementStream::MaybeFlush() {
   Flush(/*finished=*/false, nullptr);
 }
 
+void ElementStream::FlushNow() {
+  if (!pending_.empty()) Flush(/*finished=*/false, nullptr);
+}
+
 void ElementStream::Finish(const std::vector<std::pair<Path, std::uint32_t>>& lengths) {
   Flush(/*finished=*/true, &lengths);
 }

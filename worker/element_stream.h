@@ -32,6 +32,8 @@ class ElementStream {
   void Put(const Path& path, ipc::Element::Reader element);
   // Sends what is pending if the run has been quiet for kStreamInterval.
   void MaybeFlush();
+  // Sends what is pending now (a spinner must show before a long compute).
+  void FlushNow();
   // Ends the run: sends the rest and the container lengths.
   void Finish(const std::vector<std::pair<Path, std::uint32_t>>& lengths);
   // The page lost what it showed (it reconnected): resend everything.

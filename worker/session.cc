@@ -1,14 +1,18 @@
 #include "worker/session.h"
 
+#include <capnp/serialize.h>
 #include <cxxabi.h>
+#include <poll.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <exception>
 #include <stdexcept>
 
 #include "util/log.h"
 #include "util/strings.h"
+#include "worker/cache_runtime.h"
 #include "worker/demangle.h"
 
 namespace sluice::worker {
@@ -96,6 +100,81 @@ void Session::CheckInterrupt() {
   }
 }
 
+Path Session::Place(ipc::Element::Reader element) {
+  if (!captures_.empty()) {
+    switch (element.which()) {
+      case ipc::Element::WIDGET:
+      case ipc::Element::COLUMNS:
+      case ipc::Element::EXPANDER:
+        throw std::logic_error(
+            "widgets and layout blocks cannot be used inside a cached function (st::cache_data):"
+            " call them outside it and pass their values in");
+      default:
+        break;
+    }
+    kj::Array<capnp::word> canonical = capnp::canonicalize(element);
+    auto bytes = canonical.asBytes();
+    auto words = static_cast<std::uint32_t>(canonical.size());
+    for (std::string& capture : captures_) {
+      capture.append(reinterpret_cast<const char*>(&words), sizeof words);
+      capture.append(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+    }
+  }
+  // The first thing a computing function shows takes the spinner's place.
+  if (spinner_) {
+    containers_.TakeBack(*spinner_);
+    spinner_.reset();
+  }
+  Path path = containers_.Next();
+  stream_.Put(path, element);
+  return path;
+}
+
+void Session::BeginCapture() { captures_.emplace_back(); }
+
+std::string Session::EndCapture() {
+  std::string recorded = std::move(captures_.back());
+  captures_.pop_back();
+  return recorded;
+}
+
+void Session::AbortCapture() {
+  if (!captures_.empty()) captures_.pop_back();
+}
+
+void Session::ShowSpinner(std::string_view text) {
+  HideSpinner();
+  capnp::MallocMessageBuilder builder(kElementWords);
+  builder.initRoot<ipc::Element>().setSpinner(std::string(text).c_str());
+  Path path = containers_.Next();
+  stream_.Put(path, builder.getRoot<ipc::Element>().asReader());
+  stream_.FlushNow();
+  spinner_ = std::move(path);
+}
+
+void Session::HideSpinner() {
+  if (!spinner_) return;
+  containers_.TakeBack(*spinner_);
+  spinner_.reset();
+}
+
+void Session::WaitReadable(int fd) {
+  for (;;) {
+    DrainPending();
+    if (rerun_needed_) {
+      interrupted_ = true;
+      throw st::RerunSignal{};
+    }
+    pollfd fds[2] = {{fd, POLLIN, 0}, {channel_.fd(), POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      LogSyscallError("poll", errno);
+      return;
+    }
+    if (fds[0].revents != 0) return;
+  }
+}
+
 void Session::RequestRerun() {
   rerun_needed_ = true;
   interrupted_ = true;
@@ -113,6 +192,8 @@ void Session::RunUntilSettled() {
 void Session::RunOnce() {
   ++run_id_;
   containers_.Reset();
+  captures_.clear();
+  spinner_.reset();
   widgets_.BeginRun();
   stream_.BeginRun(run_id_);
   interrupted_ = false;
@@ -140,6 +221,7 @@ void Session::RunOnce() {
                     "a non-std::exception was thrown");
     }
   }
+  FlushCacheTouches();
   if (!finished) {
     rerun_needed_ = true;
     return;

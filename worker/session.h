@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,10 +53,32 @@ class Session {
     capnp::MallocMessageBuilder message(kElementWords);
     auto element = message.initRoot<ipc::Element>();
     fill(element);
-    Path path = containers_.Next();
-    stream_.Put(path, element.asReader());
-    return path;
+    return Place(element.asReader());
   }
+  // Adds a copy of `element` (an element a cached function showed before).
+  Path EmitCopy(ipc::Element::Reader element) {
+    CheckInterrupt();
+    return Place(element);
+  }
+
+  // Elements shown inside a cached function are recorded for its entry.
+  // Captures nest; each gets the elements emitted while it is the innermost
+  // or an outer one. REQUIRES: EndCapture in reverse order of BeginCapture.
+  void BeginCapture();
+  // The recorded elements: for each, its word count (uint32) then the words
+  // of its canonical message.
+  std::string EndCapture();
+  void AbortCapture();
+
+  // Shows `text` with a spinner at the next position, sent to the page at
+  // once. The next element replaces it; HideSpinner() takes it back if none
+  // came.
+  void ShowSpinner(std::string_view text);
+  void HideSpinner();
+
+  // Blocks until `fd` is readable while still serving the broker's
+  // commands; throws st::RerunSignal if a rerun became due meanwhile.
+  void WaitReadable(int fd);
 
   ContainerTree& containers() { return containers_; }
   WidgetRegistry& widgets() { return widgets_; }
@@ -65,6 +88,7 @@ class Session {
   static constexpr unsigned kElementWords = 128;
   static constexpr std::chrono::milliseconds kPollInterval{2};
 
+  Path Place(ipc::Element::Reader element);
   void Handle(Command command);
   void DrainPending();
   void ApplyChange(const WidgetChangeCommand& change);
@@ -86,6 +110,8 @@ class Session {
   bool rerun_needed_ = false;
   bool interrupted_ = false;
   std::chrono::steady_clock::time_point next_poll_;
+  std::vector<std::string> captures_;  // innermost last
+  std::optional<Path> spinner_;
 };
 
 // Serves one session on `fd` (the worker's end of its session socket) with

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -15,9 +16,12 @@
 #include "absl/container/flat_hash_set.h"
 #include "ipc/packet.h"
 #include "ipc/zygote.capnp.h"
+#include "shm_cache/arena.h"
 #include "util/log.h"
+#include "util/strings.h"
 #include "worker/app_library.h"
 #include "worker/become_worker.h"
+#include "worker/cache_runtime.h"
 
 namespace sluice::worker {
 
@@ -32,7 +36,7 @@ class Zygote {
 
  private:
   void OnRequest();
-  void Fork(std::uint64_t tag, UniqueFd session_fd);
+  void Fork(std::uint64_t tag, UniqueFd session_fd, UniqueFd keeper_fd);
   void ReapChildren();
   void Send(capnp::MessageBuilder& message);
   [[noreturn]] void Shutdown();
@@ -77,7 +81,7 @@ void Zygote::OnRequest() {
     auto request = message.getRoot<ipc::ZygoteRequest>();
     switch (request.which()) {
       case ipc::ZygoteRequest::FORK:
-        Fork(request.getFork(), std::move(packet->fd));
+        Fork(request.getFork(), packet->TakeFd(0), packet->TakeFd(1));
         return;
       case ipc::ZygoteRequest::KILL: {
         pid_t pid = request.getKill();
@@ -93,7 +97,7 @@ void Zygote::OnRequest() {
   }
 }
 
-void Zygote::Fork(std::uint64_t tag, UniqueFd session_fd) {
+void Zygote::Fork(std::uint64_t tag, UniqueFd session_fd, UniqueFd keeper_fd) {
   capnp::MallocMessageBuilder reply;
   auto forked = reply.initRoot<ipc::ZygoteEvent>().initForked();
   forked.setTag(tag);
@@ -107,8 +111,8 @@ void Zygote::Fork(std::uint64_t tag, UniqueFd session_fd) {
   pid_t pid = ::fork();
   if (pid == 0) {
     child_signals_.reset();
-    BecomeWorker({std::move(session_fd), UniqueFd(config_.control_fd), self, app_->entry,
-                  config_.max_message_bytes});
+    BecomeWorker({std::move(session_fd), std::move(keeper_fd), UniqueFd(config_.control_fd), self,
+                  app_->entry, config_.max_message_bytes});
   }
   if (pid < 0) {
     int err = errno;
@@ -159,6 +163,27 @@ void ReportLoad(int control_fd, const absl::StatusOr<const AppDescriptor*>& app)
   (void)ipc::SendPacket(control_fd, message);
 }
 
+// Maps the arena (when the cache is on) and prepares the cache runtime for
+// every worker to come. `arena` keeps the mapping for the zygote's life.
+absl::Status PrepareCache(const ZygoteConfig& config, shm_cache::Mapping* arena) {
+  if (config.arena_fd >= 0) {
+    UniqueFd arena_fd(config.arena_fd);
+    absl::StatusOr<shm_cache::Mapping> mapped =
+        shm_cache::Mapping::ReadOnly(arena_fd.get(), config.arena_bytes);
+    if (!mapped.ok()) {
+      return absl::Status(mapped.status().code(),
+                          StrCat("cannot map the cache arena: ", mapped.status().message()));
+    }
+    *arena = *std::move(mapped);
+  }
+  absl::Status prepared = PrepareCacheInZygote({arena->data(), arena->size(), config.app_path});
+  if (!prepared.ok()) {
+    return absl::Status(prepared.code(),
+                        StrCat("cannot prepare the app's caches: ", prepared.message()));
+  }
+  return absl::OkStatus();
+}
+
 UniqueFd WatchChildren() {
   // An ignored SIGCHLD survives exec and would make the kernel reap workers
   // before we hear of them.
@@ -185,9 +210,14 @@ void RunZygote(const ZygoteConfig& config) {
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != config.broker_pid) _exit(1);
   ::prctl(PR_SET_NAME, "sluice-zygote");
   ::signal(SIGPIPE, SIG_IGN);
-  LogDebug("fds_closed", {{"method", CloseDescriptorsFrom(config.control_fd + 1)}});
+  LogDebug("fds_closed",
+           {{"method", CloseDescriptorsFrom(std::max(config.control_fd, config.arena_fd) + 1)}});
 
-  auto app = LoadApp(config.app_path);
+  shm_cache::Mapping arena;
+  absl::StatusOr<const AppDescriptor*> app = LoadApp(config.app_path);
+  if (app.ok()) {
+    if (absl::Status prepared = PrepareCache(config, &arena); !prepared.ok()) app = prepared;
+  }
   ReportLoad(config.control_fd, app);
   if (!app.ok()) _exit(2);
   LogInfo("app_loaded", {{"app", (*app)->name}, {"path", config.app_path}});

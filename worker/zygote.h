@@ -13,14 +13,20 @@
 namespace sluice::worker {
 
 struct ZygoteConfig {
-  int control_fd;    // SOCK_SEQPACKET to the broker
-  pid_t broker_pid;  // the parent the zygote dies with
+  int control_fd = -1;   // SOCK_SEQPACKET to the broker
+  pid_t broker_pid = 0;  // the parent the zygote dies with
   std::string app_path;
-  std::size_t max_message_bytes;  // limit on broker -> worker frames
+  std::size_t max_message_bytes = 0;  // limit on broker -> worker frames
+  int arena_fd = -1;                  // the sealed cache arena; -1: the cache is off
+  std::size_t arena_bytes = 0;
 };
 
 // Never returns: exits when the broker closes the control socket (after
-// killing its workers) or dies (PR_SET_PDEATHSIG).
+// killing its workers) or dies (PR_SET_PDEATHSIG). Before it reports ready
+// it maps the arena read-only, closes `arena_fd`, and prepares the cache
+// runtime (worker/cache_runtime.h); a failure there is a failed load.
+// Every worker inherits the mapping; each fork request may carry the
+// worker's keeper socket after its session socket.
 [[noreturn]] void RunZygote(const ZygoteConfig& config);
 
 }  // namespace sluice::worker

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <sluice/app.hpp>
+#include <sluice/cache.hpp>
 #include <sluice/layout.hpp>
 #include <sluice/session_state.hpp>
 #include <sluice/text.hpp>

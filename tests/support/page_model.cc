@@ -45,6 +45,8 @@ std::optional<std::string> ElementText(ipc::Element::Reader element) {
       return std::string(element.getCode().getSource().cStr());
     case ipc::Element::ALERT:
       return std::string(element.getAlert().getBody().cStr());
+    case ipc::Element::SPINNER:
+      return std::string(element.getSpinner().cStr());
     default:
       return std::nullopt;
   }

@@ -82,6 +82,13 @@ function leafNode(element) {
     }
     case Element.DIVIDER:
       return make('hr', 'element');
+    case Element.SPINNER: {
+      // A cached function computing: announced politely to screen readers.
+      const node = make('div', 'element cache-spinner');
+      node.setAttribute('role', 'status');
+      node.append(make('span', 'spinner'), make('span', 'cache-spinner-text', element.spinner));
+      return node;
+    }
     case Element.EXCEPTION: {
       const { type, message } = element.exception;
       const node = make('div', 'element exception');

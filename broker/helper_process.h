@@ -1,0 +1,41 @@
+// Starting the broker's helper processes (the zygote, the cache keeper):
+// fork + exec of this same binary (/proc/self/exe), so each helper is the
+// right version and gets its own address-space randomisation, with the
+// descriptors it needs at fixed numbers. Call only while the broker has a
+// single thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "ipc/packet.h"
+
+namespace sluice::broker {
+
+// Descriptor `fd` of the broker becomes descriptor `at` in the helper.
+struct FdPlacement {
+  int fd;
+  int at;
+};
+
+// Runs `sluice args...` with `fds` placed (every other descriptor of the
+// broker is close-on-exec). Returns the child's pid; the caller reaps it.
+absl::StatusOr<pid_t> StartHelper(const std::vector<std::string>& args,
+                                  absl::Span<const FdPlacement> fds);
+
+// Waits up to `timeout` for the helper's first packet on `socket` (its
+// ready message). DeadlineExceeded if none comes; an empty packet means
+// the helper exited first.
+absl::StatusOr<ipc::Packet> ReceiveFirstPacket(int socket, std::chrono::milliseconds timeout);
+
+// SIGKILLs `pid` and reaps it.
+void KillAndReap(pid_t pid);
+// Reaps `pid`, which has exited or is about to; "exit code 1", "killed by signal 9".
+std::string ReapAndDescribe(pid_t pid);
+
+}  // namespace sluice::broker

@@ -1,0 +1,26 @@
+// GET /metrics: the broker's and the cache's figures in the Prometheus text
+// exposition format (version 0.0.4).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "shm_cache/reader.h"
+
+namespace sluice::broker {
+
+inline constexpr char kMetricsContentType[] = "text/plain; version=0.0.4; charset=utf-8";
+
+struct MetricsSnapshot {
+  int sessions_live = 0;
+  int warm_workers = 0;
+  bool cache_up = false;                // a keeper is running
+  std::uint64_t cache_size_bytes = 0;   // 0: the cache is off
+  shm_cache::ArenaCounters cache = {};  // zeroes when the cache is off
+};
+
+// Every series, always (zeroes when the cache is off), each with its
+// # HELP and # TYPE lines.
+std::string RenderMetrics(const MetricsSnapshot& snapshot);
+
+}  // namespace sluice::broker

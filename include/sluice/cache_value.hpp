@@ -1,0 +1,273 @@
+// How st::cache_data stores a return value as bytes and gives each caller
+// its own copy.
+//
+// Storable out of the box: trivially copyable types without pointers (their
+// bytes are the value), std::string, std::vector of storable types (one
+// memcpy when the element type is trivially copyable: a vector of doubles is
+// copied at memory speed, never element by element), std::optional and
+// std::pair of storable types, and aggregates (plain structs) whose fields
+// are all storable:
+//
+//   struct Frame { std::vector<double> x, y, z, w; };  // storable as is
+//
+// Your own type: specialize st::ValueCodec (encode writes what decode reads
+// back; decode gets untrusted bytes and must return false on anything it
+// cannot read, which ValueReader's checked reads make easy):
+//
+//   template <> struct st::ValueCodec<Matrix> {
+//     static void encode(st::ValueWriter& out, const Matrix& m) {
+//       out.put(m.rows()); out.put(m.cols()); out.put_bytes(m.data(), m.bytes());
+//     }
+//     static bool decode(st::ValueReader& in, Matrix& m) { ... }
+//   };
+#pragma once
+
+#include <boost/pfr/core.hpp>
+#include <boost/pfr/tuple_size.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <sluice/cache_key.hpp>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace st {
+
+// Appends bytes to a value's encoding. With no buffer it only counts them
+// (the first of two passes: measure, then write into exactly that much).
+class ValueWriter {
+ public:
+  ValueWriter() = default;
+  explicit ValueWriter(std::span<std::byte> out) : out_(out.data()), capacity_(out.size()) {}
+
+  void put_bytes(const void* data, std::size_t size) {
+    if (out_ != nullptr && size != 0) {
+      if (size_ + size > capacity_) throw std::length_error("st::ValueWriter: value grew");
+      std::memcpy(out_ + size_, data, size);
+    }
+    size_ += size;
+  }
+  template <class T>
+  requires std::is_trivially_copyable_v<T>
+  void put(const T& value) { put_bytes(&value, sizeof value); }
+  // Pads to a multiple of `alignment` (a power of two) from the value's start.
+  void align(std::size_t alignment) {
+    static constexpr std::byte kZeros[64] = {};
+    std::size_t pad = (alignment - size_ % alignment) % alignment;
+    put_bytes(kZeros, pad);
+  }
+  std::size_t size() const { return size_; }
+
+ private:
+  std::byte* out_ = nullptr;
+  std::size_t capacity_ = 0;
+  std::size_t size_ = 0;
+};
+
+// Reads a value's encoding back. Every read is checked against the end:
+// the bytes may be damaged (or changed under the reader, in which case the
+// result is discarded), so a failed read returns false instead of trusting
+// a length.
+class ValueReader {
+ public:
+  explicit ValueReader(std::span<const std::byte> in) : in_(in) {}
+
+  bool get_bytes(void* out, std::size_t size) {
+    if (size > in_.size() - pos_) return false;
+    if (size != 0) std::memcpy(out, in_.data() + pos_, size);
+    pos_ += size;
+    return true;
+  }
+  template <class T>
+  requires std::is_trivially_copyable_v<T>
+  bool get(T& value) { return get_bytes(&value, sizeof value); }
+  bool align(std::size_t alignment) {
+    std::size_t pad = (alignment - pos_ % alignment) % alignment;
+    if (pad > in_.size() - pos_) return false;
+    pos_ += pad;
+    return true;
+  }
+  // True if `count` items of `size` bytes can still be read.
+  bool has(std::uint64_t count, std::size_t size) const {
+    return size == 0 || count <= (in_.size() - pos_) / size;
+  }
+  bool at_end() const { return pos_ == in_.size(); }
+
+ private:
+  std::span<const std::byte> in_;
+  std::size_t pos_ = 0;
+};
+
+// Specialize for your own types (see the top of this file).
+template <class T>
+struct ValueCodec;
+
+namespace detail {
+
+template <class T>
+struct IsPair : std::false_type {};
+template <class A, class B>
+struct IsPair<std::pair<A, B>> : std::true_type {};
+
+template <class T>
+concept HasCustomCodec = requires(ValueWriter& out, ValueReader& in, const T& c, T& m) {
+  ValueCodec<T>::encode(out, c);
+  { ValueCodec<T>::decode(in, m) } -> std::convertible_to<bool>;
+};
+
+template <class T>
+struct Storable;
+template <class T>
+inline constexpr bool kStorable = Storable<std::remove_cv_t<T>>::value;
+
+template <class T, std::size_t... I>
+constexpr bool FieldsStorable(std::index_sequence<I...>) {
+  return (kStorable<boost::pfr::tuple_element_t<I, T>> && ...);
+}
+template <class T>
+constexpr bool AggregateStorable() {
+  if constexpr (std::is_aggregate_v<T> && !std::is_array_v<T> && !std::is_union_v<T>) {
+    return FieldsStorable<T>(std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
+  } else {
+    return false;
+  }
+}
+
+// A plain value: its bytes are the value in any process. Aggregates are
+// checked field by field, so a struct holding a pointer is not plain.
+template <class T>
+constexpr bool IsPlain() {
+  if constexpr (!std::is_trivially_copyable_v<T> || std::is_pointer_v<T> ||
+                std::is_member_pointer_v<T> || std::is_reference_v<T>) {
+    return false;
+  } else if constexpr (std::is_arithmetic_v<T> || std::is_enum_v<T>) {
+    return true;
+  } else if constexpr (std::is_array_v<T>) {
+    return IsPlain<std::remove_extent_t<T>>();
+  } else if constexpr (std::is_aggregate_v<T> && !std::is_union_v<T>) {
+    return AggregateStorable<T>();
+  } else {
+    return true;  // a trivially copyable class with private members
+  }
+}
+
+template <class T>
+struct Storable : std::bool_constant<HasCustomCodec<T> || IsPlain<T>() ||
+                                     std::is_same_v<T, std::string> || AggregateStorable<T>()> {};
+template <class T, class A>
+struct Storable<std::vector<T, A>> : std::bool_constant<kStorable<T>> {};
+template <class T>
+struct Storable<std::optional<T>> : std::bool_constant<kStorable<T>> {};
+template <class A, class B>
+struct Storable<std::pair<A, B>> : std::bool_constant<kStorable<A> && kStorable<B>> {};
+
+template <class T>
+constexpr bool RequireStorable() {
+  static_assert(kStorable<T>,
+                "st::cache_data: the function's return type cannot be stored in the cache. "
+                "Return trivially copyable data, std::string, std::vector, or a struct of "
+                "these, or specialize st::ValueCodec for it (see sluice/cache_value.hpp); "
+                "for objects that must not be copied use st::cache_resource.");
+  return true;
+}
+
+// Bulk arrays start on this boundary in the encoding, so copies out of the
+// arena run on aligned source memory.
+inline constexpr std::size_t kArrayAlignment = 64;
+
+template <class T>
+void Encode(ValueWriter& out, const T& value);
+template <class T>
+bool Decode(ValueReader& in, T& value);
+
+template <class T>
+void Encode(ValueWriter& out, const T& value) {
+  if constexpr (HasCustomCodec<T>) {
+    ValueCodec<T>::encode(out, value);
+  } else if constexpr (IsPlain<T>()) {
+    out.put(value);
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    out.put(static_cast<std::uint64_t>(value.size()));
+    out.put_bytes(value.data(), value.size());
+  } else if constexpr (IsVector<T>::value) {
+    using E = typename T::value_type;
+    out.put(static_cast<std::uint64_t>(value.size()));
+    if constexpr (IsPlain<E>() && !std::is_same_v<E, bool>) {
+      out.align(kArrayAlignment);
+      out.put_bytes(value.data(), value.size() * sizeof(E));
+    } else {
+      for (const auto& element : value) Encode<E>(out, element);
+    }
+  } else if constexpr (IsOptional<T>::value) {
+    out.put(static_cast<std::uint8_t>(value.has_value()));
+    if (value) Encode(out, *value);
+  } else if constexpr (IsPair<T>::value) {
+    Encode(out, value.first);
+    Encode(out, value.second);
+  } else {
+    boost::pfr::for_each_field(value, [&out](const auto& field) {
+      Encode<std::remove_cvref_t<decltype(field)>>(out, field);
+    });
+  }
+}
+
+template <class T>
+bool Decode(ValueReader& in, T& value) {
+  if constexpr (HasCustomCodec<T>) {
+    return ValueCodec<T>::decode(in, value);
+  } else if constexpr (IsPlain<T>()) {
+    return in.get(value);
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    std::uint64_t size = 0;
+    if (!in.get(size) || !in.has(size, 1)) return false;
+    value.resize(size);
+    return in.get_bytes(value.data(), size);
+  } else if constexpr (IsVector<T>::value) {
+    using E = typename T::value_type;
+    std::uint64_t count = 0;
+    if (!in.get(count)) return false;
+    if constexpr (IsPlain<E>() && !std::is_same_v<E, bool>) {
+      if (!in.align(kArrayAlignment) || !in.has(count, sizeof(E))) return false;
+      value.resize(count);
+      return in.get_bytes(value.data(), count * sizeof(E));
+    } else {
+      if (!in.has(count, 1)) return false;  // every element takes a byte at least
+      value.clear();
+      value.resize(count);
+      for (auto& element : value) {
+        if constexpr (std::is_same_v<E, bool>) {
+          bool b = false;
+          if (!in.get(b)) return false;
+          element = b;
+        } else if (!Decode<E>(in, element)) {
+          return false;
+        }
+      }
+      return true;
+    }
+  } else if constexpr (IsOptional<T>::value) {
+    std::uint8_t present = 0;
+    if (!in.get(present) || present > 1) return false;
+    if (!present) {
+      value.reset();
+      return true;
+    }
+    return Decode(in, value.emplace());
+  } else if constexpr (IsPair<T>::value) {
+    return Decode(in, value.first) && Decode(in, value.second);
+  } else {
+    bool ok = true;
+    boost::pfr::for_each_field(value, [&in, &ok](auto& field) {
+      ok = ok && Decode<std::remove_cvref_t<decltype(field)>>(in, field);
+    });
+    return ok;
+  }
+}
+
+}  // namespace detail
+}  // namespace st

@@ -1,0 +1,79 @@
+// What the keeper does with the workers' cache requests (ipc/keeper.capnp):
+// single flight on misses, publishing values into the arena, hits, clears,
+// expiry. It owns no sockets: replies go out through a callback, and a
+// request that breaks the protocol comes back as an error so that the
+// caller can drop that worker.
+//
+// Not thread-safe: the keeper is single-threaded.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "ipc/keeper.capnp.h"
+#include "keeper/flights.h"
+#include "shm_cache/reader.h"
+#include "shm_cache/store.h"
+#include "util/unique_fd.h"
+
+namespace sluice::keeper {
+
+// Most keys one worker may own or wait for at once. A worker runs one app
+// thread, so a handful is normal; beyond this it is misbehaving.
+inline constexpr std::size_t kMaxClaimsPerWorker = 256;
+
+enum class Verdict { kCompute, kReady };
+
+class CacheService {
+ public:
+  // Sends CacheReply{claim_id, verdict} to `worker`. It must not call back
+  // into the service; if the send fails, the caller drops the worker later
+  // with WorkerGone().
+  using ReplyFn = std::function<void(WorkerId worker, std::uint64_t claim_id, Verdict verdict)>;
+
+  // `store` writes the arena whose header is `header`; `reader` reads the
+  // same arena. All three must outlive the service.
+  CacheService(shm_cache::Store& store, shm_cache::ArenaHeader& header,
+               const shm_cache::Reader& reader, ReplyFn reply);
+
+  // Handles one request from `worker` (ipc/keeper.capnp says what each one
+  // means and which are answered), with the descriptors its packet
+  // carried (at most one, and only with a publish). InvalidArgument when the
+  // request breaks the protocol: the caller should drop the worker.
+  absl::Status Handle(WorkerId worker, ipc::CacheRequest::Reader request, std::vector<UniqueFd> fds,
+                      std::uint64_t now_ns);
+
+  // `worker` hung up or was dropped: it waits for nothing any more, and each
+  // key it was computing passes to that key's oldest waiter (told compute).
+  void WorkerGone(WorkerId worker);
+
+  // The operator's clear: removes every entry. Returns how many there were.
+  std::uint64_t ClearAll();
+
+  // Evicts entries whose ttl has passed.
+  void Expire(std::uint64_t now_ns);
+
+  const Flights& flights() const { return flights_; }
+
+ private:
+  absl::Status Claim(WorkerId worker, ipc::CacheRequest::Claim::Reader claim, std::uint64_t now_ns);
+  absl::Status Publish(WorkerId worker, ipc::CacheRequest::Publish::Reader publish,
+                       std::vector<UniqueFd> fds, std::uint64_t now_ns);
+  absl::Status Abandon(WorkerId worker, const shm_cache::Key& key);
+  void Touch(capnp::List<ipc::CacheKey>::Reader keys);
+  void Clear(WorkerId worker, ipc::CacheRequest::Clear::Reader clear);
+  void Insert(const shm_cache::Key& key, std::span<const std::byte> value,
+              const shm_cache::EntryOptions& options, std::uint64_t now_ns);
+
+  shm_cache::Store& store_;
+  shm_cache::ArenaHeader& header_;
+  const shm_cache::Reader& reader_;
+  ReplyFn reply_;
+  Flights flights_;
+  absl::flat_hash_set<std::uint32_t> warned_too_large_;  // function ids
+};
+
+}  // namespace sluice::keeper

@@ -1,0 +1,185 @@
+#include "worker/keeper_client.h"
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "ipc/packet.h"
+#include "util/log.h"
+
+namespace sluice::worker {
+
+namespace {
+
+void SetKey(ipc::CacheKey::Builder out, const shm_cache::Key& key) {
+  out.setLow(key.low);
+  out.setHigh(key.high);
+}
+
+// A sealed memfd holding `size` bytes written by `fill`: the keeper can map
+// it knowing they will not change under it.
+UniqueFd SealedValueFile(std::size_t size, absl::FunctionRef<void(std::span<std::byte>)> fill) {
+  UniqueFd fd(::memfd_create("sluice-cache-value", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!fd.valid()) {
+    LogSyscallError("memfd_create", errno);
+    return {};
+  }
+  if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) {
+    LogSyscallError("ftruncate", errno, {{"bytes", size}});
+    return {};
+  }
+  void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+  if (map == MAP_FAILED) {
+    LogSyscallError("mmap", errno, {{"bytes", size}});
+    return {};
+  }
+  fill({static_cast<std::byte*>(map), size});
+  ::munmap(map, size);
+  if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) !=
+      0) {
+    LogSyscallError("fcntl(F_ADD_SEALS)", errno);
+    return {};
+  }
+  return fd;
+}
+
+}  // namespace
+
+void KeeperClient::Lost(const char* why) {
+  if (!socket_.valid()) return;
+  LogWarning("cache_keeper_lost", {{"why", why}});
+  socket_.reset();
+}
+
+bool KeeperClient::Send(capnp::MessageBuilder& message, int fd) {
+  if (!socket_.valid()) return false;
+  int fds[1] = {fd};
+  absl::Status sent = ipc::SendPacket(
+      socket_.get(), message, fd >= 0 ? absl::Span<const int>(fds, 1) : absl::Span<const int>());
+  if (!sent.ok()) {
+    Lost("send failed");
+    return false;
+  }
+  return true;
+}
+
+bool KeeperClient::AwaitReply(std::uint64_t id, absl::FunctionRef<void(int)> wait,
+                              ipc::CacheReply::Which* which) {
+  while (socket_.valid()) {
+    wait(socket_.get());
+    auto packet = ipc::ReceivePacket(socket_.get());
+    if (!packet.ok()) {
+      if (absl::IsUnavailable(packet.status())) continue;
+      Lost("receive failed");
+      return false;
+    }
+    if (packet->words.empty()) {
+      Lost("the keeper closed the socket");
+      return false;
+    }
+    try {
+      capnp::FlatArrayMessageReader message(
+          kj::arrayPtr(packet->words.data(), packet->words.size()));
+      auto reply = message.getRoot<ipc::CacheReply>();
+      // Replies to claims given up earlier (a rerun interrupted the wait)
+      // are stale: those claims were abandoned already.
+      if (reply.getId() != id) continue;
+      *which = reply.which();
+      return true;
+    } catch (const kj::Exception& e) {
+      Lost("undecodable reply");
+      return false;
+    }
+  }
+  return false;
+}
+
+KeeperClient::Claim KeeperClient::ClaimKey(const shm_cache::Key& key, std::uint32_t function,
+                                           absl::FunctionRef<void(int)> wait) {
+  capnp::MallocMessageBuilder message(32);
+  auto claim = message.initRoot<ipc::CacheRequest>().initClaim();
+  std::uint64_t id = next_id_++;
+  claim.setId(id);
+  SetKey(claim.initKey(), key);
+  claim.setFunction(function);
+  if (!Send(message)) return Claim::kLost;
+  ipc::CacheReply::Which which;
+  try {
+    if (!AwaitReply(id, wait, &which)) return Claim::kLost;
+  } catch (...) {
+    // Waiting, or owning by takeover: either way nobody should wait on us.
+    Abandon(key);
+    throw;
+  }
+  return which == ipc::CacheReply::COMPUTE ? Claim::kCompute : Claim::kReady;
+}
+
+void KeeperClient::Publish(const shm_cache::Key& key, const PublishOptions& options,
+                           std::size_t size, absl::FunctionRef<void(std::span<std::byte>)> fill) {
+  if (!socket_.valid()) return;
+  capnp::MallocMessageBuilder message;
+  auto publish = message.initRoot<ipc::CacheRequest>().initPublish();
+  SetKey(publish.initKey(), key);
+  publish.setFunction(options.function);
+  publish.setTtlMs(options.ttl_ms);
+  publish.setMaxEntries(options.max_entries);
+  publish.setSize(size);
+  if (size <= kInlineValueBytes) {
+    auto bytes = publish.initInline(static_cast<unsigned>(size));
+    fill({reinterpret_cast<std::byte*>(bytes.begin()), size});
+    Send(message);
+    return;
+  }
+  UniqueFd value = SealedValueFile(size, fill);
+  if (!value.valid()) {
+    Abandon(key);
+    return;
+  }
+  Send(message, value.get());
+}
+
+void KeeperClient::Abandon(const shm_cache::Key& key) {
+  capnp::MallocMessageBuilder message(16);
+  SetKey(message.initRoot<ipc::CacheRequest>().initAbandon(), key);
+  Send(message);
+}
+
+void KeeperClient::Touch(const shm_cache::Key& key) {
+  touches_.push_back(key);
+  if (touches_.size() >= kTouchBatch) FlushTouches();
+}
+
+void KeeperClient::FlushTouches() {
+  if (touches_.empty()) return;
+  capnp::MallocMessageBuilder message;
+  auto list =
+      message.initRoot<ipc::CacheRequest>().initTouch(static_cast<unsigned>(touches_.size()));
+  for (std::size_t i = 0; i < touches_.size(); ++i) SetKey(list[i], touches_[i]);
+  touches_.clear();
+  Send(message);
+}
+
+void KeeperClient::Clear(const std::uint32_t* function, const shm_cache::Key* key,
+                         absl::FunctionRef<void(int)> wait) {
+  capnp::MallocMessageBuilder message(32);
+  auto clear = message.initRoot<ipc::CacheRequest>().initClear();
+  std::uint64_t id = next_id_++;
+  clear.setId(id);
+  if (key != nullptr) {
+    SetKey(clear.initKey(), *key);
+  } else if (function != nullptr) {
+    clear.setFunction(*function);
+  } else {
+    clear.setAll();
+  }
+  if (!Send(message)) return;
+  ipc::CacheReply::Which which;
+  AwaitReply(id, wait, &which);
+}
+
+}  // namespace sluice::worker

@@ -1,0 +1,72 @@
+// A worker's side of its keeper socket (ipc/keeper.capnp): claim a missed
+// key, publish or abandon it, report hits, ask for clears. One per worker;
+// single-threaded.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "ipc/keeper.capnp.h"
+#include "shm_cache/layout.h"
+#include "util/unique_fd.h"
+
+namespace sluice::worker {
+
+class KeeperClient {
+ public:
+  explicit KeeperClient(UniqueFd socket) : socket_(std::move(socket)) {}
+
+  // False once the keeper is gone (or misbehaved): stop asking it.
+  bool alive() const { return socket_.valid(); }
+
+  enum class Claim {
+    kCompute,  // this worker owns the key: compute, then Publish or Abandon
+    kReady,    // look again; on a miss compute without publishing
+    kLost,     // no keeper: compute without publishing
+  };
+  // Asks to compute `key`, blocking until the keeper answers. `wait(fd)`
+  // blocks until fd is readable and may throw (a rerun is due); the claim is
+  // then abandoned so that no other worker waits on this one.
+  Claim ClaimKey(const shm_cache::Key& key, std::uint32_t function,
+                 absl::FunctionRef<void(int)> wait);
+
+  struct PublishOptions {
+    std::uint32_t function;
+    std::uint64_t ttl_ms;
+    std::uint32_t max_entries;
+  };
+  // Hands the keeper the `size` bytes `fill` writes: inline when small, in a
+  // sealed memfd otherwise. Failures are logged; the caller keeps its value.
+  void Publish(const shm_cache::Key& key, const PublishOptions& options, std::size_t size,
+               absl::FunctionRef<void(std::span<std::byte>)> fill);
+  void Abandon(const shm_cache::Key& key);
+
+  // Records a hit; sent in batches (see Flush).
+  void Touch(const shm_cache::Key& key);
+  void FlushTouches();
+
+  // Clears (all when both are null) and waits for the keeper to confirm, so a
+  // lookup right after misses.
+  void Clear(const std::uint32_t* function, const shm_cache::Key* key,
+             absl::FunctionRef<void(int)> wait);
+
+ private:
+  static constexpr std::size_t kTouchBatch = 256;
+  // Values up to this size travel inside the message.
+  static constexpr std::size_t kInlineValueBytes = 32 * 1024;
+
+  bool Send(capnp::MessageBuilder& message, int fd = -1);
+  // Reads replies until the one for `id`; false if the keeper is gone.
+  bool AwaitReply(std::uint64_t id, absl::FunctionRef<void(int)> wait,
+                  ipc::CacheReply::Which* which);
+  void Lost(const char* why);
+
+  UniqueFd socket_;
+  std::uint64_t next_id_ = 1;
+  std::vector<shm_cache::Key> touches_;
+};
+
+}  // namespace sluice::worker

@@ -114,6 +114,21 @@ async function demo(browser) {
     await text(first, 'x squared is 676').waitFor();
   });
 
+  await check('a cached computation shows a spinner, then its result, then hits for the next tab', async () => {
+    const slider = first.getByRole('slider', { name: 'Samples (thousands)', exact: true });
+    await slider.focus();
+    await slider.press('ArrowRight');  // 101k samples: nobody has computed it yet
+    await first.getByRole('status').filter({ hasText: 'Generating samples...' }).waitFor();
+    await text(first, 'Generated 101k samples.').waitFor();
+    await first.getByText(/^mean of 101000 samples: /).waitFor();
+    await first.getByRole('status').filter({ hasText: 'Generating samples...' }).waitFor({ state: 'detached' });
+    // Another tab gets the same entry, with the element the function showed.
+    const third = await openPage(browser, 'page 3', errors);
+    await text(third, 'Generated 100k samples.').waitFor();
+    await third.context().close();
+    openPages.delete('page 3');
+  });
+
   await check('no page reported an error', async () => {
     if (errors.length > 0) throw new Error(errors.join('; '));
   });

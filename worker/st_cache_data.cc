@@ -3,17 +3,16 @@
 #include <dlfcn.h>
 
 #include <exception>
-#include <list>
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "sluice/cache.hpp"
 #include "util/log.h"
 #include "util/strings.h"
 #include "worker/cache_entry.h"
 #include "worker/cache_state.h"
 #include "worker/demangle.h"
+#include "worker/grouped_entries.h"
 #include "worker/session.h"
 
 #define XXH_INLINE_ALL
@@ -28,62 +27,8 @@ namespace worker = sluice::worker;
 
 namespace {
 
-struct KeyHash {
-  std::size_t operator()(const Key& key) const { return key.low; }
-};
-
 // session-scoped entries: this worker's private memory, gone with it.
-class SessionStore {
- public:
-  const std::vector<std::byte>* Find(const Key& key, std::uint64_t now_ns) {
-    auto it = entries_.find(key);
-    if (it == entries_.end()) return nullptr;
-    if (it->second.expires_ns != 0 && it->second.expires_ns <= now_ns) {
-      Erase(it);
-      return nullptr;
-    }
-    return &it->second.bytes;
-  }
-  void Insert(const Key& key, std::uint32_t function, std::vector<std::byte> bytes,
-              std::uint64_t expires_ns, std::size_t max_entries) {
-    if (auto it = entries_.find(key); it != entries_.end()) Erase(it);
-    std::list<Key>& order = by_function_[function];
-    order.push_back(key);
-    entries_[key] = {std::move(bytes), expires_ns, function, std::prev(order.end())};
-    while (max_entries != 0 && order.size() > max_entries) Erase(entries_.find(order.front()));
-  }
-  void EraseKey(const Key& key) {
-    if (auto it = entries_.find(key); it != entries_.end()) Erase(it);
-  }
-  void EraseFunction(std::uint32_t function) {
-    auto order = by_function_.find(function);
-    if (order == by_function_.end()) return;
-    for (const Key& key : order->second) entries_.erase(key);
-    by_function_.erase(order);
-  }
-  void Clear() {
-    entries_.clear();
-    by_function_.clear();
-  }
-
- private:
-  struct Entry {
-    std::vector<std::byte> bytes;
-    std::uint64_t expires_ns;
-    std::uint32_t function;
-    std::list<Key>::iterator order;
-  };
-  using Map = absl::flat_hash_map<Key, Entry, KeyHash>;
-  void Erase(Map::iterator it) {
-    auto order = by_function_.find(it->second.function);
-    order->second.erase(it->second.order);
-    if (order->second.empty()) by_function_.erase(order);
-    entries_.erase(it);
-  }
-
-  Map entries_;
-  absl::flat_hash_map<std::uint32_t, std::list<Key>> by_function_;
-};
+using SessionStore = sluice::worker::GroupedEntries<std::vector<std::byte>>;
 
 SessionStore& SessionEntries() {
   static SessionStore* store = new SessionStore();  // lives as long as the worker
@@ -268,7 +213,7 @@ void ClearCached(const FunctionInfo& function, const Hasher* args) {
   std::uint32_t short_id = cache::ShortId(function.id_low, function.id_high);
   if (function.options.scope == CacheScope::session) {
     if (args == nullptr) {
-      SessionEntries().EraseFunction(short_id);
+      SessionEntries().EraseGroup(short_id);
     } else {
       SessionEntries().EraseKey(cache::MakeKey(function.id_low, function.id_high, *args));
     }

@@ -95,4 +95,9 @@ std::string ReapAndDescribe(pid_t pid) {
   return StrCat("exit code ", WEXITSTATUS(status));
 }
 
+std::string KillReapAndDescribe(pid_t pid) {
+  if (::kill(pid, SIGKILL) != 0 && errno != ESRCH) LogSyscallError("kill", errno, {{"pid", pid}});
+  return ReapAndDescribe(pid);
+}
+
 }  // namespace sluice::broker

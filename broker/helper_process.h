@@ -37,5 +37,8 @@ absl::StatusOr<ipc::Packet> ReceiveFirstPacket(int socket, std::chrono::millisec
 void KillAndReap(pid_t pid);
 // Reaps `pid`, which has exited or is about to; "exit code 1", "killed by signal 9".
 std::string ReapAndDescribe(pid_t pid);
+// For a helper found broken, which may still run: SIGKILLs `pid` unless it
+// is gone already, then reaps and describes it as ReapAndDescribe does.
+std::string KillReapAndDescribe(pid_t pid);
 
 }  // namespace sluice::broker

@@ -1,8 +1,6 @@
 #include "broker/keeper_host.h"
 
 #include <capnp/serialize.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -74,9 +72,21 @@ absl::StatusOr<std::unique_ptr<KeeperHost>> KeeperHost::Start(std::size_t arena_
       new KeeperHost(pid, std::move(broker_end), *std::move(arena_fd), *std::move(arena), *reader));
 }
 
+KeeperHost::KeeperHost(pid_t pid, UniqueFd control, UniqueFd arena_fd, shm_cache::Mapping arena,
+                       shm_cache::Reader reader)
+    : pid_(pid),
+      arena_fd_(std::move(arena_fd)),
+      arena_(std::move(arena)),
+      reader_(reader),
+      channel_(
+          std::move(control),
+          [this](capnp::MessageReader& message) {
+            HandleEvent(message.getRoot<ipc::KeeperEvent>());
+          },
+          [this](std::string_view why) { OnKeeperLost(why); }) {}
+
 KeeperHost::~KeeperHost() {
-  control_.reset();
-  control_fd_.reset();
+  channel_.Close();
   if (pid_ > 0) {
     int status = 0;
     while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
@@ -85,51 +95,7 @@ KeeperHost::~KeeperHost() {
 }
 
 void KeeperHost::Attach(asio::io_context& io) {
-  int flags = ::fcntl(control_fd_.get(), F_GETFL);
-  if (flags < 0 || ::fcntl(control_fd_.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
-    LogSyscallError("fcntl(O_NONBLOCK)", errno, {{"fd", control_fd_.get()}});
-  }
-  // The descriptor stays owned by control_fd_; asio waits on a duplicate.
-  int watched = ::fcntl(control_fd_.get(), F_DUPFD_CLOEXEC, 0);
-  if (watched < 0) {
-    LogSyscallError("fcntl(F_DUPFD_CLOEXEC)", errno, {{"fd", control_fd_.get()}});
-    OnKeeperLost("cannot watch its control socket");
-    return;
-  }
-  control_ = std::make_unique<asio::posix::stream_descriptor>(io, watched);
-  WaitReadable();
-}
-
-void KeeperHost::WaitReadable() {
-  control_->async_wait(asio::posix::stream_descriptor::wait_read,
-                       [this](boost::system::error_code ec) {
-                         if (ec == asio::error::operation_aborted) return;
-                         OnReadable();
-                       });
-}
-
-void KeeperHost::OnReadable() {
-  for (;;) {
-    absl::StatusOr<ipc::Packet> packet = ipc::ReceivePacket(control_fd_.get());
-    if (!packet.ok()) {
-      if (absl::IsUnavailable(packet.status())) break;
-      OnKeeperLost(ToStd(packet.status().message()));
-      return;
-    }
-    if (packet->words.empty()) {
-      OnKeeperLost("control socket closed");
-      return;
-    }
-    try {
-      capnp::FlatArrayMessageReader message(
-          kj::arrayPtr(packet->words.data(), packet->words.size()));
-      HandleEvent(message.getRoot<ipc::KeeperEvent>());
-    } catch (const kj::Exception& e) {
-      OnKeeperLost(StrCat("undecodable event: ", e.getDescription().cStr()));
-      return;
-    }
-  }
-  WaitReadable();
+  if (!channel_.Attach(io)) channel_.Lose("cannot watch its control socket");
 }
 
 void KeeperHost::HandleEvent(ipc::KeeperEvent::Reader event) {
@@ -142,28 +108,24 @@ void KeeperHost::HandleEvent(ipc::KeeperEvent::Reader event) {
   done(cleared.getEntries());
 }
 
+// Runs once, from the channel.
 void KeeperHost::OnKeeperLost(std::string_view why) {
-  if (lost_) return;
-  lost_ = true;
-  // It may still run (it sent something undecodable): make sure it ends.
-  if (::kill(pid_, SIGKILL) != 0 && errno != ESRCH) LogSyscallError("kill", errno, {{"pid", pid_}});
-  std::string how = ReapAndDescribe(pid_);
+  std::string how = KillReapAndDescribe(pid_);
   pid_ = -1;
   LogError(
       "cache_keeper_lost",
       {{"why", why}, {"status", how}, {"effect", "new sessions run cached functions uncached"}});
-  outbox_.clear();
   // This may run inside Clear(): report on the next turn of the loop.
   auto pending = std::make_shared<decltype(clears_)>(std::move(clears_));
   clears_.clear();
-  if (control_ == nullptr) return;
-  asio::post(control_->get_executor(), [pending] {
+  if (!channel_.attached()) return;
+  asio::post(channel_.executor(), [pending] {
     for (auto& [tag, done] : *pending) done(absl::UnavailableError("the cache keeper is gone"));
   });
 }
 
 UniqueFd KeeperHost::NewWorkerSocket() {
-  if (lost_) return UniqueFd();
+  if (channel_.lost()) return UniqueFd();
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
     LogSyscallError("socketpair", errno);
@@ -171,17 +133,19 @@ UniqueFd KeeperHost::NewWorkerSocket() {
   }
   capnp::MallocMessageBuilder message;
   message.initRoot<ipc::KeeperCommand>().setAttach();
-  Queue({capnp::messageToFlatArray(message), UniqueFd(sv[1])});
+  std::vector<UniqueFd> keeper_end;
+  keeper_end.emplace_back(sv[1]);  // closed here once sent
+  channel_.Send(capnp::messageToFlatArray(message), std::move(keeper_end));
   return UniqueFd(sv[0]);
 }
 
 void KeeperHost::Clear(ClearCallback done) {
-  if (lost_ || control_ == nullptr) {
+  if (channel_.lost() || !channel_.attached()) {
     auto fail = [done = std::move(done)] {
       done(absl::UnavailableError("the cache keeper is gone"));
     };
-    if (control_ != nullptr) {
-      asio::post(control_->get_executor(), std::move(fail));
+    if (channel_.attached()) {
+      asio::post(channel_.executor(), std::move(fail));
     } else {
       fail();
     }
@@ -191,36 +155,7 @@ void KeeperHost::Clear(ClearCallback done) {
   clears_.emplace(tag, std::move(done));
   capnp::MallocMessageBuilder message;
   message.initRoot<ipc::KeeperCommand>().setClear(tag);
-  Queue({capnp::messageToFlatArray(message), UniqueFd()});
-}
-
-void KeeperHost::Queue(Outgoing message) {
-  outbox_.push_back(std::move(message));
-  FlushQueue();
-}
-
-void KeeperHost::FlushQueue() {
-  while (!outbox_.empty() && !write_waiting_ && !lost_) {
-    Outgoing& next = outbox_.front();
-    absl::Status sent = next.fd
-                            ? ipc::SendPacketWords(control_fd_.get(), next.words, {next.fd.get()})
-                            : ipc::SendPacketWords(control_fd_.get(), next.words);
-    if (sent.ok()) {
-      outbox_.pop_front();  // closes our copy of the keeper's end
-      continue;
-    }
-    if (absl::IsUnavailable(sent) && control_ != nullptr) {  // full: wait for room
-      write_waiting_ = true;
-      control_->async_wait(asio::posix::stream_descriptor::wait_write,
-                           [this](boost::system::error_code ec) {
-                             write_waiting_ = false;
-                             if (!ec) FlushQueue();
-                           });
-      return;
-    }
-    OnKeeperLost(ToStd(sent.message()));
-    return;
-  }
+  channel_.Send(capnp::messageToFlatArray(message));
 }
 
 }  // namespace sluice::broker

@@ -9,13 +9,13 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "broker/helper_channel.h"
 #include "broker/net.h"
 #include "ipc/keeper.capnp.h"
 #include "shm_cache/arena.h"
@@ -57,42 +57,25 @@ class KeeperHost {
   // Clear itself) with the keeper's count, or Unavailable if it is gone.
   void Clear(ClearCallback done);
 
-  bool alive() const { return !lost_; }
+  bool alive() const { return !channel_.lost(); }
   pid_t pid() const { return pid_; }
   // The arena's counters as the keeper last wrote them.
   shm_cache::ArenaCounters counters() const { return reader_.counters(); }
 
  private:
   KeeperHost(pid_t pid, UniqueFd control, UniqueFd arena_fd, shm_cache::Mapping arena,
-             shm_cache::Reader reader)
-      : pid_(pid),
-        control_fd_(std::move(control)),
-        arena_fd_(std::move(arena_fd)),
-        arena_(std::move(arena)),
-        reader_(reader) {}
+             shm_cache::Reader reader);
 
-  struct Outgoing {
-    kj::Array<capnp::word> words;  // a flat message
-    UniqueFd fd;                   // sent with it, then closed
-  };
-  void Queue(Outgoing message);
-  void FlushQueue();
-  void WaitReadable();
-  void OnReadable();
   void HandleEvent(ipc::KeeperEvent::Reader event);
   void OnKeeperLost(std::string_view why);
 
   pid_t pid_;
-  UniqueFd control_fd_;
   UniqueFd arena_fd_;
   shm_cache::Mapping arena_;
   shm_cache::Reader reader_;
-  std::unique_ptr<asio::posix::stream_descriptor> control_;
+  HelperChannel channel_;
   std::uint64_t next_tag_ = 1;
   absl::flat_hash_map<std::uint64_t, ClearCallback> clears_;
-  std::deque<Outgoing> outbox_;
-  bool write_waiting_ = false;
-  bool lost_ = false;
 };
 
 }  // namespace sluice::broker

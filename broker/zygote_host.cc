@@ -1,7 +1,6 @@
 #include "broker/zygote_host.h"
 
 #include <capnp/serialize.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -74,10 +73,19 @@ absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(const ZygoteLaunch
   return std::unique_ptr<ZygoteHost>(new ZygoteHost(pid, std::move(broker_end), std::move(name)));
 }
 
+ZygoteHost::ZygoteHost(pid_t pid, UniqueFd control, std::string app_name)
+    : pid_(pid),
+      app_name_(std::move(app_name)),
+      channel_(
+          std::move(control),
+          [this](capnp::MessageReader& message) {
+            HandleEvent(message.getRoot<ipc::ZygoteEvent>());
+          },
+          [this](std::string_view why) { OnZygoteLost(why); }) {}
+
 ZygoteHost::~ZygoteHost() {
   // Closing the control socket makes the zygote kill its workers and exit.
-  control_.reset();
-  control_fd_.reset();
+  channel_.Close();
   if (pid_ > 0) {
     int status = 0;
     if (::waitpid(pid_, &status, 0) < 0 && errno != ECHILD) LogSyscallError("waitpid", errno);
@@ -86,52 +94,7 @@ ZygoteHost::~ZygoteHost() {
 
 void ZygoteHost::Attach(asio::io_context& io, ExitCallback on_exit) {
   on_exit_ = std::move(on_exit);
-  int flags = ::fcntl(control_fd_.get(), F_GETFL);
-  if (flags < 0 || ::fcntl(control_fd_.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
-    LogSyscallError("fcntl(O_NONBLOCK)", errno, {{"fd", control_fd_.get()}});
-  }
-  // The descriptor stays owned by control_fd_; asio waits on a duplicate.
-  int watched = ::fcntl(control_fd_.get(), F_DUPFD_CLOEXEC, 0);
-  if (watched < 0) {
-    LogSyscallError("fcntl(F_DUPFD_CLOEXEC)", errno, {{"fd", control_fd_.get()}});
-    std::abort();  // the broker cannot work without its zygote channel
-  }
-  control_ = std::make_unique<asio::posix::stream_descriptor>(io, watched);
-  WaitReadable();
-}
-
-void ZygoteHost::WaitReadable() {
-  control_->async_wait(asio::posix::stream_descriptor::wait_read,
-                       [this](boost::system::error_code ec) {
-                         if (ec == asio::error::operation_aborted) return;
-                         OnReadable();
-                       });
-}
-
-void ZygoteHost::OnReadable() {
-  for (;;) {
-    auto packet = ipc::ReceivePacket(control_fd_.get());
-    if (!packet.ok()) {
-      if (absl::IsUnavailable(packet.status())) break;
-      OnZygoteLost(ToStd(packet.status().message()));
-      return;
-    }
-    if (packet->words.empty()) {
-      OnZygoteLost("control socket closed");
-      return;
-    }
-    OnEvent(packet->words);
-  }
-  WaitReadable();
-}
-
-void ZygoteHost::OnEvent(const std::vector<capnp::word>& words) {
-  try {
-    capnp::FlatArrayMessageReader message(kj::arrayPtr(words.data(), words.size()));
-    HandleEvent(message.getRoot<ipc::ZygoteEvent>());
-  } catch (const kj::Exception& e) {
-    OnZygoteLost(StrCat("undecodable event: ", e.getDescription().cStr()));
-  }
+  if (!channel_.Attach(io)) std::abort();  // the broker cannot work without its zygote channel
 }
 
 void ZygoteHost::HandleEvent(ipc::ZygoteEvent::Reader event) {
@@ -163,13 +126,9 @@ void ZygoteHost::HandleEvent(ipc::ZygoteEvent::Reader event) {
   }
 }
 
+// Runs once, from the channel.
 void ZygoteHost::OnZygoteLost(std::string_view why) {
-  if (lost_) return;
-  lost_ = true;
-  // It may still run (it sent something undecodable): make sure it ends,
-  // or the wait below would never return.
-  if (::kill(pid_, SIGKILL) != 0 && errno != ESRCH) LogSyscallError("kill", errno, {{"pid", pid_}});
-  std::string how = ReapAndDescribe(pid_);
+  std::string how = KillReapAndDescribe(pid_);
   pid_ = -1;
   LogError("zygote_lost", {{"why", why}, {"status", how}});
   // This may run inside Fork() or Kill(): report on the next turn of the loop.
@@ -187,11 +146,11 @@ void ZygoteHost::OnZygoteLost(std::string_view why) {
 }
 
 void ZygoteHost::Defer(std::function<void()> work) {
-  asio::post(control_->get_executor(), std::move(work));
+  asio::post(channel_.executor(), std::move(work));
 }
 
 void ZygoteHost::Fork(UniqueFd keeper_socket, ForkCallback done) {
-  if (lost_) {
+  if (channel_.lost()) {
     Defer([done = std::move(done)] { done(absl::UnavailableError("the zygote is gone")); });
     return;
   }
@@ -211,43 +170,14 @@ void ZygoteHost::Fork(UniqueFd keeper_socket, ForkCallback done) {
   std::vector<UniqueFd> fds;
   fds.emplace_back(sv[1]);
   if (keeper_socket) fds.push_back(std::move(keeper_socket));
-  Queue({capnp::messageToFlatArray(message), std::move(fds)});
+  channel_.Send(capnp::messageToFlatArray(message), std::move(fds));
 }
 
 void ZygoteHost::Kill(pid_t pid) {
-  if (lost_ || !workers_.contains(pid)) return;
+  if (channel_.lost() || !workers_.contains(pid)) return;
   capnp::MallocMessageBuilder message;
   message.initRoot<ipc::ZygoteRequest>().setKill(pid);
-  Queue({capnp::messageToFlatArray(message), {}});
-}
-
-void ZygoteHost::Queue(Outgoing message) {
-  outbox_.push_back(std::move(message));
-  FlushQueue();
-}
-
-void ZygoteHost::FlushQueue() {
-  while (!outbox_.empty() && !write_waiting_ && !lost_) {
-    Outgoing& next = outbox_.front();
-    std::vector<int> fds;
-    for (const UniqueFd& fd : next.fds) fds.push_back(fd.get());
-    absl::Status sent = ipc::SendPacketWords(control_fd_.get(), next.words, fds);
-    if (sent.ok()) {
-      outbox_.pop_front();  // closes our copy of the worker's end
-      continue;
-    }
-    if (absl::IsUnavailable(sent)) {  // the socket buffer is full: wait for room
-      write_waiting_ = true;
-      control_->async_wait(asio::posix::stream_descriptor::wait_write,
-                           [this](boost::system::error_code ec) {
-                             write_waiting_ = false;
-                             if (!ec) FlushQueue();
-                           });
-      return;
-    }
-    OnZygoteLost(ToStd(sent.message()));
-    return;
-  }
+  channel_.Send(capnp::messageToFlatArray(message));
 }
 
 }  // namespace sluice::broker

@@ -8,7 +8,6 @@
 #include <sys/types.h>
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -17,6 +16,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "broker/helper_channel.h"
 #include "broker/net.h"
 #include "ipc/zygote.capnp.h"
 #include "util/unique_fd.h"
@@ -69,26 +69,15 @@ class ZygoteHost {
   std::size_t live_workers() const { return workers_.size(); }
 
  private:
-  ZygoteHost(pid_t pid, UniqueFd control, std::string app_name)
-      : pid_(pid), control_fd_(std::move(control)), app_name_(std::move(app_name)) {}
+  ZygoteHost(pid_t pid, UniqueFd control, std::string app_name);
 
-  struct Outgoing {
-    kj::Array<capnp::word> words;  // a flat message
-    std::vector<UniqueFd> fds;     // sent with it, then closed
-  };
-  void Queue(Outgoing message);
-  void FlushQueue();
-  void WaitReadable();
-  void OnReadable();
-  void OnEvent(const std::vector<capnp::word>& words);
   void HandleEvent(ipc::ZygoteEvent::Reader event);
   void Defer(std::function<void()> work);
   void OnZygoteLost(std::string_view why);
 
   pid_t pid_;
-  UniqueFd control_fd_;
   std::string app_name_;
-  std::unique_ptr<asio::posix::stream_descriptor> control_;
+  HelperChannel channel_;
   ExitCallback on_exit_;
   std::uint64_t next_tag_ = 1;
   struct PendingFork {
@@ -97,9 +86,6 @@ class ZygoteHost {
   };
   absl::flat_hash_map<std::uint64_t, PendingFork> pending_;
   absl::flat_hash_set<pid_t> workers_;
-  std::deque<Outgoing> outbox_;
-  bool write_waiting_ = false;
-  bool lost_ = false;
 };
 
 }  // namespace sluice::broker

@@ -7,12 +7,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -25,59 +19,15 @@
 #include "tests/support/app_session.h"
 #include "tests/support/broker_process.h"
 #include "tests/support/child_process.h"
+#include "tests/support/http_client.h"
 #include "tests/support/process_probe.h"
 #include "tests/support/status_macros.h"
 
 namespace sluice::testing {
 namespace {
 
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
-
-// One HTTP/1.1 request with an optional Authorization header, bounded by
-// the deadline.
-net::awaitable<HttpResponse> Exchange(uint16_t port, http::verb verb, std::string target,
-                                      std::string authorization, Deadline deadline) {
-  beast::tcp_stream stream(co_await net::this_coro::executor);
-  stream.expires_at(deadline);
-  co_await stream.async_connect(net::ip::tcp::endpoint(net::ip::address_v4::loopback(), port),
-                                net::use_awaitable);
-  http::request<http::empty_body> request{verb, target, 11};
-  request.set(http::field::host, absl::StrCat("127.0.0.1:", port));
-  request.set(http::field::connection, "close");
-  if (!authorization.empty()) request.set(http::field::authorization, authorization);
-  request.prepare_payload();
-  co_await http::async_write(stream, request, net::use_awaitable);
-  beast::flat_buffer buffer;
-  http::response<http::string_body> response;
-  co_await http::async_read(stream, buffer, response, net::use_awaitable);
-  co_return HttpResponse{static_cast<int>(response.result_int()), std::move(response.body())};
-}
-
-absl::StatusOr<HttpResponse> Request(uint16_t port, http::verb verb, std::string target,
-                                     std::string authorization = "",
-                                     Deadline deadline = After(kStepTimeout)) {
-  net::io_context context;
-  std::optional<absl::StatusOr<HttpResponse>> result;
-  net::co_spawn(context, Exchange(port, verb, target, authorization, deadline),
-                [&](std::exception_ptr error, HttpResponse response) {
-                  if (!error) {
-                    result = std::move(response);
-                    return;
-                  }
-                  try {
-                    std::rethrow_exception(error);
-                  } catch (const std::exception& e) {
-                    result = absl::UnavailableError(absl::StrCat(target, ": ", e.what()));
-                  }
-                });
-  context.run();
-  return *result;
-}
 
 // A file holding `contents`, removed with the object.
 class TempFile {
@@ -167,6 +117,14 @@ int ExitCode(const Outcome& outcome) {
 
 std::string Bearer(const std::string& token) { return absl::StrCat("Bearer ", token); }
 
+// `method` /admin/cache/clear, with `authorization` unless it is empty.
+absl::StatusOr<HttpResponse> AskToClear(uint16_t port, std::string_view authorization,
+                                        std::string_view method = "POST") {
+  std::vector<HttpHeader> headers;
+  if (!authorization.empty()) headers.emplace_back("Authorization", authorization);
+  return HttpRequest(port, method, "/admin/cache/clear", headers, "", After(kStepTimeout));
+}
+
 // Live keeper processes under the broker.
 std::vector<pid_t> KeepersOf(pid_t broker) {
   std::vector<pid_t> keepers;
@@ -228,8 +186,7 @@ TEST_F(AdminTest, MetricsFollowTheCacheAndClearWithTheRightTokenEmptiesIt) {
   EXPECT_GT(before.values["sluice_cache_bytes_used"], 0);
   EXPECT_EQ(before.values["sluice_sessions_live"], 2);
 
-  ASSERT_OK_AND_ASSIGN(HttpResponse cleared, Request(broker_->port(), http::verb::post,
-                                                     "/admin/cache/clear", Bearer(kToken)));
+  ASSERT_OK_AND_ASSIGN(HttpResponse cleared, AskToClear(broker_->port(), Bearer(kToken)));
   ASSERT_EQ(cleared.status, 200) << cleared.body;
   std::smatch match;
   ASSERT_TRUE(std::regex_search(cleared.body, match, std::regex(R"(\{"cleared":(\d+)\})")))
@@ -250,15 +207,13 @@ TEST_F(AdminTest, WrongOrMissingTokenIs401) {
   for (std::string authorization :
        {Bearer("wrong"), Bearer(""), std::string(""), std::string(kToken),
         Bearer(absl::StrCat(kToken, "x")), absl::StrCat("Basic ", kToken)}) {
-    ASSERT_OK_AND_ASSIGN(HttpResponse response, Request(broker_->port(), http::verb::post,
-                                                        "/admin/cache/clear", authorization));
+    ASSERT_OK_AND_ASSIGN(HttpResponse response, AskToClear(broker_->port(), authorization));
     EXPECT_EQ(response.status, 401) << "Authorization: " << authorization;
   }
 }
 
 TEST_F(AdminTest, OtherMethodsAre405) {
-  ASSERT_OK_AND_ASSIGN(HttpResponse response, Request(broker_->port(), http::verb::get,
-                                                      "/admin/cache/clear", Bearer(kToken)));
+  ASSERT_OK_AND_ASSIGN(HttpResponse response, AskToClear(broker_->port(), Bearer(kToken), "GET"));
   EXPECT_EQ(response.status, 405);
 }
 
@@ -298,8 +253,7 @@ TEST_F(AdminTest, KeeperDeathIsReportedAndTheServerGoesOn) {
       << broker_->process().Output();
   ASSERT_OK_AND_ASSIGN(HttpResponse health, broker_->Healthz());
   EXPECT_THAT(health.body, HasSubstr("\"cache\":\"keeper_lost\""));
-  ASSERT_OK_AND_ASSIGN(HttpResponse cleared, Request(broker_->port(), http::verb::post,
-                                                     "/admin/cache/clear", Bearer(kToken)));
+  ASSERT_OK_AND_ASSIGN(HttpResponse cleared, AskToClear(broker_->port(), Bearer(kToken)));
   EXPECT_EQ(cleared.status, 503);
   ASSERT_OK_AND_ASSIGN(Metrics metrics, GetMetrics(*broker_));
   EXPECT_EQ(metrics.values["sluice_cache_up"], 0);
@@ -311,8 +265,7 @@ TEST_F(AdminTest, KeeperDeathIsReportedAndTheServerGoesOn) {
 
 TEST(AdminOffTest, WithoutATokenFileTheAdminEndpointIs404) {
   ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(kStateApp));
-  ASSERT_OK_AND_ASSIGN(HttpResponse response, Request(broker->port(), http::verb::post,
-                                                      "/admin/cache/clear", Bearer(kToken)));
+  ASSERT_OK_AND_ASSIGN(HttpResponse response, AskToClear(broker->port(), Bearer(kToken)));
   EXPECT_EQ(response.status, 404);
   TempFile token(kToken);
   ASSERT_OK_AND_ASSIGN(

@@ -16,6 +16,7 @@
 #include <random>
 #include <regex>
 
+#include "absl/strings/str_cat.h"
 #include "ipc/packet.h"
 #include "tests/keeper/keeper_process.h"
 #include "tests/support/child_process.h"
@@ -67,10 +68,32 @@ void ExpectReply(TestWorker& worker, std::uint64_t id, bool compute) {
   EXPECT_EQ(reply->compute, compute) << (compute ? "expected compute" : "expected ready");
 }
 
+// `worker` claims `key` as `id` and is told to compute it: it owns the
+// flight. An error says what happened instead.
+absl::Status ClaimAndOwn(TestWorker& worker, std::uint64_t id, const Key& key,
+                         std::uint32_t function = 1) {
+  if (absl::Status sent = worker.Claim(id, key, function); !sent.ok()) return sent;
+  absl::StatusOr<CacheReplyInfo> reply = worker.Next();
+  if (!reply.ok()) return reply.status();
+  if (reply->id != id || !reply->compute) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "claim ", id, " was not told to compute: ", reply->compute ? "compute" : "ready",
+        " came for ", reply->id));
+  }
+  return absl::OkStatus();
+}
+
+// `worker` claims `key` as `id` and is told nothing before a later sync
+// comes back: it waits for the flight's owner.
+absl::Status ClaimAndWait(TestWorker& worker, std::uint64_t id, const Key& key,
+                          std::uint32_t function = 1) {
+  if (absl::Status sent = worker.Claim(id, key, function); !sent.ok()) return sent;
+  return worker.Sync();
+}
+
 TEST_F(KeeperTest, FirstClaimOfAMissedKeyIsToldToCompute) {
   TestWorker worker = NewWorker();
-  ASSERT_OK(worker.Claim(7, kKey));
-  ExpectReply(worker, 7, /*compute=*/true);
+  ASSERT_OK(ClaimAndOwn(worker, 7, kKey));
   EXPECT_EQ(keeper_->counters().misses, 1u);
   EXPECT_EQ(keeper_->counters().waits, 0u);
 }
@@ -78,8 +101,7 @@ TEST_F(KeeperTest, FirstClaimOfAMissedKeyIsToldToCompute) {
 TEST_F(KeeperTest, SecondClaimWaitsForTheFirst) {
   TestWorker owner = NewWorker();
   TestWorker waiter = NewWorker();
-  ASSERT_OK(owner.Claim(1, kKey));
-  ExpectReply(owner, 1, true);
+  ASSERT_OK(ClaimAndOwn(owner, 1, kKey));
   ASSERT_OK(waiter.Claim(2, kKey));
   // The keeper answered the sync but not the claim before it: it waits.
   ASSERT_OK(waiter.Sync());
@@ -90,8 +112,7 @@ TEST_F(KeeperTest, SecondClaimWaitsForTheFirst) {
 TEST_F(KeeperTest, PublishReleasesWaitersAndTheArenaHasTheValue) {
   TestWorker owner = NewWorker();
   TestWorker waiter = NewWorker();
-  ASSERT_OK(owner.Claim(1, kKey));
-  ExpectReply(owner, 1, true);
+  ASSERT_OK(ClaimAndOwn(owner, 1, kKey));
   ASSERT_OK(waiter.Claim(2, kKey));
   std::vector<std::byte> value = Pattern(1000, 1);
   ASSERT_OK(owner.Publish(kKey, value));
@@ -107,11 +128,9 @@ TEST_F(KeeperTest, PublishReleasesWaitersAndTheArenaHasTheValue) {
 
 TEST_F(KeeperTest, SmallValuesAndEmptyValuesArePublishedInline) {
   TestWorker owner = NewWorker();
-  ASSERT_OK(owner.Claim(1, kKey));
-  ExpectReply(owner, 1, true);
+  ASSERT_OK(ClaimAndOwn(owner, 1, kKey));
   ASSERT_OK(owner.Publish(kKey, std::vector<std::byte>{}));
-  ASSERT_OK(owner.Claim(2, kOtherKey));
-  ExpectReply(owner, 2, true);
+  ASSERT_OK(ClaimAndOwn(owner, 2, kOtherKey));
   ASSERT_OK(owner.Publish(kOtherKey, Pattern(40, 2)));
   ASSERT_OK(owner.Sync());
   EXPECT_EQ(keeper_->Get(kKey), std::vector<std::byte>{});
@@ -121,8 +140,7 @@ TEST_F(KeeperTest, SmallValuesAndEmptyValuesArePublishedInline) {
 TEST_F(KeeperTest, LargeValueTravelsInASealedMemfd) {
   TestWorker owner = NewWorker();
   TestWorker waiter = NewWorker();
-  ASSERT_OK(owner.Claim(1, kKey));
-  ExpectReply(owner, 1, true);
+  ASSERT_OK(ClaimAndOwn(owner, 1, kKey));
   ASSERT_OK(waiter.Claim(2, kKey));
   std::vector<std::byte> value = Pattern(3u << 20, 3);
   ASSERT_OK_AND_ASSIGN(UniqueFd memfd,
@@ -136,10 +154,8 @@ TEST_F(KeeperTest, LargeValueTravelsInASealedMemfd) {
 TEST_F(KeeperTest, UnsealedMemfdIsRefusedAndItsSenderDropped) {
   TestWorker owner = NewWorker();
   TestWorker waiter = NewWorker();
-  ASSERT_OK(owner.Claim(1, kKey));
-  ExpectReply(owner, 1, true);
-  ASSERT_OK(waiter.Claim(2, kKey));
-  ASSERT_OK(waiter.Sync());
+  ASSERT_OK(ClaimAndOwn(owner, 1, kKey));
+  ASSERT_OK(ClaimAndWait(waiter, 2, kKey));
   std::vector<std::byte> value = Pattern(1u << 20, 4);
   ASSERT_OK_AND_ASSIGN(UniqueFd memfd, ValueMemfd(value, 0));
   ASSERT_OK(owner.PublishFd(kKey, value.size(), memfd.get()));
@@ -161,8 +177,7 @@ TEST_F(KeeperTest, MemfdOfTheWrongSizeOrShrinkableIsRefused) {
                  Case{F_SEAL_WRITE | F_SEAL_GROW, value.size()},
                  Case{F_SEAL_SHRINK | F_SEAL_GROW, value.size()}}) {
     TestWorker owner = NewWorker();
-    ASSERT_OK(owner.Claim(1, kKey));
-    ExpectReply(owner, 1, true);
+    ASSERT_OK(ClaimAndOwn(owner, 1, kKey));
     ASSERT_OK_AND_ASSIGN(UniqueFd memfd, ValueMemfd(value, c.seals));
     ASSERT_OK(owner.PublishFd(kKey, c.announced, memfd.get()));
     EXPECT_TRUE(owner.WaitForHangup()) << "seals " << c.seals << " size " << c.announced;
@@ -174,12 +189,9 @@ TEST_F(KeeperTest, OwnerKilledPassesTheKeyToTheOldestWaiter) {
   TestWorker owner = NewWorker();
   TestWorker first = NewWorker();
   TestWorker second = NewWorker();
-  ASSERT_OK(owner.Claim(1, kKey));
-  ExpectReply(owner, 1, true);
-  ASSERT_OK(first.Claim(2, kKey));
-  ASSERT_OK(first.Sync());
-  ASSERT_OK(second.Claim(3, kKey));
-  ASSERT_OK(second.Sync());
+  ASSERT_OK(ClaimAndOwn(owner, 1, kKey));
+  ASSERT_OK(ClaimAndWait(first, 2, kKey));
+  ASSERT_OK(ClaimAndWait(second, 3, kKey));
   // A real process holds the owner's socket, computing; then it is killed.
   pid_t child = ::fork();
   ASSERT_GE(child, 0);
@@ -201,10 +213,8 @@ TEST_F(KeeperTest, OwnerKilledPassesTheKeyToTheOldestWaiter) {
 TEST_F(KeeperTest, OwnerHangingUpPassesTheKey) {
   TestWorker owner = NewWorker();
   TestWorker waiter = NewWorker();
-  ASSERT_OK(owner.Claim(1, kKey));
-  ExpectReply(owner, 1, true);
-  ASSERT_OK(waiter.Claim(2, kKey));
-  ASSERT_OK(waiter.Sync());
+  ASSERT_OK(ClaimAndOwn(owner, 1, kKey));
+  ASSERT_OK(ClaimAndWait(waiter, 2, kKey));
   owner.Close();
   ExpectReply(waiter, 2, true);
 }
@@ -213,12 +223,9 @@ TEST_F(KeeperTest, AbandonPassesTheKeyToTheOldestWaiter) {
   TestWorker owner = NewWorker();
   TestWorker first = NewWorker();
   TestWorker second = NewWorker();
-  ASSERT_OK(owner.Claim(1, kKey));
-  ExpectReply(owner, 1, true);
-  ASSERT_OK(first.Claim(2, kKey));
-  ASSERT_OK(first.Sync());
-  ASSERT_OK(second.Claim(3, kKey));
-  ASSERT_OK(second.Sync());
+  ASSERT_OK(ClaimAndOwn(owner, 1, kKey));
+  ASSERT_OK(ClaimAndWait(first, 2, kKey));
+  ASSERT_OK(ClaimAndWait(second, 3, kKey));
   ASSERT_OK(owner.Abandon(kKey));
   ExpectReply(first, 2, true);
   ASSERT_OK(second.Sync());
@@ -226,20 +233,16 @@ TEST_F(KeeperTest, AbandonPassesTheKeyToTheOldestWaiter) {
   ExpectReply(second, 3, true);
   // The last owner abandons too: the flight is over, a new claim owns it.
   ASSERT_OK(second.Abandon(kKey));
-  ASSERT_OK(owner.Claim(4, kKey));
-  ExpectReply(owner, 4, true);
+  ASSERT_OK(ClaimAndOwn(owner, 4, kKey));
 }
 
 TEST_F(KeeperTest, WaiterThatAbandonsIsNeitherReleasedNorPromoted) {
   TestWorker owner = NewWorker();
   TestWorker quitter = NewWorker();
   TestWorker waiter = NewWorker();
-  ASSERT_OK(owner.Claim(1, kKey));
-  ExpectReply(owner, 1, true);
-  ASSERT_OK(quitter.Claim(2, kKey));
-  ASSERT_OK(quitter.Sync());
-  ASSERT_OK(waiter.Claim(3, kKey));
-  ASSERT_OK(waiter.Sync());
+  ASSERT_OK(ClaimAndOwn(owner, 1, kKey));
+  ASSERT_OK(ClaimAndWait(quitter, 2, kKey));
+  ASSERT_OK(ClaimAndWait(waiter, 3, kKey));
   ASSERT_OK(quitter.Abandon(kKey));
   owner.Close();
   ExpectReply(waiter, 3, true);
@@ -249,8 +252,7 @@ TEST_F(KeeperTest, WaiterThatAbandonsIsNeitherReleasedNorPromoted) {
 TEST_F(KeeperTest, PublishFromAWorkerThatDoesNotOwnTheKeyIsDropped) {
   TestWorker owner = NewWorker();
   TestWorker other = NewWorker();
-  ASSERT_OK(owner.Claim(1, kKey));
-  ExpectReply(owner, 1, true);
+  ASSERT_OK(ClaimAndOwn(owner, 1, kKey));
   ASSERT_OK(other.Publish(kKey, Pattern(100, 7)));
   ASSERT_OK(other.Publish(kOtherKey, Pattern(100, 7)));  // never claimed by anyone
   ASSERT_OK(other.Sync());
@@ -264,8 +266,7 @@ TEST_F(KeeperTest, PublishFromAWorkerThatDoesNotOwnTheKeyIsDropped) {
 
 TEST_F(KeeperTest, EntriesAreImmutable) {
   TestWorker owner = NewWorker();
-  ASSERT_OK(owner.Claim(1, kKey));
-  ExpectReply(owner, 1, true);
+  ASSERT_OK(ClaimAndOwn(owner, 1, kKey));
   std::vector<std::byte> value = Pattern(100, 9);
   ASSERT_OK(owner.Publish(kKey, value));
   ASSERT_OK(owner.Publish(kKey, Pattern(100, 10)));  // the flight is over: dropped
@@ -276,8 +277,7 @@ TEST_F(KeeperTest, EntriesAreImmutable) {
 
 TEST_F(KeeperTest, TtlSetsTheEntrysDeadline) {
   TestWorker owner = NewWorker();
-  ASSERT_OK(owner.Claim(1, kKey));
-  ExpectReply(owner, 1, true);
+  ASSERT_OK(ClaimAndOwn(owner, 1, kKey));
   std::uint64_t before = shm_cache::MonotonicNowNs();
   ASSERT_OK(owner.Publish(kKey, Pattern(100, 11), 1, /*ttl_ms=*/60'000));
   ASSERT_OK(owner.Sync());
@@ -287,8 +287,7 @@ TEST_F(KeeperTest, TtlSetsTheEntrysDeadline) {
 
 TEST_F(KeeperTest, TouchCountsHits) {
   TestWorker worker = NewWorker();
-  ASSERT_OK(worker.Claim(1, kKey));
-  ExpectReply(worker, 1, true);
+  ASSERT_OK(ClaimAndOwn(worker, 1, kKey));
   ASSERT_OK(worker.Publish(kKey, Pattern(100, 12)));
   ASSERT_OK(worker.Touch({kKey, kKey, kOtherKey}));
   ASSERT_OK(worker.Sync());
@@ -299,8 +298,7 @@ TEST_F(KeeperTest, WorkersClearAllAFunctionOrAKey) {
   TestWorker worker = NewWorker();
   auto put = [&](const Key& key, std::uint32_t function) {
     static std::uint64_t id = 100;
-    ASSERT_OK(worker.Claim(++id, key, function));
-    ExpectReply(worker, id, true);
+    ASSERT_OK(ClaimAndOwn(worker, ++id, key, function));
     ASSERT_OK(worker.Publish(key, Pattern(200, function), function));
   };
   const Key a{1, 1}, b{2, 2}, c{3, 3}, d{4, 4};
@@ -328,8 +326,7 @@ TEST_F(KeeperTest, WorkersClearAllAFunctionOrAKey) {
 TEST_F(KeeperTest, BrokerClearReportsHowManyEntriesWentAway) {
   TestWorker worker = NewWorker();
   for (std::uint64_t i = 1; i <= 3; ++i) {
-    ASSERT_OK(worker.Claim(i, Key{i, i}));
-    ExpectReply(worker, i, true);
+    ASSERT_OK(ClaimAndOwn(worker, i, Key{i, i}));
     ASSERT_OK(worker.Publish(Key{i, i}, Pattern(100, static_cast<unsigned>(i))));
   }
   ASSERT_OK(worker.Sync());
@@ -348,10 +345,8 @@ TEST(KeeperSmallArenaTest, TooLargeValueIsNotCachedWaitersAreReleasedAndOneWarni
   ASSERT_OK_AND_ASSIGN(UniqueFd memfd,
                        ValueMemfd(value, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW));
   for (std::uint64_t round = 0; round < 2; ++round) {
-    ASSERT_OK(owner.Claim(10 + round, kKey, /*function=*/9));
-    ExpectReply(owner, 10 + round, true);
-    ASSERT_OK(waiter.Claim(20 + round, kKey, 9));
-    ASSERT_OK(waiter.Sync());
+    ASSERT_OK(ClaimAndOwn(owner, 10 + round, kKey, /*function=*/9));
+    ASSERT_OK(ClaimAndWait(waiter, 20 + round, kKey, 9));
     ASSERT_OK(owner.PublishFd(kKey, value.size(), memfd.get(), 9));
     ExpectReply(waiter, 20 + round, /*compute=*/false);
     EXPECT_EQ(keeper->Get(kKey), std::nullopt);
@@ -366,8 +361,7 @@ TEST(KeeperSmallArenaTest, TooLargeValueIsNotCachedWaitersAreReleasedAndOneWarni
 
 TEST_F(KeeperTest, GarbageFromOneWorkerDoesNotHurtAnother) {
   TestWorker honest = NewWorker();
-  ASSERT_OK(honest.Claim(1, kKey));
-  ExpectReply(honest, 1, true);
+  ASSERT_OK(ClaimAndOwn(honest, 1, kKey));
 
   // Bytes that are no message at all.
   TestWorker garbage = NewWorker();
@@ -443,8 +437,7 @@ TEST_F(KeeperTest, CorruptedMessagesNeverStopTheKeeper) {
     ASSERT_OK(fuzzed.SendRaw(std::span<const std::byte>(
         reinterpret_cast<const std::byte*>(bytes.begin()), bytes.size())));
     if (round % 50 == 0) {
-      ASSERT_OK(honest.Claim(round, Key{round + 1u, 99}));
-      ExpectReply(honest, round, true);
+      ASSERT_OK(ClaimAndOwn(honest, round, Key{round + 1u, 99}));
     }
   }
   // Every fuzzed message has been handled once each worker was answered or
@@ -459,20 +452,17 @@ TEST_F(KeeperTest, CorruptedMessagesNeverStopTheKeeper) {
 TEST_F(KeeperTest, TooManyOpenClaimsDropTheWorker) {
   TestWorker greedy = NewWorker();
   for (std::uint64_t i = 0; i < 256; ++i) {
-    ASSERT_OK(greedy.Claim(i, Key{i + 1, 77}));
-    ExpectReply(greedy, i, true);
+    ASSERT_OK(ClaimAndOwn(greedy, i, Key{i + 1, 77}));
   }
   ASSERT_OK(greedy.Claim(256, Key{257, 77}));
   EXPECT_TRUE(greedy.WaitForHangup());
   TestWorker honest = NewWorker();
-  ASSERT_OK(honest.Claim(1, Key{1, 77}));  // the greedy worker's claims went with it
-  ExpectReply(honest, 1, true);
+  ASSERT_OK(ClaimAndOwn(honest, 1, Key{1, 77}));  // the greedy worker's claims went with it
 }
 
 TEST_F(KeeperTest, WorkerThatReadsNoRepliesIsDroppedNotWaitedFor) {
   TestWorker owner = NewWorker();
-  ASSERT_OK(owner.Claim(1, kKey));
-  ExpectReply(owner, 1, true);
+  ASSERT_OK(ClaimAndOwn(owner, 1, kKey));
   ASSERT_OK(owner.Publish(kKey, Pattern(100, 16)));
   // Each claim of a cached key is answered at once; never reading them
   // fills the socket until the keeper gives up on this worker.
@@ -492,8 +482,7 @@ TEST_F(KeeperTest, WorkerThatReadsNoRepliesIsDroppedNotWaitedFor) {
 
 TEST_F(KeeperTest, ExitsWhenTheControlSocketCloses) {
   TestWorker worker = NewWorker();
-  ASSERT_OK(worker.Claim(1, kKey));
-  ExpectReply(worker, 1, true);
+  ASSERT_OK(ClaimAndOwn(worker, 1, kKey));
   keeper_->CloseControl();
   ASSERT_OK_AND_ASSIGN(int status, keeper_->WaitForExit());
   ASSERT_TRUE(WIFEXITED(status)) << DescribeWaitStatus(status);

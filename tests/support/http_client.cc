@@ -20,14 +20,12 @@ namespace http = beast::http;
 
 // Every operation on the stream shares the one expiry, so the whole exchange
 // is bounded by the deadline.
-net::awaitable<HttpResponse> Exchange(uint16_t port, std::string target, Deadline deadline) {
+net::awaitable<HttpResponse> Exchange(uint16_t port, http::request<http::string_body> request,
+                                      Deadline deadline) {
   beast::tcp_stream stream(co_await net::this_coro::executor);
   stream.expires_at(deadline);
   co_await stream.async_connect(net::ip::tcp::endpoint(net::ip::address_v4::loopback(), port),
                                 net::use_awaitable);
-  http::request<http::empty_body> request{http::verb::get, target, 11};
-  request.set(http::field::host, absl::StrCat("127.0.0.1:", port));
-  request.set(http::field::connection, "close");
   co_await http::async_write(stream, request, net::use_awaitable);
   beast::flat_buffer buffer;
   http::response<http::string_body> response;
@@ -39,24 +37,42 @@ net::awaitable<HttpResponse> Exchange(uint16_t port, std::string target, Deadlin
 
 }  // namespace
 
-absl::StatusOr<HttpResponse> HttpGet(uint16_t port, std::string_view target, Deadline deadline) {
+absl::StatusOr<HttpResponse> HttpRequest(uint16_t port, std::string_view method,
+                                         std::string_view target,
+                                         absl::Span<const HttpHeader> headers,
+                                         std::string_view body, Deadline deadline) {
+  http::request<http::string_body> request;
+  request.method_string(method);
+  request.target(target);
+  request.version(11);
+  request.set(http::field::host, absl::StrCat("127.0.0.1:", port));
+  for (const auto& [name, value] : headers) request.set(name, value);
+  request.set(http::field::connection, "close");
+  request.body() = std::string(body);
+  request.prepare_payload();
+
   net::io_context context;
   std::optional<absl::StatusOr<HttpResponse>> result;
-  net::co_spawn(context, Exchange(port, std::string(target), deadline),
-                [&](std::exception_ptr error, HttpResponse response) {
-                  if (!error) {
-                    result = std::move(response);
-                    return;
-                  }
-                  try {
-                    std::rethrow_exception(error);
-                  } catch (const std::exception& e) {
-                    result = absl::UnavailableError(absl::StrCat(
-                        "GET ", std::string(target), " on port ", port, ": ", e.what()));
-                  }
-                });
+  net::co_spawn(
+      context, Exchange(port, std::move(request), deadline),
+      [&](std::exception_ptr error, HttpResponse response) {
+        if (!error) {
+          result = std::move(response);
+          return;
+        }
+        try {
+          std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          result = absl::UnavailableError(absl::StrCat(
+              std::string(method), " ", std::string(target), " on port ", port, ": ", e.what()));
+        }
+      });
   context.run();
   return *result;
+}
+
+absl::StatusOr<HttpResponse> HttpGet(uint16_t port, std::string_view target, Deadline deadline) {
+  return HttpRequest(port, "GET", target, {}, "", deadline);
 }
 
 }  // namespace sluice::testing

@@ -1,11 +1,14 @@
-// A minimal HTTP/1.1 GET over loopback, for /healthz and friends.
+// A minimal HTTP/1.1 client over loopback, for /healthz, /metrics and the
+// admin endpoints.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "tests/support/deadline.h"
 
 namespace sluice::testing {
@@ -15,8 +18,18 @@ struct HttpResponse {
   std::string body;
 };
 
-// GET http://127.0.0.1:port/target. Fails on connection errors, an
-// unparsable reply, or when the deadline passes first.
+using HttpHeader = std::pair<std::string_view, std::string_view>;  // name, value
+
+// Sends `method` (e.g. "POST") http://127.0.0.1:port/target with `headers`
+// and `body` (Host, Connection: close and Content-Length are added here) and
+// reads the whole reply. Fails on connection errors, an unparsable reply, or
+// when the deadline passes first.
+absl::StatusOr<HttpResponse> HttpRequest(uint16_t port, std::string_view method,
+                                         std::string_view target,
+                                         absl::Span<const HttpHeader> headers,
+                                         std::string_view body, Deadline deadline);
+
+// GET http://127.0.0.1:port/target, as HttpRequest.
 absl::StatusOr<HttpResponse> HttpGet(uint16_t port, std::string_view target, Deadline deadline);
 
 }  // namespace sluice::testing

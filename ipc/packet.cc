@@ -63,10 +63,22 @@ absl::StatusOr<Packet> ReceivePacket(int socket) {
   msg.msg_control = control;
   msg.msg_controllen = sizeof(control);
   ssize_t n;
-  do {
+  bool reset_seen = false;
+  for (;;) {
     n = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return ErrnoStatus("recvmsg", errno);
+    if (n >= 0 || errno == EINTR) {
+      if (n >= 0) break;
+      continue;
+    }
+    // A peer that closed with packets of ours unread is reported once as
+    // ECONNRESET, ahead of the packets it sent before closing: read on, so
+    // those arrive and then the end of the stream, as after a clean close.
+    if (errno == ECONNRESET && !reset_seen) {
+      reset_seen = true;
+      continue;
+    }
+    return ErrnoStatus("recvmsg", errno);
+  }
   // Every descriptor that arrived is owned at once, so that each error path
   // below closes them.
   for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr; cmsg = CMSG_NXTHDR(&msg, cmsg)) {

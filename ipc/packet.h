@@ -40,6 +40,8 @@ struct Packet {
 // than kMaxPacketBytes, more than kMaxPacketFds descriptors) or is not a
 // whole number of words is DataLoss, and whatever descriptors it carried
 // are closed.
+// A peer that died with packets of ours unread still has its own last
+// packets delivered, then the end (empty words), not an error.
 absl::StatusOr<Packet> ReceivePacket(int socket);
 
 }  // namespace sluice::ipc

@@ -1,35 +1,40 @@
-// bench/cache: the shared-memory cache arena against what a copy costs on
-// this machine, every baseline measured in the same run.
+// bench/cache: the cache_data store against what the same work costs
+// without it, every baseline measured in the same run, in one table.
 //
-//   64-byte hits     lookups/s of a Reader on the read-only mapping, beside
-//                    an in-process absl::flat_hash_map lookup + 64-byte copy,
-//                    both from the same ready 128-bit key; then 1/2/4/8
-//                    processes at once (aggregate); the first pass after
-//                    fork; and both from argument bytes (XXH3-128 vs absl::Hash)
-//   320 MiB hit      the seeds' frame (10M rows x 4 doubles) copied out of the
-//                    arena in a freshly forked process, beside (a) memcpy
-//                    into equally fresh memory, (b) memcpy into touched
-//                    memory, (c) a Cap'n Proto serialize + deserialize round
-//                    trip; with 4 KiB pages and with transparent huge pages;
-//                    and a MAP_PRIVATE mapping of the entry (copy semantics,
-//                    no copy)
+//   Reader alone     64-byte lookups/s of shm_cache::Reader on the read-only
+//                    arena, beside an in-process absl::flat_hash_map lookup +
+//                    64-byte copy; 1/2/4/8 processes at once (aggregate); the
+//                    first pass after fork; and both from argument bytes
+//   st::cache_data   the same through the real runtime (bench/real_cache.h:
+//                    the real keeper, forked workers): Value64 f(int) hits
+//                    at 1/2/4/8 workers beside the map, and its misses
+//   320 MiB frame    the seeds' frame (10M rows x 4 std::vector<double>)
+//                    through st::cache_data: a hit in a freshly forked worker
+//                    beside (a) malloc + memcpy of the same bytes into equally
+//                    fresh memory, (b) memcpy into touched memory, (c) a Cap'n
+//                    Proto serialize + deserialize round trip; with 4 KiB
+//                    pages, and again in a copy of this program started with
+//                    GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (transparent huge
+//                    pages for every large malloc); a MAP_PRIVATE mapping of
+//                    the entry; the miss beside calling the function directly
 //
-// Usage: cache_bench [--rows 10000000] [--keys 1000000] [--lookups 2000000] [--runs 3]
-// (--rows 0 leaves the large-value part out)
+// Usage: cache_bench [--rows 10000000] [--keys 1000000] [--lookups 2000000]
+//                    [--api-keys 1000000] [--api-lookups 2000000] [--runs 3]
+// (--rows 0 leaves the large value out; --keys 0 the Reader-alone rows;
+// --api-keys 0 the st::cache_data 64-byte rows)
 #include <benchmark/benchmark.h>
-#include <capnp/message.h>
-#include <capnp/serialize.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
-#include <chrono>
+#include <bit>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -40,8 +45,10 @@
 #include <xxhash.h>
 
 #include "absl/container/flat_hash_map.h"
-#include "bench/frame.capnp.h"
-#include "bench/stats.h"
+#include "bench/cache_api_bench.h"
+#include "bench/forked.h"
+#include "bench/real_cache.h"
+#include "bench/table.h"
 #include "shm_cache/arena.h"
 #include "shm_cache/reader.h"
 #include "shm_cache/store.h"
@@ -49,10 +56,7 @@
 namespace sluice::bench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using shm_cache::Key;
-
-double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
 struct KeyHash {
   std::size_t operator()(const Key& key) const {
@@ -63,109 +67,6 @@ struct KeyHash {
 Key KeyFor(std::uint64_t i) {
   std::uint64_t mixed = (i + 1) * 0x9E3779B97F4A7C15ull;
   return {mixed ^ (mixed >> 29), i * 0xC2B2AE3D27D4EB4Full + 7};
-}
-
-// Runs `work` in a fresh child and returns the double it writes to a pipe.
-double InChild(const std::function<double()>& work) {
-  int fds[2];
-  if (::pipe(fds) != 0) std::abort();
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::close(fds[0]);
-    double result = work();
-    if (::write(fds[1], &result, sizeof(result)) != sizeof(result)) _exit(1);
-    _exit(0);
-  }
-  ::close(fds[1]);
-  double result = -1;
-  if (::read(fds[0], &result, sizeof(result)) != sizeof(result)) result = -1;
-  ::close(fds[0]);
-  ::waitpid(pid, nullptr, 0);
-  return result;
-}
-
-// Median of `runs` fresh-child measurements.
-double Median(int runs, const std::function<double()>& work) {
-  Samples samples;
-  for (int i = 0; i < runs; ++i) samples.Add(InChild(work));
-  return samples.P50();
-}
-
-// Fresh memory for `bytes`: untouched 4 KiB pages, or transparent huge
-// pages (madvise) when `huge`.
-std::byte* FreshMemory(std::size_t bytes, bool huge) {
-  void* memory = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (memory == MAP_FAILED) std::abort();
-  ::madvise(memory, bytes, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
-  return static_cast<std::byte*>(memory);
-}
-
-// When one process's timed loop ran, by CLOCK_MONOTONIC (shared by every
-// process, so windows of concurrent processes can be compared).
-struct Window {
-  std::uint64_t start_ns;
-  std::uint64_t end_ns;
-};
-
-// Runs `loop` in `processes` freshly forked children at once and returns
-// their total lookups per second: lookups over the span from the first
-// start to the last end. With `warm`, each child first runs the loop once
-// untimed (faulting in its pages, as a long-lived worker already has), then
-// all start together; without, each times its first pass after fork.
-double Concurrent(int processes, std::size_t lookups, bool warm,
-                  const std::function<void()>& loop) {
-  int ready[2], go[2], results[2];
-  if (::pipe(ready) != 0 || ::pipe(go) != 0 || ::pipe(results) != 0) std::abort();
-  std::vector<pid_t> pids;
-  for (int p = 0; p < processes; ++p) {
-    pid_t pid = ::fork();
-    if (pid < 0) std::abort();
-    if (pid == 0) {
-      ::close(go[1]);
-      if (warm) loop();
-      char byte = 1;
-      if (::write(ready[1], &byte, 1) != 1) _exit(1);
-      if (::read(go[0], &byte, 1) != 0) _exit(1);  // EOF: the parent said go
-      Window window;
-      window.start_ns = shm_cache::MonotonicNowNs();
-      loop();
-      window.end_ns = shm_cache::MonotonicNowNs();
-      if (::write(results[1], &window, sizeof(window)) != sizeof(window)) _exit(1);
-      _exit(0);
-    }
-    pids.push_back(pid);
-  }
-  ::close(ready[1]);
-  ::close(results[1]);
-  ::close(go[0]);
-  for (int p = 0; p < processes; ++p) {
-    char byte;
-    if (::read(ready[0], &byte, 1) != 1) std::abort();
-  }
-  ::close(go[1]);
-  std::uint64_t first = ~std::uint64_t{0}, last = 0;
-  for (int p = 0; p < processes; ++p) {
-    Window window;
-    if (::read(results[0], &window, sizeof(window)) != sizeof(window)) std::abort();
-    first = std::min(first, window.start_ns);
-    last = std::max(last, window.end_ns);
-  }
-  for (pid_t pid : pids) ::waitpid(pid, nullptr, 0);
-  ::close(ready[0]);
-  ::close(results[0]);
-  return static_cast<double>(processes) * static_cast<double>(lookups) * 1e9 /
-         static_cast<double>(last - first);
-}
-
-// Medians of `runs` measurements of two loops, taken in turn (ABAB...) so
-// that the machine's noise falls on both alike.
-std::pair<double, double> Paired(int runs, const std::function<double(bool second)>& measure) {
-  Samples first, second;
-  for (int i = 0; i < runs; ++i) {
-    first.Add(measure(false));
-    second.Add(measure(true));
-  }
-  return {first.P50(), second.P50()};
 }
 
 // Inserts `count` 64-byte values into a fresh sealed arena and returns the
@@ -226,12 +127,7 @@ Key ArenaKeyFor(const Arguments& a) {
   return {hash.low64, hash.high64};
 }
 
-void Print(const char* name, double ours, double theirs) {
-  std::printf("%-34s %9.1f ns/hit %7.2f M/s  |  %9.1f ns/hit %7.2f M/s  | %6.2fx\n", name,
-              1e9 / ours, ours / 1e6, 1e9 / theirs, theirs / 1e6, ours / theirs);
-}
-
-void SmallHits(std::size_t keys, std::size_t lookups, int runs) {
+void ReaderRows(std::size_t keys, std::size_t lookups, int runs, const Table& table) {
   std::vector<std::uint32_t> order(lookups);
   std::mt19937 random(42);
   for (auto& i : order) i = random() % keys;
@@ -272,28 +168,26 @@ void SmallHits(std::size_t keys, std::size_t lookups, int runs) {
     benchmark::DoNotOptimize(sum);
   };
 
-  std::printf("\n64-byte values, %zu keys, %zu random lookups per process, median of %d\n", keys,
-              lookups, runs);
-  std::printf("arena: Reader::GetInto on the read-only mapping into a 64-byte buffer (no\n");
-  std::printf("       deadline on these entries, so no clock read; seqlock + key checked)\n");
-  std::printf("map:   in-process absl::flat_hash_map<Key, 64 bytes>::find + 64-byte memcpy\n");
-  std::printf("both look up the same ready 128-bit key (hashing the arguments into it is\n");
-  std::printf("shown separately below); warm: each process ran the loop once first\n");
-  std::printf("%-34s %27s  |  %27s  | %7s\n", "", "arena", "flat_hash_map", "ratio");
+  table.Section("shm_cache::Reader alone: 64-byte values, " + std::to_string(keys) + " keys, " +
+                std::to_string(lookups) + " random lookups per process (median of " +
+                std::to_string(runs) + "; M lookups/s, total over processes)");
+  table.Note("arena: Reader::GetInto of a ready 128-bit key on the read-only mapping (seqlock and");
+  table.Note(
+      "key checked); map: in-process absl::flat_hash_map<Key, 64 bytes> find + 64-byte copy");
   for (int processes : {1, 2, 4, 8}) {
     auto [ours, theirs] = Paired(runs, [&](bool map_side) {
       return Concurrent(processes, lookups, true, map_side ? map_loop : arena_loop);
     });
-    std::string name =
-        "hit64, warm, " + std::to_string(processes) + (processes == 1 ? " process" : " processes");
-    if (processes > 1) name += " (total)";
-    Print(name.c_str(), ours, theirs);
+    table.Row("GetInto, warm, " + std::to_string(processes) +
+                  (processes == 1 ? " process" : " processes"),
+              ours, "map find + 64-byte copy", theirs, Unit::kMillionPerSecond, AtLeast(0.5));
   }
   {
     auto [ours, theirs] = Paired(runs, [&](bool map_side) {
       return Concurrent(1, lookups, false, map_side ? map_loop : arena_loop);
     });
-    Print("hit64, first pass after fork", ours, theirs);
+    table.Row("GetInto, first pass after fork", ours, "map find + 64-byte copy", theirs,
+              Unit::kMillionPerSecond, AtLeast(0.5));
   }
   map.clear();
   map.rehash(0);
@@ -334,111 +228,95 @@ void SmallHits(std::size_t keys, std::size_t lookups, int runs) {
   auto [ours, theirs] = Paired(runs, [&](bool map_side) {
     return Concurrent(1, lookups, true, map_side ? map_arguments_loop : arena_arguments_loop);
   });
-  Print("hit64 from 24 argument bytes, warm", ours, theirs);
-  std::printf("(arena: XXH3-128 seeded + lookup + copy; map: absl::Hash + find + copy)\n");
+  table.Row("XXH3-128 of 24 argument bytes + GetInto, warm", ours, "absl::Hash + find + copy",
+            theirs, Unit::kMillionPerSecond, AtLeast(0.5));
 }
 
-void LargeHit(std::size_t rows) {
-  const std::size_t bytes = rows * 4 * sizeof(double);
-  std::vector<double> frame(rows * 4);
-  for (std::size_t i = 0; i < frame.size(); ++i) frame[i] = static_cast<double>(i) * 0.5;
-  auto frame_bytes = std::as_bytes(std::span(frame));
+// The frame's figures with transparent huge pages: this program again, as
+// a child started with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (glibc reads it
+// only at startup, so a fork cannot turn it on), which starts its own keeper
+// and runs MeasureLargeValue; its figures come back as "name value" lines.
+std::map<std::string, double> HugePageLeg(std::size_t rows, int runs) {
+  std::string rows_arg = std::to_string(rows), runs_arg = std::to_string(runs);
+  const char* argv[] = {"/proc/self/exe", "--huge-page-leg", "1",    "--rows", rows_arg.c_str(),
+                        "--runs",         runs_arg.c_str(),  nullptr};
+  std::vector<const char*> envp = {"GLIBC_TUNABLES=glibc.malloc.hugetlb=1"};
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::strncmp(*e, "GLIBC_TUNABLES=", 15) != 0) envp.push_back(*e);
+  }
+  envp.push_back(nullptr);
+  int out[2];
+  if (::pipe(out) != 0) std::abort();
+  std::fflush(stdout);
+  pid_t pid = ::fork();
+  if (pid < 0) std::abort();
+  if (pid == 0) {
+    if (::dup2(out[1], STDOUT_FILENO) < 0) _exit(127);
+    ::execve(argv[0], const_cast<char* const*>(argv), const_cast<char* const*>(envp.data()));
+    _exit(127);
+  }
+  ::close(out[1]);
+  std::string text;
+  char buffer[1024];
+  for (ssize_t n; (n = ::read(out[0], buffer, sizeof buffer)) > 0;) text.append(buffer, n);
+  ::close(out[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  std::map<std::string, double> figures;
+  char name[64];
+  double value;
+  for (const char* at = text.c_str(); std::sscanf(at, "%63s %lf", name, &value) == 2;) {
+    figures[name] = value;
+    at = std::strchr(at, '\n');
+    if (at == nullptr) break;
+    ++at;
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || figures.size() < 3) {
+    std::fprintf(stderr, "cache_bench: the huge-page leg failed (status %d)\n", status);
+    std::exit(1);
+  }
+  return figures;
+}
 
-  std::size_t arena_bytes = bytes + (64u << 20);
-  auto arena = shm_cache::CreateArenaFile(arena_bytes);
-  auto writable = shm_cache::Mapping::Writable(arena->get(), arena_bytes);
-  auto store = shm_cache::Store::Format(writable->data(), writable->size());
-  auto insert_start = Clock::now();
-  if (!(*store)->Insert(KeyFor(1), frame_bytes, {}, 0).ok()) std::abort();
-  double insert_ms = Seconds(Clock::now() - insert_start) * 1e3;
-  (void)shm_cache::SealArena(arena->get());
-  auto mapping = shm_cache::Mapping::ReadOnly(arena->get(), arena_bytes);
-  auto reader = shm_cache::Reader::Attach(mapping->data(), mapping->size());
-  const std::byte* source = reinterpret_cast<const std::byte*>(frame.data());
+void PrintHugePageLeg(const LargeValueFigures& f) {
+  std::printf(
+      "hit_ms %f\nhit_huge_mib %f\nfresh_ms %f\nround_trip_ms %f\nmiss_ms %f\n"
+      "direct_ms %f\n",
+      f.hit_ms, f.hit_huge_mib, f.fresh_ms, f.round_trip_ms, f.miss_ms, f.direct_ms);
+}
 
-  auto timed = [](const std::function<void()>& work) {
-    auto start = Clock::now();
-    work();
-    return Seconds(Clock::now() - start) * 1e3;
-  };
-  auto hit = [&](bool huge) {
-    return timed([&] {
-      std::byte* out = nullptr;
-      bool ok = reader->Get(KeyFor(1), shm_cache::MonotonicNowNs(),
-                            [&](std::size_t n) { return out = FreshMemory(n, huge); });
-      if (!ok || std::memcmp(out + bytes - 64, source + bytes - 64, 64) != 0) std::abort();
-    });
-  };
-  auto memcpy_fresh = [&](bool huge) {
-    return timed([&] { std::memcpy(FreshMemory(bytes, huge), source, bytes); });
-  };
-  auto memcpy_touched = [&] {
-    std::byte* out = FreshMemory(bytes, false);
-    std::memset(out, 1, bytes);
-    return timed([&] { std::memcpy(out, source, bytes); });
-  };
-  auto serialize_round_trip = [&] {
-    return timed([&] {
-      capnp::MallocMessageBuilder message;
-      auto table = message.initRoot<::BenchFrame>();
-      auto columns = table.initColumns(4);
-      for (unsigned c = 0; c < 4; ++c) {
-        auto column = columns.init(c, static_cast<unsigned>(rows));
-        for (std::size_t r = 0; r < rows; ++r)
-          column.set(static_cast<unsigned>(r), frame[c * rows + r]);
-      }
-      kj::Array<capnp::word> flat = capnp::messageToFlatArray(message);
-      capnp::FlatArrayMessageReader read(flat, {1ull << 40, 64});
-      std::vector<double> back(rows * 4);
-      auto in = read.getRoot<::BenchFrame>().getColumns();
-      for (unsigned c = 0; c < 4; ++c) {
-        auto column = in[c];
-        for (std::size_t r = 0; r < rows; ++r)
-          back[c * rows + r] = column[static_cast<unsigned>(r)];
-      }
-      if (back.back() != frame.back()) std::abort();
-    });
-  };
-  auto private_mapping = [&] {
-    return timed([&] {
-      auto where = reader->Locate(KeyFor(1), shm_cache::MonotonicNowNs());
-      if (!where) std::abort();
-      void* view = ::mmap(nullptr, where->size, PROT_READ | PROT_WRITE, MAP_PRIVATE, arena->get(),
-                          static_cast<off_t>(where->file_offset));
-      if (view == MAP_FAILED) std::abort();
-      const auto* bytes_in = static_cast<const volatile std::byte*>(view);
-      std::uint64_t sum = 0;
-      for (std::size_t at = 0; at < where->size; at += shm_cache::kPageSize) {
-        sum += static_cast<std::uint64_t>(bytes_in[at]);
-      }
-      if (!reader->Unchanged(*where) || sum == 1) std::abort();
-    });
-  };
-
-  constexpr int kRuns = 3;
-  double hit_4k = Median(kRuns, [&] { return hit(false); });
-  double hit_huge = Median(kRuns, [&] { return hit(true); });
-  double fresh_4k = Median(kRuns, [&] { return memcpy_fresh(false); });
-  double fresh_huge = Median(kRuns, [&] { return memcpy_fresh(true); });
-  double touched = Median(kRuns, memcpy_touched);
-  double round_trip = Median(kRuns, serialize_round_trip);
-  double mapped = Median(kRuns, private_mapping);
-
-  std::printf("\n%zu rows x 4 doubles = %.0f MiB, in a freshly forked process (median of %d)\n",
-              rows, bytes / 1048576.0, kRuns);
-  std::printf("%-52s %10s %12s\n", "", "ms", "vs hit");
-  auto row = [&](const char* what, double ms, double hit_ms) {
-    std::printf("%-52s %10.1f %11.2fx\n", what, ms, ms / hit_ms);
-  };
-  row("arena hit, 4 KiB pages", hit_4k, hit_4k);
-  row("(a) memcpy into fresh memory, 4 KiB pages", fresh_4k, hit_4k);
-  row("arena hit, transparent huge pages", hit_huge, hit_huge);
-  row("(a) memcpy into fresh memory, huge pages", fresh_huge, hit_huge);
-  row("(b) memcpy into touched memory", touched, hit_huge);
-  row("(c) Cap'n Proto serialize + deserialize", round_trip, hit_huge);
-  row("MAP_PRIVATE mapping of the entry, every page read", mapped, hit_huge);
-  std::printf("keeper insert (one memcpy into the arena): %.1f ms\n", insert_ms);
-  std::printf("targets: hit <= 1.5x (a) with the same pages; (c) >= 6x the hit\n");
+void LargeValueRows(const LargeValueFigures& small_pages, const std::map<std::string, double>& huge,
+                    std::size_t rows, int runs, const Table& table) {
+  double mib = static_cast<double>(rows) * 4 * sizeof(double) / 1048576.0;
+  table.Section("st::cache_data: the seeds' frame, " + std::to_string(rows) +
+                " rows x 4 std::vector<double> = " + std::to_string(static_cast<int>(mib)) +
+                " MiB, in freshly forked workers (median of " + std::to_string(runs) + "; ms)");
+  table.Note("4K: default malloc (4 KiB pages); THP: this bench re-run with");
+  table.Note("GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (malloc madvises transparent huge pages)");
+  table.Row("hit, 4K", small_pages.hit_ms, "(a) malloc + memcpy, 4K", small_pages.fresh_ms,
+            Unit::kMilliseconds, AtMost(1.5));
+  table.Row("hit, THP", huge.at("hit_ms"), "(a) malloc + memcpy, THP", huge.at("fresh_ms"),
+            Unit::kMilliseconds, AtMost(1.5));
+  table.Row("hit, THP", huge.at("hit_ms"), "hit, 4K", small_pages.hit_ms, Unit::kMilliseconds);
+  table.Row("hit, 4K", small_pages.hit_ms, "(b) memcpy into touched memory", small_pages.touched_ms,
+            Unit::kMilliseconds);
+  table.Row("(c) Cap'n Proto round trip, 4K", small_pages.round_trip_ms, "hit, 4K",
+            small_pages.hit_ms, Unit::kMilliseconds, AtLeast(6));
+  table.Row("(c) Cap'n Proto round trip, THP", huge.at("round_trip_ms"), "hit, THP",
+            huge.at("hit_ms"), Unit::kMilliseconds, AtLeast(6));
+  table.Row("MAP_PRIVATE of the entry, every page read", small_pages.private_ms, "hit, 4K",
+            small_pages.hit_ms, Unit::kMilliseconds);
+  table.Row("(c) Cap'n Proto round trip, 4K", small_pages.round_trip_ms, "MAP_PRIVATE of the entry",
+            small_pages.private_ms, Unit::kMilliseconds, AtLeast(6));
+  table.Overhead("miss (compute, publish via memfd), 4K", small_pages.miss_ms, "direct call, 4K",
+                 small_pages.direct_ms, Unit::kMilliseconds);
+  table.Overhead("miss, THP", huge.at("miss_ms"), "direct call, THP", huge.at("direct_ms"),
+                 Unit::kMilliseconds);
+  table.Figure("entry readable by other workers after (max), 4K", small_pages.readable_ms,
+               Unit::kMilliseconds);
+  table.Note("THP in the hit worker: " + std::to_string(static_cast<int>(huge.at("hit_huge_mib"))) +
+             " MiB of AnonHugePages with the tunable, " +
+             std::to_string(static_cast<int>(small_pages.hit_huge_mib)) + " MiB without");
 }
 
 }  // namespace
@@ -446,16 +324,46 @@ void LargeHit(std::size_t rows) {
 
 int main(int argc, char** argv) {
   std::size_t rows = 10'000'000, lookups = 2'000'000, keys = 1'000'000;
+  std::size_t api_keys = 1'000'000, api_lookups = 2'000'000;
   int runs = 3;
+  bool huge_page_leg = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
-    if (flag == "--rows") rows = std::strtoull(argv[i + 1], nullptr, 10);
-    if (flag == "--lookups") lookups = std::strtoull(argv[i + 1], nullptr, 10);
-    if (flag == "--keys") keys = std::strtoull(argv[i + 1], nullptr, 10);
-    if (flag == "--runs") runs = std::atoi(argv[i + 1]);
+    std::size_t value = std::strtoull(argv[i + 1], nullptr, 10);
+    if (flag == "--rows") rows = value;
+    if (flag == "--lookups") lookups = value;
+    if (flag == "--keys") keys = value;
+    if (flag == "--api-keys") api_keys = value;
+    if (flag == "--api-lookups") api_lookups = value;
+    if (flag == "--runs") runs = static_cast<int>(value);
+    if (flag == "--huge-page-leg") huge_page_leg = value != 0;
   }
-  std::printf("sluice cache benchmark (%ld cores)\n", sysconf(_SC_NPROCESSORS_ONLN));
-  sluice::bench::SmallHits(keys, lookups, runs);
-  if (rows > 0) sluice::bench::LargeHit(rows);
+  using namespace sluice::bench;
+  const std::size_t frame_bytes = rows * 4 * sizeof(double);
+  if (huge_page_leg) {
+    auto cache = RealCache::Start(frame_bytes + frame_bytes / 4 + (64u << 20));
+    PrintHugePageLeg(MeasureLargeValue(*cache, rows, runs));
+    return 0;
+  }
+
+  Table table;
+  std::printf("sluice cache benchmark: %ld cores; every baseline measured in the same run\n",
+              sysconf(_SC_NPROCESSORS_ONLN));
+  table.Header();
+  if (keys > 0) ReaderRows(keys, lookups, runs, table);
+  std::optional<LargeValueFigures> small_pages;
+  if (api_keys > 0 || rows > 0) {
+    // An index twice the key count, as the Reader-alone rows have, at one
+    // slot per 16 KiB of arena (shm_cache::kDefaultBytesPerSlot); the memfd
+    // is sparse, so only what is written costs memory. (A larger index
+    // spills out of this machine's L3 and every lookup costs ~1 us.)
+    std::size_t slots = std::bit_ceil(std::max<std::size_t>(api_keys * 2, 4096));
+    std::size_t arena_bytes = std::max(slots * sluice::shm_cache::kDefaultBytesPerSlot,
+                                       frame_bytes + frame_bytes / 4 + (64u << 20));
+    auto cache = RealCache::Start(arena_bytes);
+    if (api_keys > 0) SmallValueRows(*cache, api_keys, api_lookups, runs, table);
+    if (rows > 0) small_pages = MeasureLargeValue(*cache, rows, runs);
+  }
+  if (small_pages) LargeValueRows(*small_pages, HugePageLeg(rows, runs), rows, runs, table);
   return 0;
 }

@@ -98,7 +98,9 @@ class Hasher {
     std::size_t size() const { return len; }
     std::byte* begin() const { return ptr; }
   };
-  std::array<std::byte, kInlineBuffer> inline_{};
+  // Left uninitialized: only the first size_ bytes are ever read, and
+  // zeroing 256 bytes on every cached call costs more than hashing an int.
+  std::array<std::byte, kInlineBuffer> inline_;
   std::vector<std::byte> spill_;
   Span buffer_{inline_.data(), inline_.size()};
   std::size_t size_ = 0;

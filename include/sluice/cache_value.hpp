@@ -86,6 +86,14 @@ class ValueReader {
   template <class T>
   requires std::is_trivially_copyable_v<T>
   bool get(T& value) { return get_bytes(&value, sizeof value); }
+  // The next `size` bytes where they lie, for a decoder that copies them
+  // itself (untrusted, like everything read); null if fewer remain.
+  const std::byte* take(std::size_t size) {
+    if (size > in_.size() - pos_) return nullptr;
+    const std::byte* at = in_.data() + pos_;
+    pos_ += size;
+    return at;
+  }
   bool align(std::size_t alignment) {
     std::size_t pad = (alignment - pos_ % alignment) % alignment;
     if (pad > in_.size() - pos_) return false;
@@ -180,6 +188,24 @@ constexpr bool RequireStorable() {
 // arena run on aligned source memory.
 inline constexpr std::size_t kArrayAlignment = 64;
 
+// Makes `value` hold the `count` elements whose bytes start at `from`, with
+// one pass over the new memory: assigning from a range allocates and copies
+// (a memmove for trivially copyable elements), where resize() then memcpy
+// would first zero-fill the fresh pages and then write them again. `from`
+// is bounds-checked by the caller; a misaligned source (possible only in a
+// buffer the caller made, never in the arena) takes the two-pass way.
+template <class V>
+void AssignBytes(V& value, const std::byte* from, std::size_t count) {
+  using E = typename V::value_type;
+  if (reinterpret_cast<std::uintptr_t>(from) % alignof(E) == 0) {
+    const E* first = reinterpret_cast<const E*>(from);
+    value.assign(first, first + count);
+  } else {
+    value.resize(count);
+    if (count != 0) std::memcpy(value.data(), from, count * sizeof(E));
+  }
+}
+
 template <class T>
 void Encode(ValueWriter& out, const T& value);
 template <class T>
@@ -224,17 +250,21 @@ bool Decode(ValueReader& in, T& value) {
     return in.get(value);
   } else if constexpr (std::is_same_v<T, std::string>) {
     std::uint64_t size = 0;
-    if (!in.get(size) || !in.has(size, 1)) return false;
-    value.resize(size);
-    return in.get_bytes(value.data(), size);
+    if (!in.get(size)) return false;
+    const std::byte* from = in.take(size);
+    if (from == nullptr) return false;
+    value.assign(reinterpret_cast<const char*>(from), size);
+    return true;
   } else if constexpr (IsVector<T>::value) {
     using E = typename T::value_type;
     std::uint64_t count = 0;
     if (!in.get(count)) return false;
     if constexpr (IsPlain<E>() && !std::is_same_v<E, bool>) {
       if (!in.align(kArrayAlignment) || !in.has(count, sizeof(E))) return false;
-      value.resize(count);
-      return in.get_bytes(value.data(), count * sizeof(E));
+      const std::byte* from = in.take(count * sizeof(E));
+      if (from == nullptr) return false;
+      AssignBytes(value, from, count);
+      return true;
     } else {
       if (!in.has(count, 1)) return false;  // every element takes a byte at least
       value.clear();

@@ -58,8 +58,10 @@ struct CacheRequest {
     abandon @2 :CacheKey;    # it will not publish that key after all (the
                              # oldest waiter takes over), or, if it was
                              # waiting for the key, it stops waiting
-    touch @3 :List(CacheKey);  # hits since the last touch (each one counted)
+    touch @3 :List(CacheKey);  # keys hit lately: keep them from eviction (each
+                             # at most once per report; not counted as hits)
     clear @4 :Clear;         # app code called clear(); answered with ready
+    hits @5 :UInt64;         # lookups that hit since the last report (/metrics)
   }
 
   struct Claim {

@@ -58,6 +58,9 @@ absl::Status CacheService::Handle(WorkerId worker, ipc::CacheRequest::Reader req
       case ipc::CacheRequest::TOUCH:
         Touch(request.getTouch());
         return absl::OkStatus();
+      case ipc::CacheRequest::HITS:
+        header_.hits.fetch_add(request.getHits(), std::memory_order_relaxed);
+        return absl::OkStatus();
       case ipc::CacheRequest::CLEAR:
         Clear(worker, request.getClear());
         return absl::OkStatus();
@@ -160,7 +163,6 @@ absl::Status CacheService::Abandon(WorkerId worker, const Key& key) {
 
 void CacheService::Touch(capnp::List<ipc::CacheKey>::Reader keys) {
   for (ipc::CacheKey::Reader key : keys) store_.Touch(ToKey(key));
-  header_.hits.fetch_add(keys.size(), std::memory_order_relaxed);
 }
 
 void CacheService::Clear(WorkerId worker, ipc::CacheRequest::Clear::Reader clear) {

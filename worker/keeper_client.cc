@@ -150,17 +150,25 @@ void KeeperClient::Abandon(const shm_cache::Key& key) {
 }
 
 void KeeperClient::Touch(const shm_cache::Key& key) {
-  touches_.push_back(key);
-  if (touches_.size() >= kTouchBatch) FlushTouches();
+  ++hits_;
+  if (touches_.size() < kTouchBatch) touches_.insert(key);
+  if (hits_ >= kHitsPerReport) FlushTouches();
 }
 
 void KeeperClient::FlushTouches() {
-  if (touches_.empty()) return;
-  capnp::MallocMessageBuilder message;
-  auto list =
-      message.initRoot<ipc::CacheRequest>().initTouch(static_cast<unsigned>(touches_.size()));
-  for (std::size_t i = 0; i < touches_.size(); ++i) SetKey(list[i], touches_[i]);
-  touches_.clear();
+  if (hits_ == 0) return;
+  if (!touches_.empty()) {
+    capnp::MallocMessageBuilder message;
+    auto list =
+        message.initRoot<ipc::CacheRequest>().initTouch(static_cast<unsigned>(touches_.size()));
+    unsigned i = 0;
+    for (const shm_cache::Key& key : touches_) SetKey(list[i++], key);
+    touches_.clear();
+    if (!Send(message)) return;
+  }
+  capnp::MallocMessageBuilder message(8);
+  message.initRoot<ipc::CacheRequest>().setHits(hits_);
+  hits_ = 0;
   Send(message);
 }
 

@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/functional/function_ref.h"
 #include "ipc/keeper.capnp.h"
 #include "shm_cache/layout.h"
@@ -44,7 +45,10 @@ class KeeperClient {
                absl::FunctionRef<void(std::span<std::byte>)> fill);
   void Abandon(const shm_cache::Key& key);
 
-  // Records a hit; sent in batches (see Flush).
+  // Records a hit. The keeper hears of hits in reports (FlushTouches, at the
+  // end of each run, or every kHitsPerReport hits): their number, and each
+  // key hit at most once, up to kTouchBatch keys, to refresh in its LRU. So a
+  // run with many hits costs the keeper a few messages, not one per hit.
   void Touch(const shm_cache::Key& key);
   void FlushTouches();
 
@@ -55,6 +59,7 @@ class KeeperClient {
 
  private:
   static constexpr std::size_t kTouchBatch = 256;
+  static constexpr std::uint64_t kHitsPerReport = 4096;
   // Values up to this size travel inside the message.
   static constexpr std::size_t kInlineValueBytes = 32 * 1024;
 
@@ -66,7 +71,11 @@ class KeeperClient {
 
   UniqueFd socket_;
   std::uint64_t next_id_ = 1;
-  std::vector<shm_cache::Key> touches_;
+  struct KeyHash {
+    std::size_t operator()(const shm_cache::Key& key) const { return key.low; }
+  };
+  absl::flat_hash_set<shm_cache::Key, KeyHash> touches_;
+  std::uint64_t hits_ = 0;
 };
 
 }  // namespace sluice::worker

@@ -49,24 +49,26 @@ TEST(PoolTest, BusyWhenWorkersExhausted) {
 
 TEST(PoolTest, PreforkedWorkerServesTheNextSession) {
   ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(kStateApp, {"--prefork", "2"}));
-  // The zygote and two warm workers, before any tab connects.
-  std::vector<pid_t> warm;
+  // Two warm workers before any tab connects; then every descendant of the
+  // broker (the cache keeper, the zygote and those two workers).
   ASSERT_TRUE(WaitUntil(
       [&] {
-        warm = DescendantsOf(broker->pid());
-        return warm.size() >= 3;
+        absl::StatusOr<int> ready = broker->WarmWorkersFromHealthz();
+        return ready.ok() && *ready == 2;
       },
-      After(kStepTimeout)))
-      << "descendants of the broker: " << warm.size();
+      After(kStepTimeout)));
+  std::vector<pid_t> warm = DescendantsOf(broker->pid());
+  ASSERT_EQ(warm.size(), 4u) << "the keeper, the zygote and two warm workers";
 
   ASSERT_OK_AND_ASSIGN(auto tab, AppSession::Open(broker->port()));
   std::optional<pid_t> worker = tab->WorkerPid();
   ASSERT_TRUE(worker.has_value());
   EXPECT_THAT(warm, Contains(*worker)) << "the session did not get a preforked worker";
 
-  // The pool is topped up: the zygote, the busy worker and two warm ones.
+  // The pool is topped up: the keeper, the zygote, the busy worker and two
+  // warm ones.
   EXPECT_TRUE(
-      WaitUntil([&] { return DescendantsOf(broker->pid()).size() >= 4; }, After(kStepTimeout)));
+      WaitUntil([&] { return DescendantsOf(broker->pid()).size() >= 5; }, After(kStepTimeout)));
 }
 
 }  // namespace

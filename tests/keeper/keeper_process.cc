@@ -122,6 +122,12 @@ absl::Status TestWorker::Touch(const std::vector<shm_cache::Key>& keys) {
   return Send(message);
 }
 
+absl::Status TestWorker::Hits(std::uint64_t count) {
+  capnp::MallocMessageBuilder message;
+  message.initRoot<ipc::CacheRequest>().setHits(count);
+  return Send(message);
+}
+
 absl::Status TestWorker::ClearAll(std::uint64_t id) {
   capnp::MallocMessageBuilder message;
   auto clear = message.initRoot<ipc::CacheRequest>().initClear();

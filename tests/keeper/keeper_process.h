@@ -45,6 +45,7 @@ class TestWorker {
                          std::uint32_t function = 1);
   absl::Status Abandon(const shm_cache::Key& key);
   absl::Status Touch(const std::vector<shm_cache::Key>& keys);
+  absl::Status Hits(std::uint64_t count);
   // Which: "all", "function", "key".
   absl::Status ClearAll(std::uint64_t id);
   absl::Status ClearFunction(std::uint64_t id, std::uint32_t function);

@@ -285,13 +285,16 @@ TEST_F(KeeperTest, TtlSetsTheEntrysDeadline) {
   EXPECT_FALSE(keeper_->reader().Contains(kKey, shm_cache::MonotonicNowNs() + 61'000'000'000ull));
 }
 
-TEST_F(KeeperTest, TouchCountsHits) {
+TEST_F(KeeperTest, HitReportsAreCountedAndTouchesAreNot) {
   TestWorker worker = NewWorker();
   ASSERT_OK(ClaimAndOwn(worker, 1, kKey));
   ASSERT_OK(worker.Publish(kKey, Pattern(100, 12)));
-  ASSERT_OK(worker.Touch({kKey, kKey, kOtherKey}));
+  ASSERT_OK(worker.Touch({kKey, kOtherKey}));
+  ASSERT_OK(worker.Hits(3));
+  ASSERT_OK(worker.Hits(2));
   ASSERT_OK(worker.Sync());
-  EXPECT_EQ(keeper_->counters().hits, 3u);
+  EXPECT_EQ(keeper_->counters().hits, 5u);
+  EXPECT_TRUE(keeper_->reader().Contains(kKey, shm_cache::MonotonicNowNs()));
 }
 
 TEST_F(KeeperTest, WorkersClearAllAFunctionOrAKey) {

@@ -13,6 +13,21 @@ namespace {
 constexpr int kAttempts = 3;  // a lookup that races this often is a miss
 }
 
+template <class TryOnce>
+bool Reader::UntilSettled(TryOnce attempt) {
+  for (int i = 0; i < kAttempts; ++i) {
+    switch (attempt()) {
+      case Attempt::kHit:
+        return true;
+      case Attempt::kMiss:
+        return false;
+      case Attempt::kRaced:
+        continue;
+    }
+  }
+  return false;
+}
+
 std::uint64_t MonotonicNowNs() {
   timespec now;
   ::clock_gettime(CLOCK_MONOTONIC, &now);
@@ -62,17 +77,7 @@ bool Reader::Get(const Key& key, Now now,
     if (size != 0) std::memcpy(out, buffer, size);
     return true;
   }
-  for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    switch (TryGet(key, now, allocate)) {
-      case Attempt::kHit:
-        return true;
-      case Attempt::kMiss:
-        return false;
-      case Attempt::kRaced:
-        continue;
-    }
-  }
-  return false;
+  return UntilSettled([&] { return TryGet(key, now, allocate); });
 }
 
 std::optional<std::size_t> Reader::GetIntoSlowly(const Key& key, std::span<std::byte> out) const {
@@ -94,17 +99,8 @@ std::optional<std::size_t> Reader::GetInto(const Key& key, Now now,
     size = n;
     return n <= out.size() ? out.data() : nullptr;
   };
-  for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    switch (TryGet(key, now, into_out)) {
-      case Attempt::kHit:
-        return size;
-      case Attempt::kMiss:
-        return std::nullopt;
-      case Attempt::kRaced:
-        continue;
-    }
-  }
-  return std::nullopt;
+  if (!UntilSettled([&] { return TryGet(key, now, into_out); })) return std::nullopt;
+  return size;
 }
 
 Reader::Attempt Reader::Find(const Key& key, Now& now, Snapshot* found) const {
@@ -180,17 +176,7 @@ bool Reader::Read(const Key& key, Now now,
   if (TryHome(key, now.KnownOr(kNoDeadlineChecked), buffer, &size)) {
     return visit(std::span<const std::byte>(buffer, size));
   }
-  for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    switch (TryRead(key, now, visit)) {
-      case Attempt::kHit:
-        return true;
-      case Attempt::kMiss:
-        return false;
-      case Attempt::kRaced:
-        continue;
-    }
-  }
-  return false;
+  return UntilSettled([&] { return TryRead(key, now, visit); });
 }
 
 Reader::Attempt Reader::TryRead(const Key& key, Now& now,

@@ -106,6 +106,10 @@ class Reader {
       : header_(header), index_(index), data_(data), mask_(header->slot_count - 1) {}
 
   enum class Attempt { kHit, kMiss, kRaced };
+  // Runs `attempt` until it hits or misses, at most kAttempts times (a
+  // lookup that keeps racing the keeper is a miss). True on a hit.
+  template <class TryOnce>
+  static bool UntilSettled(TryOnce attempt);
   // The time deadlines are checked against: given, or CLOCK_MONOTONIC read
   // when the first entry with a deadline is found.
   class Now {

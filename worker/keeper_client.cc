@@ -38,7 +38,12 @@ UniqueFd SealedValueFile(std::size_t size, absl::FunctionRef<void(std::span<std:
     LogSyscallError("mmap", errno, {{"bytes", size}});
     return {};
   }
-  fill({static_cast<std::byte*>(map), size});
+  try {
+    fill({static_cast<std::byte*>(map), size});
+  } catch (...) {
+    ::munmap(map, size);
+    throw;
+  }
   ::munmap(map, size);
   if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) !=
       0) {

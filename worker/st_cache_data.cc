@@ -84,12 +84,17 @@ void CallSessionScoped(const FunctionInfo& function, const Key& key, ValueOps& o
     }
   }
   std::string elements = Compute(function, ops);
-  std::size_t value_bytes = ops.EncodedSize();
-  std::vector<std::byte> entry(sluice::worker::EntrySize(value_bytes, elements.size()));
-  ops.Encode(std::span(entry).first(value_bytes));
-  sluice::worker::FinishEntry(entry, value_bytes, elements);
-  store.Insert(key, cache::ShortId(function.id_low, function.id_high), std::move(entry),
-               ExpiresAt(function.options, MonotonicNowNs()), function.options.max_entries);
+  try {
+    std::size_t value_bytes = ops.EncodedSize();
+    std::vector<std::byte> entry(sluice::worker::EntrySize(value_bytes, elements.size()));
+    ops.Encode(std::span(entry).first(value_bytes));
+    sluice::worker::FinishEntry(entry, value_bytes, elements);
+    store.Insert(key, cache::ShortId(function.id_low, function.id_high), std::move(entry),
+                 ExpiresAt(function.options, MonotonicNowNs()), function.options.max_entries);
+  } catch (const std::exception& e) {
+    // The caller has its value; it is just not kept.
+    sluice::LogWarning("cache_encode_failed", {{"function", function.name}, {"error", e.what()}});
+  }
 }
 
 bool TryHit(const Key& key, ValueOps& ops) {
@@ -119,15 +124,21 @@ void Publish(const FunctionInfo& function, const Key& key, ValueOps& ops,
     return;
   }
   auto ttl = function.options.ttl.count();
-  keeper->Publish(key,
-                  {cache::ShortId(function.id_low, function.id_high),
-                   ttl > 0 ? static_cast<std::uint64_t>(ttl) : 0,
-                   static_cast<std::uint32_t>(function.options.max_entries)},
-                  sluice::worker::EntrySize(value_bytes, elements.size()),
-                  [&](std::span<std::byte> entry) {
-                    ops.Encode(entry.first(value_bytes));
-                    sluice::worker::FinishEntry(entry, value_bytes, elements);
-                  });
+  try {
+    keeper->Publish(key,
+                    {cache::ShortId(function.id_low, function.id_high),
+                     ttl > 0 ? static_cast<std::uint64_t>(ttl) : 0,
+                     static_cast<std::uint32_t>(function.options.max_entries)},
+                    sluice::worker::EntrySize(value_bytes, elements.size()),
+                    [&](std::span<std::byte> entry) {
+                      ops.Encode(entry.first(value_bytes));
+                      sluice::worker::FinishEntry(entry, value_bytes, elements);
+                    });
+  } catch (const std::exception& e) {
+    // The caller has its value; only sharing it failed. Waiters take over.
+    sluice::LogWarning("cache_encode_failed", {{"function", function.name}, {"error", e.what()}});
+    keeper->Abandon(key);
+  }
 }
 
 // Strips a demangled "ns::load(std::string, int)" down to "load".

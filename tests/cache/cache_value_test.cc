@@ -10,6 +10,7 @@
 #include <fstream>
 #include <limits>
 #include <sluice/st.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -219,6 +220,36 @@ TEST(CacheResourceInProcessTest, MaxEntriesDropsTheLeastRecentlyUsed) {
   EXPECT_EQ(builds, 3);
   make(2);
   EXPECT_EQ(builds, 4);
+}
+
+}  // namespace
+
+namespace {
+struct Fragile {
+  int v;
+};
+}  // namespace
+
+// A codec that cannot encode: the caller still gets its value.
+template <>
+struct st::ValueCodec<Fragile> {
+  static void encode(st::ValueWriter&, const Fragile&) { throw std::runtime_error("no encoding"); }
+  static bool decode(st::ValueReader&, Fragile&) { return false; }
+};
+
+namespace {
+
+TEST(CacheDataInProcessTest, AValueThatCannotBeEncodedIsReturnedButNotKept) {
+  int calls = 0;
+  auto make = st::cache_data(
+      [&calls](int n) {
+        ++calls;
+        return Fragile{n};
+      },
+      {.scope = st::CacheScope::session});
+  EXPECT_EQ(make(3).v, 3);
+  EXPECT_EQ(make(3).v, 3);
+  EXPECT_EQ(calls, 2);
 }
 
 }  // namespace

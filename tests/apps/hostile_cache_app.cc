@@ -38,7 +38,8 @@ std::string Outcome(bool refused) {
   return refused ? std::string("refused: ") + std::strerror(errno) : "ALLOWED";
 }
 
-const auto shared = st::cache_data([](int n) { return std::to_string(getpid()) + "/" + std::to_string(n); });
+const auto shared =
+    st::cache_data([](int n) { return std::to_string(getpid()) + "/" + std::to_string(n); });
 
 void app() {
   st::text("pid: " + std::to_string(getpid()));
@@ -48,7 +49,8 @@ void app() {
   if (arena.start == nullptr) return;
 
   if (st::button("mprotect")) {
-    st::text("mprotect: " + Outcome(::mprotect(arena.start, arena.size, PROT_READ | PROT_WRITE) != 0));
+    st::text("mprotect: " +
+             Outcome(::mprotect(arena.start, arena.size, PROT_READ | PROT_WRITE) != 0));
   }
   if (st::button("remap")) {
     // Reopen the file behind the mapping and map it writable.

@@ -53,6 +53,7 @@
 #include "shm_cache/reader.h"
 #include "tests/cache/torture_worker.h"
 #include "tests/keeper/keeper_process.h"
+#include "tests/shm_cache/forked_child.h"
 #include "tests/support/child_process.h"
 #include "tests/support/deadline.h"
 #include "tests/support/process_probe.h"
@@ -89,74 +90,18 @@ absl::Status Errno(std::string_view what) {
   return absl::InternalError(absl::StrCat(std::string(what), ": ", std::strerror(errno)));
 }
 
-// One forked process: SIGKILLed and reaped exactly once, by Reap() or by the
-// destructor. The child dies with the test process too (PR_SET_PDEATHSIG).
-class Forked {
- public:
-  template <class Body>
-  static absl::StatusOr<std::unique_ptr<Forked>> Start(Body body) {
-    pid_t parent = ::getpid();
-    pid_t pid = ::fork();
-    if (pid < 0) return Errno("fork");
-    if (pid == 0) {
-      if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) _exit(125);
-      // The body does not return; an exception must not unwind into the
-      // test's code either.
-      try {
-        body();
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "torture child %d: uncaught exception: %s\n", ::getpid(), e.what());
-      } catch (...) {
-        std::fprintf(stderr, "torture child %d: uncaught exception\n", ::getpid());
-      }
-      _exit(124);
-    }
-    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-    if (!pidfd) {
-      absl::Status status = Errno("pidfd_open");
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-      return status;
-    }
-    return std::unique_ptr<Forked>(new Forked(pid, std::move(pidfd)));
-  }
-  ~Forked() {
-    if (reaped_) return;
-    ::kill(pid_, SIGKILL);
-    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
-    }
-  }
-  Forked(const Forked&) = delete;
-  Forked& operator=(const Forked&) = delete;
+using sluice::shm_cache::testing::ForkedChild;
 
-  pid_t pid() const { return pid_; }
-  int pidfd() const { return pidfd_.get(); }  // readable once the child exited
-
-  // Waits for the child to end (it should be ending) and reaps it; its
-  // wait status.
-  absl::StatusOr<int> Reap(Deadline deadline) {
-    for (;;) {
-      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      pollfd ended{pidfd_.get(), POLLIN, 0};
-      int n = ::poll(&ended, 1, static_cast<int>(std::clamp<long long>(left, 0, 60'000)));
-      if (n > 0) break;
-      if (n == 0) return absl::DeadlineExceededError(absl::StrCat("process ", pid_, " still runs"));
-      if (errno != EINTR) return Errno("poll(pidfd)");
-    }
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0) {
-      if (errno != EINTR) return Errno("waitpid");
-    }
-    reaped_ = true;
-    return status;
-  }
-
- private:
-  Forked(pid_t pid, UniqueFd pidfd) : pid_(pid), pidfd_(std::move(pidfd)) {}
-  pid_t pid_;
-  UniqueFd pidfd_;
-  bool reaped_ = false;
-};
+// Forks a child that runs `body`, which never returns.
+template <class Body>
+absl::StatusOr<std::unique_ptr<ForkedChild>> StartChild(Body body) {
+  absl::StatusOr<ForkedChild> child = ForkedChild::Start([body] {
+    body();
+    return 124;
+  });
+  if (!child.ok()) return child.status();
+  return std::make_unique<ForkedChild>(*std::move(child));
+}
 
 // The scheduler state of a process ("R" running, "S" sleeping, ...), read
 // from /proc before a kill to tell a worker blocked on the keeper from one
@@ -185,7 +130,7 @@ enum class Plan {
 };
 
 struct Worker {
-  std::unique_ptr<Forked> process;
+  std::unique_ptr<ForkedChild> process;
   Plan plan;
   Clock::time_point kill_at;  // kAnyMoment; the others once armed
   bool armed = false;
@@ -249,11 +194,11 @@ class Torture {
     if (!socket.ok()) return socket.status();
     UniqueFd keeper_end = socket->Release();
     int fd = keeper_end.get();
-    absl::StatusOr<std::unique_ptr<Forked>> reader =
-        Forked::Start([&board, fd] { ReadEverything(board, fd); });
+    absl::StatusOr<std::unique_ptr<ForkedChild>> reader =
+        StartChild([&board, fd] { ReadEverything(board, fd); });
     if (!reader.ok()) return reader.status();
     keeper_end.reset();
-    absl::StatusOr<int> status = (*reader)->Reap(After(kStall));
+    absl::StatusOr<int> status = (*reader)->Wait(After(kStall));
     if (!status.ok()) {
       return absl::DeadlineExceededError(
           absl::StrCat("the final reader hung ", PhaseName(board.phase.load()), " on ",
@@ -303,8 +248,8 @@ class Torture {
     UniqueFd keeper_end = socket->Release();
     int fd = keeper_end.get();
     std::uint64_t seed = rng_();
-    absl::StatusOr<std::unique_ptr<Forked>> process =
-        Forked::Start([&board, fd, seed] { WorkerLife(board, fd, seed); });
+    absl::StatusOr<std::unique_ptr<ForkedChild>> process =
+        StartChild([&board, fd, seed] { WorkerLife(board, fd, seed); });
     if (!process.ok()) return process.status();
     keeper_end.reset();  // the worker's now: its death must hang up on the keeper
 
@@ -346,7 +291,7 @@ class Torture {
       pollfd ended{workers_[slot]->process->pidfd(), POLLIN, 0};
       if (::poll(&ended, 1, 0) <= 0) continue;
       Board& board = boards_[slot];
-      absl::StatusOr<int> status = workers_[slot]->process->Reap(After(kStepTimeout));
+      absl::StatusOr<int> status = workers_[slot]->process->Wait(After(kStepTimeout));
       std::string how = status.ok() ? DescribeWaitStatus(*status) : status.status().ToString();
       return absl::DataLossError(
           absl::StrCat("worker ", workers_[slot]->process->pid(), " ", how,
@@ -465,7 +410,7 @@ class Torture {
     bool peer_computes = SomeoneElseComputes(slot, board.kind.load(), board.key.load());
     bool peer_waits = SomeoneElseWaits(slot, board.kind.load(), board.key.load());
     if (::kill(pid, SIGKILL) != 0) return Errno("kill");
-    absl::StatusOr<int> status = worker.process->Reap(After(kStepTimeout));
+    absl::StatusOr<int> status = worker.process->Wait(After(kStepTimeout));
     if (!status.ok()) return status.status();
     if (!WIFSIGNALED(*status) || WTERMSIG(*status) != SIGKILL) {
       return absl::DataLossError(

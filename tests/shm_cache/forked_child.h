@@ -29,6 +29,8 @@ class ForkedChild {
   ~ForkedChild();
 
   pid_t pid() const { return pid_; }
+  // Readable once the child has exited (poll it with others).
+  int pidfd() const { return pidfd_.get(); }
   absl::Status Kill(int signal);
   // Waits for the child to end and reaps it; returns the waitpid status.
   // DeadlineExceeded if it is still running at `deadline`.

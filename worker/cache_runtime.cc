@@ -169,10 +169,6 @@ void WaitReadable(int fd) {
   }
 }
 
-void RegisterPreload(std::string name, std::function<void()> build) {
-  State().preloads.emplace_back(std::move(name), std::move(build));
-}
-
 }  // namespace cache
 }  // namespace sluice::worker
 
@@ -187,7 +183,7 @@ void Hasher::fold(const void* data, std::size_t size) {
 namespace detail {
 
 void RegisterPreload(std::string name, std::function<void()> build) {
-  sluice::worker::cache::RegisterPreload(std::move(name), std::move(build));
+  sluice::worker::State().preloads.emplace_back(std::move(name), std::move(build));
 }
 
 }  // namespace detail

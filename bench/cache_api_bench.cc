@@ -180,7 +180,7 @@ void SmallValueRows(RealCache& cache, std::size_t keys, std::size_t lookups, int
     std::uint64_t sum = 0;
     alignas(64) std::byte entry[128];
     for (std::uint32_t i : order) {
-      if (reader.GetInto(arena_keys[i], entry) != sizeof(Value64) + 8) std::abort();
+      if (reader.GetInto(arena_keys[i], entry) != sizeof(Value64)) std::abort();
       Value64 value;
       std::memcpy(&value, entry, sizeof value);
       benchmark::DoNotOptimize(value);

@@ -83,6 +83,9 @@ struct CacheRequest {
                              # wrong size, an fd and inline bytes) breaks the
                              # protocol: the keeper drops that worker.
                              # Accepted only from the key's owner.
+    kind @6 :UInt16;         # how the value's bytes are laid out (the
+                             # worker's entry format, worker/cache_entry.h):
+                             # stored with the entry and given to every reader
   }
 
   struct Clear {

@@ -125,7 +125,7 @@ absl::Status CacheService::Publish(WorkerId worker, ipc::CacheRequest::Publish::
   } else {
     Insert(key, value,
            shm_cache::EntryOptions{publish.getFunction(), Deadline(now_ns, publish.getTtlMs()),
-                                   publish.getMaxEntries()},
+                                   publish.getMaxEntries(), publish.getKind()},
            now_ns);
   }
   for (const Waiter& waiter : flights_.Finish(key)) {

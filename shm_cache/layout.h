@@ -27,7 +27,7 @@
 namespace sluice::shm_cache {
 
 inline constexpr std::uint64_t kArenaMagic = 0x31656863616373ull;  // "scache1"
-inline constexpr std::uint32_t kLayoutVersion = 2;
+inline constexpr std::uint32_t kLayoutVersion = 3;
 inline constexpr std::size_t kPageSize = 4096;
 
 // 128-bit key: XXH3-128 of (function identity, app build, arguments) with
@@ -62,7 +62,7 @@ struct ArenaHeader {
 };
 static_assert(sizeof(ArenaHeader) <= kPageSize);
 
-enum SlotState : std::uint32_t {
+enum SlotState : std::uint16_t {
   kSlotEmpty = 0,      // never used: a probe for a key stops here
   kSlotFull = 1,       // holds an entry
   kSlotTombstone = 2,  // held one: a probe goes on past it
@@ -83,7 +83,8 @@ struct alignas(128) IndexSlot {
   std::atomic<std::uint64_t> offset;      // of the value in the data region, or kInlineOffset
   std::atomic<std::uint64_t> size;        // value bytes
   std::atomic<std::uint64_t> expires_ns;  // CLOCK_MONOTONIC deadline; 0: never
-  std::atomic<std::uint32_t> state;       // SlotState
+  std::atomic<std::uint16_t> state;       // SlotState
+  std::atomic<std::uint16_t> kind;        // the publisher's tag for its bytes' layout (opaque here)
   std::atomic<std::uint32_t> function;    // which cached function (for max_entries, clear)
   std::atomic<std::uint64_t> generation;  // unique per insert; also in the entry header
   std::byte inline_value[kInlineBytes];   // the value, when offset == kInlineOffset

@@ -72,7 +72,8 @@ bool Reader::Get(const Key& key, Now now,
                  absl::FunctionRef<std::byte*(std::size_t)> allocate) const {
   std::byte buffer[kInlineBytes];
   std::size_t size;
-  if (TryHome(key, now.KnownOr(kNoDeadlineChecked), buffer, &size)) {
+  std::uint16_t kind;
+  if (TryHome(key, now.KnownOr(kNoDeadlineChecked), buffer, &size, &kind)) {
     std::byte* out = allocate(size);
     if (size != 0) std::memcpy(out, buffer, size);
     return true;
@@ -115,9 +116,12 @@ Reader::Attempt Reader::Find(const Key& key, Now& now, Snapshot* found) const {
         slot.key_high.load(std::memory_order_relaxed) != key.high) {
       continue;
     }
-    *found = {&slot, version, slot.offset.load(std::memory_order_relaxed),
+    *found = {&slot,
+              version,
+              slot.offset.load(std::memory_order_relaxed),
               slot.size.load(std::memory_order_relaxed),
-              slot.generation.load(std::memory_order_relaxed)};
+              slot.generation.load(std::memory_order_relaxed),
+              slot.kind.load(std::memory_order_relaxed)};
     std::uint64_t expires = slot.expires_ns.load(std::memory_order_relaxed);
     // Fields read mid-write can be anything: check before touching memory.
     if (found->offset == kInlineOffset) {
@@ -159,33 +163,29 @@ Reader::Attempt Reader::TryGet(const Key& key, Now& now,
   return matches ? Attempt::kHit : Attempt::kMiss;
 }
 
-bool Reader::Read(const Key& key, std::uint64_t now_ns,
-                  absl::FunctionRef<bool(std::span<const std::byte>)> visit) const {
+bool Reader::Read(const Key& key, std::uint64_t now_ns, Visitor visit) const {
   return Read(key, Now::At(now_ns), visit);
 }
 
-bool Reader::Read(const Key& key, absl::FunctionRef<bool(std::span<const std::byte>)> visit) const {
-  return Read(key, Now::Lazily(), visit);
-}
+bool Reader::Read(const Key& key, Visitor visit) const { return Read(key, Now::Lazily(), visit); }
 
-bool Reader::Read(const Key& key, Now now,
-                  absl::FunctionRef<bool(std::span<const std::byte>)> visit) const {
+bool Reader::Read(const Key& key, Now now, Visitor visit) const {
   // A small value is visited in a private, already checked copy.
   std::byte buffer[kInlineBytes];
   std::size_t size;
-  if (TryHome(key, now.KnownOr(kNoDeadlineChecked), buffer, &size)) {
-    return visit(std::span<const std::byte>(buffer, size));
+  std::uint16_t kind;
+  if (TryHome(key, now.KnownOr(kNoDeadlineChecked), buffer, &size, &kind)) {
+    return visit(std::span<const std::byte>(buffer, size), kind);
   }
   return UntilSettled([&] { return TryRead(key, now, visit); });
 }
 
-Reader::Attempt Reader::TryRead(const Key& key, Now& now,
-                                absl::FunctionRef<bool(std::span<const std::byte>)> visit) const {
+Reader::Attempt Reader::TryRead(const Key& key, Now& now, Visitor visit) const {
   Snapshot found;
   if (Attempt attempt = Find(key, now, &found); attempt != Attempt::kHit) return attempt;
   const std::byte* from =
       found.offset == kInlineOffset ? found.slot->inline_value : data_ + found.offset;
-  bool accepted = visit(std::span<const std::byte>(from, found.size));
+  bool accepted = visit(std::span<const std::byte>(from, found.size), found.kind);
   bool matches = EntryMatches(key, found);
   std::atomic_thread_fence(std::memory_order_acquire);
   if (found.slot->version.load(std::memory_order_relaxed) != found.version) return Attempt::kRaced;

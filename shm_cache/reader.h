@@ -53,7 +53,8 @@ class Reader {
   // values) runs inline in the caller and reads one slot and no clock.
   std::optional<std::size_t> GetInto(const Key& key, std::span<std::byte> out) const {
     std::size_t size;
-    if (out.size() >= kInlineBytes && TryHome(key, kNoDeadlineChecked, out.data(), &size))
+    std::uint16_t kind;
+    if (out.size() >= kInlineBytes && TryHome(key, kNoDeadlineChecked, out.data(), &size, &kind))
         [[likely]] {
       return size;
     }
@@ -63,12 +64,16 @@ class Reader {
   std::optional<std::size_t> GetInto(const Key& key, std::uint64_t now_ns,
                                      std::span<std::byte> out) const {
     std::size_t size;
-    if (out.size() >= kInlineBytes && TryHome(key, now_ns, out.data(), &size)) [[likely]] {
+    std::uint16_t kind;
+    if (out.size() >= kInlineBytes && TryHome(key, now_ns, out.data(), &size, &kind)) [[likely]] {
       return size;
     }
     return GetIntoSlowly(key, now_ns, out);
   }
 
+  // What Read() shows a value to: its bytes and the kind its publisher
+  // tagged it with (EntryOptions::kind).
+  using Visitor = absl::FunctionRef<bool(std::span<const std::byte> value, std::uint16_t kind)>;
   // Looks `key` up and lets `visit` read the value where it lies in the
   // arena, so a decoder can copy each part straight to where it belongs.
   // The bytes may change under `visit` if the keeper evicts the entry
@@ -76,10 +81,9 @@ class Reader {
   // it reads as untrusted; its result counts only if it returns true and the
   // entry was unchanged throughout. Returns true on such a hit. `visit` may
   // run more than once (the lookup is retried if it raced with the keeper).
-  bool Read(const Key& key, std::uint64_t now_ns,
-            absl::FunctionRef<bool(std::span<const std::byte>)> visit) const;
+  bool Read(const Key& key, std::uint64_t now_ns, Visitor visit) const;
   // The same at CLOCK_MONOTONIC now, read only if the entry has a deadline.
-  bool Read(const Key& key, absl::FunctionRef<bool(std::span<const std::byte>)> visit) const;
+  bool Read(const Key& key, Visitor visit) const;
 
   // Whether `key` has a live entry now (no copy).
   bool Contains(const Key& key, std::uint64_t now_ns) const;
@@ -131,23 +135,22 @@ class Reader {
     std::uint64_t offset;
     std::uint64_t size;
     std::uint64_t generation;
+    std::uint16_t kind;
   };
   Attempt Find(const Key& key, Now& now, Snapshot* found) const;
   bool EntryMatches(const Key& key, const Snapshot& found) const;
   // TryHome's `now_ns` when no clock was read: it leaves every entry with a
   // deadline to the general path.
   static constexpr std::uint64_t kNoDeadlineChecked = ~std::uint64_t{0};
-  inline bool TryHome(const Key& key, std::uint64_t now_ns, std::byte* out,
-                      std::size_t* size) const;
+  inline bool TryHome(const Key& key, std::uint64_t now_ns, std::byte* out, std::size_t* size,
+                      std::uint16_t* kind) const;
   std::optional<std::size_t> GetIntoSlowly(const Key& key, std::span<std::byte> out) const;
   std::optional<std::size_t> GetIntoSlowly(const Key& key, std::uint64_t now_ns,
                                            std::span<std::byte> out) const;
   std::optional<std::size_t> GetInto(const Key& key, Now now, std::span<std::byte> out) const;
   bool Get(const Key& key, Now now, absl::FunctionRef<std::byte*(std::size_t)> allocate) const;
-  bool Read(const Key& key, Now now,
-            absl::FunctionRef<bool(std::span<const std::byte>)> visit) const;
-  Attempt TryRead(const Key& key, Now& now,
-                  absl::FunctionRef<bool(std::span<const std::byte>)> visit) const;
+  bool Read(const Key& key, Now now, Visitor visit) const;
+  Attempt TryRead(const Key& key, Now& now, Visitor visit) const;
   Attempt TryGet(const Key& key, Now& now,
                  absl::FunctionRef<std::byte*(std::size_t)> allocate) const;
 
@@ -170,9 +173,10 @@ std::uint64_t MonotonicNowNs();
 // lookups only while few instructions lie between them. True: a live hit,
 // `*size` bytes in `out`. False: not decided here (a miss, another slot, a
 // value in the data region, a deadline not checked, a race): take the
-// general path. A deadline counts only if it is after `now_ns`.
-inline bool Reader::TryHome(const Key& key, std::uint64_t now_ns, std::byte* out,
-                            std::size_t* size) const {
+// general path. A deadline counts only if it is after `now_ns`. `*kind` is
+// the entry's EntryOptions::kind.
+inline bool Reader::TryHome(const Key& key, std::uint64_t now_ns, std::byte* out, std::size_t* size,
+                            std::uint16_t* kind) const {
   const IndexSlot& slot = index_[static_cast<std::uint32_t>(key.low) & mask_];
   std::uint64_t version = slot.version.load(std::memory_order_acquire);
   std::uint64_t state = slot.state.load(std::memory_order_relaxed);
@@ -181,6 +185,7 @@ inline bool Reader::TryHome(const Key& key, std::uint64_t now_ns, std::byte* out
   std::uint64_t offset = slot.offset.load(std::memory_order_relaxed);
   std::uint64_t value_size = slot.size.load(std::memory_order_relaxed);
   std::uint64_t expires = slot.expires_ns.load(std::memory_order_relaxed);
+  std::uint16_t value_kind = slot.kind.load(std::memory_order_relaxed);
   std::memcpy(out, slot.inline_value, kInlineBytes);
   std::atomic_thread_fence(std::memory_order_acquire);
   std::uint64_t version_after = slot.version.load(std::memory_order_relaxed);
@@ -189,6 +194,7 @@ inline bool Reader::TryHome(const Key& key, std::uint64_t now_ns, std::byte* out
                           (key_low ^ key.low) | (key_high ^ key.high) | (offset ^ kInlineOffset);
   bool live = expires == 0 || (now_ns != kNoDeadlineChecked && expires > now_ns);
   *size = value_size;
+  *kind = value_kind;
   return (differs == 0) & (value_size <= kInlineBytes) & live;
 }
 

@@ -1,5 +1,6 @@
 #include "shm_cache/store.h"
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <cstring>
@@ -159,7 +160,10 @@ void Store::EvictSlot(std::uint32_t i) {
     slot(i).state.store(next_empty ? kSlotEmpty : kSlotTombstone, std::memory_order_relaxed);
     slot(i).generation.store(0, std::memory_order_relaxed);
   }
-  if (live.block.size > 0) Free(live.block);
+  if (live.block.size > 0) {
+    Free(live.block);
+    data_lru_.erase(live.data_lru);
+  }
   lru_.erase(live.lru);
   auto& function_list = by_function_[live.function];
   function_list.erase(live.function_lru);
@@ -191,8 +195,8 @@ absl::Status Store::Insert(const Key& key, std::span<const std::byte> value,
   if (!in_slot) {
     block = Allocate(value.size(), &value_offset);
     if (!block && EvictExpired(now_ns) > 0) block = Allocate(value.size(), &value_offset);
-    while (!block && !lru_.empty()) {
-      EvictSlot(lru_.back());
+    while (!block && !data_lru_.empty()) {
+      EvictSlot(data_lru_.back());
       block = Allocate(value.size(), &value_offset);
     }
     if (!block) return absl::ResourceExhaustedError("the cache is too fragmented for this value");
@@ -219,13 +223,15 @@ absl::Status Store::Insert(const Key& key, std::span<const std::byte> value,
     s.expires_ns.store(options.expires_ns, std::memory_order_relaxed);
     s.function.store(options.function, std::memory_order_relaxed);
     s.generation.store(generation, std::memory_order_relaxed);
+    s.kind.store(options.kind, std::memory_order_relaxed);
     s.state.store(kSlotFull, std::memory_order_relaxed);
   }
   lru_.push_front(*index);
+  if (block->size > 0) data_lru_.push_front(*index);
   auto& function_list = by_function_[options.function];
   function_list.push_front(*index);
-  live_[*index] =
-      Live{*block, options.function, options.expires_ns, lru_.begin(), function_list.begin()};
+  live_[*index] = Live{*block,       options.function,  options.expires_ns,
+                       lru_.begin(), data_lru_.begin(), function_list.begin()};
   stats_.bytes_used += block->size;
   ++stats_.entries;
   ++stats_.inserts;
@@ -238,6 +244,7 @@ void Store::Touch(const Key& key) {
   if (!index) return;
   Live& live = live_.at(*index);
   lru_.splice(lru_.begin(), lru_, live.lru);
+  if (live.block.size > 0) data_lru_.splice(data_lru_.begin(), data_lru_, live.data_lru);
   auto& function_list = by_function_[live.function];
   function_list.splice(function_list.begin(), function_list, live.function_lru);
 }
@@ -303,6 +310,11 @@ absl::Status Store::CheckConsistency() const {
     return absl::InternalError(StrCat("data ends at ", at, " not ", data_size_));
   if (live_.size() != stats_.entries || lru_.size() != live_.size()) {
     return absl::InternalError("entry counts disagree");
+  }
+  auto in_data = std::count_if(live_.begin(), live_.end(),
+                               [](const auto& entry) { return entry.second.block.size > 0; });
+  if (data_lru_.size() != static_cast<std::size_t>(in_data)) {
+    return absl::InternalError("the data region's LRU list disagrees with the entries");
   }
   return absl::OkStatus();
 }

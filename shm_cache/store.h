@@ -28,6 +28,7 @@ struct EntryOptions {
   std::uint32_t function = 0;     // which cached function the entry belongs to
   std::uint64_t expires_ns = 0;   // CLOCK_MONOTONIC deadline; 0: never
   std::uint32_t max_entries = 0;  // most entries of `function`; 0: no limit
+  std::uint16_t kind = 0;         // returned with every read; the arena does not interpret it
 };
 
 struct StoreStats {
@@ -83,6 +84,7 @@ class Store {
     std::uint32_t function = 0;
     std::uint64_t expires_ns = 0;
     std::list<std::uint32_t>::iterator lru;           // in lru_
+    std::list<std::uint32_t>::iterator data_lru;      // in data_lru_, if block.size > 0
     std::list<std::uint32_t>::iterator function_lru;  // in by_function_[function]
   };
 
@@ -110,6 +112,9 @@ class Store {
   absl::flat_hash_map<std::uint32_t, Live> live_;  // slot -> entry
   absl::flat_hash_map<std::uint32_t, std::list<std::uint32_t>> by_function_;
   std::list<std::uint32_t> lru_;  // most recently used first
+  // The same order, only entries with bytes in the data region: what to
+  // evict when a value needs room (an inline value frees none).
+  std::list<std::uint32_t> data_lru_;
   StoreStats stats_;
 };
 

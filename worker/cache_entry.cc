@@ -11,8 +11,12 @@
 
 namespace sluice::worker {
 
-std::optional<EntryParts> SplitEntry(std::span<const std::byte> entry) {
-  if (entry.size() < kEntryTrailerBytes) return std::nullopt;
+std::optional<EntryParts> SplitEntry(std::span<const std::byte> entry, std::uint16_t kind) {
+  if (kind == static_cast<std::uint16_t>(EntryKind::kValue)) return EntryParts{entry, {}};
+  if (kind != static_cast<std::uint16_t>(EntryKind::kValueAndElements) ||
+      entry.size() < kEntryTrailerBytes) {
+    return std::nullopt;
+  }
   std::uint32_t trailer[2];
   std::memcpy(trailer, entry.data() + entry.size() - kEntryTrailerBytes, sizeof trailer);
   std::size_t body = entry.size() - kEntryTrailerBytes;
@@ -22,6 +26,7 @@ std::optional<EntryParts> SplitEntry(std::span<const std::byte> entry) {
 }
 
 void FinishEntry(std::span<std::byte> entry, std::size_t value_bytes, std::string_view elements) {
+  if (elements.empty()) return;
   std::memcpy(entry.data() + value_bytes, elements.data(), elements.size());
   const std::uint32_t trailer[2] = {static_cast<std::uint32_t>(elements.size()), kEntryFormat};
   std::memcpy(entry.data() + value_bytes + elements.size(), trailer, sizeof trailer);

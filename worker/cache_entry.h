@@ -1,10 +1,14 @@
-// What a cache_data entry holds: the encoded value first (so a large value
-// starts on the arena's page boundary), then the elements the function
-// showed, then a fixed trailer:
+// What a cache_data entry holds. Most functions show nothing, and their
+// entry is the encoded value alone, so a small value stays small enough to
+// live in its index slot (shm_cache/layout.h). A function that showed
+// elements gets them stored after its value, with a fixed trailer:
 //
-//   [value][elements][uint32 elements bytes][uint32 kEntryFormat]
+//   kValue:             [value]
+//   kValueAndElements:  [value][elements][uint32 elements bytes][uint32 kEntryFormat]
 //
-// The same layout serves the shared arena and session-scoped entries.
+// The value comes first either way, so a large value starts on the arena's
+// page boundary. The kind travels beside the bytes (the arena keeps it in
+// the entry's slot). The same layout serves session-scoped entries.
 #pragma once
 
 #include <cstddef>
@@ -15,6 +19,11 @@
 
 namespace sluice::worker {
 
+enum class EntryKind : std::uint16_t {
+  kValue = 0,
+  kValueAndElements = 1,
+};
+
 inline constexpr std::uint32_t kEntryFormat = 0x31657473;  // "ste1"
 inline constexpr std::size_t kEntryTrailerBytes = 8;
 
@@ -23,15 +32,20 @@ struct EntryParts {
   std::span<const std::byte> elements;
 };
 
-// Splits an entry; nullopt if its trailer does not add up.
-std::optional<EntryParts> SplitEntry(std::span<const std::byte> entry);
+// Splits an entry of `kind` (untrusted: any number); nullopt if it does not
+// add up.
+std::optional<EntryParts> SplitEntry(std::span<const std::byte> entry, std::uint16_t kind);
 
-inline std::size_t EntrySize(std::size_t value_bytes, std::size_t element_bytes) {
-  return value_bytes + element_bytes + kEntryTrailerBytes;
+// The layout of an entry whose function showed `elements`.
+inline EntryKind EntryKindFor(std::string_view elements) {
+  return elements.empty() ? EntryKind::kValue : EntryKind::kValueAndElements;
 }
-// Writes the elements and the trailer after the value, which the caller has
-// written into entry's first `value_bytes`. REQUIRES: entry.size() ==
-// EntrySize(value_bytes, elements.size()).
+inline std::size_t EntrySize(std::size_t value_bytes, std::string_view elements) {
+  return elements.empty() ? value_bytes : value_bytes + elements.size() + kEntryTrailerBytes;
+}
+// Writes the elements and the trailer (if any) after the value, which the
+// caller has written into entry's first `value_bytes`. REQUIRES:
+// entry.size() == EntrySize(value_bytes, elements).
 void FinishEntry(std::span<std::byte> entry, std::size_t value_bytes, std::string_view elements);
 
 // Shows the recorded elements again (Session::EndCapture's format) in the

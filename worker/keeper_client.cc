@@ -133,6 +133,7 @@ void KeeperClient::Publish(const shm_cache::Key& key, const PublishOptions& opti
   publish.setFunction(options.function);
   publish.setTtlMs(options.ttl_ms);
   publish.setMaxEntries(options.max_entries);
+  publish.setKind(options.kind);
   publish.setSize(size);
   if (size <= kInlineValueBytes) {
     auto bytes = publish.initInline(static_cast<unsigned>(size));

@@ -28,7 +28,11 @@ namespace worker = sluice::worker;
 namespace {
 
 // session-scoped entries: this worker's private memory, gone with it.
-using SessionStore = sluice::worker::GroupedEntries<std::vector<std::byte>>;
+struct SessionEntry {
+  std::vector<std::byte> bytes;
+  worker::EntryKind kind;
+};
+using SessionStore = sluice::worker::GroupedEntries<SessionEntry>;
 
 SessionStore& SessionEntries() {
   static SessionStore* store = new SessionStore();  // lives as long as the worker
@@ -40,9 +44,11 @@ std::uint64_t ExpiresAt(const CacheDataOptions& options, std::uint64_t now_ns) {
   return ttl > 0 ? now_ns + static_cast<std::uint64_t>(ttl) * 1'000'000u : 0;
 }
 
-// Decodes an entry (value, then its elements to replay). False: unusable.
-bool TakeEntry(std::span<const std::byte> entry, ValueOps& ops, std::string* elements) {
-  auto parts = sluice::worker::SplitEntry(entry);
+// Decodes an entry of `kind` (value, then its elements to replay). False:
+// unusable.
+bool TakeEntry(std::span<const std::byte> entry, std::uint16_t kind, ValueOps& ops,
+               std::string* elements) {
+  auto parts = worker::SplitEntry(entry, kind);
   if (!parts) return false;
   elements->assign(reinterpret_cast<const char*>(parts->elements.data()), parts->elements.size());
   return ops.Decode(parts->value);
@@ -76,9 +82,9 @@ std::string Compute(const FunctionInfo& function, ValueOps& ops) {
 
 void CallSessionScoped(const FunctionInfo& function, const Key& key, ValueOps& ops) {
   SessionStore& store = SessionEntries();
-  if (const std::vector<std::byte>* entry = store.Find(key, MonotonicNowNs())) {
+  if (const SessionEntry* entry = store.Find(key, MonotonicNowNs())) {
     std::string elements;
-    if (TakeEntry(*entry, ops, &elements)) {
+    if (TakeEntry(entry->bytes, static_cast<std::uint16_t>(entry->kind), ops, &elements)) {
       Replay(elements);
       return;
     }
@@ -86,9 +92,10 @@ void CallSessionScoped(const FunctionInfo& function, const Key& key, ValueOps& o
   std::string elements = Compute(function, ops);
   try {
     std::size_t value_bytes = ops.EncodedSize();
-    std::vector<std::byte> entry(sluice::worker::EntrySize(value_bytes, elements.size()));
-    ops.Encode(std::span(entry).first(value_bytes));
-    sluice::worker::FinishEntry(entry, value_bytes, elements);
+    SessionEntry entry{std::vector<std::byte>(worker::EntrySize(value_bytes, elements)),
+                       worker::EntryKindFor(elements)};
+    ops.Encode(std::span(entry.bytes).first(value_bytes));
+    worker::FinishEntry(entry.bytes, value_bytes, elements);
     store.Insert(key, cache::ShortId(function.id_low, function.id_high), std::move(entry),
                  ExpiresAt(function.options, MonotonicNowNs()), function.options.max_entries);
   } catch (const std::exception& e) {
@@ -101,8 +108,8 @@ bool TryHit(const Key& key, ValueOps& ops) {
   const sluice::shm_cache::Reader* arena = cache::Arena();
   if (arena == nullptr) return false;
   std::string elements;
-  if (!arena->Read(key, [&](std::span<const std::byte> entry) {
-        return TakeEntry(entry, ops, &elements);
+  if (!arena->Read(key, [&](std::span<const std::byte> entry, std::uint16_t kind) {
+        return TakeEntry(entry, kind, ops, &elements);
       })) {
     return false;
   }
@@ -128,11 +135,11 @@ void Publish(const FunctionInfo& function, const Key& key, ValueOps& ops,
     keeper->Publish(key,
                     {cache::ShortId(function.id_low, function.id_high),
                      ttl > 0 ? static_cast<std::uint64_t>(ttl) : 0,
-                     static_cast<std::uint32_t>(function.options.max_entries)},
-                    sluice::worker::EntrySize(value_bytes, elements.size()),
-                    [&](std::span<std::byte> entry) {
+                     static_cast<std::uint32_t>(function.options.max_entries),
+                     static_cast<std::uint16_t>(worker::EntryKindFor(elements))},
+                    worker::EntrySize(value_bytes, elements), [&](std::span<std::byte> entry) {
                       ops.Encode(entry.first(value_bytes));
-                      sluice::worker::FinishEntry(entry, value_bytes, elements);
+                      worker::FinishEntry(entry, value_bytes, elements);
                     });
   } catch (const std::exception& e) {
     // The caller has its value; only sharing it failed. Waiters take over.

@@ -148,7 +148,7 @@ TEST(ConcurrencyTest, ReaderNeverSeesATornInlineValueWhileTheKeeperRewritesIt) {
             });
             break;
           case 2:
-            hit = reader.Read(KeyFor(id), [&](std::span<const std::byte> bytes) {
+            hit = reader.Read(KeyFor(id), [&](std::span<const std::byte> bytes, std::uint16_t) {
               out.assign(bytes.begin(), bytes.end());
               return true;
             });

@@ -12,8 +12,9 @@
 //     evict-expired and clear remove exactly what they say;
 //   - an insert evicts only expired entries, one entry of its probe window,
 //     its function's least recently used (max_entries), or, once every
-//     expired entry is gone, entries less recently used than every survivor
-//     (LRU under the byte budget);
+//     expired entry is gone, entries in the data region less recently used
+//     than every survivor there (LRU under the byte budget: inline values
+//     take no data bytes, so they are never evicted to make room);
 //   - a hit returns exactly the bytes of the key's latest insert, a key not
 //     held misses, an expired entry misses;
 //   - the stats and the reader's counters agree with all of it.
@@ -200,18 +201,23 @@ TEST_F(ModelTest, RandomOperationsAgreeWithTheModel) {
         const Expected& gone = model_.at(victim);
         if (is_expired(gone) || CouldShareProbeWindow(*inserted, victim)) continue;
         // Otherwise it made room, as the least recently used of its function
-        // (max_entries) or of the whole cache (the byte budget).
+        // (max_entries) or of the data region (the byte budget).
+        auto in_data_region = [](const Expected& entry) {
+          return entry.value.size() > kInlineBytes;
+        };
         std::optional<std::uint64_t> older_survivor, older_in_function;
         for (std::uint64_t survivor : after) {
           const Expected& kept = model_.at(survivor);
           if (survivor == *inserted || kept.last_used > gone.last_used) continue;
-          older_survivor = survivor;
+          if (in_data_region(kept)) older_survivor = survivor;
           if (kept.function == gone.function) older_in_function = survivor;
         }
         if (FunctionOf(*inserted) == kLimitedFunction && gone.function == kLimitedFunction &&
             !older_in_function) {
           continue;
         }
+        ASSERT_TRUE(in_data_region(gone))
+            << "the inline value " << victim << " was evicted for bytes";
         ASSERT_FALSE(older_survivor.has_value())
             << victim << " was evicted while the less recently used " << *older_survivor
             << " stayed";

@@ -155,7 +155,7 @@ TEST_F(StoreTest, LookupsThatReadTheClockRespectDeadlines) {
       out.resize(n);
       return out.data();
     };
-    auto accept = [](std::span<const std::byte>) { return true; };
+    auto accept = [](std::span<const std::byte>, std::uint16_t) { return true; };
     EXPECT_EQ(reader.GetInto(past, out), std::nullopt) << size;
     EXPECT_FALSE(reader.Get(past, allocate)) << size;
     EXPECT_FALSE(reader.Read(past, accept)) << size;
@@ -168,7 +168,7 @@ TEST_F(StoreTest, LookupsThatReadTheClockRespectDeadlines) {
       EXPECT_EQ(out, ValueFor(id, 1, size));
       std::vector<std::byte> visited;
       ASSERT_TRUE(reader.Read(key,
-                              [&](std::span<const std::byte> bytes) {
+                              [&](std::span<const std::byte> bytes, std::uint16_t) {
                                 visited.assign(bytes.begin(), bytes.end());
                                 return true;
                               }))
@@ -190,12 +190,29 @@ TEST_F(StoreTest, ReadIsAMissWhenTheVisitorRefuses) {
   ASSERT_OK(Put(1, 32));
   ASSERT_OK(Put(2, 1000));
   for (std::uint64_t id : {1, 2}) {
-    EXPECT_FALSE(arena_->reader().Read(KeyFor(id), [](std::span<const std::byte>) {
+    EXPECT_FALSE(arena_->reader().Read(KeyFor(id), [](std::span<const std::byte>, std::uint16_t) {
       return false;
     })) << id;
-    EXPECT_TRUE(arena_->reader().Read(KeyFor(id), kNow, [](std::span<const std::byte>) {
-      return true;
-    })) << id;
+    EXPECT_TRUE(arena_->reader().Read(
+        KeyFor(id), kNow, [](std::span<const std::byte>, std::uint16_t) { return true; }))
+        << id;
+  }
+}
+
+TEST_F(StoreTest, ReadHandsBackTheKindTheValueWasPublishedWith) {
+  // Inline (home slot and general path) and in the data region.
+  for (std::size_t size : {std::size_t{16}, kInlineBytes, std::size_t{5000}}) {
+    ASSERT_OK(Put(size, size, {.kind = 7}));
+    ASSERT_OK(Put(size + 1, size, {}));
+    for (auto [id, kind] : {std::pair{size, 7}, std::pair{size + 1, 0}}) {
+      int seen = -1;
+      ASSERT_TRUE(arena_->reader().Read(KeyFor(id), [&](std::span<const std::byte> bytes,
+                                                        std::uint16_t value_kind) {
+        seen = value_kind;
+        return bytes.size() == size;
+      })) << size;
+      EXPECT_EQ(seen, kind) << size;
+    }
   }
 }
 
@@ -304,6 +321,24 @@ TEST_F(StoreTest, ByteBudgetEvictsLeastRecentlyUsedFirst) {
   EXPECT_LE(stats.bytes_used, data_size());
   // Full: another value's block would not have fit beside them.
   EXPECT_GT(stats.bytes_used + stats.bytes_used / capacity, data_size());
+}
+
+// An inline value takes no data bytes, so evicting it would make no room.
+TEST_F(StoreTest, MakingRoomEvictsOnlyValuesInTheDataRegion) {
+  constexpr std::size_t kValue = 60 * 1024;
+  constexpr std::uint64_t kSmall = 1'000'000;  // ids of the inline values
+  // The inline values are the least recently used of all.
+  for (std::uint64_t id = kSmall; id < kSmall + 10; ++id) ASSERT_OK(Put(id, 32));
+  std::uint64_t n = 0;
+  while (store().stats().evictions == 0) {
+    ASSERT_LT(n, data_size() / kValue + 1) << "a full arena evicted nothing";
+    ASSERT_OK(Put(n, kValue));
+    ++n;
+  }
+  EXPECT_EQ(store().stats().evictions, 1u);
+  EXPECT_FALSE(Has(0));
+  for (std::uint64_t id = kSmall; id < kSmall + 10; ++id) EXPECT_TRUE(Has(id)) << id;
+  ASSERT_OK(store().CheckConsistency());
 }
 
 TEST_F(StoreTest, MixedSizesPastCapacityKeepTheAccountsStraight) {

@@ -161,14 +161,20 @@ void Store::EvictSlot(std::uint32_t i) {
     slot(i).generation.store(0, std::memory_order_relaxed);
   }
   if (live.block.size > 0) {
-    Free(live.block);
     data_lru_.erase(live.data_lru);
+    if (auto pinned = pinned_.find(live.value_offset); pinned != pinned_.end()) {
+      // Mapped by a worker: the bytes stay until the last Unpin.
+      pinned->second.left = true;
+      leftover_bytes_ += live.block.size;
+    } else {
+      Free(live.block);
+      stats_.bytes_used -= live.block.size;
+    }
   }
   lru_.erase(live.lru);
   auto& function_list = by_function_[live.function];
   function_list.erase(live.function_lru);
   if (function_list.empty()) by_function_.erase(live.function);
-  stats_.bytes_used -= live.block.size;
   --stats_.entries;
   ++stats_.evictions;
   PublishStats();
@@ -230,7 +236,7 @@ absl::Status Store::Insert(const Key& key, std::span<const std::byte> value,
   if (block->size > 0) data_lru_.push_front(*index);
   auto& function_list = by_function_[options.function];
   function_list.push_front(*index);
-  live_[*index] = Live{*block,       options.function,  options.expires_ns,
+  live_[*index] = Live{*block,       value_offset,      options.function,     options.expires_ns,
                        lru_.begin(), data_lru_.begin(), function_list.begin()};
   stats_.bytes_used += block->size;
   ++stats_.entries;
@@ -247,6 +253,34 @@ void Store::Touch(const Key& key) {
   if (live.block.size > 0) data_lru_.splice(data_lru_.begin(), data_lru_, live.data_lru);
   auto& function_list = by_function_[live.function];
   function_list.splice(function_list.begin(), function_list, live.function_lru);
+}
+
+bool Store::Pin(const Key& key, std::uint64_t value_offset, std::uint64_t size) {
+  std::optional<std::uint32_t> index = FindSlot(key);
+  if (!index) return false;
+  const Live& live = live_.at(*index);
+  if (live.block.size == 0 || live.value_offset != value_offset ||
+      slot(*index).size.load(std::memory_order_relaxed) != size) {
+    return false;
+  }
+  Pinned& pinned = pinned_[value_offset];
+  pinned.block = live.block;
+  ++pinned.pins;
+  return true;
+}
+
+bool Store::Unpin(std::uint64_t value_offset) {
+  auto it = pinned_.find(value_offset);
+  if (it == pinned_.end()) return false;
+  if (--it->second.pins > 0) return true;
+  if (it->second.left) {
+    Free(it->second.block);
+    leftover_bytes_ -= it->second.block.size;
+    stats_.bytes_used -= it->second.block.size;
+    PublishStats();
+  }
+  pinned_.erase(it);
+  return true;
 }
 
 bool Store::Erase(const Key& key) {
@@ -289,7 +323,19 @@ StoreStats Store::stats() const { return stats_; }
 
 absl::Status Store::CheckConsistency() const {
   std::map<std::uint64_t, std::uint64_t> blocks = free_;
+  std::uint64_t leftover = 0;
+  for (const auto& [offset, pinned] : pinned_) {
+    if (pinned.pins == 0) return absl::InternalError(StrCat("a pin at ", offset, " holds nothing"));
+    if (!pinned.left) continue;  // its entry is still live: counted below
+    leftover += pinned.block.size;
+    if (!blocks.emplace(pinned.block.start, pinned.block.size).second) {
+      return absl::InternalError(StrCat("two blocks start at ", pinned.block.start));
+    }
+  }
+  if (leftover != leftover_bytes_) return absl::InternalError("pinned leftovers disagree");
+  std::uint64_t live_bytes = 0;
   for (const auto& [i, live] : live_) {
+    live_bytes += live.block.size;
     if (live.block.size == 0) {  // an inline value
       if (slot(i).offset.load() != kInlineOffset) {
         return absl::InternalError(StrCat("slot ", i, " lost its data block"));
@@ -310,6 +356,10 @@ absl::Status Store::CheckConsistency() const {
     return absl::InternalError(StrCat("data ends at ", at, " not ", data_size_));
   if (live_.size() != stats_.entries || lru_.size() != live_.size()) {
     return absl::InternalError("entry counts disagree");
+  }
+  if (stats_.bytes_used != live_bytes + leftover) {
+    return absl::InternalError(
+        StrCat("bytes used says ", stats_.bytes_used, ", the blocks ", live_bytes + leftover));
   }
   auto in_data = std::count_if(live_.begin(), live_.end(),
                                [](const auto& entry) { return entry.second.block.size > 0; });

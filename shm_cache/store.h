@@ -64,6 +64,23 @@ class Store {
 
   // A worker read `key`: keep it from being evicted soon.
   void Touch(const Key& key);
+
+  // Pins: a worker that maps an entry's bytes MAP_PRIVATE (its own copy
+  // without a memcpy) reads the arena file wherever it has not written, so
+  // those bytes must stay as they are for as long as its mapping lives. A
+  // pinned entry can still leave the index (evicted, replaced, cleared:
+  // lookups miss it), but its bytes are not reused until its last pin is
+  // released, and they count as used until then.
+  //
+  // Pins the value of `key` if it lies in the data region at
+  // `value_offset` (from the data region start) and is `size` bytes long,
+  // as a reader saw it. Returns false if the key has another entry now, none,
+  // or an inline one. Pins nest: each Pin needs its own Unpin.
+  bool Pin(const Key& key, std::uint64_t value_offset, std::uint64_t size);
+  // Releases one pin on the value at `value_offset`. False if it had none.
+  bool Unpin(std::uint64_t value_offset);
+  // Bytes of entries that left the index but are still pinned.
+  std::uint64_t pinned_leftover_bytes() const { return leftover_bytes_; }
   bool Erase(const Key& key);
   std::size_t EraseFunction(std::uint32_t function);
   void Clear();
@@ -81,6 +98,7 @@ class Store {
   };
   struct Live {
     Block block;
+    std::uint64_t value_offset = 0;  // kInlineOffset for an inline value
     std::uint32_t function = 0;
     std::uint64_t expires_ns = 0;
     std::list<std::uint32_t>::iterator lru;           // in lru_
@@ -112,6 +130,15 @@ class Store {
   absl::flat_hash_map<std::uint32_t, Live> live_;  // slot -> entry
   absl::flat_hash_map<std::uint32_t, std::list<std::uint32_t>> by_function_;
   std::list<std::uint32_t> lru_;  // most recently used first
+  // Pinned values, by value offset. `left` once their entry left the index:
+  // then the last Unpin frees the block.
+  struct Pinned {
+    Block block;
+    std::uint32_t pins = 0;
+    bool left = false;
+  };
+  absl::flat_hash_map<std::uint64_t, Pinned> pinned_;
+  std::uint64_t leftover_bytes_ = 0;
   // The same order, only entries with bytes in the data region: what to
   // evict when a value needs room (an inline value frees none).
   std::list<std::uint32_t> data_lru_;

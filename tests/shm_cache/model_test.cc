@@ -17,9 +17,12 @@
 //     take no data bytes, so they are never evicted to make room);
 //   - a hit returns exactly the bytes of the key's latest insert, a key not
 //     held misses, an expired entry misses;
+//   - pinned bytes stay as they were pinned until unpinned, whatever happens
+//     to their entry;
 //   - the stats and the reader's counters agree with all of it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <random>
@@ -42,6 +45,7 @@ constexpr std::uint32_t kFunctions = 4;
 constexpr std::uint32_t kLimitedFunction = 3;
 constexpr std::uint32_t kLimit = 5;
 constexpr std::uint64_t kBeforeAnyDeadline = 0;  // a reader's clock before every deadline
+constexpr std::size_t kMaxPins = 3;              // few enough that any value still finds room
 
 struct Expected {
   std::vector<std::byte> value;
@@ -113,11 +117,18 @@ class ModelTest : public ::testing::Test {
   std::map<std::uint64_t, std::uint64_t> versions_;
   std::uint64_t now_ = 1'000'000;
   std::uint64_t clock_ = 0;  // orders inserts and touches, for LRU
+  struct PinnedValue {
+    std::uint64_t value_offset;  // from the data region start, as Store::Pin takes it
+    std::uint64_t file_offset;   // from the arena start, where a worker would map it
+    std::vector<std::byte> bytes;
+  };
+  std::vector<PinnedValue> pins_;
 };
 
 TEST_F(ModelTest, RandomOperationsAgreeWithTheModel) {
   std::uint64_t last_inserted = 0;
   std::uint64_t evicted_for_bytes = 0;
+  std::uint64_t pinned_left_index = 0;  // times a pinned value's entry left
   for (int op = 0; op < kOperations; ++op) {
     const std::set<std::uint64_t> before = Held();
     const StoreStats stats_before = arena_->store().stats();
@@ -176,6 +187,21 @@ TEST_F(ModelTest, RandomOperationsAgreeWithTheModel) {
       what = "clear";
       arena_->store().Clear();
       expected_after.clear();
+    } else if (dice < 861 && pins_.size() < kMaxPins && before.contains(id) &&
+               model_.at(id).value.size() > kInlineBytes) {
+      what = StrCat("pin ", id);
+      std::optional<Reader::Location> location =
+          arena_->reader().Locate(KeyOf(id), kBeforeAnyDeadline);
+      ASSERT_TRUE(location.has_value()) << "op " << op << ", " << what;
+      std::uint64_t value_offset = location->file_offset - arena_->header().data_offset;
+      ASSERT_TRUE(arena_->store().Pin(KeyOf(id), value_offset, location->size))
+          << "op " << op << ", " << what;
+      pins_.push_back({value_offset, location->file_offset, model_.at(id).value});
+    } else if (dice >= 861 && dice < 901 && !pins_.empty()) {
+      std::size_t which = rng_() % pins_.size();
+      what = StrCat("unpin at ", pins_[which].value_offset);
+      ASSERT_TRUE(arena_->store().Unpin(pins_[which].value_offset)) << "op " << op << ", " << what;
+      pins_.erase(pins_.begin() + static_cast<std::ptrdiff_t>(which));
     } else {
       now_ += rng_() % 50;
       what = StrCat("clock to ", now_);
@@ -247,6 +273,22 @@ TEST_F(ModelTest, RandomOperationsAgreeWithTheModel) {
     ASSERT_EQ(counters.inserts, stats.inserts);
     ASSERT_EQ(counters.evictions, stats.evictions);
 
+    const auto* arena_bytes = reinterpret_cast<const std::byte*>(&arena_->header());
+    for (const PinnedValue& pinned : pins_) {
+      ASSERT_TRUE(
+          std::equal(pinned.bytes.begin(), pinned.bytes.end(), arena_bytes + pinned.file_offset))
+          << "the pinned value at " << pinned.value_offset << " changed";
+    }
+
+    for (const PinnedValue& pinned : pins_) {
+      bool still_held = false;
+      for (std::uint64_t held : after) {
+        auto location = arena_->reader().Locate(KeyOf(held), kBeforeAnyDeadline);
+        still_held = still_held || (location && location->file_offset == pinned.file_offset);
+      }
+      pinned_left_index += still_held ? 0 : 1;
+    }
+
     std::size_t limited = 0;
     for (std::uint64_t held : after) limited += FunctionOf(held) == kLimitedFunction ? 1 : 0;
     ASSERT_LE(limited, kLimit) << "max_entries exceeded";
@@ -266,6 +308,8 @@ TEST_F(ModelTest, RandomOperationsAgreeWithTheModel) {
   // The run reached the states it is meant to test.
   EXPECT_GT(evicted_for_bytes, std::uint64_t{kOperations} / 20)
       << "the byte budget hardly ever made an insert evict";
+  EXPECT_GT(pinned_left_index, std::uint64_t{kOperations} / 200)
+      << "pinned values hardly ever outlived their entries";
 }
 
 }  // namespace

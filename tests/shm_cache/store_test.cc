@@ -437,6 +437,64 @@ TEST_F(StoreTest, ClearEmptiesTheCacheAndFreesEveryByte) {
   EXPECT_EQ(store().stats().evictions, 50u);
 }
 
+// What a worker that maps an entry MAP_PRIVATE relies on: the bytes it maps
+// stay as they are, whatever happens to the entry, until it unpins them.
+TEST_F(StoreTest, PinnedBytesOutliveTheirEntryUntilTheLastUnpin) {
+  constexpr std::size_t kValue = 200 * 1024;
+  ASSERT_OK(Put(1, kValue));
+  std::optional<Reader::Location> location = arena_->reader().Locate(KeyFor(1), kNow);
+  ASSERT_TRUE(location.has_value());
+  const std::uint64_t value_offset = location->file_offset - arena_->header().data_offset;
+  const std::byte* mapped =
+      reinterpret_cast<const std::byte*>(&arena_->header()) + location->file_offset;
+
+  EXPECT_FALSE(store().Pin(KeyFor(1), value_offset + 64, kValue)) << "another offset";
+  EXPECT_FALSE(store().Pin(KeyFor(1), value_offset, kValue - 1)) << "another size";
+  EXPECT_FALSE(store().Pin(KeyFor(2), value_offset, kValue)) << "another key";
+  ASSERT_TRUE(store().Pin(KeyFor(1), value_offset, kValue));
+  ASSERT_TRUE(store().Pin(KeyFor(1), value_offset, kValue));  // a second worker
+  const std::uint64_t used = store().stats().bytes_used;
+
+  // The entry leaves the index; then the arena is filled over and over.
+  store().Clear();
+  EXPECT_FALSE(Has(1));
+  EXPECT_EQ(store().stats().bytes_used, used);
+  EXPECT_EQ(store().pinned_leftover_bytes(), used);
+  for (std::uint64_t id = 100; id < 100 + 3 * data_size() / (60 * 1024); ++id) {
+    ASSERT_OK(Put(id, 60 * 1024));
+  }
+  EXPECT_EQ(std::vector<std::byte>(mapped, mapped + kValue), ValueFor(1, 1, kValue));
+  ASSERT_OK(store().CheckConsistency());
+
+  EXPECT_TRUE(store().Unpin(value_offset));
+  EXPECT_EQ(store().pinned_leftover_bytes(), used) << "one pin is left";
+  EXPECT_TRUE(store().Unpin(value_offset));
+  EXPECT_EQ(store().pinned_leftover_bytes(), 0u);
+  EXPECT_FALSE(store().Unpin(value_offset)) << "no pin is left";
+  ASSERT_OK(store().CheckConsistency());
+  // The bytes are free again: the largest value fits once everything else goes.
+  store().Clear();
+  ASSERT_OK(Put(2, data_size() - 2 * kPageSize));
+}
+
+TEST_F(StoreTest, InlineValuesCannotBePinned) {
+  ASSERT_OK(Put(1, 32));
+  EXPECT_FALSE(store().Pin(KeyFor(1), kInlineOffset, 32));
+}
+
+TEST_F(StoreTest, UnpinningALiveEntryLeavesItInPlace) {
+  ASSERT_OK(Put(1, 100'000));
+  std::optional<Reader::Location> location = arena_->reader().Locate(KeyFor(1), kNow);
+  ASSERT_TRUE(location.has_value());
+  const std::uint64_t value_offset = location->file_offset - arena_->header().data_offset;
+  ASSERT_TRUE(store().Pin(KeyFor(1), value_offset, 100'000));
+  EXPECT_TRUE(store().Unpin(value_offset));
+  EXPECT_EQ(Get(KeyFor(1)), ValueFor(1, 1, 100'000));
+  // Evicted after its pins are gone, it frees its bytes at once.
+  EXPECT_TRUE(store().Erase(KeyFor(1)));
+  EXPECT_EQ(store().stats().bytes_used, 0u);
+}
+
 TEST_F(StoreTest, KeysSharingAHomeSlotAreAllFoundAcrossTheIndexEnd) {
   const std::uint32_t slots = arena_->header().slot_count;
   const std::uint32_t home = slots - 10;  // the probe window wraps to slot 0

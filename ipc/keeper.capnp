@@ -62,6 +62,12 @@ struct CacheRequest {
                              # at most once per report; not counted as hits)
     clear @4 :Clear;         # app code called clear(); answered with ready
     hits @5 :UInt64;         # lookups that hit since the last report (/metrics)
+    pin @6 :Pin;             # keep a large entry's bytes in place while this
+                             # worker maps them MAP_PRIVATE (answered pinned,
+                             # with the arena's fd attached, or refused)
+    unpin @7 :UInt64;        # release one of this worker's pins, by the
+                             # value's file offset. Unpinning what it does not
+                             # hold breaks the protocol. Hanging up releases all.
   }
 
   struct Claim {
@@ -88,6 +94,13 @@ struct CacheRequest {
                              # stored with the entry and given to every reader
   }
 
+  struct Pin {
+    id @0 :UInt64;           # echoed in the reply
+    key @1 :CacheKey;
+    offset @2 :UInt64;       # the value's offset in the arena file, and its
+    size @3 :UInt64;         # size, as the worker's lookup saw them
+  }
+
   struct Clear {
     union {
       all @0 :Void;
@@ -108,5 +121,10 @@ struct CacheReply {
     ready @2 :Void;          # the key was published (or its owner's value was
                              # not cacheable): look again; on a miss compute
                              # without publishing.
+    pinned @3 :Void;         # the bytes stay as they are until unpin (the
+                             # entry may still leave the index); the arena's
+                             # sealed fd is attached, for a MAP_PRIVATE mapping
+    refused @4 :Void;        # the key has another entry now, or none, or this
+                             # worker holds too many pins: copy instead
   }
 }

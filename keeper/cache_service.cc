@@ -2,6 +2,7 @@
 
 #include <kj/exception.h>
 
+#include <algorithm>
 #include <limits>
 #include <optional>
 #include <span>
@@ -39,8 +40,12 @@ std::uint64_t Deadline(std::uint64_t now_ns, std::uint64_t ttl_ms) {
 }  // namespace
 
 CacheService::CacheService(shm_cache::Store& store, shm_cache::ArenaHeader& header,
-                           const shm_cache::Reader& reader, ReplyFn reply)
-    : store_(store), header_(header), reader_(reader), reply_(std::move(reply)) {}
+                           const shm_cache::Reader& reader, ReplyFn reply, bool pins_allowed)
+    : store_(store),
+      header_(header),
+      reader_(reader),
+      reply_(std::move(reply)),
+      pins_allowed_(pins_allowed) {}
 
 absl::Status CacheService::Handle(WorkerId worker, ipc::CacheRequest::Reader request,
                                   std::vector<UniqueFd> fds, std::uint64_t now_ns) {
@@ -64,6 +69,11 @@ absl::Status CacheService::Handle(WorkerId worker, ipc::CacheRequest::Reader req
       case ipc::CacheRequest::CLEAR:
         Clear(worker, request.getClear());
         return absl::OkStatus();
+      case ipc::CacheRequest::PIN:
+        Pin(worker, request.getPin());
+        return absl::OkStatus();
+      case ipc::CacheRequest::UNPIN:
+        return Unpin(worker, request.getUnpin());
     }
     return Violation("unknown request");
   } catch (const kj::Exception& e) {
@@ -193,7 +203,43 @@ void CacheService::Clear(WorkerId worker, ipc::CacheRequest::Clear::Reader clear
   reply_(worker, clear.getId(), Verdict::kReady);
 }
 
+void CacheService::Pin(WorkerId worker, ipc::CacheRequest::Pin::Reader pin) {
+  std::vector<PinHeld>& held = pins_[worker];
+  std::uint64_t held_bytes = 0;
+  for (const PinHeld& one : held) held_bytes += one.size;
+  std::uint64_t offset = pin.getOffset();
+  std::uint64_t size = pin.getSize();
+  const std::uint64_t budget = header_.data_size / kPinnedShareDivisor;  // per worker
+  bool allowed = pins_allowed_ && held.size() < kMaxPinsPerWorker && held_bytes <= budget &&
+                 size <= budget - held_bytes && offset >= header_.data_offset;
+  std::uint64_t value_offset = offset - header_.data_offset;
+  if (allowed && store_.Pin(ToKey(pin.getKey()), value_offset, size)) {
+    held.push_back({value_offset, size});
+    reply_(worker, pin.getId(), Verdict::kPinned);
+    return;
+  }
+  if (held.empty()) pins_.erase(worker);
+  reply_(worker, pin.getId(), Verdict::kRefused);
+}
+
+absl::Status CacheService::Unpin(WorkerId worker, std::uint64_t file_offset) {
+  auto it = pins_.find(worker);
+  std::uint64_t value_offset = file_offset - header_.data_offset;
+  if (it == pins_.end()) return Violation("an unpin without a pin");
+  auto pinned = std::find_if(it->second.begin(), it->second.end(),
+                             [&](const PinHeld& one) { return one.value_offset == value_offset; });
+  if (pinned == it->second.end()) return Violation("an unpin of a value this worker did not pin");
+  store_.Unpin(value_offset);
+  it->second.erase(pinned);
+  if (it->second.empty()) pins_.erase(it);
+  return absl::OkStatus();
+}
+
 void CacheService::WorkerGone(WorkerId worker) {
+  if (auto it = pins_.find(worker); it != pins_.end()) {
+    for (const PinHeld& pinned : it->second) store_.Unpin(pinned.value_offset);
+    pins_.erase(it);
+  }
   for (const Waiter& next : flights_.Forget(worker)) {
     reply_(next.worker, next.claim_id, Verdict::kCompute);
   }

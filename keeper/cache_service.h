@@ -11,6 +11,7 @@
 #include <functional>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "ipc/keeper.capnp.h"
@@ -24,8 +25,12 @@ namespace sluice::keeper {
 // Most keys one worker may own or wait for at once. A worker runs one app
 // thread, so a handful is normal; beyond this it is misbehaving.
 inline constexpr std::size_t kMaxClaimsPerWorker = 256;
+// Most pins one worker may hold at once, and most bytes: a worker cannot
+// keep more than this share of the arena from being reused.
+inline constexpr std::size_t kMaxPinsPerWorker = 64;
+inline constexpr std::uint64_t kPinnedShareDivisor = 4;
 
-enum class Verdict { kCompute, kReady };
+enum class Verdict { kCompute, kReady, kPinned, kRefused };
 
 class CacheService {
  public:
@@ -35,9 +40,10 @@ class CacheService {
   using ReplyFn = std::function<void(WorkerId worker, std::uint64_t claim_id, Verdict verdict)>;
 
   // `store` writes the arena whose header is `header`; `reader` reads the
-  // same arena. All three must outlive the service.
+  // same arena. All three must outlive the service. Without `pins_allowed`
+  // (the keeper has no descriptor to send with a pin) every pin is refused.
   CacheService(shm_cache::Store& store, shm_cache::ArenaHeader& header,
-               const shm_cache::Reader& reader, ReplyFn reply);
+               const shm_cache::Reader& reader, ReplyFn reply, bool pins_allowed = true);
 
   // Handles one request from `worker` (ipc/keeper.capnp says what each one
   // means and which are answered), with the descriptors its packet
@@ -46,8 +52,9 @@ class CacheService {
   absl::Status Handle(WorkerId worker, ipc::CacheRequest::Reader request, std::vector<UniqueFd> fds,
                       std::uint64_t now_ns);
 
-  // `worker` hung up or was dropped: it waits for nothing any more, and each
-  // key it was computing passes to that key's oldest waiter (told compute).
+  // `worker` hung up or was dropped: it waits for nothing any more, each key
+  // it was computing passes to that key's oldest waiter (told compute), and
+  // its pins are released.
   void WorkerGone(WorkerId worker);
 
   // The operator's clear: removes every entry. Returns how many there were.
@@ -64,6 +71,8 @@ class CacheService {
                        std::vector<UniqueFd> fds, std::uint64_t now_ns);
   absl::Status Abandon(WorkerId worker, const shm_cache::Key& key);
   void Touch(capnp::List<ipc::CacheKey>::Reader keys);
+  void Pin(WorkerId worker, ipc::CacheRequest::Pin::Reader pin);
+  absl::Status Unpin(WorkerId worker, std::uint64_t file_offset);
   void Clear(WorkerId worker, ipc::CacheRequest::Clear::Reader clear);
   void Insert(const shm_cache::Key& key, std::span<const std::byte> value,
               const shm_cache::EntryOptions& options, std::uint64_t now_ns);
@@ -72,8 +81,14 @@ class CacheService {
   shm_cache::ArenaHeader& header_;
   const shm_cache::Reader& reader_;
   ReplyFn reply_;
+  bool pins_allowed_;
   Flights flights_;
   absl::flat_hash_set<std::uint32_t> warned_too_large_;  // function ids
+  struct PinHeld {
+    std::uint64_t value_offset;  // from the data region start (Store::Pin)
+    std::uint64_t size;
+  };
+  absl::flat_hash_map<WorkerId, std::vector<PinHeld>> pins_;
 };
 
 }  // namespace sluice::keeper

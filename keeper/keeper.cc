@@ -70,16 +70,19 @@ void RaiseDescriptorLimit() {
 
 class Keeper {
  public:
-  Keeper(int control_fd, shm_cache::Mapping arena, std::unique_ptr<shm_cache::Store> store,
-         shm_cache::Reader reader)
+  Keeper(int control_fd, shm_cache::Mapping arena, UniqueFd arena_for_workers,
+         std::unique_ptr<shm_cache::Store> store, shm_cache::Reader reader)
       : control_fd_(control_fd),
         arena_(std::move(arena)),
+        arena_for_workers_(std::move(arena_for_workers)),
         store_(std::move(store)),
         reader_(reader),
-        service_(*store_, *reinterpret_cast<shm_cache::ArenaHeader*>(arena_.data()), reader_,
-                 [this](WorkerId worker, std::uint64_t claim_id, Verdict verdict) {
-                   Reply(worker, claim_id, verdict);
-                 }) {}
+        service_(
+            *store_, *reinterpret_cast<shm_cache::ArenaHeader*>(arena_.data()), reader_,
+            [this](WorkerId worker, std::uint64_t claim_id, Verdict verdict) {
+              Reply(worker, claim_id, verdict);
+            },
+            /*pins_allowed=*/arena_for_workers_.valid()) {}
 
   void SetUp();
   void SendReady();
@@ -100,6 +103,9 @@ class Keeper {
 
   int control_fd_;
   shm_cache::Mapping arena_;
+  // A read-only descriptor of the sealed arena, sent with each pin so the
+  // worker can map the pinned bytes MAP_PRIVATE; invalid: pins are refused.
+  UniqueFd arena_for_workers_;
   std::unique_ptr<shm_cache::Store> store_;
   shm_cache::Reader reader_;
   CacheService service_;
@@ -283,12 +289,24 @@ void Keeper::Reply(WorkerId worker, std::uint64_t claim_id, Verdict verdict) {
   capnp::MallocMessageBuilder message(16);
   auto reply = message.initRoot<ipc::CacheReply>();
   reply.setId(claim_id);
-  if (verdict == Verdict::kCompute) {
-    reply.setCompute();
-  } else {
-    reply.setReady();
+  int attached = -1;
+  switch (verdict) {
+    case Verdict::kCompute:
+      reply.setCompute();
+      break;
+    case Verdict::kReady:
+      reply.setReady();
+      break;
+    case Verdict::kPinned:
+      reply.setPinned();
+      attached = arena_for_workers_.get();
+      break;
+    case Verdict::kRefused:
+      reply.setRefused();
+      break;
   }
-  absl::Status sent = ipc::SendPacket(it->second.get(), message);
+  absl::Status sent = attached >= 0 ? ipc::SendPacket(it->second.get(), message, {attached})
+                                    : ipc::SendPacket(it->second.get(), message);
   if (sent.ok()) return;
   // A worker that does not read its replies must not make the keeper wait;
   // any other failure means it is gone (EPIPE).
@@ -355,12 +373,21 @@ void RunKeeper(const KeeperConfig& config) {
   if (absl::Status sealed = shm_cache::SealArena(arena_fd.get()); !sealed.ok()) {
     Fatal("keeper_setup_failed", ToStd(sealed.message()));
   }
+  // Workers that pin an entry map it through their own read-only
+  // descriptor: a new open of the sealed file, not the keeper's writable one.
+  UniqueFd arena_for_workers(
+      ::open(StrCat("/proc/self/fd/", arena_fd.get()).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!arena_for_workers.valid()) {
+    LogWarning("cache_pins_off",
+               {{"error", StrCat("cannot reopen the arena read-only: ", std::strerror(errno))}});
+  }
   arena_fd.reset();
   absl::StatusOr<shm_cache::Reader> reader = shm_cache::Reader::Attach(arena->data(), bytes);
   if (!reader.ok()) Fatal("keeper_setup_failed", ToStd(reader.status().message()));
 
   {
-    Keeper keeper(config.control_fd, *std::move(arena), *std::move(store), *reader);
+    Keeper keeper(config.control_fd, *std::move(arena), std::move(arena_for_workers),
+                  *std::move(store), *reader);
     keeper.SetUp();
     keeper.SendReady();
     LogInfo("cache_keeper_ready", {{"arena_bytes", bytes}});

@@ -109,6 +109,23 @@ absl::Status TestWorker::PublishFd(const shm_cache::Key& key, std::uint64_t size
   return Send(message, value_fd);
 }
 
+absl::Status TestWorker::Pin(std::uint64_t id, const shm_cache::Key& key, std::uint64_t file_offset,
+                             std::uint64_t size) {
+  capnp::MallocMessageBuilder message;
+  auto pin = message.initRoot<ipc::CacheRequest>().initPin();
+  pin.setId(id);
+  SetKey(pin.initKey(), key);
+  pin.setOffset(file_offset);
+  pin.setSize(size);
+  return Send(message);
+}
+
+absl::Status TestWorker::Unpin(std::uint64_t file_offset) {
+  capnp::MallocMessageBuilder message;
+  message.initRoot<ipc::CacheRequest>().setUnpin(file_offset);
+  return Send(message);
+}
+
 absl::Status TestWorker::Abandon(const shm_cache::Key& key) {
   capnp::MallocMessageBuilder message;
   SetKey(message.initRoot<ipc::CacheRequest>().initAbandon(), key);
@@ -180,7 +197,8 @@ absl::StatusOr<CacheReplyInfo> TestWorker::Next(Deadline deadline) {
   if (packet->words.empty()) return absl::NotFoundError("the keeper closed the socket");
   capnp::FlatArrayMessageReader message(kj::arrayPtr(packet->words.data(), packet->words.size()));
   auto reply = message.getRoot<ipc::CacheReply>();
-  return CacheReplyInfo{reply.getId(), reply.isCompute()};
+  return CacheReplyInfo{reply.getId(), reply.isCompute(), reply.isPinned(), reply.isRefused(),
+                        packet->TakeFd(0)};
 }
 
 absl::Status TestWorker::Sync(Deadline deadline) {

@@ -23,7 +23,10 @@ namespace sluice::testing {
 
 struct CacheReplyInfo {
   std::uint64_t id;
-  bool compute;  // false: ready
+  bool compute;  // false: ready, or a pin's answer (below)
+  bool pinned = false;
+  bool refused = false;
+  UniqueFd fd;  // what came with the reply (the arena's, with pinned)
 };
 
 // One test worker: its end of a keeper socket.
@@ -50,6 +53,9 @@ class TestWorker {
   absl::Status ClearAll(std::uint64_t id);
   absl::Status ClearFunction(std::uint64_t id, std::uint32_t function);
   absl::Status ClearKey(std::uint64_t id, const shm_cache::Key& key);
+  absl::Status Pin(std::uint64_t id, const shm_cache::Key& key, std::uint64_t file_offset,
+                   std::uint64_t size);
+  absl::Status Unpin(std::uint64_t file_offset);
   absl::Status SendRaw(std::span<const std::byte> bytes, int fd = -1);
 
   // The next reply; an error if none comes by the deadline or the keeper

@@ -507,5 +507,123 @@ TEST_F(KeeperTest, ArenaIsSealedBeforeTheKeeperIsReady) {
   if (writable != MAP_FAILED) ::munmap(writable, kArenaBytes);
 }
 
+// Pins: a worker maps a large entry MAP_PRIVATE instead of copying it.
+
+// `worker` claims `key` and publishes `value` through a sealed memfd.
+absl::Status PublishThroughMemfd(TestWorker& worker, std::uint64_t claim_id, const Key& key,
+                                 std::span<const std::byte> value) {
+  if (absl::Status owned = ClaimAndOwn(worker, claim_id, key); !owned.ok()) return owned;
+  absl::StatusOr<UniqueFd> memfd =
+      ValueMemfd(value, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+  if (!memfd.ok()) return memfd.status();
+  return worker.PublishFd(key, value.size(), memfd->get());
+}
+
+// Maps `size` bytes of `fd` at `offset` privately; nullptr on failure.
+std::byte* MapPrivately(int fd, std::uint64_t offset, std::size_t size) {
+  void* map =
+      ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, static_cast<off_t>(offset));
+  return map == MAP_FAILED ? nullptr : static_cast<std::byte*>(map);
+}
+
+TEST_F(KeeperTest, PinnedEntryMapsPrivatelyAndStaysAsItWasAfterItLeaves) {
+  TestWorker owner = NewWorker();
+  TestWorker reader = NewWorker();
+  const std::vector<std::byte> value = Pattern(3u << 20, 11);
+  ASSERT_OK(PublishThroughMemfd(owner, 1, kKey, value));
+  ASSERT_OK(owner.Sync());
+  std::optional<shm_cache::Reader::Location> location =
+      keeper_->reader().Locate(kKey, shm_cache::MonotonicNowNs());
+  ASSERT_TRUE(location.has_value());
+
+  ASSERT_OK(reader.Pin(7, kKey, location->file_offset, location->size));
+  ASSERT_OK_AND_ASSIGN(CacheReplyInfo reply, reader.Next());
+  EXPECT_EQ(reply.id, 7u);
+  ASSERT_TRUE(reply.pinned);
+  ASSERT_TRUE(reply.fd.valid()) << "a pin comes with the arena's descriptor";
+  // Read-only: the worker can map it privately and nothing else.
+  EXPECT_EQ(::fcntl(reply.fd.get(), F_GETFL) & O_ACCMODE, O_RDONLY);
+  void* shared =
+      ::mmap(nullptr, kArenaBytes, PROT_READ | PROT_WRITE, MAP_SHARED, reply.fd.get(), 0);
+  EXPECT_EQ(shared, MAP_FAILED);
+  std::byte* mapped = MapPrivately(reply.fd.get(), location->file_offset, location->size);
+  ASSERT_NE(mapped, nullptr) << std::strerror(errno);
+  EXPECT_TRUE(std::equal(value.begin(), value.end(), mapped));
+  // Writing to the first half is private: the arena's bytes stay.
+  std::fill_n(mapped, value.size() / 2, std::byte{0xee});
+  EXPECT_EQ(keeper_->Get(kKey), value);
+
+  // The entry leaves; new values take every byte they can.
+  ASSERT_OK_AND_ASSIGN(std::uint64_t removed, keeper_->Clear(1));
+  EXPECT_EQ(removed, 1u);
+  for (std::uint64_t i = 0; i < 6; ++i) {
+    ASSERT_OK(PublishThroughMemfd(owner, 10 + i, Key{100 + i, i}, Pattern(2u << 20, 20 + i)));
+  }
+  ASSERT_OK(owner.Sync());
+  EXPECT_TRUE(std::equal(value.begin() + value.size() / 2, value.end(), mapped + value.size() / 2))
+      << "pages the worker did not write changed under it";
+  EXPECT_GE(keeper_->counters().bytes_used, value.size()) << "the pinned bytes count as used";
+
+  ::munmap(mapped, location->size);
+  ASSERT_OK(reader.Unpin(location->file_offset));
+  ASSERT_OK(reader.Sync());
+  EXPECT_LT(keeper_->counters().bytes_used, 13u << 20);
+}
+
+TEST_F(KeeperTest, PinIsRefusedForAnInlineEntryAnotherOffsetOrTooManyBytes) {
+  TestWorker owner = NewWorker();
+  TestWorker reader = NewWorker();
+  ASSERT_OK(ClaimAndOwn(owner, 1, kKey));
+  ASSERT_OK(owner.Publish(kKey, Pattern(40, 1)));
+  ASSERT_OK(PublishThroughMemfd(owner, 2, kOtherKey, Pattern(5u << 20, 2)));
+  ASSERT_OK(owner.Sync());
+  auto location = keeper_->reader().Locate(kOtherKey, shm_cache::MonotonicNowNs());
+  ASSERT_TRUE(location.has_value());
+
+  auto expect_refused = [&](std::uint64_t id, const Key& key, std::uint64_t offset,
+                            std::uint64_t size) {
+    ASSERT_OK(reader.Pin(id, key, offset, size));
+    ASSERT_OK_AND_ASSIGN(CacheReplyInfo reply, reader.Next());
+    EXPECT_EQ(reply.id, id);
+    EXPECT_TRUE(reply.refused) << id;
+    EXPECT_FALSE(reply.fd.valid()) << id;
+  };
+  expect_refused(10, kKey, 0, 40);                                              // inline
+  expect_refused(11, kOtherKey, location->file_offset + 4096, location->size);  // offset
+  expect_refused(12, Key{9, 9}, location->file_offset, location->size);         // no entry
+  // 5 MiB is more than a quarter of the 16 MiB arena one worker may hold.
+  expect_refused(13, kOtherKey, location->file_offset, location->size);
+}
+
+TEST_F(KeeperTest, UnpinningWhatItDidNotPinDropsTheWorker) {
+  TestWorker worker = NewWorker();
+  ASSERT_OK(worker.Unpin(1u << 20));
+  EXPECT_TRUE(worker.WaitForHangup());
+}
+
+TEST_F(KeeperTest, AWorkerThatHangsUpReleasesItsPins) {
+  TestWorker owner = NewWorker();
+  TestWorker reader = NewWorker();
+  const std::vector<std::byte> value = Pattern(2u << 20, 5);
+  ASSERT_OK(PublishThroughMemfd(owner, 1, kKey, value));
+  ASSERT_OK(owner.Sync());
+  auto location = keeper_->reader().Locate(kKey, shm_cache::MonotonicNowNs());
+  ASSERT_TRUE(location.has_value());
+  ASSERT_OK(reader.Pin(2, kKey, location->file_offset, location->size));
+  ASSERT_OK_AND_ASSIGN(CacheReplyInfo reply, reader.Next());
+  ASSERT_TRUE(reply.pinned);
+  ASSERT_OK_AND_ASSIGN(std::uint64_t removed, keeper_->Clear(1));
+  EXPECT_EQ(removed, 1u);
+  EXPECT_GE(keeper_->counters().bytes_used, value.size());
+  reader.Close();
+  // The keeper hears the hang-up before the next request of another worker
+  // only by chance: wait for the bytes to come back.
+  Deadline deadline = After(kStepTimeout);
+  while (keeper_->counters().bytes_used != 0 && Clock::now() < deadline) {
+    ASSERT_OK(owner.Sync());
+  }
+  EXPECT_EQ(keeper_->counters().bytes_used, 0u);
+}
+
 }  // namespace
 }  // namespace sluice::testing

@@ -77,6 +77,18 @@ Frame MakeFrame(std::int64_t rows, std::int64_t seed) {
 const std::source_location kFrameSite = std::source_location::current();
 const auto kCachedFrame = st::cache_data(&MakeFrame, {}, kFrameSite);
 
+// The same frame in st::Columns: a hit maps the entry instead of copying.
+struct ColumnFrame {
+  st::Column<double> a, b, c, d;
+};
+ColumnFrame MakeColumnFrame(std::int64_t rows, std::int64_t seed) {
+  Frame frame = MakeFrame(rows, seed);
+  return {st::Column<double>(std::move(frame.a)), st::Column<double>(std::move(frame.b)),
+          st::Column<double>(std::move(frame.c)), st::Column<double>(std::move(frame.d))};
+}
+const std::source_location kColumnFrameSite = std::source_location::current();
+const auto kCachedColumnFrame = st::cache_data(&MakeColumnFrame, {}, kColumnFrameSite);
+
 // The arena key of a call of st::cache_data(function, {}, site), made as
 // CachedFunction makes it, so that baselines can read the very bytes a hit
 // reads.
@@ -366,6 +378,35 @@ LargeValueFigures MeasureLargeValue(RealCache& cache, std::size_t rows_count, in
     check(back);
     return ms;
   });
+
+  // The frame in st::Columns, hit in a fresh worker: the call, then one read
+  // of every page (as the MAP_PRIVATE row), since a mapping pays its page
+  // faults when the pages are first used.
+  InChild([&] { return kCachedColumnFrame(rows, seed).a.empty() ? 1.0 : 0.0; }, worker);  // miss
+  const shm_cache::Key column_key = KeyOf(&MakeColumnFrame, kColumnFrameSite, rows, seed);
+  while (!reader.Contains(column_key, shm_cache::MonotonicNowNs())) ::usleep(200);
+  figures.column_hit_ms = Median(
+      runs,
+      [&] {
+        const int computes = frame_computes;
+        auto start = Clock::now();
+        ColumnFrame frame = kCachedColumnFrame(rows, seed);
+        double sum = 0;
+        for (const st::Column<double>* column : {&frame.a, &frame.b, &frame.c, &frame.d}) {
+          for (std::size_t r = 0; r < column->size(); r += shm_cache::kPageSize / sizeof(double)) {
+            sum += (*column)[r];
+          }
+        }
+        double ms = Ms(Clock::now() - start);
+        benchmark::DoNotOptimize(sum);
+        if (frame_computes != computes || !frame.a.mapped() || frame.d.size() != rows_count ||
+            frame.d[rows_count - 1] != FrameValue(3, rows_count - 1, seed)) {
+          std::fprintf(stderr, "cache_bench: the column frame missed or was not mapped\n");
+          _exit(1);
+        }
+        return ms;
+      },
+      worker);
 
   figures.private_ms = Median(runs, [&] {
     auto start = Clock::now();

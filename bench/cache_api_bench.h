@@ -29,6 +29,7 @@ struct LargeValueFigures {
   double touched_ms = 0;     // (b) the same memcpy into touched arrays
   double round_trip_ms = 0;  // (c) Cap'n Proto serialize + deserialize of the frame
   double private_ms = 0;     // MAP_PRIVATE mapping of the entry, every page read
+  double column_hit_ms = 0;  // the frame in st::Columns: a mapped hit, every page read
 };
 LargeValueFigures MeasureLargeValue(RealCache& cache, std::size_t rows, int runs);
 

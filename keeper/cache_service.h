@@ -26,9 +26,10 @@ namespace sluice::keeper {
 // thread, so a handful is normal; beyond this it is misbehaving.
 inline constexpr std::size_t kMaxClaimsPerWorker = 256;
 // Most pins one worker may hold at once, and most bytes: a worker cannot
-// keep more than this share of the arena from being reused.
+// keep more than half the data region from being reused (a value that big
+// can still be mapped: the seeds' 305 MiB frame in the default 1 GiB cache).
 inline constexpr std::size_t kMaxPinsPerWorker = 64;
-inline constexpr std::uint64_t kPinnedShareDivisor = 4;
+inline constexpr std::uint64_t kPinnedShareDivisor = 2;
 
 enum class Verdict { kCompute, kReady, kPinned, kRefused };
 

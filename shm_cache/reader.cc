@@ -214,7 +214,8 @@ std::optional<Reader::Location> Reader::Locate(const Key& key, std::uint64_t now
     if (found.slot->version.load(std::memory_order_relaxed) != found.version) continue;
     if (!matches) return std::nullopt;
     if (found.offset == kInlineOffset) return std::nullopt;  // small: Get() it
-    return Location{header_->data_offset + found.offset, found.size, found.slot, found.version};
+    return Location{header_->data_offset + found.offset, found.size, found.kind, found.slot,
+                    found.version};
   }
   return std::nullopt;
 }

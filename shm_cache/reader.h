@@ -95,6 +95,7 @@ class Reader {
   struct Location {
     std::uint64_t file_offset;  // from the start of the arena file
     std::uint64_t size;
+    std::uint16_t kind;  // EntryOptions::kind
     const IndexSlot* slot;
     std::uint64_t version;
   };

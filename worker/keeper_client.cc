@@ -74,7 +74,7 @@ bool KeeperClient::Send(capnp::MessageBuilder& message, int fd) {
 }
 
 bool KeeperClient::AwaitReply(std::uint64_t id, absl::FunctionRef<void(int)> wait,
-                              ipc::CacheReply::Which* which) {
+                              ipc::CacheReply::Which* which, UniqueFd* fd) {
   while (socket_.valid()) {
     wait(socket_.get());
     auto packet = ipc::ReceivePacket(socket_.get());
@@ -91,10 +91,14 @@ bool KeeperClient::AwaitReply(std::uint64_t id, absl::FunctionRef<void(int)> wai
       capnp::FlatArrayMessageReader message(
           kj::arrayPtr(packet->words.data(), packet->words.size()));
       auto reply = message.getRoot<ipc::CacheReply>();
-      // Replies to claims given up earlier (a rerun interrupted the wait)
-      // are stale: those claims were abandoned already.
-      if (reply.getId() != id) continue;
+      // Replies to requests given up earlier (a rerun interrupted the wait)
+      // are stale: those claims were abandoned already, pins need undoing.
+      if (reply.getId() != id) {
+        OnStaleReply(reply.getId(), reply.isPinned());
+        continue;
+      }
       *which = reply.which();
+      if (fd != nullptr) *fd = packet->TakeFd(0);
       return true;
     } catch (const kj::Exception& e) {
       Lost("undecodable reply");
@@ -147,6 +151,42 @@ void KeeperClient::Publish(const shm_cache::Key& key, const PublishOptions& opti
     return;
   }
   Send(message, value.get());
+}
+
+void KeeperClient::OnStaleReply(std::uint64_t id, bool pinned) {
+  auto it = abandoned_pins_.find(id);
+  if (it == abandoned_pins_.end()) return;
+  if (pinned) Unpin(it->second);
+  abandoned_pins_.erase(it);
+}
+
+UniqueFd KeeperClient::Pin(const shm_cache::Key& key, std::uint64_t file_offset, std::uint64_t size,
+                           absl::FunctionRef<void(int)> wait) {
+  capnp::MallocMessageBuilder message(32);
+  auto pin = message.initRoot<ipc::CacheRequest>().initPin();
+  std::uint64_t id = next_id_++;
+  pin.setId(id);
+  SetKey(pin.initKey(), key);
+  pin.setOffset(file_offset);
+  pin.setSize(size);
+  if (!Send(message)) return {};
+  ipc::CacheReply::Which which;
+  UniqueFd arena;
+  try {
+    if (!AwaitReply(id, wait, &which, &arena)) return {};
+  } catch (...) {
+    abandoned_pins_[id] = file_offset;
+    throw;
+  }
+  if (which != ipc::CacheReply::PINNED) return {};
+  if (!arena.valid()) Unpin(file_offset);  // nothing to map it with
+  return arena;
+}
+
+void KeeperClient::Unpin(std::uint64_t file_offset) {
+  capnp::MallocMessageBuilder message(8);
+  message.initRoot<ipc::CacheRequest>().setUnpin(file_offset);
+  Send(message);
 }
 
 void KeeperClient::Abandon(const shm_cache::Key& key) {

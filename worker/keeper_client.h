@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/functional/function_ref.h"
 #include "ipc/keeper.capnp.h"
@@ -46,6 +47,17 @@ class KeeperClient {
                absl::FunctionRef<void(std::span<std::byte>)> fill);
   void Abandon(const shm_cache::Key& key);
 
+  // Asks the keeper to keep the value of `key` that a lookup found at
+  // `file_offset` (`size` bytes) in place while this worker maps it. Returns
+  // the arena's read-only descriptor to map it with if the keeper agreed;
+  // invalid if it refused (the entry changed; too many pins) or is gone:
+  // copy instead. `wait` as for ClaimKey; if it throws, a pin granted
+  // meanwhile is released when its reply comes.
+  UniqueFd Pin(const shm_cache::Key& key, std::uint64_t file_offset, std::uint64_t size,
+               absl::FunctionRef<void(int)> wait);
+  // Releases a pin Pin() returned a descriptor for.
+  void Unpin(std::uint64_t file_offset);
+
   // Records a hit. The keeper hears of hits in reports (FlushTouches, at the
   // end of each run, or every kHitsPerReport hits): their number, and each
   // key hit at most once, up to kTouchBatch keys, to refresh in its LRU. So a
@@ -66,8 +78,11 @@ class KeeperClient {
 
   bool Send(capnp::MessageBuilder& message, int fd = -1);
   // Reads replies until the one for `id`; false if the keeper is gone.
+  // `fd`, if given, gets the descriptor the reply carried.
   bool AwaitReply(std::uint64_t id, absl::FunctionRef<void(int)> wait,
-                  ipc::CacheReply::Which* which);
+                  ipc::CacheReply::Which* which, UniqueFd* fd = nullptr);
+  // A reply to a request nobody waits for any more.
+  void OnStaleReply(std::uint64_t id, bool pinned);
   void Lost(const char* why);
 
   UniqueFd socket_;
@@ -76,6 +91,9 @@ class KeeperClient {
     std::size_t operator()(const shm_cache::Key& key) const { return key.low; }
   };
   absl::flat_hash_set<shm_cache::Key, KeyHash> touches_;
+  // Pins whose wait was interrupted, by request id: the file offset to
+  // unpin if the keeper's answer turns out to be pinned.
+  absl::flat_hash_map<std::uint64_t, std::uint64_t> abandoned_pins_;
   std::uint64_t hits_ = 0;
 };
 

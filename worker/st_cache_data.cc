@@ -1,8 +1,11 @@
 // st::cache_data's runtime: look up, wait for another worker's compute,
 // compute, publish; and the session-scoped variant in private memory.
 #include <dlfcn.h>
+#include <sys/mman.h>
 
+#include <cerrno>
 #include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -45,13 +48,65 @@ std::uint64_t ExpiresAt(const CacheDataOptions& options, std::uint64_t now_ns) {
 }
 
 // Decodes an entry of `kind` (value, then its elements to replay). False:
-// unusable.
+// unusable. `mapping`: the entry is this process's private mapping.
 bool TakeEntry(std::span<const std::byte> entry, std::uint16_t kind, ValueOps& ops,
-               std::string* elements) {
+               std::string* elements, const std::shared_ptr<void>& mapping = nullptr) {
   auto parts = worker::SplitEntry(entry, kind);
   if (!parts) return false;
   elements->assign(reinterpret_cast<const char*>(parts->elements.data()), parts->elements.size());
-  return ops.Decode(parts->value);
+  return ops.Decode(parts->value, mapping);
+}
+
+// A hit on a value holding st::Columns maps the entry instead of copying it,
+// from this size on: below it a copy costs less than the round trip that
+// pins the entry and the mapping's page faults.
+constexpr std::uint64_t kMapFromBytes = 1u << 20;
+
+// This worker's copy-on-write mapping of a pinned entry. The columns that
+// point into it share it; the last one to go unmaps it and unpins the entry.
+class PinnedMapping {
+ public:
+  PinnedMapping(void* base, std::size_t length, std::uint64_t file_offset)
+      : base_(base), length_(length), file_offset_(file_offset) {}
+  ~PinnedMapping() {
+    ::munmap(base_, length_);
+    if (worker::KeeperClient* keeper = cache::Keeper()) keeper->Unpin(file_offset_);
+  }
+  PinnedMapping(const PinnedMapping&) = delete;
+  PinnedMapping& operator=(const PinnedMapping&) = delete;
+
+ private:
+  void* base_;
+  std::size_t length_;
+  std::uint64_t file_offset_;
+};
+
+// A hit that maps the entry MAP_PRIVATE (sluice/column.hpp). False: take the
+// copying path (nothing to map, too small, the keeper refused or the bytes
+// did not decode).
+bool TryMappedHit(const Key& key, ValueOps& ops, std::string* elements) {
+  const sluice::shm_cache::Reader* arena = cache::Arena();
+  worker::KeeperClient* keeper = cache::Keeper();
+  if (!ops.Mappable() || arena == nullptr || keeper == nullptr) return false;
+  auto location = arena->Locate(key, MonotonicNowNs());
+  if (!location || location->size < kMapFromBytes) return false;
+  sluice::UniqueFd file =
+      keeper->Pin(key, location->file_offset, location->size, cache::WaitReadable);
+  if (!file.valid()) return false;
+  // The pin keeps these bytes as they are; map from their page's start.
+  std::uint64_t start = location->file_offset & ~std::uint64_t{sluice::shm_cache::kPageSize - 1};
+  std::size_t length = location->file_offset + location->size - start;
+  void* base = ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE, file.get(),
+                      static_cast<off_t>(start));
+  if (base == MAP_FAILED) {
+    sluice::LogSyscallError("mmap(MAP_PRIVATE)", errno, {{"bytes", length}});
+    keeper->Unpin(location->file_offset);
+    return false;
+  }
+  auto mapping = std::make_shared<PinnedMapping>(base, length, location->file_offset);
+  std::span<const std::byte> entry(
+      static_cast<const std::byte*>(base) + (location->file_offset - start), location->size);
+  return TakeEntry(entry, location->kind, ops, elements, mapping);
 }
 
 void Replay(const std::string& elements) {
@@ -108,7 +163,8 @@ bool TryHit(const Key& key, ValueOps& ops) {
   const sluice::shm_cache::Reader* arena = cache::Arena();
   if (arena == nullptr) return false;
   std::string elements;
-  if (!arena->Read(key, [&](std::span<const std::byte> entry, std::uint16_t kind) {
+  if (!TryMappedHit(key, ops, &elements) &&
+      !arena->Read(key, [&](std::span<const std::byte> entry, std::uint16_t kind) {
         return TakeEntry(entry, kind, ops, &elements);
       })) {
     return false;

@@ -33,6 +33,7 @@
 #include <optional>
 #include <sluice/cache_key.hpp>
 #include <sluice/cache_value.hpp>
+#include <sluice/column.hpp>
 #include <source_location>
 #include <span>
 #include <stdexcept>
@@ -78,7 +79,12 @@ FunctionInfo DescribeFunction(const std::type_info& type, const void* function,
 class ValueOps {
  public:
   // A hit: read the value out of `bytes` (untrusted; false if unreadable).
-  virtual bool Decode(std::span<const std::byte> bytes) noexcept = 0;
+  // With a `mapping`, the bytes are this process's private mapping of the
+  // entry, which columns may keep (sluice/column.hpp).
+  virtual bool Decode(std::span<const std::byte> bytes,
+                      const std::shared_ptr<void>& mapping) noexcept = 0;
+  // Whether the value holds an st::Column, so that a hit may map it.
+  virtual bool Mappable() const noexcept = 0;
   // A miss: run the function and keep its result.
   virtual void Compute() = 0;
   // The kept result, encoded: its size, then the bytes.
@@ -170,9 +176,10 @@ class CachedFunction {
   struct Call final : detail::ValueOps {
     Call(const F& function, std::tuple<A&&...> args) : function(function), args(std::move(args)) {}
 
-    bool Decode(std::span<const std::byte> bytes) noexcept override {
+    bool Decode(std::span<const std::byte> bytes,
+                const std::shared_ptr<void>& mapping) noexcept override {
       try {
-        ValueReader in(bytes);
+        ValueReader in(bytes, mapping);
         R& value = result.emplace();
         if (detail::Decode(in, value) && in.at_end()) return true;
       } catch (...) {
@@ -181,6 +188,7 @@ class CachedFunction {
       result.reset();
       return false;
     }
+    bool Mappable() const noexcept override { return detail::ContainsColumn<R>(); }
     void Compute() override {
       result.emplace(std::apply(
           [this](auto&&... a) -> decltype(auto) {

@@ -27,6 +27,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <sluice/cache_key.hpp>
 #include <span>
@@ -76,6 +77,10 @@ class ValueWriter {
 class ValueReader {
  public:
   explicit ValueReader(std::span<const std::byte> in) : in_(in) {}
+  // Reads bytes that are this process's own copy-on-write mapping of a cache
+  // entry, kept mapped by `mapping` (the runtime's, for st::Column).
+  ValueReader(std::span<const std::byte> in, std::shared_ptr<void> mapping)
+      : in_(in), mapping_(std::move(mapping)) {}
 
   bool get_bytes(void* out, std::size_t size) {
     if (size > in_.size() - pos_) return false;
@@ -106,9 +111,19 @@ class ValueReader {
   }
   bool at_end() const { return pos_ == in_.size(); }
 
+  // When the bytes are a private mapping (the constructor above), a decoder
+  // may keep using them instead of copying: the writable address of `at`
+  // (a pointer this reader handed out), with mapping() to hold on to. Null
+  // otherwise: copy.
+  std::byte* mapped(const std::byte* at) const {
+    return mapping_ != nullptr ? const_cast<std::byte*>(at) : nullptr;
+  }
+  const std::shared_ptr<void>& mapping() const { return mapping_; }
+
  private:
   std::span<const std::byte> in_;
   std::size_t pos_ = 0;
+  std::shared_ptr<void> mapping_;
 };
 
 // Specialize for your own types (see the top of this file).

@@ -3,7 +3,9 @@
 // computes that process had done), so a test sees whether a call hit.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <numeric>
 #include <sluice/st.hpp>
 #include <string>
 #include <thread>
@@ -38,10 +40,24 @@ struct Model {
   std::vector<int> weights;
 };
 
+// 2 MiB of doubles in a column: a hit maps the entry instead of copying it.
+struct Series {
+  st::Column<double> values;
+  std::string stamp;
+};
+
+Series MakeSeries(int n) {
+  Series series;
+  for (int i = 0; i < (1 << 18); ++i) series.values.push_back(i + n);
+  series.stamp = Stamp();
+  return series;
+}
+
 Model BuildModel() { return {getpid(), std::vector<int>(1000, 7)}; }
 Model BuildPrivateModel() { return {getpid(), {}}; }
 
 const auto table = st::cache_data(MakeTable);
+const auto series = st::cache_data(MakeSeries);
 const auto few = st::cache_data([](int n) { return n * 10 + 0 * g_computes; }, {.max_entries = 2});
 const auto few_stamped =
     st::cache_data([](int n) { return std::to_string(n) + "@" + Stamp(); }, {.max_entries = 2});
@@ -70,6 +86,18 @@ void app() {
     t.values.assign(3, -1.0);
     t.stamp = "mutated";
     st::text("mutated copy has " + std::to_string(t.values.size()) + " rows");
+  }
+
+  if (st::checkbox("series")) {
+    Series s = series(n);
+    double sum = std::accumulate(s.values.begin(), s.values.end(), 0.0);
+    st::text("series stamp " + s.stamp + " mapped " + (s.values.mapped() ? "yes" : "no") + " sum " +
+             std::to_string(sum));
+    if (st::checkbox("scribble")) {
+      // Writes to this session's pages only.
+      std::fill(s.values.begin(), s.values.end(), -1.0);
+      st::text("scribbled, first is " + std::to_string(s.values[0]));
+    }
   }
 
   st::text("few " + few_stamped(n));

@@ -69,6 +69,32 @@ TEST_F(CacheDataTest, MutatingTheReturnedValueIsInvisibleToOtherCallsAndSessions
   EXPECT_EQ(ValueAfter(second->page(), "table 3 rows 3 stamp "), stamp);
 }
 
+// st::Column: a hit maps the entry copy-on-write instead of copying it.
+TEST_F(CacheDataTest, ColumnsAreMappedOnAHitAndStayPrivateToTheirSession) {
+  const std::string kSum = "sum 34360393728.000000";  // 3 + 4 + ... + (2^18 - 1 + 3)
+  ASSERT_OK_AND_ASSIGN(auto first, AppSession::Open(broker_->port()));
+  ASSERT_OK(first->Change("series", WidgetInput::Checked(true)));
+  std::string computed = ValueAfter(first->page(), "series stamp ");
+  ASSERT_THAT(computed, StartsWith(Pid(*first) + "#")) << first->page().DebugString();
+  EXPECT_THAT(computed, HasSubstr("mapped no " + kSum)) << "the computing call has its own value";
+  std::string stamp = computed.substr(0, computed.find(' '));
+
+  ASSERT_OK_AND_ASSIGN(auto second, AppSession::Open(broker_->port()));
+  ASSERT_OK(second->Change("series", WidgetInput::Checked(true)));
+  EXPECT_EQ(ValueAfter(second->page(), "series stamp "), stamp + " mapped yes " + kSum)
+      << second->page().DebugString();
+  ASSERT_OK(second->Change("scribble", WidgetInput::Checked(true)));
+  EXPECT_TRUE(second->page().HasText("scribbled, first is -1.000000"))
+      << second->page().DebugString();
+
+  // Neither the cache nor the first session saw the writes.
+  ASSERT_OK(first->Change("mutate", WidgetInput::Checked(true)));
+  EXPECT_EQ(ValueAfter(first->page(), "series stamp "), stamp + " mapped yes " + kSum)
+      << first->page().DebugString();
+  ASSERT_OK(second->Change("scribble", WidgetInput::Checked(false)));
+  EXPECT_EQ(ValueAfter(second->page(), "series stamp "), stamp + " mapped yes " + kSum);
+}
+
 TEST_F(CacheDataTest, DifferentArgumentsAreDifferentEntries) {
   ASSERT_OK_AND_ASSIGN(auto tab, AppSession::Open(broker_->port()));
   std::string three = ValueAfter(tab->page(), "table 3 rows 3 stamp ");

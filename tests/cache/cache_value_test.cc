@@ -7,8 +7,10 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <sluice/st.hpp>
 #include <stdexcept>
 #include <string>
@@ -250,6 +252,77 @@ TEST(CacheDataInProcessTest, AValueThatCannotBeEncodedIsReturnedButNotKept) {
   EXPECT_EQ(make(3).v, 3);
   EXPECT_EQ(make(3).v, 3);
   EXPECT_EQ(calls, 2);
+}
+
+// ---- st::Column ------------------------------------------------------------
+
+struct Columns {
+  st::Column<double> x;
+  st::Column<std::int32_t> ids;
+  std::string label;
+};
+
+static_assert(st::detail::ContainsColumn<Columns>());
+static_assert(st::detail::ContainsColumn<std::optional<std::pair<int, st::Column<float>>>>());
+static_assert(!st::detail::ContainsColumn<Frame>());
+static_assert(!st::detail::ContainsColumn<std::vector<double>>());
+
+TEST(ColumnTest, EncodesLikeAVectorAndRoundTripsThroughTheHeap) {
+  st::Column<double> column{1.5, -2.0, 3.25};
+  EXPECT_EQ(EncodeValue(column), EncodeValue(std::vector<double>{1.5, -2.0, 3.25}));
+  auto back = DecodeValue<Columns>(EncodeValue(Columns{column, {7, 8}, "frame"}));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->x, column);
+  EXPECT_FALSE(back->x.mapped()) << "bytes that are not a private mapping are copied";
+  EXPECT_EQ(back->ids.to_vector(), (std::vector<std::int32_t>{7, 8}));
+  EXPECT_EQ(back->label, "frame");
+}
+
+TEST(ColumnTest, DecodedFromAPrivateMappingItPointsIntoItAndKeepsItAlive) {
+  Columns value{st::Column<double>(1000, 0.5), {1, 2, 3}, "mapped"};
+  std::vector<std::byte> bytes = EncodeValue(value);
+  // Stands in for the runtime's mapping: alive while a column uses it.
+  auto buffer = std::make_shared<std::vector<std::byte>>(bytes);
+  std::weak_ptr<std::vector<std::byte>> watch = buffer;
+  Columns back;
+  {
+    st::ValueReader reader(*buffer, buffer);
+    ASSERT_TRUE(st::detail::Decode(reader, back));
+    ASSERT_TRUE(reader.at_end());
+  }
+  std::byte* first = buffer->data();
+  std::byte* last = buffer->data() + buffer->size();
+  buffer.reset();
+  ASSERT_TRUE(back.x.mapped());
+  EXPECT_GE(reinterpret_cast<std::byte*>(back.x.data()), first);
+  EXPECT_LT(reinterpret_cast<std::byte*>(back.x.data()), last);
+  EXPECT_EQ(back.x, value.x);
+  EXPECT_EQ(back.ids, value.ids);
+  EXPECT_FALSE(watch.expired()) << "the columns hold the mapping";
+
+  // A copy is the caller's own, in the heap; growing a mapped column moves
+  // it to the heap; when no column uses the mapping, it goes.
+  st::Column<double> copy = back.x;
+  EXPECT_FALSE(copy.mapped());
+  EXPECT_EQ(copy, value.x);
+  back.x.push_back(9.0);
+  EXPECT_FALSE(back.x.mapped());
+  EXPECT_EQ(back.x.size(), 1001u);
+  EXPECT_EQ(back.x[0], 0.5);
+  EXPECT_FALSE(watch.expired()) << "ids still uses it";
+  back.ids.clear();
+  EXPECT_TRUE(watch.expired());
+}
+
+TEST(ColumnTest, DamagedBytesAreRefused) {
+  std::vector<std::byte> bytes = EncodeValue(Columns{st::Column<double>(100, 1.0), {}, "x"});
+  for (std::size_t cut : {std::size_t{0}, std::size_t{7}, std::size_t{100}, bytes.size() - 1}) {
+    EXPECT_FALSE(DecodeValue<Columns>(std::span(bytes).first(cut)).has_value()) << cut;
+  }
+  std::vector<std::byte> huge = bytes;
+  std::uint64_t absurd = ~std::uint64_t{0} / 4;
+  std::memcpy(huge.data(), &absurd, sizeof absurd);
+  EXPECT_FALSE(DecodeValue<Columns>(huge).has_value());
 }
 
 }  // namespace

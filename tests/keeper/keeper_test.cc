@@ -575,7 +575,7 @@ TEST_F(KeeperTest, PinIsRefusedForAnInlineEntryAnotherOffsetOrTooManyBytes) {
   TestWorker reader = NewWorker();
   ASSERT_OK(ClaimAndOwn(owner, 1, kKey));
   ASSERT_OK(owner.Publish(kKey, Pattern(40, 1)));
-  ASSERT_OK(PublishThroughMemfd(owner, 2, kOtherKey, Pattern(5u << 20, 2)));
+  ASSERT_OK(PublishThroughMemfd(owner, 2, kOtherKey, Pattern(9u << 20, 2)));
   ASSERT_OK(owner.Sync());
   auto location = keeper_->reader().Locate(kOtherKey, shm_cache::MonotonicNowNs());
   ASSERT_TRUE(location.has_value());
@@ -591,7 +591,7 @@ TEST_F(KeeperTest, PinIsRefusedForAnInlineEntryAnotherOffsetOrTooManyBytes) {
   expect_refused(10, kKey, 0, 40);                                              // inline
   expect_refused(11, kOtherKey, location->file_offset + 4096, location->size);  // offset
   expect_refused(12, Key{9, 9}, location->file_offset, location->size);         // no entry
-  // 5 MiB is more than a quarter of the 16 MiB arena one worker may hold.
+  // 9 MiB is more than the half of the 16 MiB arena one worker may hold.
   expect_refused(13, kOtherKey, location->file_offset, location->size);
 }
 

@@ -519,6 +519,27 @@ absl::Status PublishThroughMemfd(TestWorker& worker, std::uint64_t claim_id, con
   return worker.PublishFd(key, value.size(), memfd->get());
 }
 
+// Publishes `value` as PublishThroughMemfd does; where the arena holds it.
+absl::StatusOr<shm_cache::Reader::Location> PublishAndLocate(const KeeperProcess& keeper,
+                                                             TestWorker& worker,
+                                                             std::uint64_t claim_id, const Key& key,
+                                                             std::span<const std::byte> value) {
+  if (absl::Status sent = PublishThroughMemfd(worker, claim_id, key, value); !sent.ok()) {
+    return sent;
+  }
+  if (absl::Status synced = worker.Sync(); !synced.ok()) return synced;
+  auto location = keeper.reader().Locate(key, shm_cache::MonotonicNowNs());
+  if (!location) return absl::NotFoundError("the published value is not in the arena");
+  return *location;
+}
+
+// `worker` asks to pin what `location` names under `key`; the keeper's answer.
+absl::StatusOr<CacheReplyInfo> PinAndWait(TestWorker& worker, std::uint64_t id, const Key& key,
+                                          std::uint64_t file_offset, std::uint64_t size) {
+  if (absl::Status sent = worker.Pin(id, key, file_offset, size); !sent.ok()) return sent;
+  return worker.Next();
+}
+
 // Maps `size` bytes of `fd` at `offset` privately; nullptr on failure.
 std::byte* MapPrivately(int fd, std::uint64_t offset, std::size_t size) {
   void* map =
@@ -530,14 +551,10 @@ TEST_F(KeeperTest, PinnedEntryMapsPrivatelyAndStaysAsItWasAfterItLeaves) {
   TestWorker owner = NewWorker();
   TestWorker reader = NewWorker();
   const std::vector<std::byte> value = Pattern(3u << 20, 11);
-  ASSERT_OK(PublishThroughMemfd(owner, 1, kKey, value));
-  ASSERT_OK(owner.Sync());
-  std::optional<shm_cache::Reader::Location> location =
-      keeper_->reader().Locate(kKey, shm_cache::MonotonicNowNs());
-  ASSERT_TRUE(location.has_value());
+  ASSERT_OK_AND_ASSIGN(auto location, PublishAndLocate(*keeper_, owner, 1, kKey, value));
 
-  ASSERT_OK(reader.Pin(7, kKey, location->file_offset, location->size));
-  ASSERT_OK_AND_ASSIGN(CacheReplyInfo reply, reader.Next());
+  ASSERT_OK_AND_ASSIGN(CacheReplyInfo reply,
+                       PinAndWait(reader, 7, kKey, location.file_offset, location.size));
   EXPECT_EQ(reply.id, 7u);
   ASSERT_TRUE(reply.pinned);
   ASSERT_TRUE(reply.fd.valid()) << "a pin comes with the arena's descriptor";
@@ -546,7 +563,7 @@ TEST_F(KeeperTest, PinnedEntryMapsPrivatelyAndStaysAsItWasAfterItLeaves) {
   void* shared =
       ::mmap(nullptr, kArenaBytes, PROT_READ | PROT_WRITE, MAP_SHARED, reply.fd.get(), 0);
   EXPECT_EQ(shared, MAP_FAILED);
-  std::byte* mapped = MapPrivately(reply.fd.get(), location->file_offset, location->size);
+  std::byte* mapped = MapPrivately(reply.fd.get(), location.file_offset, location.size);
   ASSERT_NE(mapped, nullptr) << std::strerror(errno);
   EXPECT_TRUE(std::equal(value.begin(), value.end(), mapped));
   // Writing to the first half is private: the arena's bytes stay.
@@ -564,8 +581,8 @@ TEST_F(KeeperTest, PinnedEntryMapsPrivatelyAndStaysAsItWasAfterItLeaves) {
       << "pages the worker did not write changed under it";
   EXPECT_GE(keeper_->counters().bytes_used, value.size()) << "the pinned bytes count as used";
 
-  ::munmap(mapped, location->size);
-  ASSERT_OK(reader.Unpin(location->file_offset));
+  ::munmap(mapped, location.size);
+  ASSERT_OK(reader.Unpin(location.file_offset));
   ASSERT_OK(reader.Sync());
   EXPECT_LT(keeper_->counters().bytes_used, 13u << 20);
 }
@@ -575,24 +592,21 @@ TEST_F(KeeperTest, PinIsRefusedForAnInlineEntryAnotherOffsetOrTooManyBytes) {
   TestWorker reader = NewWorker();
   ASSERT_OK(ClaimAndOwn(owner, 1, kKey));
   ASSERT_OK(owner.Publish(kKey, Pattern(40, 1)));
-  ASSERT_OK(PublishThroughMemfd(owner, 2, kOtherKey, Pattern(9u << 20, 2)));
-  ASSERT_OK(owner.Sync());
-  auto location = keeper_->reader().Locate(kOtherKey, shm_cache::MonotonicNowNs());
-  ASSERT_TRUE(location.has_value());
+  ASSERT_OK_AND_ASSIGN(auto location,
+                       PublishAndLocate(*keeper_, owner, 2, kOtherKey, Pattern(9u << 20, 2)));
 
   auto expect_refused = [&](std::uint64_t id, const Key& key, std::uint64_t offset,
                             std::uint64_t size) {
-    ASSERT_OK(reader.Pin(id, key, offset, size));
-    ASSERT_OK_AND_ASSIGN(CacheReplyInfo reply, reader.Next());
+    ASSERT_OK_AND_ASSIGN(CacheReplyInfo reply, PinAndWait(reader, id, key, offset, size));
     EXPECT_EQ(reply.id, id);
     EXPECT_TRUE(reply.refused) << id;
     EXPECT_FALSE(reply.fd.valid()) << id;
   };
-  expect_refused(10, kKey, 0, 40);                                              // inline
-  expect_refused(11, kOtherKey, location->file_offset + 4096, location->size);  // offset
-  expect_refused(12, Key{9, 9}, location->file_offset, location->size);         // no entry
+  expect_refused(10, kKey, 0, 40);                                            // inline
+  expect_refused(11, kOtherKey, location.file_offset + 4096, location.size);  // offset
+  expect_refused(12, Key{9, 9}, location.file_offset, location.size);         // no entry
   // 9 MiB is more than the half of the 16 MiB arena one worker may hold.
-  expect_refused(13, kOtherKey, location->file_offset, location->size);
+  expect_refused(13, kOtherKey, location.file_offset, location.size);
 }
 
 TEST_F(KeeperTest, UnpinningWhatItDidNotPinDropsTheWorker) {
@@ -605,12 +619,9 @@ TEST_F(KeeperTest, AWorkerThatHangsUpReleasesItsPins) {
   TestWorker owner = NewWorker();
   TestWorker reader = NewWorker();
   const std::vector<std::byte> value = Pattern(2u << 20, 5);
-  ASSERT_OK(PublishThroughMemfd(owner, 1, kKey, value));
-  ASSERT_OK(owner.Sync());
-  auto location = keeper_->reader().Locate(kKey, shm_cache::MonotonicNowNs());
-  ASSERT_TRUE(location.has_value());
-  ASSERT_OK(reader.Pin(2, kKey, location->file_offset, location->size));
-  ASSERT_OK_AND_ASSIGN(CacheReplyInfo reply, reader.Next());
+  ASSERT_OK_AND_ASSIGN(auto location, PublishAndLocate(*keeper_, owner, 1, kKey, value));
+  ASSERT_OK_AND_ASSIGN(CacheReplyInfo reply,
+                       PinAndWait(reader, 2, kKey, location.file_offset, location.size));
   ASSERT_TRUE(reply.pinned);
   ASSERT_OK_AND_ASSIGN(std::uint64_t removed, keeper_->Clear(1));
   EXPECT_EQ(removed, 1u);

@@ -19,6 +19,7 @@
 #include "broker/helper_channel.h"
 #include "broker/net.h"
 #include "ipc/zygote.capnp.h"
+#include "sandbox/contain.h"
 #include "util/unique_fd.h"
 
 namespace sluice::broker {
@@ -28,11 +29,16 @@ namespace sluice::broker {
 inline constexpr int kZygoteControlFd = 3;
 inline constexpr int kZygoteArenaFd = 4;
 
+inline constexpr int kZygoteDenialsFd = 5;
+
 struct ZygoteLaunch {
   std::string app_path;
   std::size_t max_message_bytes;
   int arena_fd = -1;  // the sealed cache arena (the zygote maps it); -1: cache off
   std::size_t arena_bytes = 0;
+  sandbox::WorkerSandboxConfig sandbox;
+  std::vector<std::string> allow_read;  // canonical paths
+  int denials_fd = -1;                  // the seccomp denial counters page; -1: none
 };
 
 struct ForkedWorker {
@@ -64,6 +70,10 @@ class ZygoteHost {
   // Ends a worker now (SIGKILL, sent by the zygote to its own child).
   void Kill(pid_t pid);
 
+  // Every worker pid this class hands out or takes is as the broker's pid
+  // namespace numbers it; at the strict level the zygote numbers its
+  // children in its own, and the two are translated here.
+
   const std::string& app_name() const { return app_name_; }
   pid_t pid() const { return pid_; }
   std::size_t live_workers() const { return workers_.size(); }
@@ -85,7 +95,9 @@ class ZygoteHost {
     ForkCallback done;
   };
   absl::flat_hash_map<std::uint64_t, PendingFork> pending_;
-  absl::flat_hash_set<pid_t> workers_;
+  // Live workers: the broker's pid -> the zygote's pid for it, and back.
+  absl::flat_hash_map<pid_t, pid_t> workers_;
+  absl::flat_hash_map<pid_t, pid_t> broker_pid_of_;
 };
 
 }  // namespace sluice::broker

@@ -1,6 +1,7 @@
 #include "broker/zygote_host.h"
 
 #include <capnp/serialize.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -88,12 +89,14 @@ absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(const ZygoteLaunch
     return fail(StrCat("the zygote's first message is undecodable: ", e.getDescription().cStr()));
   }
   LogInfo("zygote_started", {{"zygote_pid", pid}, {"app", name}});
-  return std::unique_ptr<ZygoteHost>(new ZygoteHost(pid, std::move(broker_end), std::move(name)));
+  return std::unique_ptr<ZygoteHost>(new ZygoteHost(pid, std::move(broker_end), std::move(name),
+                                                    (namespaces & CLONE_NEWPID) != 0));
 }
 
-ZygoteHost::ZygoteHost(pid_t pid, UniqueFd control, std::string app_name)
+ZygoteHost::ZygoteHost(pid_t pid, UniqueFd control, std::string app_name, bool own_pid_namespace)
     : pid_(pid),
       app_name_(std::move(app_name)),
+      own_pid_namespace_(own_pid_namespace),
       channel_(
           std::move(control),
           [this](capnp::MessageReader& message) {
@@ -129,7 +132,7 @@ void ZygoteHost::HandleEvent(ipc::ZygoteEvent::Reader event) {
         return;
       }
       pid_t zygote_pid = forked.getPid();
-      pid_t pid = channel_.message_credentials_pid();
+      pid_t pid = own_pid_namespace_ ? channel_.message_credentials_pid() : zygote_pid;
       if (pid <= 0) {
         // The zygote could not name it (cannot happen with the zygote's own
         // code): a worker we cannot find is one we could not account for.

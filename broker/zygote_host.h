@@ -79,7 +79,7 @@ class ZygoteHost {
   std::size_t live_workers() const { return workers_.size(); }
 
  private:
-  ZygoteHost(pid_t pid, UniqueFd control, std::string app_name);
+  ZygoteHost(pid_t pid, UniqueFd control, std::string app_name, bool own_pid_namespace);
 
   void HandleEvent(ipc::ZygoteEvent::Reader event);
   void Defer(std::function<void()> work);
@@ -87,6 +87,7 @@ class ZygoteHost {
 
   pid_t pid_;
   std::string app_name_;
+  bool own_pid_namespace_;  // the zygote numbers its workers in its own pid namespace
   HelperChannel channel_;
   ExitCallback on_exit_;
   std::uint64_t next_tag_ = 1;

@@ -134,7 +134,10 @@ void Zygote::Fork(std::uint64_t tag, UniqueFd session_fd, UniqueFd keeper_fd) {
   }
   children_[pid] = slot;
   forked.setPid(pid);
-  Send(reply, pid);
+  // Only from its own pid namespace do the broker and the zygote number the
+  // worker differently; naming another process in credentials needs
+  // CAP_SYS_ADMIN, which a zygote started without root does not have.
+  Send(reply, sandbox::InOwnPidNamespace() ? pid : 0);
 }
 
 int Zygote::TakeSlot() {

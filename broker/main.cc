@@ -169,6 +169,7 @@ int Serve(const std::vector<std::string>& args) {
   launch.sandbox = {*level, options->worker_memory_mb << 20, options->rerun_timeout};
   launch.allow_read = options->allow_read;
   launch.denials_fd = denials.fd();
+  launch.log_level = options->log_level;
   auto zygote = broker::ZygoteHost::Start(launch);
   if (keeper) keeper->CloseArenaFd();
   denials.CloseFd();
@@ -211,6 +212,12 @@ int Zygote(const std::vector<std::string>& args) {
     }
     if (name == "--allow-read") {
       config.allow_read.push_back(text);
+      continue;
+    }
+    if (name == "--log-level") {
+      LogLevel level;
+      if (!ParseLogLevel(text, &level)) return kUsageError;
+      SetLogLevel(level);
       continue;
     }
     std::int64_t value = 0;

@@ -57,6 +57,8 @@ absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(const ZygoteLaunch
                "--worker-memory-bytes", StrCat(launch.sandbox.memory_bytes), "--rerun-timeout-ms",
                StrCat(absl::ToInt64Milliseconds(launch.sandbox.rerun_timeout))});
   for (const std::string& path : launch.allow_read) args.insert(args.end(), {"--allow-read", path});
+  constexpr const char* kLogLevels[] = {"debug", "info", "warning", "error"};
+  args.insert(args.end(), {"--log-level", kLogLevels[static_cast<int>(launch.log_level)]});
   args.push_back(launch.app_path);
   int namespaces =
       launch.sandbox.level == sandbox::Level::kStrict ? sandbox::ZygoteCloneFlags() : 0;

@@ -20,6 +20,7 @@
 #include "broker/net.h"
 #include "ipc/zygote.capnp.h"
 #include "sandbox/contain.h"
+#include "util/log.h"
 #include "util/unique_fd.h"
 
 namespace sluice::broker {
@@ -37,8 +38,9 @@ struct ZygoteLaunch {
   int arena_fd = -1;  // the sealed cache arena (the zygote maps it); -1: cache off
   std::size_t arena_bytes = 0;
   sandbox::WorkerSandboxConfig sandbox;
-  std::vector<std::string> allow_read;  // canonical paths
-  int denials_fd = -1;                  // the seccomp denial counters page; -1: none
+  std::vector<std::string> allow_read;   // canonical paths
+  int denials_fd = -1;                   // the seccomp denial counters page; -1: none
+  LogLevel log_level = LogLevel::kInfo;  // the zygote's and its workers'
 };
 
 struct ForkedWorker {

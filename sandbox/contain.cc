@@ -79,8 +79,11 @@ void ContainWorker(const PreparedSandbox& sandbox, int slot, pid_t parent) {
     return;
   }
   Step("session", NewSession(), "setsid");
-  Step("limits", ApplyWorkerLimits(config.memory_bytes, &how), how);
-  Step("ids", DropToWorkerIds(slot, &how), how);
+  // Each step's `how` is filled by the step itself, so it runs first.
+  absl::Status limited = ApplyWorkerLimits(config.memory_bytes, &how);
+  Step("limits", limited, how);
+  absl::Status dropped = DropToWorkerIds(slot, &how);
+  Step("ids", dropped, how);
   Step("parent_death", DieWithParent(parent), "pdeathsig_again");
   // After the id change, which resets it.
   Step("not_dumpable", NotDumpable(), "prctl");

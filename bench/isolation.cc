@@ -19,6 +19,7 @@
 #include "bench/page_client.h"
 #include "bench/stats.h"
 #include "tests/support/broker_process.h"
+#include "tests/support/http_client.h"
 
 namespace sluice::bench {
 namespace {
@@ -66,6 +67,18 @@ void MeasureReruns(std::uint16_t port, int count, Samples* samples) {
     }
     co_await page.Close();
   });
+}
+
+// sluice_sandbox_denied_syscalls_total of a broker: a legitimate worker
+// should never be refused anything.
+std::string DeniedSyscalls(const testing::BrokerProcess& broker) {
+  auto metrics = testing::HttpGet(broker.port(), "/metrics", testing::After(testing::kStepTimeout));
+  if (!metrics.ok()) return "?";
+  std::string name = "\nsluice_sandbox_denied_syscalls_total ";
+  std::size_t at = metrics->body.find(name);
+  if (at == std::string::npos) return "?";
+  std::size_t end = metrics->body.find('\n', at + name.size());
+  return metrics->body.substr(at + name.size(), end - at - name.size());
 }
 
 std::unique_ptr<testing::BrokerProcess> Serve(const std::string& level, int prefork) {
@@ -120,6 +133,9 @@ int Main(int argc, char** argv) {
   rows("rerun round trip", rerun, "strict <= 1.05x");
   std::printf("\n%zu warm + %zu cold session starts and %zu reruns per level\n",
               warm_start[0].size(), cold_start[0].size(), rerun[0].size());
+  std::printf("system calls the filter refused meanwhile: standard %s + %s, strict %s + %s\n",
+              DeniedSyscalls(*warm[1]).c_str(), DeniedSyscalls(*cold[1]).c_str(),
+              DeniedSyscalls(*warm[2]).c_str(), DeniedSyscalls(*cold[2]).c_str());
   return 0;
 }
 

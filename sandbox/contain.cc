@@ -66,6 +66,7 @@ absl::StatusOr<PreparedSandbox> PreparedSandbox::Prepare(const WorkerSandboxConf
     if (!filter.ok()) return filter.status();
     prepared.filter_ = *std::move(filter);
   }
+  prepared.inherited_bytes_ = MappedBytes();
   return prepared;
 }
 
@@ -80,7 +81,7 @@ void ContainWorker(const PreparedSandbox& sandbox, int slot, pid_t parent) {
   }
   Step("session", NewSession(), "setsid");
   // Each step's `how` is filled by the step itself, so it runs first.
-  absl::Status limited = ApplyWorkerLimits(config.memory_bytes, &how);
+  absl::Status limited = ApplyWorkerLimits(config.memory_bytes, sandbox.inherited_bytes(), &how);
   Step("limits", limited, how);
   absl::Status dropped = DropToWorkerIds(slot, &how);
   Step("ids", dropped, how);

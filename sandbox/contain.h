@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -25,7 +26,9 @@ struct WorkerSandboxConfig {
 // Made once in the zygote, before any fork; read-only afterwards.
 class PreparedSandbox {
  public:
-  // Compiles the seccomp filter (unless the level is off). `counters`, if
+  // Compiles the seccomp filter (unless the level is off) and measures the
+  // address space workers will inherit; call when the zygote is otherwise
+  // ready. `counters`, if
   // not null, is the shared page that counts denials; it must outlive every
   // worker.
   static absl::StatusOr<PreparedSandbox> Prepare(const WorkerSandboxConfig& config,
@@ -34,11 +37,14 @@ class PreparedSandbox {
   const WorkerSandboxConfig& config() const { return config_; }
   const CompiledFilter& filter() const { return filter_; }
   DenialCounters* counters() const { return counters_; }
+  // The zygote's address space when it was prepared: what a worker inherits.
+  std::optional<std::uint64_t> inherited_bytes() const { return inherited_bytes_; }
 
  private:
   WorkerSandboxConfig config_;
   CompiledFilter filter_;
   DenialCounters* counters_ = nullptr;
+  std::optional<std::uint64_t> inherited_bytes_;
 };
 
 // Runs in the worker right after fork() and the closing of its descriptors,

@@ -25,8 +25,8 @@ absl::Status SetLimit(int resource, const char* name, rlim_t value) {
   return absl::OkStatus();
 }
 
-// The first figure of /proc/self/statm: pages mapped, the kernel's
-// RLIMIT_AS measure.
+}  // namespace
+
 std::optional<std::uint64_t> MappedBytes() {
   int fd = ::open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
@@ -38,9 +38,8 @@ std::optional<std::uint64_t> MappedBytes() {
   return pages * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
-}  // namespace
-
-absl::Status ApplyWorkerLimits(std::uint64_t memory_bytes, std::string* how) {
+absl::Status ApplyWorkerLimits(std::uint64_t memory_bytes,
+                               std::optional<std::uint64_t> inherited_bytes, std::string* how) {
   if (absl::Status s = SetLimit(RLIMIT_CORE, "RLIMIT_CORE", 0); !s.ok()) return s;
   rlimit fds{};
   ::getrlimit(RLIMIT_NOFILE, &fds);
@@ -50,13 +49,12 @@ absl::Status ApplyWorkerLimits(std::uint64_t memory_bytes, std::string* how) {
     *how = "unbounded";
     return absl::OkStatus();
   }
-  std::optional<std::uint64_t> mapped = MappedBytes();
-  if (!mapped) {
+  if (!inherited_bytes) {
     *how = "unbounded_no_statm";
     return absl::OkStatus();
   }
-  *how = StrCat("inherited_", *mapped >> 20, "MiB_plus_", memory_bytes >> 20, "MiB");
-  return SetLimit(RLIMIT_AS, "RLIMIT_AS", *mapped + memory_bytes);
+  *how = StrCat("inherited_", *inherited_bytes >> 20, "MiB_plus_", memory_bytes >> 20, "MiB");
+  return SetLimit(RLIMIT_AS, "RLIMIT_AS", *inherited_bytes + memory_bytes);
 }
 
 }  // namespace sluice::sandbox

@@ -151,9 +151,7 @@ constexpr Rule kWorkerPolicy[] = {
     {"exit"},
     {"exit_group"},
     {"restart_syscall"},
-    // Signals to itself: raise() and abort() use tgkill; kill only its own
-    // process group (the worker is a session leader of its own).
-    // Any handler but SIGSYS's: that one turns denials into EPERM.
+    // Signal handlers, any but SIGSYS's: that one turns denials into EPERM.
     {"rt_sigaction", Verdict::kAllow, NotEquals(0, SIGSYS)},
     {"rt_sigprocmask"},
     {"rt_sigreturn"},
@@ -161,6 +159,8 @@ constexpr Rule kWorkerPolicy[] = {
     {"rt_sigpending"},
     {"rt_sigsuspend"},
     {"rt_sigtimedwait"},
+    // Signals to itself: raise() and abort() use tgkill; kill only its own
+    // process group (the worker leads a group of its own).
     {"tgkill"},
     {"tkill"},
     {"kill", Verdict::kAllow, Equals(0, 0)},

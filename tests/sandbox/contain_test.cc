@@ -179,7 +179,7 @@ TEST_F(ContainTest, WorkerRunsAsItsOwnUnprivilegedIds) {
     c.Expect(::getresgid(&gr, &ge, &gs) == 0 && gr == id && ge == id && gs == id, "gids");
     c.Expect(::getgroups(0, nullptr) == 0, "no supplementary groups");
     c.Expect(::prctl(PR_GET_DUMPABLE) == 0, "not dumpable");
-    c.Expect(::getsid(0) == ::getpid(), "a session of its own");
+    c.Expect(::getpgid(0) == ::getpid(), "a process group of its own");
   }));
 }
 

@@ -96,7 +96,9 @@ void HelperChannel::OnReadable() {
     try {
       capnp::FlatArrayMessageReader message(
           kj::arrayPtr(packet->words.data(), packet->words.size()));
+      message_credentials_pid_ = packet->credentials_pid;
       on_message_(message);
+      message_credentials_pid_ = 0;
     } catch (const kj::Exception& e) {
       Lose(StrCat("undecodable event: ", e.getDescription().cStr()));
     }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <capnp/message.h>
+#include <sys/types.h>
 
 #include <deque>
 #include <functional>
@@ -56,6 +57,10 @@ class HelperChannel {
   void Lose(std::string_view why);
   bool lost() const { return lost_; }
 
+  // Inside the message handler: the pid the message's SCM_CREDENTIALS name
+  // (the socket needs SO_PASSCRED), in the broker's pid namespace; else 0.
+  pid_t message_credentials_pid() const { return message_credentials_pid_; }
+
   // Closes the socket now (the helper sees end of file); pending waits are
   // cancelled and nothing more is read or sent.
   void Close();
@@ -77,6 +82,7 @@ class HelperChannel {
   std::deque<Outgoing> outbox_;
   bool write_waiting_ = false;
   bool lost_ = false;
+  pid_t message_credentials_pid_ = 0;
 };
 
 }  // namespace sluice::broker

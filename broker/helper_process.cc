@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,7 +34,7 @@ std::string SelfPath() {
 }  // namespace
 
 absl::StatusOr<pid_t> StartHelper(const std::vector<std::string>& args,
-                                  absl::Span<const FdPlacement> fds) {
+                                  absl::Span<const FdPlacement> fds, int namespaces) {
   if (fds.size() > kMaxPlacements) return absl::InvalidArgumentError("too many descriptors");
   // Everything the child needs is prepared before fork: after it, only
   // async-signal-safe calls until exec.
@@ -45,8 +46,15 @@ absl::StatusOr<pid_t> StartHelper(const std::vector<std::string>& args,
   std::copy(fds.begin(), fds.end(), placements);
   std::size_t count = fds.size();
 
-  pid_t pid = ::fork();
-  if (pid < 0) return absl::InternalError(StrCat("fork: ", std::strerror(errno)));
+  // clone(2) without a new stack returns twice like fork(); glibc's clone()
+  // wrapper would want a function and a stack.
+  pid_t pid = namespaces == 0 ? ::fork()
+                              : static_cast<pid_t>(::syscall(SYS_clone, namespaces | SIGCHLD,
+                                                             nullptr, nullptr, nullptr, 0));
+  if (pid < 0) {
+    return absl::InternalError(
+        StrCat(namespaces == 0 ? "fork: " : "clone: ", std::strerror(errno)));
+  }
   if (pid == 0) {
     // Move every descriptor out of the way first, so that placing one
     // cannot overwrite another that is still to be placed; dup2 also drops

@@ -3,6 +3,7 @@
 // `sluice __keeper ...` for its cache keeper. `sluice cache clear` talks to
 // a running server.
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <string>
@@ -18,6 +19,8 @@
 #include "broker/static_files.h"
 #include "broker/zygote_host.h"
 #include "keeper/keeper.h"
+#include "sandbox/denials.h"
+#include "sandbox/namespaces.h"
 #include "util/log.h"
 #include "util/strings.h"
 #include "worker/zygote.h"
@@ -71,6 +74,46 @@ absl::StatusOr<broker::tcp::acceptor> Listen(broker::asio::io_context& io,
   return acceptor;
 }
 
+// An explicit --sandbox is taken as asked (strict fails where namespaces
+// are not permitted); without one, strict where the host permits it.
+absl::StatusOr<sandbox::Level> ChooseSandboxLevel(std::optional<sandbox::Level> asked) {
+  absl::Status namespaces = absl::OkStatus();
+  if (!asked || *asked == sandbox::Level::kStrict) namespaces = sandbox::ProbeNamespaces();
+  if (!asked) {
+    if (namespaces.ok()) return sandbox::Level::kStrict;
+    LogWarning("sandbox_strict_unavailable",
+               {{"error", namespaces.message()}, {"using", "standard"}});
+    return sandbox::Level::kStandard;
+  }
+  if (*asked == sandbox::Level::kStrict && !namespaces.ok()) {
+    return absl::FailedPreconditionError(
+        StrCat("--sandbox=strict: ", namespaces.message(), " (try --sandbox=standard)"));
+  }
+  return *asked;
+}
+
+void LogSandboxLayers(const broker::ServeOptions& options) {
+  sandbox::Level level = *options.sandbox;
+  if (level == sandbox::Level::kOff) {
+    LogWarning("SANDBOX_OFF",
+               {{"warning",
+                 "--sandbox=off: workers run app code with the broker's uid, no seccomp filter, no "
+                 "limits and no namespaces; a viewer who breaks the app reaches every session and "
+                 "the host. For debugging only."}});
+    return;
+  }
+  bool strict = level == sandbox::Level::kStrict;
+  LogInfo("sandbox", {{"level", sandbox::LevelName(level)},
+                      {"own_uid_per_worker", ::geteuid() == 0},
+                      {"no_new_privs", true},
+                      {"not_dumpable", true},
+                      {"seccomp", "allowlist, denials EPERM and counted"},
+                      {"worker_memory_mb", options.worker_memory_mb},
+                      {"rerun_timeout", absl::FormatDuration(options.rerun_timeout)},
+                      {"pid_net_ipc_mount_namespaces", strict},
+                      {"allow_read", static_cast<int>(options.allow_read.size())}});
+}
+
 int Serve(const std::vector<std::string>& args) {
   for (const std::string& arg : args) {
     if (arg == "--help" || arg == "-h") {
@@ -109,14 +152,29 @@ int Serve(const std::vector<std::string>& args) {
     if (!started.ok()) return Fail("sluice serve", started.status());
     keeper = *std::move(started);
   }
+  auto level = ChooseSandboxLevel(options->sandbox);
+  if (!level.ok()) return Fail("sluice serve", level.status());
+  options->sandbox = *level;
+  sandbox::DenialPage denials;
+  if (*level != sandbox::Level::kOff) {
+    auto page = sandbox::DenialPage::Create();
+    if (!page.ok()) return Fail("sluice serve", page.status());
+    denials = *std::move(page);
+  }
   broker::ZygoteLaunch launch{options->app_path, options->max_message_kb * 1024};
   if (keeper) {
     launch.arena_fd = keeper->arena_fd();
     launch.arena_bytes = keeper->arena_bytes();
   }
+  launch.sandbox = {*level, options->worker_memory_mb << 20, options->rerun_timeout};
+  launch.allow_read = options->allow_read;
+  launch.denials_fd = denials.fd();
+  launch.log_level = options->log_level;
   auto zygote = broker::ZygoteHost::Start(launch);
   if (keeper) keeper->CloseArenaFd();
+  denials.CloseFd();
   if (!zygote.ok()) return Fail("sluice serve", zygote.status());
+  LogSandboxLayers(*options);
 
   std::string web_dir = options->web_dir.empty() ? broker::DefaultWebDir() : options->web_dir;
   auto files = broker::StaticFiles::Load(web_dir);
@@ -124,7 +182,7 @@ int Serve(const std::vector<std::string>& args) {
 
   ::signal(SIGPIPE, SIG_IGN);
   auto endpoint = acceptor->local_endpoint();
-  broker::Server server(io, *options, std::move(*zygote), std::move(keeper),
+  broker::Server server(io, *options, std::move(*zygote), std::move(keeper), std::move(denials),
                         files.ok() ? std::move(*files)
                                    : broker::StaticFiles::Missing(ToStd(files.status().message())),
                         std::move(*acceptor));
@@ -144,17 +202,37 @@ int Serve(const std::vector<std::string>& args) {
 
 int Zygote(const std::vector<std::string>& args) {
   worker::ZygoteConfig config;
+  if (args.empty()) return kUsageError;
   for (std::size_t i = 0; i + 1 < args.size(); i += 2) {
+    const std::string& name = args[i];
+    const std::string& text = args[i + 1];
+    if (name == "--sandbox") {
+      if (!sandbox::ParseLevel(text, &config.sandbox.level)) return kUsageError;
+      continue;
+    }
+    if (name == "--allow-read") {
+      config.allow_read.push_back(text);
+      continue;
+    }
+    if (name == "--log-level") {
+      LogLevel level;
+      if (!ParseLogLevel(text, &level)) return kUsageError;
+      SetLogLevel(level);
+      continue;
+    }
     std::int64_t value = 0;
-    if (!absl::SimpleAtoi(args[i + 1], &value)) return kUsageError;
-    if (args[i] == "--control-fd") config.control_fd = static_cast<int>(value);
-    if (args[i] == "--broker-pid") config.broker_pid = static_cast<pid_t>(value);
-    if (args[i] == "--max-message-bytes")
-      config.max_message_bytes = static_cast<std::size_t>(value);
-    if (args[i] == "--arena-fd") config.arena_fd = static_cast<int>(value);
-    if (args[i] == "--arena-bytes") config.arena_bytes = static_cast<std::size_t>(value);
+    if (!absl::SimpleAtoi(text, &value)) return kUsageError;
+    if (name == "--control-fd") config.control_fd = static_cast<int>(value);
+    if (name == "--broker-pid") config.broker_pid = static_cast<pid_t>(value);
+    if (name == "--max-message-bytes") config.max_message_bytes = static_cast<std::size_t>(value);
+    if (name == "--arena-fd") config.arena_fd = static_cast<int>(value);
+    if (name == "--arena-bytes") config.arena_bytes = static_cast<std::size_t>(value);
+    if (name == "--denials-fd") config.denials_fd = static_cast<int>(value);
+    if (name == "--worker-memory-bytes")
+      config.sandbox.memory_bytes = static_cast<std::uint64_t>(value);
+    if (name == "--rerun-timeout-ms") config.sandbox.rerun_timeout = absl::Milliseconds(value);
   }
-  if (args.empty() || config.control_fd < 0 || config.broker_pid <= 0) return kUsageError;
+  if (config.control_fd < 0 || config.broker_pid <= 0) return kUsageError;
   if (config.arena_fd >= 0 && config.arena_bytes == 0) return kUsageError;
   config.app_path = args.back();
   worker::RunZygote(config);

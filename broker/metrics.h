@@ -17,6 +17,7 @@ struct MetricsSnapshot {
   bool cache_up = false;                // a keeper is running
   std::uint64_t cache_size_bytes = 0;   // 0: the cache is off
   shm_cache::ArenaCounters cache = {};  // zeroes when the cache is off
+  std::uint64_t sandbox_denied_syscalls = 0;
 };
 
 // Every series, always (zeroes when the cache is off), each with its

@@ -1,5 +1,6 @@
 #include "broker/options.h"
 
+#include <filesystem>
 #include <limits>
 
 #include "absl/strings/match.h"
@@ -99,6 +100,18 @@ flags:
                            /admin/cache/clear); callers must send
                            "Authorization: Bearer <the file's contents>".
                            Without it they answer 404
+  --sandbox LEVEL          strict, standard or off: what confines each
+                           worker (see README, "Sandbox"); strict needs
+                           namespaces (default: strict where the host
+                           permits them, else standard)
+  --worker-memory-mb N     address space a worker may map beyond what it
+                           inherits from the zygote, MiB; 0 = no bound
+                           (default 2048)
+  --allow-read PATH        at --sandbox=strict, also show workers PATH (a
+                           file or directory, read-only); repeatable
+  --rerun-timeout D        CPU time one run of the app may use before its
+                           session is ended, e.g. 60s; 0 = no limit
+                           (default 60s)
   --help                   this text
 )";
 }
@@ -164,6 +177,36 @@ absl::StatusOr<ServeOptions> ParseServeOptions(const std::vector<std::string>& a
       if (status = take_value(); status.ok()) {
         if (value.empty()) status = Bad(name, "needs a file name");
         options.admin_token_file = value;
+      }
+    } else if (name == "--sandbox") {
+      sandbox::Level level;
+      if (status = take_value(); status.ok()) {
+        if (sandbox::ParseLevel(value, &level)) {
+          options.sandbox = level;
+        } else {
+          status = Bad(name, StrCat("expected strict, standard or off, got '", value, "'"));
+        }
+      }
+    } else if (name == "--worker-memory-mb") {
+      if (status = take_value(); status.ok()) {
+        status = ParseInt<std::uint64_t>(name, value, 0, 1 << 24, &options.worker_memory_mb);
+      }
+    } else if (name == "--allow-read") {
+      if (status = take_value(); status.ok()) {
+        std::error_code error;
+        std::filesystem::path path = std::filesystem::canonical(value, error);
+        if (error) {
+          status = Bad(name, StrCat("'", value, "': ", error.message()));
+        } else {
+          options.allow_read.push_back(path.string());
+        }
+      }
+    } else if (name == "--rerun-timeout") {
+      if (status = take_value(); status.ok()) {
+        if (!absl::ParseDuration(value, &options.rerun_timeout) ||
+            options.rerun_timeout < absl::ZeroDuration()) {
+          status = Bad(name, StrCat("expected a duration like 60s or 2m, got '", value, "'"));
+        }
       }
     } else {
       return Bad(name, "unknown flag (see sluice serve --help)");

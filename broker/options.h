@@ -3,12 +3,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "sandbox/level.h"
 #include "util/log.h"
 
 namespace sluice::broker {
@@ -26,6 +28,12 @@ struct ServeOptions {
   std::size_t cache_bytes = std::size_t{1} << 30;  // the cache_data arena; 0: no shared cache
   std::string admin_token_file;                    // empty: the admin endpoints are off
   std::string admin_token;  // read from admin_token_file before anything starts
+  // The workers' sandbox (sandbox/). Unset: strict where the host permits
+  // namespaces, else standard (decided at start, and logged).
+  std::optional<sandbox::Level> sandbox;
+  std::uint64_t worker_memory_mb = 2048;             // address space a worker may add; 0: no bound
+  std::vector<std::string> allow_read;               // canonical paths, visible read-only (strict)
+  absl::Duration rerun_timeout = absl::Seconds(60);  // CPU time per run; 0: no limit
 };
 
 // Parses a byte count: plain bytes, or with a K, M or G suffix (also KiB,

@@ -39,11 +39,13 @@ std::string RandomHex(std::size_t bytes) {
 }  // namespace
 
 Server::Server(asio::io_context& io, ServeOptions options, std::unique_ptr<ZygoteHost> zygote,
-               std::unique_ptr<KeeperHost> keeper, StaticFiles files, tcp::acceptor acceptor)
+               std::unique_ptr<KeeperHost> keeper, sandbox::DenialPage denials, StaticFiles files,
+               tcp::acceptor acceptor)
     : io_(io),
       options_(std::move(options)),
       zygote_(std::move(zygote)),
       keeper_(std::move(keeper)),
+      denials_(std::move(denials)),
       files_(std::move(files)),
       acceptor_(std::move(acceptor)),
       signals_(io, SIGINT, SIGTERM),
@@ -208,7 +210,8 @@ void Server::Shutdown(std::string_view why) {
 std::string Server::HealthJson() const {
   std::string json =
       StrCat("{\"status\":\"ok\",\"sessions\":", sessions_by_pid_.size(),
-             ",\"warm_workers\":", warm_.size(), ",\"cache\":\"", CacheState(), "\",\"app\":");
+             ",\"warm_workers\":", warm_.size(), ",\"cache\":\"", CacheState(), "\",\"sandbox\":\"",
+             sandbox::LevelName(options_.sandbox.value_or(sandbox::Level::kOff)), "\",\"app\":");
   AppendJsonString(&json, zygote_->app_name());
   json.append("}\n");
   return json;
@@ -228,6 +231,7 @@ std::string Server::MetricsText() const {
     snapshot.cache_size_bytes = keeper_->arena_bytes();
     snapshot.cache = keeper_->counters();
   }
+  snapshot.sandbox_denied_syscalls = denials_.denied_syscalls();
   return RenderMetrics(snapshot);
 }
 

@@ -15,6 +15,7 @@
 #include "broker/options.h"
 #include "broker/static_files.h"
 #include "broker/zygote_host.h"
+#include "sandbox/denials.h"
 
 namespace sluice::broker {
 
@@ -24,8 +25,11 @@ class Session;
 class Server {
  public:
   // `keeper` is null when the shared cache is off (--cache-size 0).
+  // `denials` is the workers' seccomp denial counter page (empty when the
+  // sandbox is off).
   Server(asio::io_context& io, ServeOptions options, std::unique_ptr<ZygoteHost> zygote,
-         std::unique_ptr<KeeperHost> keeper, StaticFiles files, tcp::acceptor acceptor);
+         std::unique_ptr<KeeperHost> keeper, sandbox::DenialPage denials, StaticFiles files,
+         tcp::acceptor acceptor);
   ~Server();
 
   // Starts accepting, warming workers and watching SIGINT/SIGTERM.
@@ -59,6 +63,7 @@ class Server {
   ServeOptions options_;
   std::unique_ptr<ZygoteHost> zygote_;
   std::unique_ptr<KeeperHost> keeper_;
+  sandbox::DenialPage denials_;
   StaticFiles files_;
   tcp::acceptor acceptor_;
   asio::signal_set signals_;

@@ -5,6 +5,7 @@
 
 #include "broker/page_connection.h"
 #include "broker/page_protocol.h"
+#include "sandbox/exit_codes.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -124,6 +125,18 @@ void Session::WorkerExited(int exit_code, int signal) {
   if (signal != 0) {
     LogWarning("worker_crashed", {{"session", id_}, {"pid", pid_}, {"signal", signal}});
     End("crashed", DescribeCrash(signal));
+  } else if (exit_code == sandbox::kExitRerunTimeout) {
+    LogWarning("worker_rerun_timeout", {{"session", id_}, {"pid", pid_}});
+    End("rerun_timeout",
+        "The app ran longer than this server allows for one run (--rerun-timeout), so its "
+        "session was stopped. Other sessions are not affected. Reload the page to start a new "
+        "session.");
+  } else if (exit_code == sandbox::kExitOutOfMemory) {
+    LogWarning("worker_out_of_memory", {{"session", id_}, {"pid", pid_}});
+    End("out_of_memory",
+        "The session ran out of memory (the server allows each session --worker-memory-mb), so "
+        "it was stopped. Other sessions are not affected. Reload the page to start a new "
+        "session.");
   } else {
     End(StrCat("worker_exited_", exit_code),
         "The session's worker process ended. Reload the page to start a new session.");
@@ -138,7 +151,8 @@ void Session::End(std::string_view reason, std::string_view notice) {
   link_->Close();
   if (auto page = page_.lock()) {
     if (!notice.empty()) {
-      auto kind = reason == "crashed" ? ipc::Notice::Kind::CRASHED : ipc::Notice::Kind::ENDED;
+      bool abnormal = reason == "crashed" || reason == "rerun_timeout" || reason == "out_of_memory";
+      auto kind = abnormal ? ipc::Notice::Kind::CRASHED : ipc::Notice::Kind::ENDED;
       page->Send(NoticeFrame(kind, notice));
     }
     page->CloseWith(websocket::close_code::normal, std::string(reason));

@@ -1,6 +1,7 @@
 #include "broker/zygote_host.h"
 
 #include <capnp/serialize.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -12,6 +13,7 @@
 #include "broker/helper_process.h"
 #include "ipc/packet.h"
 #include "ipc/zygote.capnp.h"
+#include "sandbox/namespaces.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -30,6 +32,12 @@ absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(const ZygoteLaunch
   }
   UniqueFd broker_end(sv[0]);
   UniqueFd zygote_end(sv[1]);
+  // The zygote names each new worker in credentials, which the kernel
+  // translates out of its pid namespace (strict level) into ours.
+  int on = 1;
+  if (::setsockopt(broker_end.get(), SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) != 0) {
+    return absl::InternalError(StrCat("setsockopt(SO_PASSCRED): ", std::strerror(errno)));
+  }
 
   std::vector<std::string> args = {
       "__zygote",         "--control-fd",        StrCat(kZygoteControlFd),        "--broker-pid",
@@ -40,8 +48,21 @@ absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(const ZygoteLaunch
                              StrCat(launch.arena_bytes)});
     fds.push_back({launch.arena_fd, kZygoteArenaFd});
   }
+  if (launch.denials_fd >= 0) {
+    args.insert(args.end(), {"--denials-fd", StrCat(kZygoteDenialsFd)});
+    fds.push_back({launch.denials_fd, kZygoteDenialsFd});
+  }
+  args.insert(args.end(),
+              {"--sandbox", std::string(sandbox::LevelName(launch.sandbox.level)),
+               "--worker-memory-bytes", StrCat(launch.sandbox.memory_bytes), "--rerun-timeout-ms",
+               StrCat(absl::ToInt64Milliseconds(launch.sandbox.rerun_timeout))});
+  for (const std::string& path : launch.allow_read) args.insert(args.end(), {"--allow-read", path});
+  constexpr const char* kLogLevels[] = {"debug", "info", "warning", "error"};
+  args.insert(args.end(), {"--log-level", kLogLevels[static_cast<int>(launch.log_level)]});
   args.push_back(launch.app_path);
-  absl::StatusOr<pid_t> started = StartHelper(args, fds);
+  int namespaces =
+      launch.sandbox.level == sandbox::Level::kStrict ? sandbox::ZygoteCloneFlags() : 0;
+  absl::StatusOr<pid_t> started = StartHelper(args, fds, namespaces);
   if (!started.ok()) return started.status();
   pid_t pid = *started;
   zygote_end.reset();
@@ -70,12 +91,14 @@ absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(const ZygoteLaunch
     return fail(StrCat("the zygote's first message is undecodable: ", e.getDescription().cStr()));
   }
   LogInfo("zygote_started", {{"zygote_pid", pid}, {"app", name}});
-  return std::unique_ptr<ZygoteHost>(new ZygoteHost(pid, std::move(broker_end), std::move(name)));
+  return std::unique_ptr<ZygoteHost>(new ZygoteHost(pid, std::move(broker_end), std::move(name),
+                                                    (namespaces & CLONE_NEWPID) != 0));
 }
 
-ZygoteHost::ZygoteHost(pid_t pid, UniqueFd control, std::string app_name)
+ZygoteHost::ZygoteHost(pid_t pid, UniqueFd control, std::string app_name, bool own_pid_namespace)
     : pid_(pid),
       app_name_(std::move(app_name)),
+      own_pid_namespace_(own_pid_namespace),
       channel_(
           std::move(control),
           [this](capnp::MessageReader& message) {
@@ -110,14 +133,27 @@ void ZygoteHost::HandleEvent(ipc::ZygoteEvent::Reader event) {
             StrCat("could not fork a worker: ", forked.getError().cStr())));
         return;
       }
-      workers_.insert(forked.getPid());
-      fork.done(ForkedWorker{forked.getPid(), std::move(fork.broker_end)});
+      pid_t zygote_pid = forked.getPid();
+      pid_t pid = own_pid_namespace_ ? channel_.message_credentials_pid() : zygote_pid;
+      if (pid <= 0) {
+        // The zygote could not name it (cannot happen with the zygote's own
+        // code): a worker we cannot find is one we could not account for.
+        LogError("worker_pid_untranslated", {{"zygote_pid", zygote_pid}});
+        pid = zygote_pid;
+      }
+      workers_[pid] = zygote_pid;
+      broker_pid_of_[zygote_pid] = pid;
+      fork.done(ForkedWorker{pid, std::move(fork.broker_end)});
       return;
     }
     case ipc::ZygoteEvent::EXITED: {
       auto exited = event.getExited();
-      workers_.erase(exited.getPid());
-      if (on_exit_) on_exit_(exited.getPid(), exited.getExitCode(), exited.getSignal());
+      auto it = broker_pid_of_.find(exited.getPid());
+      if (it == broker_pid_of_.end()) return;
+      pid_t pid = it->second;
+      broker_pid_of_.erase(it);
+      workers_.erase(pid);
+      if (on_exit_) on_exit_(pid, exited.getExitCode(), exited.getSignal());
       return;
     }
     case ipc::ZygoteEvent::READY:
@@ -136,10 +172,11 @@ void ZygoteHost::OnZygoteLost(std::string_view why) {
   decltype(workers_) workers = std::move(workers_);
   pending_.clear();
   workers_.clear();
+  broker_pid_of_.clear();
   Defer([this, pending, workers = std::move(workers)] {
     for (auto& [tag, fork] : *pending) fork.done(absl::UnavailableError("the zygote is gone"));
     // Its workers die with it (PR_SET_PDEATHSIG): report them as killed.
-    for (pid_t pid : workers) {
+    for (const auto& [pid, zygote_pid] : workers) {
       if (on_exit_) on_exit_(pid, 0, SIGKILL);
     }
   });
@@ -174,9 +211,10 @@ void ZygoteHost::Fork(UniqueFd keeper_socket, ForkCallback done) {
 }
 
 void ZygoteHost::Kill(pid_t pid) {
-  if (channel_.lost() || !workers_.contains(pid)) return;
+  auto it = workers_.find(pid);
+  if (channel_.lost() || it == workers_.end()) return;
   capnp::MallocMessageBuilder message;
-  message.initRoot<ipc::ZygoteRequest>().setKill(pid);
+  message.initRoot<ipc::ZygoteRequest>().setKill(it->second);
   channel_.Send(capnp::messageToFlatArray(message));
 }
 

@@ -19,6 +19,8 @@
 #include "broker/helper_channel.h"
 #include "broker/net.h"
 #include "ipc/zygote.capnp.h"
+#include "sandbox/contain.h"
+#include "util/log.h"
 #include "util/unique_fd.h"
 
 namespace sluice::broker {
@@ -28,11 +30,17 @@ namespace sluice::broker {
 inline constexpr int kZygoteControlFd = 3;
 inline constexpr int kZygoteArenaFd = 4;
 
+inline constexpr int kZygoteDenialsFd = 5;
+
 struct ZygoteLaunch {
   std::string app_path;
   std::size_t max_message_bytes;
   int arena_fd = -1;  // the sealed cache arena (the zygote maps it); -1: cache off
   std::size_t arena_bytes = 0;
+  sandbox::WorkerSandboxConfig sandbox;
+  std::vector<std::string> allow_read;   // canonical paths
+  int denials_fd = -1;                   // the seccomp denial counters page; -1: none
+  LogLevel log_level = LogLevel::kInfo;  // the zygote's and its workers'
 };
 
 struct ForkedWorker {
@@ -64,12 +72,16 @@ class ZygoteHost {
   // Ends a worker now (SIGKILL, sent by the zygote to its own child).
   void Kill(pid_t pid);
 
+  // Every worker pid this class hands out or takes is as the broker's pid
+  // namespace numbers it; at the strict level the zygote numbers its
+  // children in its own, and the two are translated here.
+
   const std::string& app_name() const { return app_name_; }
   pid_t pid() const { return pid_; }
   std::size_t live_workers() const { return workers_.size(); }
 
  private:
-  ZygoteHost(pid_t pid, UniqueFd control, std::string app_name);
+  ZygoteHost(pid_t pid, UniqueFd control, std::string app_name, bool own_pid_namespace);
 
   void HandleEvent(ipc::ZygoteEvent::Reader event);
   void Defer(std::function<void()> work);
@@ -77,6 +89,7 @@ class ZygoteHost {
 
   pid_t pid_;
   std::string app_name_;
+  bool own_pid_namespace_;  // the zygote numbers its workers in its own pid namespace
   HelperChannel channel_;
   ExitCallback on_exit_;
   std::uint64_t next_tag_ = 1;
@@ -85,7 +98,9 @@ class ZygoteHost {
     ForkCallback done;
   };
   absl::flat_hash_map<std::uint64_t, PendingFork> pending_;
-  absl::flat_hash_set<pid_t> workers_;
+  // Live workers: the broker's pid -> the zygote's pid for it, and back.
+  absl::flat_hash_map<pid_t, pid_t> workers_;
+  absl::flat_hash_map<pid_t, pid_t> broker_pid_of_;
 };
 
 }  // namespace sluice::broker

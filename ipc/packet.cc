@@ -2,6 +2,7 @@
 
 #include <capnp/serialize.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -12,6 +13,10 @@ namespace sluice::ipc {
 
 namespace {
 
+// Room for the most descriptors and one set of credentials.
+constexpr std::size_t kControlBytes =
+    CMSG_SPACE(kMaxPacketFds * sizeof(int)) + CMSG_SPACE(sizeof(ucred));
+
 absl::Status ErrnoStatus(std::string_view call, int err) {
   if (err == EAGAIN || err == EWOULDBLOCK) return absl::UnavailableError("would block");
   return absl::InternalError(StrCat(call, ": ", std::strerror(err)));
@@ -19,13 +24,14 @@ absl::Status ErrnoStatus(std::string_view call, int err) {
 
 }  // namespace
 
-absl::Status SendPacket(int socket, capnp::MessageBuilder& message, absl::Span<const int> fds) {
+absl::Status SendPacket(int socket, capnp::MessageBuilder& message, absl::Span<const int> fds,
+                        pid_t credentials_pid) {
   kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
-  return SendPacketWords(socket, words, fds);
+  return SendPacketWords(socket, words, fds, credentials_pid);
 }
 
 absl::Status SendPacketWords(int socket, kj::ArrayPtr<const capnp::word> words,
-                             absl::Span<const int> fds) {
+                             absl::Span<const int> fds, pid_t credentials_pid) {
   if (fds.size() > kMaxPacketFds) {
     return absl::InvalidArgumentError(StrCat("at most ", kMaxPacketFds, " descriptors per packet"));
   }
@@ -34,17 +40,30 @@ absl::Status SendPacketWords(int socket, kj::ArrayPtr<const capnp::word> words,
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(kMaxPacketFds * sizeof(int))];
+  alignas(cmsghdr) char control[kControlBytes];
+  std::memset(control, 0, sizeof(control));
+  msg.msg_control = control;
+  std::size_t used = 0;
   if (!fds.empty()) {
-    std::memset(control, 0, sizeof(control));
-    msg.msg_control = control;
     msg.msg_controllen = CMSG_SPACE(fds.size() * sizeof(int));
     cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
     cmsg->cmsg_level = SOL_SOCKET;
     cmsg->cmsg_type = SCM_RIGHTS;
     cmsg->cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
     std::memcpy(CMSG_DATA(cmsg), fds.data(), fds.size() * sizeof(int));
+    used = msg.msg_controllen;
   }
+  if (credentials_pid != 0) {
+    ucred credentials{credentials_pid, ::getuid(), ::getgid()};
+    msg.msg_controllen = used + CMSG_SPACE(sizeof(credentials));
+    cmsghdr* cmsg = reinterpret_cast<cmsghdr*>(control + used);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_CREDENTIALS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(credentials));
+    std::memcpy(CMSG_DATA(cmsg), &credentials, sizeof(credentials));
+    used = msg.msg_controllen;
+  }
+  if (used == 0) msg.msg_control = nullptr;
   for (;;) {
     ssize_t n = ::sendmsg(socket, &msg, MSG_NOSIGNAL);
     if (n >= 0) return absl::OkStatus();
@@ -56,7 +75,7 @@ absl::StatusOr<Packet> ReceivePacket(int socket) {
   Packet packet;
   std::vector<capnp::word> buffer(kMaxPacketBytes / sizeof(capnp::word));
   iovec iov{buffer.data(), kMaxPacketBytes};
-  alignas(cmsghdr) char control[CMSG_SPACE(kMaxPacketFds * sizeof(int))];
+  alignas(cmsghdr) char control[kControlBytes];
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
@@ -82,6 +101,13 @@ absl::StatusOr<Packet> ReceivePacket(int socket) {
   // Every descriptor that arrived is owned at once, so that each error path
   // below closes them.
   for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+    if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_CREDENTIALS &&
+        cmsg->cmsg_len >= CMSG_LEN(sizeof(ucred))) {
+      ucred credentials;
+      std::memcpy(&credentials, CMSG_DATA(cmsg), sizeof(credentials));
+      packet.credentials_pid = credentials.pid;
+      continue;
+    }
     if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
     std::size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
     for (std::size_t i = 0; i < count; ++i) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <capnp/message.h>
+#include <sys/types.h>
 
 #include <cstddef>
 #include <vector>
@@ -21,15 +22,20 @@ inline constexpr std::size_t kMaxPacketFds = 4;
 
 // Sends `message` as one packet with `fds` attached (in that order; the
 // caller keeps its copies). At most kMaxPacketFds. Non-blocking sockets may
-// return UnavailableError (EAGAIN): try again later.
-absl::Status SendPacket(int socket, capnp::MessageBuilder& message, absl::Span<const int> fds = {});
+// return UnavailableError (EAGAIN): try again later. A `credentials_pid`
+// other than 0 rides as SCM_CREDENTIALS (with the sender's uid and gid):
+// naming a process other than the sender needs CAP_SYS_ADMIN, and the
+// receiver (with SO_PASSCRED) sees the pid as its own pid namespace numbers it.
+absl::Status SendPacket(int socket, capnp::MessageBuilder& message, absl::Span<const int> fds = {},
+                        pid_t credentials_pid = 0);
 // The same for a message already flattened (capnp::messageToFlatArray).
 absl::Status SendPacketWords(int socket, kj::ArrayPtr<const capnp::word> words,
-                             absl::Span<const int> fds = {});
+                             absl::Span<const int> fds = {}, pid_t credentials_pid = 0);
 
 struct Packet {
   std::vector<capnp::word> words;  // empty: the peer closed the socket
   std::vector<UniqueFd> fds;       // the attached descriptors, in the order sent
+  pid_t credentials_pid = 0;       // SCM_CREDENTIALS, if the receiver set SO_PASSCRED
 
   // The i-th descriptor, taken out of the packet; invalid if there is none.
   UniqueFd TakeFd(std::size_t i = 0) { return i < fds.size() ? std::move(fds[i]) : UniqueFd(); }

@@ -12,7 +12,8 @@ struct ZygoteRequest {
   union {
     fork @0 :UInt64;        # tag echoed in Forked; one or two fds attached
                             # (session socket, then keeper socket)
-    kill @1 :Int32;         # SIGKILL this worker pid (a child of the zygote)
+    kill @1 :Int32;         # SIGKILL this worker pid (a child of the zygote,
+                            # as the zygote numbers it)
   }
 }
 
@@ -30,7 +31,10 @@ struct ZygoteEvent {
 
   struct Forked {
     tag @0 :UInt64;
-    pid @1 :Int32;          # 0 when fork failed; then `error` says why
+    pid @1 :Int32;          # 0 when fork failed; then `error` says why. As the
+                            # zygote's pid namespace numbers it; the packet's
+                            # SCM_CREDENTIALS carry the same process for the
+                            # broker to see in its own namespace
     error @2 :Text;
   }
 

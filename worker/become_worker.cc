@@ -94,6 +94,7 @@ void BecomeWorker(WorkerStart start) {
   SetLogProcess("worker");
   ::prctl(PR_SET_NAME, "sluice-worker");
   bool has_keeper = KeepOnlyWorkerFds(std::move(start.session_fd), std::move(start.keeper_fd));
+  sandbox::ContainWorker(*start.sandbox, start.sandbox_slot, start.zygote_pid);
   AttachKeeper(has_keeper ? UniqueFd(kWorkerKeeperFd) : UniqueFd());
   ServeSession(UniqueFd(kWorkerSessionFd), start.app, start.max_message_bytes);
 }

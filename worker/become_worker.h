@@ -1,12 +1,13 @@
 // What a freshly forked child of the zygote does to become one session's
-// worker. The sandbox (sandbox/, its own issue) slots in as a step of this
-// checklist, right after the descriptors are closed.
+// worker. The sandbox (sandbox/contain.h) is a step of this checklist, right
+// after the descriptors are closed.
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstddef>
 
+#include "sandbox/contain.h"
 #include "sluice/app.hpp"
 #include "util/unique_fd.h"
 
@@ -23,12 +24,15 @@ struct WorkerStart {
   pid_t zygote_pid;         // the parent we must die with
   st::AppFunction app;
   std::size_t max_message_bytes;
+  const sandbox::PreparedSandbox* sandbox;  // the zygote's, compiled before the fork
+  int sandbox_slot;                         // picks the worker's own uid
 };
 
 // Runs in the child right after fork(); never returns. Puts the session
 // socket at kWorkerSessionFd and the keeper socket (if any) at
-// kWorkerKeeperFd, closes every other descriptor, hands the keeper socket to
-// the cache runtime (worker/cache_runtime.h) and serves the session.
+// kWorkerKeeperFd, closes every other descriptor, contains itself
+// (sandbox::ContainWorker), hands the keeper socket to the cache runtime
+// (worker/cache_runtime.h) and serves the session.
 [[noreturn]] void BecomeWorker(WorkerStart start);
 
 // Closes every descriptor >= `lowest`: close_range(2) first, then a walk of

@@ -10,6 +10,7 @@
 #include <exception>
 #include <stdexcept>
 
+#include "sandbox/watchdog.h"
 #include "util/log.h"
 #include "util/strings.h"
 #include "worker/cache_runtime.h"
@@ -201,6 +202,9 @@ void Session::RunOnce() {
   bool finished = true;
   {
     CurrentSession current(this);
+    // Even an app that loops without calling st:: is ended once the run used
+    // --rerun-timeout of CPU (the worker exits; the broker tells the page).
+    sandbox::ArmRunWatchdog();
     try {
       std::vector<st::Callback> callbacks = std::exchange(pending_callbacks_, {});
       for (const st::Callback& callback : callbacks) callback();
@@ -220,6 +224,7 @@ void Session::RunOnce() {
       ShowException(type != nullptr ? TypeName(*type) : "unknown",
                     "a non-std::exception was thrown");
     }
+    sandbox::DisarmRunWatchdog();
   }
   FlushCacheTouches();
   if (!finished) {

@@ -13,9 +13,11 @@
 #include <cstdio>
 #include <cstring>
 
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "ipc/packet.h"
 #include "ipc/zygote.capnp.h"
+#include "sandbox/mount_view.h"
+#include "sandbox/namespaces.h"
 #include "shm_cache/arena.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -29,8 +31,9 @@ namespace {
 
 class Zygote {
  public:
-  Zygote(const ZygoteConfig& config, const AppDescriptor* app, UniqueFd child_signals)
-      : config_(config), app_(app), child_signals_(std::move(child_signals)) {}
+  Zygote(const ZygoteConfig& config, const AppDescriptor* app,
+         const sandbox::PreparedSandbox& sandbox, UniqueFd child_signals)
+      : config_(config), app_(app), sandbox_(sandbox), child_signals_(std::move(child_signals)) {}
 
   [[noreturn]] void Loop();
 
@@ -38,17 +41,23 @@ class Zygote {
   void OnRequest();
   void Fork(std::uint64_t tag, UniqueFd session_fd, UniqueFd keeper_fd);
   void ReapChildren();
-  void Send(capnp::MessageBuilder& message);
+  void Send(capnp::MessageBuilder& message, pid_t credentials_pid = 0);
   [[noreturn]] void Shutdown();
+  int TakeSlot();
 
   const ZygoteConfig& config_;
   const AppDescriptor* app_;
+  const sandbox::PreparedSandbox& sandbox_;
   UniqueFd child_signals_;
-  absl::flat_hash_set<pid_t> children_;
+  // Each live child's sandbox slot (its uid, sandbox/credentials.h).
+  absl::flat_hash_map<pid_t, int> children_;
+  std::vector<int> free_slots_;
+  int next_slot_ = 0;
 };
 
-void Zygote::Send(capnp::MessageBuilder& message) {
-  if (auto status = ipc::SendPacket(config_.control_fd, message); !status.ok()) {
+void Zygote::Send(capnp::MessageBuilder& message, pid_t credentials_pid) {
+  if (auto status = ipc::SendPacket(config_.control_fd, message, {}, credentials_pid);
+      !status.ok()) {
     // Losing the broker's control channel leaves the zygote useless.
     LogError("control_send_failed", {{"error", status.message()}});
     Shutdown();
@@ -108,21 +117,34 @@ void Zygote::Fork(std::uint64_t tag, UniqueFd session_fd, UniqueFd keeper_fd) {
   }
   std::fflush(nullptr);
   pid_t self = ::getpid();
+  int slot = TakeSlot();
   pid_t pid = ::fork();
   if (pid == 0) {
     child_signals_.reset();
     BecomeWorker({std::move(session_fd), std::move(keeper_fd), UniqueFd(config_.control_fd), self,
-                  app_->entry, config_.max_message_bytes});
+                  app_->entry, config_.max_message_bytes, &sandbox_, slot});
   }
   if (pid < 0) {
     int err = errno;
     LogSyscallError("fork", err);
     forked.setError(std::strerror(err));
-  } else {
-    children_.insert(pid);
-    forked.setPid(pid);
+    free_slots_.push_back(slot);
+    Send(reply);
+    return;
   }
-  Send(reply);
+  children_[pid] = slot;
+  forked.setPid(pid);
+  // Only from its own pid namespace do the broker and the zygote number the
+  // worker differently; naming another process in credentials needs
+  // CAP_SYS_ADMIN, which a zygote started without root does not have.
+  Send(reply, sandbox::InOwnPidNamespace() ? pid : 0);
+}
+
+int Zygote::TakeSlot() {
+  if (free_slots_.empty()) return next_slot_++;
+  int slot = free_slots_.back();
+  free_slots_.pop_back();
+  return slot;
 }
 
 void Zygote::ReapChildren() {
@@ -133,7 +155,10 @@ void Zygote::ReapChildren() {
     int status = 0;
     pid_t pid = ::waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
-    children_.erase(pid);
+    if (auto it = children_.find(pid); it != children_.end()) {
+      free_slots_.push_back(it->second);
+      children_.erase(it);
+    }
     capnp::MallocMessageBuilder event;
     auto exited = event.initRoot<ipc::ZygoteEvent>().initExited();
     exited.setPid(pid);
@@ -147,7 +172,7 @@ void Zygote::ReapChildren() {
 }
 
 void Zygote::Shutdown() {
-  for (pid_t pid : children_) ::kill(pid, SIGKILL);
+  for (const auto& [pid, slot] : children_) ::kill(pid, SIGKILL);
   _exit(0);
 }
 
@@ -203,26 +228,80 @@ UniqueFd WatchChildren() {
   return UniqueFd(fd);
 }
 
+// Strict level: from here on the zygote, and every worker, sees only what
+// it needs (sandbox/mount_view.h).
+absl::Status EnterMountView(const ZygoteConfig& config) {
+  std::vector<std::string> paths = sandbox::MappedFiles();
+  paths.insert(paths.end(), config.allow_read.begin(), config.allow_read.end());
+  std::string how;
+  if (absl::Status entered = sandbox::EnterMountView(paths, &how); !entered.ok()) {
+    return absl::Status(entered.code(),
+                        StrCat("cannot enter the sandbox's mount view: ", entered.message()));
+  }
+  LogInfo("sandbox_mount_view", {{"path", how}});
+  return absl::OkStatus();
+}
+
+absl::StatusOr<sandbox::PreparedSandbox> PrepareSandbox(const ZygoteConfig& config,
+                                                        sandbox::DenialPage* denials) {
+  if (config.denials_fd >= 0) {
+    absl::StatusOr<sandbox::DenialPage> page =
+        sandbox::DenialPage::Map(UniqueFd(config.denials_fd));
+    if (!page.ok()) return page.status();
+    *denials = *std::move(page);
+  }
+  if (config.sandbox.level == sandbox::Level::kStrict) {
+    if (!sandbox::InOwnPidNamespace()) {
+      return absl::FailedPreconditionError(
+          "the strict sandbox needs the zygote as pid 1 of its own pid namespace");
+    }
+    if (absl::Status entered = EnterMountView(config); !entered.ok()) return entered;
+  }
+  absl::StatusOr<sandbox::PreparedSandbox> prepared =
+      sandbox::PreparedSandbox::Prepare(config.sandbox, denials->counters());
+  if (!prepared.ok()) {
+    return absl::Status(prepared.status().code(),
+                        StrCat("cannot prepare the sandbox: ", prepared.status().message()));
+  }
+  LogInfo("sandbox_prepared", {{"level", sandbox::LevelName(config.sandbox.level)},
+                               {"seccomp_rules", prepared->filter().rules},
+                               {"seccomp_insns", prepared->filter().program.size()}});
+  return prepared;
+}
+
 }  // namespace
 
 void RunZygote(const ZygoteConfig& config) {
   SetLogProcess("zygote");
-  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != config.broker_pid) _exit(1);
+  // In its own pid namespace the zygote's parent is outside it: getppid()
+  // is 0 there, and the broker's death still reaches it.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 ||
+      (::getppid() != config.broker_pid && !sandbox::InOwnPidNamespace())) {
+    _exit(1);
+  }
   ::prctl(PR_SET_NAME, "sluice-zygote");
   ::signal(SIGPIPE, SIG_IGN);
-  LogDebug("fds_closed",
-           {{"method", CloseDescriptorsFrom(std::max(config.control_fd, config.arena_fd) + 1)}});
+  LogDebug(
+      "fds_closed",
+      {{"method", CloseDescriptorsFrom(
+                      std::max({config.control_fd, config.arena_fd, config.denials_fd}) + 1)}});
 
   shm_cache::Mapping arena;
+  sandbox::DenialPage denials;
+  absl::StatusOr<sandbox::PreparedSandbox> sandbox = absl::UnknownError("not prepared");
   absl::StatusOr<const AppDescriptor*> app = LoadApp(config.app_path);
   if (app.ok()) {
     if (absl::Status prepared = PrepareCache(config, &arena); !prepared.ok()) app = prepared;
+  }
+  if (app.ok()) {
+    sandbox = PrepareSandbox(config, &denials);
+    if (!sandbox.ok()) app = sandbox.status();
   }
   ReportLoad(config.control_fd, app);
   if (!app.ok()) _exit(2);
   LogInfo("app_loaded", {{"app", (*app)->name}, {"path", config.app_path}});
 
-  Zygote zygote(config, *app, WatchChildren());
+  Zygote zygote(config, *app, *sandbox, WatchChildren());
   zygote.Loop();
 }
 

@@ -9,6 +9,9 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
+
+#include "sandbox/contain.h"
 
 namespace sluice::worker {
 
@@ -19,6 +22,9 @@ struct ZygoteConfig {
   std::size_t max_message_bytes = 0;  // limit on broker -> worker frames
   int arena_fd = -1;                  // the sealed cache arena; -1: the cache is off
   std::size_t arena_bytes = 0;
+  sandbox::WorkerSandboxConfig sandbox;  // what every worker applies to itself
+  std::vector<std::string> allow_read;   // strict: visible besides the app and its libraries
+  int denials_fd = -1;                   // the shared page counting seccomp denials; -1: none
 };
 
 // Never returns: exits when the broker closes the control socket (after
@@ -27,6 +33,12 @@ struct ZygoteConfig {
 // runtime (worker/cache_runtime.h); a failure there is a failed load.
 // Every worker inherits the mapping; each fork request may carry the
 // worker's keeper socket after its session socket.
+// At the strict sandbox level the broker starts the zygote as pid 1 of its
+// own namespaces (sandbox/namespaces.h); once the app is loaded the zygote
+// moves into the read-only mount view (sandbox/mount_view.h). It compiles
+// the workers' seccomp filter once, before any fork. Each Forked reply
+// carries the new worker's pid as SCM_CREDENTIALS, which the kernel
+// translates into the broker's pid namespace.
 [[noreturn]] void RunZygote(const ZygoteConfig& config);
 
 }  // namespace sluice::worker

@@ -27,7 +27,8 @@ class CacheDataTest : public ::testing::Test {
     auto text = page.TextStartingWith(prefix);
     return text ? text->substr(prefix.size()) : "";
   }
-  static std::string Pid(const AppSession& tab) { return std::to_string(*tab.WorkerPid()); }
+  // As the app's getpid() shows it (its stamps carry that number).
+  static std::string Pid(const AppSession& tab) { return std::to_string(*tab.ShownPid()); }
 
   std::unique_ptr<BrokerProcess> broker_;
 };

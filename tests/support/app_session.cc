@@ -2,6 +2,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "tests/support/broker_process.h"
+#include "tests/support/process_probe.h"
 
 namespace sluice::testing {
 
@@ -9,6 +11,7 @@ absl::StatusOr<std::unique_ptr<AppSession>> AppSession::Open(uint16_t port,
                                                              std::string_view reconnect_token,
                                                              Deadline deadline) {
   std::unique_ptr<AppSession> session(new AppSession());
+  session->port_ = port;
   if (absl::Status s = session->client_.Connect(port, deadline); !s.ok()) return s;
   if (absl::Status s = session->client_.SendHello(reconnect_token, deadline); !s.ok()) return s;
   if (absl::Status s = session->page_.RunUntilFinished(session->client_, deadline); !s.ok()) {
@@ -38,13 +41,21 @@ absl::Status AppSession::Change(std::string_view label, const WidgetInput& value
   return absl::OkStatus();
 }
 
-std::optional<pid_t> AppSession::WorkerPid() const {
+std::optional<pid_t> AppSession::ShownPid() const {
   std::optional<std::string> text = page_.TextStartingWith("pid: ");
   int pid;
   if (!text || !absl::SimpleAtoi(text->substr(5), &pid) || pid <= 0) {
     return std::nullopt;
   }
   return pid;
+}
+
+std::optional<pid_t> AppSession::WorkerPid() const {
+  std::optional<pid_t> shown = ShownPid();
+  if (!shown) return std::nullopt;
+  std::optional<pid_t> broker = BrokerPidForPort(port_);
+  if (!broker) return shown;
+  return DescendantByInnerPid(*broker, *shown);
 }
 
 }  // namespace sluice::testing

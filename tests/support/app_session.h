@@ -38,13 +38,19 @@ class AppSession {
     return Change(label, WidgetInput::Click(), deadline);
   }
 
-  // The worker's pid, from the "pid: N" text each test app shows first.
+  // The worker's pid as the test sees it, from the "pid: N" text each test
+  // app shows first. Under --sandbox=strict the app's getpid() counts in
+  // the zygote's pid namespace: then it is translated (/proc/PID/status
+  // NSpid) among the descendants of the broker that serves this port.
   std::optional<pid_t> WorkerPid() const;
+  // The "pid: N" figure itself: the pid as the worker and its siblings see it.
+  std::optional<pid_t> ShownPid() const;
 
  private:
   AppSession() = default;
   WsClient client_;
   PageModel page_;
+  uint16_t port_ = 0;
 };
 
 }  // namespace sluice::testing

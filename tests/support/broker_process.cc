@@ -6,9 +6,11 @@
 #include <regex>
 #include <string_view>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 
 #ifndef SLUICE_BINARY
 #error "SLUICE_BINARY must name the sluice executable (tests/CMakeLists.txt sets it)"
@@ -102,7 +104,31 @@ absl::StatusOr<std::unique_ptr<BrokerProcess>> BrokerProcess::Spawn(ChildProcess
       new BrokerProcess(*std::move(process), static_cast<uint16_t>(*port)));
 }
 
+namespace {
+
+absl::Mutex g_brokers_mutex;
+absl::flat_hash_map<uint16_t, pid_t> g_brokers ABSL_GUARDED_BY(g_brokers_mutex);
+
+}  // namespace
+
+std::optional<pid_t> BrokerPidForPort(uint16_t port) {
+  absl::MutexLock lock(&g_brokers_mutex);
+  auto it = g_brokers.find(port);
+  if (it == g_brokers.end()) return std::nullopt;
+  return it->second;
+}
+
+BrokerProcess::BrokerProcess(std::unique_ptr<ChildProcess> process, uint16_t port)
+    : process_(std::move(process)), port_(port) {
+  absl::MutexLock lock(&g_brokers_mutex);
+  g_brokers[port_] = process_->pid();
+}
+
 BrokerProcess::~BrokerProcess() {
+  {
+    absl::MutexLock lock(&g_brokers_mutex);
+    g_brokers.erase(port_);
+  }
   process_->Terminate();
   std::vector<std::string> reports = SanitizerReports(process_->Lines());
   if (!reports.empty()) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,10 @@ namespace sluice::testing {
 
 // Path of the sluice executable under test.
 std::string SluiceBinary();
+
+// The pid of the BrokerProcess of this test process that listens on
+// `port`, if one does.
+std::optional<pid_t> BrokerPidForPort(uint16_t port);
 
 class BrokerProcess {
  public:
@@ -60,8 +65,7 @@ class BrokerProcess {
   absl::StatusOr<int> WarmWorkersFromHealthz(Deadline deadline = After(kStepTimeout)) const;
 
  private:
-  BrokerProcess(std::unique_ptr<ChildProcess> process, uint16_t port)
-      : process_(std::move(process)), port_(port) {}
+  BrokerProcess(std::unique_ptr<ChildProcess> process, uint16_t port);
   static absl::StatusOr<std::unique_ptr<BrokerProcess>> Spawn(ChildProcess::Options spawn,
                                                               const std::string& app_path,
                                                               Deadline deadline);

@@ -125,6 +125,26 @@ std::optional<long> StatusKiB(pid_t pid, std::string_view field) {
   return std::nullopt;
 }
 
+std::vector<pid_t> NamespacePids(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.compare(0, 6, "NSpid:") != 0) continue;
+    std::istringstream values(line.substr(6));
+    std::vector<pid_t> pids;
+    for (pid_t value; values >> value;) pids.push_back(value);
+    return pids;
+  }
+  return {};
+}
+
+std::optional<pid_t> DescendantByInnerPid(pid_t ancestor, pid_t inner_pid) {
+  for (pid_t pid : DescendantsOf(ancestor)) {
+    std::vector<pid_t> numbers = NamespacePids(pid);
+    if (!numbers.empty() && numbers.back() == inner_pid) return pid;
+  }
+  return std::nullopt;
+}
+
 bool WaitForExit(const std::vector<pid_t>& pids, Deadline deadline) {
   std::vector<UniqueFd> pidfds;
   for (pid_t pid : pids) {

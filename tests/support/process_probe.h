@@ -31,6 +31,15 @@ std::vector<pid_t> ProcessesWithCmdline(std::string_view needle);
 // has no such line.
 std::optional<long> StatusKiB(pid_t pid, std::string_view field);
 
+// The NSpid line of /proc/PID/status: `pid` as each pid namespace from ours
+// inwards numbers it (one entry when it is in ours); empty if it is gone.
+std::vector<pid_t> NamespacePids(pid_t pid);
+
+// The process below `ancestor` that its own (innermost) pid namespace calls
+// `inner_pid`: how a test finds a worker of a --sandbox=strict broker, whose
+// getpid() counts in the zygote's pid namespace.
+std::optional<pid_t> DescendantByInnerPid(pid_t ancestor, pid_t inner_pid);
+
 // Waits until every process in `pids` has exited (not necessarily been
 // reaped). Blocks on pidfds, not by polling. True if all exited in time.
 bool WaitForExit(const std::vector<pid_t>& pids, Deadline deadline);

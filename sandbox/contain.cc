@@ -1,0 +1,102 @@
+#include "sandbox/contain.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "sandbox/credentials.h"
+#include "sandbox/limits.h"
+#include "sandbox/watchdog.h"
+#include "util/log.h"
+#include "util/strings.h"
+
+namespace sluice::sandbox {
+
+namespace {
+
+void Step(std::string_view step, const absl::Status& status, std::string_view how) {
+  if (!status.ok()) {
+    LogError("sandbox_step_failed", {{"step", step}, {"error", status.message()}});
+    ::_exit(1);
+  }
+  LogDebug("sandbox_step", {{"step", step}, {"path", how}});
+}
+
+absl::Status Errno(const char* call) {
+  return absl::InternalError(StrCat(call, ": ", std::strerror(errno)));
+}
+
+// A process group of its own: kill(0, ...), the one kill the seccomp policy
+// allows, reaches only itself. Not a session of its own (setsid): with
+// sched_autogroup that would also make each worker its own scheduling
+// group, which costs time to create and lengthens the tail of reruns.
+absl::Status OwnProcessGroup() {
+  return ::setpgid(0, 0) != 0 ? Errno("setpgid") : absl::OkStatus();
+}
+
+absl::Status NoNewPrivileges() {
+  return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ? Errno("prctl(PR_SET_NO_NEW_PRIVS)")
+                                                       : absl::OkStatus();
+}
+
+// No core dumps, and /proc/PID files owned by root: nobody but root may
+// ptrace the worker or read its memory, whatever its uid.
+absl::Status NotDumpable() {
+  return ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 ? Errno("prctl(PR_SET_DUMPABLE)")
+                                                   : absl::OkStatus();
+}
+
+// Changing ids cleared the parent-death signal: set it again, and check the
+// parent did not die in between.
+absl::Status DieWithParent(pid_t parent) {
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return Errno("prctl(PR_SET_PDEATHSIG)");
+  if (::getppid() != parent) return absl::AbortedError("the zygote is gone");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<PreparedSandbox> PreparedSandbox::Prepare(const WorkerSandboxConfig& config,
+                                                         DenialCounters* counters) {
+  PreparedSandbox prepared;
+  prepared.config_ = config;
+  prepared.counters_ = counters;
+  if (config.level != Level::kOff) {
+    absl::StatusOr<CompiledFilter> filter = CompileWorkerFilter();
+    if (!filter.ok()) return filter.status();
+    prepared.filter_ = *std::move(filter);
+  }
+  prepared.inherited_bytes_ = MappedBytes();
+  return prepared;
+}
+
+void ContainWorker(const PreparedSandbox& sandbox, int slot, pid_t parent) {
+  const WorkerSandboxConfig& config = sandbox.config();
+  std::string how;
+  Step("watchdogs", InstallWatchdogs(config.rerun_timeout),
+       StrCat("rerun_cpu_", absl::FormatDuration(config.rerun_timeout)));
+  if (config.level == Level::kOff) {
+    LogDebug("sandbox_step", {{"step", "all"}, {"path", "off"}});
+    return;
+  }
+  Step("process_group", OwnProcessGroup(), "setpgid");
+  // Each step's `how` is filled by the step itself, so it runs first.
+  absl::Status limited = ApplyWorkerLimits(config.memory_bytes, sandbox.inherited_bytes(), &how);
+  Step("limits", limited, how);
+  absl::Status dropped = DropToWorkerIds(slot, &how);
+  Step("ids", dropped, how);
+  Step("parent_death", DieWithParent(parent), "pdeathsig_again");
+  // After the id change, which resets it.
+  Step("not_dumpable", NotDumpable(), "prctl");
+  Step("no_new_privs", NoNewPrivileges(), "prctl");
+  Step("denial_handler", InstallDenialHandler(sandbox.counters()),
+       sandbox.counters() ? "sigsys_counted" : "sigsys");
+  Step("seccomp", LoadFilter(sandbox.filter()),
+       StrCat("bpf_", sandbox.filter().program.size(), "_insns"));
+}
+
+}  // namespace sluice::sandbox

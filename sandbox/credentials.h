@@ -1,0 +1,25 @@
+// Who a worker runs as. Started as root, each worker gets a uid and gid of
+// its own (kWorkerIdBase + a slot the zygote hands out), with no
+// supplementary groups and no capabilities, so that the kernel's own checks
+// keep workers apart: another worker's process is not ours to signal,
+// ptrace or read through /proc/PID/mem. Started as anyone else, a worker
+// keeps that uid (the other layers still hold).
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace sluice::sandbox {
+
+// Workers' ids are kWorkerIdBase + slot, slot < the --workers limit. The
+// range is far above the ids distributions hand out to users and services.
+inline constexpr uid_t kWorkerIdBase = 1'500'000'000;
+
+// Switches the calling process to uid = gid = kWorkerIdBase + slot when it
+// runs as root; `how` says which path it took, for the log.
+absl::Status DropToWorkerIds(int slot, std::string* how);
+
+}  // namespace sluice::sandbox

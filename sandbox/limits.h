@@ -1,0 +1,31 @@
+// Resource limits of a worker (setrlimit): no core files, few descriptors,
+// and a bound on the address space it may add to what it inherits.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace sluice::sandbox {
+
+// Descriptors a worker may hold: its sockets, stdio and a few memfds while
+// it publishes cache values.
+inline constexpr std::uint64_t kWorkerMaxFds = 256;
+
+// The address space the calling process has mapped (/proc/self/statm, the
+// figure RLIMIT_AS bounds); nullopt if it cannot be read.
+std::optional<std::uint64_t> MappedBytes();
+
+// RLIMIT_CORE = 0; RLIMIT_NOFILE = kWorkerMaxFds (or the inherited hard
+// limit, if lower); RLIMIT_AS = `inherited_bytes` + `memory_bytes` (0: no
+// bound; nor without `inherited_bytes`). The budget comes on top of what the
+// worker inherits from the zygote because that already holds the cache
+// arena's mapping, the app and its libraries and, under AddressSanitizer,
+// terabytes of reserved shadow. The zygote measures it once (MappedBytes)
+// rather than each worker reading /proc. `how` says what was set, for the log.
+absl::Status ApplyWorkerLimits(std::uint64_t memory_bytes,
+                               std::optional<std::uint64_t> inherited_bytes, std::string* how);
+
+}  // namespace sluice::sandbox

@@ -1,0 +1,270 @@
+#include "sandbox/seccomp_policy.h"
+
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <optional>
+
+#include "util/strings.h"
+#include "util/unique_fd.h"
+
+namespace sluice::sandbox {
+
+namespace {
+
+enum class Verdict {
+  kAllow,
+  kEnosys,  // "not implemented": makes libc fall back (clone3 -> clone)
+};
+
+// One condition on one argument, as libseccomp compares them.
+struct ArgIs {
+  unsigned index;
+  scmp_compare op;
+  std::uint64_t a;
+  std::uint64_t b = 0;
+};
+
+struct Rule {
+  const char* syscall;
+  Verdict verdict = Verdict::kAllow;
+  std::optional<ArgIs> only_if = std::nullopt;
+};
+
+constexpr ArgIs Equals(unsigned index, std::uint64_t value) { return {index, SCMP_CMP_EQ, value}; }
+constexpr ArgIs NotEquals(unsigned index, std::uint64_t value) {
+  return {index, SCMP_CMP_NE, value};
+}
+// (arg & mask) == value
+constexpr ArgIs Masked(unsigned index, std::uint64_t mask, std::uint64_t value) {
+  return {index, SCMP_CMP_MASKED_EQ, mask, value};
+}
+constexpr std::uint64_t kWriteOpenFlags = O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND;
+// PR_SET_VMA (naming anonymous mappings) is newer than some headers.
+constexpr std::uint64_t kPrSetVma = 0x53564d41;
+
+// What one session's worker may do. Several rules for one call are
+// alternatives. Everything else is denied.
+constexpr Rule kWorkerPolicy[] = {
+    // Descriptors it already holds: the session socket, the keeper socket,
+    // memfds for cache values, stdio.
+    {"read"},
+    {"readv"},
+    {"pread64"},
+    {"preadv"},
+    {"preadv2"},
+    {"write"},
+    {"writev"},
+    {"pwrite64"},
+    {"pwritev"},
+    {"pwritev2"},
+    {"close"},
+    {"close_range"},
+    {"lseek"},
+    {"fstat"},
+    {"fstatfs"},
+    {"newfstatat"},
+    {"statx"},
+    {"dup"},
+    {"dup2"},
+    {"dup3"},
+    {"fcntl"},
+    {"ftruncate"},
+    {"fsync"},
+    {"fdatasync"},
+    {"sendmsg"},
+    {"recvmsg"},
+    {"sendto"},
+    {"recvfrom"},
+    {"shutdown"},
+    {"getsockopt"},
+    {"setsockopt"},
+    {"getsockname"},
+    {"getpeername"},
+    {"pipe"},
+    {"pipe2"},
+    {"eventfd2"},
+    {"poll"},
+    {"ppoll"},
+    {"select"},
+    {"pselect6"},
+    {"epoll_create1"},
+    {"epoll_ctl"},
+    {"epoll_wait"},
+    {"epoll_pwait"},
+    {"epoll_pwait2"},
+    {"ioctl", Verdict::kAllow, Equals(1, TCGETS)},
+    {"ioctl", Verdict::kAllow, Equals(1, TIOCGWINSZ)},
+    {"ioctl", Verdict::kAllow, Equals(1, FIONREAD)},
+    {"ioctl", Verdict::kAllow, Equals(1, FIONBIO)},
+    {"ioctl", Verdict::kAllow, Equals(1, FIOCLEX)},
+    // Files: reading only (the mount view and the uid decide what).
+    {"openat", Verdict::kAllow, Masked(2, kWriteOpenFlags, O_RDONLY)},
+    {"open", Verdict::kAllow, Masked(1, kWriteOpenFlags, O_RDONLY)},
+    {"getdents64"},
+    {"readlink"},
+    {"readlinkat"},
+    {"access"},
+    {"faccessat"},
+    {"faccessat2"},
+    {"stat"},
+    {"lstat"},
+    {"getcwd"},
+    {"chdir"},
+    {"fchdir"},
+    // Memory: malloc, cache values published as sealed memfds.
+    {"brk"},
+    {"mmap"},
+    {"munmap"},
+    {"mremap"},
+    {"mprotect"},
+    {"madvise"},
+    {"mincore"},
+    {"msync"},
+    {"memfd_create"},
+    // Threads inside the worker, but no new processes.
+    {"clone", Verdict::kAllow, Masked(0, CLONE_THREAD, CLONE_THREAD)},
+    {"clone3", Verdict::kEnosys},
+    {"futex"},
+    {"set_robust_list"},
+    {"get_robust_list"},
+    {"rseq"},
+    {"set_tid_address"},
+    {"sched_yield"},
+    {"sched_getaffinity"},
+    {"sched_getparam"},
+    {"sched_getscheduler"},
+    {"getcpu"},
+    {"membarrier"},
+    {"arch_prctl"},
+    {"exit"},
+    {"exit_group"},
+    {"restart_syscall"},
+    // Signal handlers, any but SIGSYS's: that one turns denials into EPERM.
+    {"rt_sigaction", Verdict::kAllow, NotEquals(0, SIGSYS)},
+    {"rt_sigprocmask"},
+    {"rt_sigreturn"},
+    {"sigaltstack"},
+    {"rt_sigpending"},
+    {"rt_sigsuspend"},
+    {"rt_sigtimedwait"},
+    // Signals to itself: raise() and abort() use tgkill; kill only its own
+    // process group (the worker leads a group of its own).
+    {"tgkill"},
+    {"tkill"},
+    {"kill", Verdict::kAllow, Equals(0, 0)},
+    // Time, identity, limits (reading them).
+    {"clock_gettime"},
+    {"clock_getres"},
+    {"gettimeofday"},
+    {"time"},
+    {"nanosleep"},
+    {"clock_nanosleep"},
+    {"getitimer"},
+    {"setitimer"},
+    {"timerfd_create"},
+    {"timerfd_settime"},
+    {"timerfd_gettime"},
+    {"getpid"},
+    {"gettid"},
+    {"getppid"},
+    {"getuid"},
+    {"geteuid"},
+    {"getgid"},
+    {"getegid"},
+    {"getgroups"},
+    {"getresuid"},
+    {"getresgid"},
+    {"getpgrp"},
+    {"getpgid"},
+    {"getsid"},
+    {"uname"},
+    {"sysinfo"},
+    {"getrusage"},
+    {"times"},
+    {"getrlimit"},
+    {"getpriority"},
+    {"prlimit64", Verdict::kAllow, Equals(2, 0)},
+    {"getrandom"},
+    {"wait4"},
+    {"waitid"},
+    {"prctl", Verdict::kAllow, Equals(0, PR_SET_NAME)},
+    {"prctl", Verdict::kAllow, Equals(0, PR_GET_NAME)},
+    {"prctl", Verdict::kAllow, Equals(0, PR_GET_DUMPABLE)},
+    {"prctl", Verdict::kAllow, Equals(0, kPrSetVma)},
+};
+
+struct FilterContext {
+  void operator()(scmp_filter_ctx ctx) const { seccomp_release(ctx); }
+};
+
+absl::Status LibseccompError(std::string_view call, int rc, std::string_view syscall = "") {
+  return absl::InternalError(
+      StrCat(call, syscall.empty() ? "" : StrCat("(", syscall, ")"), ": ", std::strerror(-rc)));
+}
+
+}  // namespace
+
+absl::StatusOr<CompiledFilter> CompileWorkerFilter() {
+  std::unique_ptr<void, FilterContext> ctx(seccomp_init(SCMP_ACT_TRAP));
+  if (!ctx) return absl::InternalError("seccomp_init failed");
+  if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+      rc != 0) {
+    return LibseccompError("seccomp_attr_set(ACT_BADARCH)", rc);
+  }
+  // The table is checked against the calls made most, not in its order.
+  (void)seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2);
+  CompiledFilter compiled;
+  for (const Rule& rule : kWorkerPolicy) {
+    int nr = seccomp_syscall_resolve_name(rule.syscall);
+    if (nr == __NR_SCMP_ERROR) continue;  // not on this architecture
+    std::uint32_t action =
+        rule.verdict == Verdict::kAllow ? SCMP_ACT_ALLOW : SCMP_ACT_ERRNO(ENOSYS);
+    int rc;
+    if (rule.only_if) {
+      scmp_arg_cmp cmp{rule.only_if->index, rule.only_if->op, rule.only_if->a, rule.only_if->b};
+      rc = seccomp_rule_add_exact_array(ctx.get(), action, nr, 1, &cmp);
+    } else {
+      rc = seccomp_rule_add_exact(ctx.get(), action, nr, 0);
+    }
+    if (rc != 0) return LibseccompError("seccomp_rule_add", rc, rule.syscall);
+    ++compiled.rules;
+  }
+  // libseccomp 2.5 exports to a descriptor only: an in-memory file then.
+  UniqueFd out(::memfd_create("sluice-seccomp", MFD_CLOEXEC));
+  if (!out) return absl::InternalError(StrCat("memfd_create: ", std::strerror(errno)));
+  if (int rc = seccomp_export_bpf(ctx.get(), out.get()); rc != 0) {
+    return LibseccompError("seccomp_export_bpf", rc);
+  }
+  off_t bytes = ::lseek(out.get(), 0, SEEK_END);
+  if (bytes <= 0 || bytes % sizeof(sock_filter) != 0) {
+    return absl::InternalError("seccomp_export_bpf wrote no whole program");
+  }
+  compiled.program.resize(static_cast<std::size_t>(bytes) / sizeof(sock_filter));
+  if (::pread(out.get(), compiled.program.data(), static_cast<std::size_t>(bytes), 0) != bytes) {
+    return absl::InternalError(StrCat("pread: ", std::strerror(errno)));
+  }
+  return compiled;
+}
+
+absl::Status LoadFilter(const CompiledFilter& filter) {
+  sock_fprog program{static_cast<unsigned short>(filter.program.size()),
+                     const_cast<sock_filter*>(filter.program.data())};
+  if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0) {
+    return absl::InternalError(StrCat("prctl(PR_SET_SECCOMP): ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace sluice::sandbox

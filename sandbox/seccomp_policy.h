@@ -1,0 +1,32 @@
+// The workers' system call allowlist. The policy is a declarative table
+// (seccomp_policy.cc); libseccomp compiles it to BPF once, in the zygote,
+// and each worker only loads the ready program, which costs one prctl.
+//
+// A call outside the table traps (SECCOMP_RET_TRAP): the worker's SIGSYS
+// handler (sandbox/denials.h) makes it fail with EPERM and counts it. A call
+// made through another architecture's ABI (x32, i386 int 0x80) kills the
+// process: nothing a worker does legitimately uses one, and the table does
+// not describe them.
+#pragma once
+
+#include <linux/filter.h>
+
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace sluice::sandbox {
+
+struct CompiledFilter {
+  std::vector<sock_filter> program;
+  int rules = 0;  // table entries that exist on this architecture
+};
+
+// Compiles the worker policy. Call once, in the zygote.
+absl::StatusOr<CompiledFilter> CompileWorkerFilter();
+
+// Installs `filter` on the calling process (all of it must be single-threaded).
+// REQUIRES: no_new_privs is set, and the SIGSYS handler is installed.
+absl::Status LoadFilter(const CompiledFilter& filter);
+
+}  // namespace sluice::sandbox

@@ -1,0 +1,257 @@
+// The worker checklist (sandbox::ContainWorker) applied in forked children
+// of the test: what a contained process can still do (everything a worker
+// needs) and what it cannot. Each child reports by exit code: 0 when every
+// expectation held, else the number of the first that failed (and a line on
+// stderr).
+#include "sandbox/contain.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <linux/memfd.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <functional>
+#include <new>
+#include <vector>
+
+#include "sandbox/credentials.h"
+#include "sandbox/denials.h"
+#include "sandbox/exit_codes.h"
+#include "sandbox/limits.h"
+#include "sandbox/watchdog.h"
+#include "tests/shm_cache/forked_child.h"
+#include "tests/support/status_macros.h"
+
+namespace sluice::sandbox {
+namespace {
+
+using shm_cache::testing::DescribeWaitStatus;
+using shm_cache::testing::ForkedChild;
+using sluice::testing::After;
+
+constexpr int kSlot = 7;
+
+// Counts expectations inside a child; the first failure decides the exit code.
+class ChildChecks {
+ public:
+  void Expect(bool holds, const char* what) {
+    ++number_;
+    if (!holds && failed_ == 0) {
+      failed_ = number_;
+      std::fprintf(stderr, "child expectation %d failed: %s (errno %s)\n", number_, what,
+                   strerrorname_np(errno) ? strerrorname_np(errno) : "0");
+    }
+  }
+  // `result` is a call's return value: expect -1 with `err`.
+  void ExpectFails(long result, int err, const char* what) {
+    Expect(result == -1 && errno == err, what);
+  }
+  int result() const { return failed_; }
+
+ private:
+  int number_ = 0;
+  int failed_ = 0;
+};
+
+class ContainTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK_AND_ASSIGN(page_, DenialPage::Create());
+    WorkerSandboxConfig config{Level::kStandard, std::uint64_t{256} << 20, absl::Seconds(60)};
+    ASSERT_OK_AND_ASSIGN(sandbox_, PreparedSandbox::Prepare(config, page_.counters()));
+  }
+
+  // Forks a child that contains itself, then runs `checks`; returns its
+  // wait status.
+  int RunContained(const std::function<void(ChildChecks&)>& checks,
+                   const PreparedSandbox* sandbox = nullptr) {
+    const PreparedSandbox& use = sandbox ? *sandbox : sandbox_;
+    pid_t parent = ::getpid();
+    auto child = ForkedChild::Start([&] {
+      ContainWorker(use, kSlot, parent);
+      ChildChecks c;
+      checks(c);
+      return c.result();
+    });
+    EXPECT_TRUE(child.ok()) << child.status();
+    if (!child.ok()) return -1;
+    auto status = child->Wait(After(std::chrono::seconds(60)));
+    EXPECT_TRUE(status.ok()) << status.status();
+    return status.ok() ? *status : -1;
+  }
+
+  void ExpectClean(int status) {
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << DescribeWaitStatus(status);
+  }
+
+  DenialPage page_;
+  PreparedSandbox sandbox_;
+};
+
+TEST_F(ContainTest, WorkerKeepsWhatItNeeds) {
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  ExpectClean(RunContained([&](ChildChecks& c) {
+    // Its session socket, with descriptors riding along (cache values).
+    int memfd = ::memfd_create("value", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    c.Expect(memfd >= 0, "memfd_create");
+    c.Expect(::ftruncate(memfd, 4096) == 0, "ftruncate");
+    void* map = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+    c.Expect(map != MAP_FAILED, "mmap shared");
+    if (map != MAP_FAILED) {
+      std::memset(map, 7, 4096);
+      c.Expect(::munmap(map, 4096) == 0, "munmap");
+    }
+    c.Expect(::fcntl(memfd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW) == 0, "seals");
+    char byte = 'x';
+    iovec iov{&byte, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(cmsg), &memfd, sizeof memfd);
+    c.Expect(::sendmsg(sv[1], &msg, 0) == 1, "sendmsg with SCM_RIGHTS");
+    // malloc, big and small; randomness; time; threads' futexes.
+    std::vector<char> big(64 << 20, 1);
+    c.Expect(big[12345] == 1, "64 MiB vector");
+    unsigned seed;
+    c.Expect(::getrandom(&seed, sizeof seed, 0) == sizeof seed, "getrandom");
+    timespec now;
+    c.Expect(::clock_gettime(CLOCK_MONOTONIC, &now) == 0, "clock_gettime");
+    c.Expect(::raise(0) == 0, "raise (tgkill)");
+  }));
+  char byte = 0;
+  EXPECT_EQ(::read(sv[0], &byte, 1), 1);
+  EXPECT_EQ(byte, 'x');
+  ::close(sv[0]);
+  ::close(sv[1]);
+}
+
+TEST_F(ContainTest, DeniedCallsFailWithEpermAndAreCounted) {
+  std::uint64_t before = page_.denied_syscalls();
+  ExpectClean(RunContained([](ChildChecks& c) {
+    c.ExpectFails(::socket(AF_INET, SOCK_STREAM, 0), EPERM, "socket");
+    c.ExpectFails(::fork(), EPERM, "fork");
+    char* argv[] = {const_cast<char*>("/bin/true"), nullptr};
+    c.ExpectFails(::execv("/bin/true", argv), EPERM, "execv");
+    c.ExpectFails(::open("/tmp/sluice-contain-test", O_WRONLY | O_CREAT, 0644), EPERM,
+                  "open for writing");
+    c.ExpectFails(::kill(-1, SIGKILL), EPERM, "kill(-1)");
+    c.ExpectFails(::kill(::getppid(), SIGKILL), EPERM, "kill(parent)");
+    c.ExpectFails(::ptrace(PTRACE_ATTACH, ::getppid(), nullptr, nullptr), EPERM, "ptrace");
+    c.ExpectFails(::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), EPERM, "prctl(PR_SET_DUMPABLE, 1)");
+    c.ExpectFails(::setuid(0), EPERM, "setuid(0)");
+    rlimit unlimited{RLIM_INFINITY, RLIM_INFINITY};
+    c.ExpectFails(::setrlimit(RLIMIT_AS, &unlimited), EPERM, "setrlimit");
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    c.ExpectFails(::sigaction(SIGSYS, &ignore, nullptr), EPERM, "sigaction(SIGSYS)");
+  }));
+  EXPECT_GE(page_.denied_syscalls(), before + 11);
+}
+
+TEST_F(ContainTest, WorkerRunsAsItsOwnUnprivilegedIds) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to change ids";
+  ExpectClean(RunContained([](ChildChecks& c) {
+    uid_t id = kWorkerIdBase + kSlot;
+    uid_t r, e, s;
+    c.Expect(::getresuid(&r, &e, &s) == 0 && r == id && e == id && s == id, "uids");
+    gid_t gr, ge, gs;
+    c.Expect(::getresgid(&gr, &ge, &gs) == 0 && gr == id && ge == id && gs == id, "gids");
+    c.Expect(::getgroups(0, nullptr) == 0, "no supplementary groups");
+    c.Expect(::prctl(PR_GET_DUMPABLE) == 0, "not dumpable");
+    c.Expect(::getpgid(0) == ::getpid(), "a process group of its own");
+  }));
+}
+
+TEST_F(ContainTest, LimitsAreSet) {
+  ExpectClean(RunContained([](ChildChecks& c) {
+    rlimit limit;
+    c.Expect(::getrlimit(RLIMIT_CORE, &limit) == 0 && limit.rlim_max == 0, "no core files");
+    c.Expect(::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_max <= kWorkerMaxFds,
+             "few descriptors");
+    c.Expect(::getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_max != RLIM_INFINITY,
+             "bounded address space");
+  }));
+}
+
+TEST_F(ContainTest, MemoryExhaustionEndsTheWorkerWithItsExitCode) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "ASan's allocator reports and aborts instead of calling the new handler";
+#endif
+  int status = RunContained([](ChildChecks&) {
+    std::vector<char*> blocks;
+    for (;;) blocks.push_back(new char[32 << 20]);
+  });
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == kExitOutOfMemory)
+      << DescribeWaitStatus(status);
+}
+
+TEST_F(ContainTest, RunWatchdogEndsALoopWithoutStCalls) {
+  WorkerSandboxConfig config{Level::kStandard, 0, absl::Milliseconds(200)};
+  ASSERT_OK_AND_ASSIGN(PreparedSandbox quick, PreparedSandbox::Prepare(config, nullptr));
+  int status = RunContained(
+      [](ChildChecks&) {
+        ArmRunWatchdog();
+        volatile unsigned long spins = 0;
+        for (;;) spins = spins + 1;
+      },
+      &quick);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == kExitRerunTimeout)
+      << DescribeWaitStatus(status);
+}
+
+TEST_F(ContainTest, DisarmedWatchdogLetsTheWorkerGoOn) {
+  WorkerSandboxConfig config{Level::kStandard, 0, absl::Milliseconds(100)};
+  ASSERT_OK_AND_ASSIGN(PreparedSandbox quick, PreparedSandbox::Prepare(config, nullptr));
+  ExpectClean(RunContained(
+      [](ChildChecks& c) {
+        ArmRunWatchdog();
+        DisarmRunWatchdog();
+        // Well past the budget in CPU time, with the timer off.
+        timespec start, now;
+        ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &start);
+        do {
+          ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+        } while (now.tv_sec - start.tv_sec < 1);
+        c.Expect(true, "still running");
+      },
+      &quick));
+}
+
+TEST_F(ContainTest, OffAppliesNothing) {
+  WorkerSandboxConfig config{Level::kOff, std::uint64_t{256} << 20, absl::Seconds(60)};
+  ASSERT_OK_AND_ASSIGN(PreparedSandbox off, PreparedSandbox::Prepare(config, nullptr));
+  EXPECT_TRUE(off.filter().program.empty());
+  uid_t uid = ::getuid();
+  ExpectClean(RunContained(
+      [uid](ChildChecks& c) {
+        c.Expect(::getuid() == uid, "same uid");
+        int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        c.Expect(fd >= 0, "socket");
+        ::close(fd);
+      },
+      &off));
+}
+
+}  // namespace
+}  // namespace sluice::sandbox

@@ -1,0 +1,220 @@
+// A viewer who took over their worker (tests/apps/hostile_app.cc) attacks
+// another session, the broker and the host, through the real broker at the
+// strict and the standard level, one session per attack. Each attempt must
+// fail in the way the level promises, while a bystander session keeps its
+// worker and its state.
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "tests/support/app_session.h"
+#include "tests/support/broker_process.h"
+#include "tests/support/http_client.h"
+#include "tests/support/process_probe.h"
+#include "tests/support/status_macros.h"
+
+namespace sluice::testing {
+namespace {
+
+using ::testing::AnyOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+const std::string kHostileApp = SLUICE_HOSTILE_APP;
+
+bool UnderAddressSanitizer() {
+  return std::string(SLUICE_SANITIZE).find("address") != std::string::npos;
+}
+
+// A directory of files only the test (root) may read, and one it shares.
+class Files {
+ public:
+  Files() {
+    char pattern[] = "/tmp/sluice-sandbox-test-XXXXXX";
+    dir_ = ::mkdtemp(pattern);
+    ::chmod(dir_.c_str(), 0755);  // workers run as other uids
+    Write(secret(), 0600);
+    Write(world_readable(), 0644);
+    Write(allowed(), 0644);
+  }
+  ~Files() { std::filesystem::remove_all(dir_); }
+  std::string secret() const { return dir_ + "/secret.txt"; }
+  std::string world_readable() const { return dir_ + "/public.txt"; }
+  std::string allowed() const { return dir_ + "/allowed.txt"; }
+  std::string written() const { return dir_ + "/written.txt"; }
+
+ private:
+  void Write(const std::string& path, mode_t mode) {
+    std::ofstream(path) << "viewer data";
+    ::chmod(path.c_str(), mode);
+  }
+  std::string dir_;
+};
+
+class HostileTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    ASSERT_OK_AND_ASSIGN(
+        broker_, BrokerProcess::Start(kHostileApp,
+                                      {"--sandbox", level(), "--worker-memory-mb", "256",
+                                       "--rerun-timeout", "2s", "--allow-read", files_.allowed()}));
+    ASSERT_OK_AND_ASSIGN(bystander_, AppSession::Open(broker_->port()));
+    ASSERT_OK(bystander_->Click("Add one"));
+    bystander_pid_ = bystander_->WorkerPid();
+    ASSERT_TRUE(bystander_pid_.has_value());
+    ASSERT_OK_AND_ASSIGN(victim_, AppSession::Open(broker_->port()));
+    ASSERT_OK_AND_ASSIGN(attacker_, AppSession::Open(broker_->port()));
+    std::optional<pid_t> target = victim_->ShownPid();
+    ASSERT_TRUE(target.has_value());
+    ASSERT_OK(attacker_->Change("target pid", WidgetInput::Text(std::to_string(*target))));
+    ASSERT_OK(attacker_->Change("broker port", WidgetInput::Text(std::to_string(broker_->port()))));
+  }
+
+  void TearDown() override {
+    if (!bystander_) return;
+    // The bystander keeps its worker and its state.
+    ASSERT_OK(bystander_->Click("Add one"));
+    EXPECT_TRUE(bystander_->page().HasText("clicks: 2")) << bystander_->page().DebugString();
+    EXPECT_EQ(bystander_->WorkerPid(), bystander_pid_);
+  }
+
+  const std::string& level() const { return GetParam(); }
+  bool strict() const { return level() == "strict"; }
+
+  // Clicks the attack's button and returns what the attacker's page shows.
+  std::string Attack(const std::string& button, const std::string& path = "") {
+    if (!path.empty()) {
+      absl::Status set = attacker_->Change("path", WidgetInput::Text(path));
+      if (!set.ok()) return std::string(set.message());
+    }
+    absl::Status clicked = attacker_->Click(button);
+    if (!clicked.ok()) return std::string(clicked.message());
+    return attacker_->page().TextStartingWith("result: ").value_or("no result").substr(8);
+  }
+
+  void ExpectVictimUnharmed() {
+    std::optional<pid_t> victim = victim_->WorkerPid();
+    ASSERT_TRUE(victim.has_value());
+    EXPECT_TRUE(ProcessAlive(*victim));
+    ASSERT_OK(victim_->Click("Add one"));
+    EXPECT_TRUE(victim_->page().HasText("clicks: 1")) << victim_->page().DebugString();
+  }
+
+  std::uint64_t DeniedSyscalls() {
+    absl::StatusOr<HttpResponse> metrics =
+        HttpGet(broker_->port(), "/metrics", After(kStepTimeout));
+    if (!metrics.ok()) return 0;
+    std::string name = "\nsluice_sandbox_denied_syscalls_total ";
+    std::size_t at = metrics->body.find(name);
+    if (at == std::string::npos) return 0;
+    return std::strtoull(metrics->body.c_str() + at + name.size(), nullptr, 10);
+  }
+
+  // A notice ends the attacker's session: the worker is gone, nothing else.
+  void ExpectAttackerEndedWith(const std::string& button, const std::string& message) {
+    std::optional<pid_t> attacker = attacker_->WorkerPid();
+    ASSERT_TRUE(attacker.has_value());
+    ASSERT_OK(attacker_->Send(button, WidgetInput::Click()));
+    ASSERT_OK_AND_ASSIGN(NoticeInfo notice,
+                         attacker_->page().ReceiveUntilNotice(attacker_->client()));
+    EXPECT_EQ(notice.kind, ipc::Notice::Kind::CRASHED) << notice.message;
+    EXPECT_THAT(notice.message, HasSubstr(message));
+    EXPECT_TRUE(WaitForExit(*attacker, After(std::chrono::seconds(10))));
+    ExpectVictimUnharmed();
+  }
+
+  Files files_;
+  std::unique_ptr<BrokerProcess> broker_;
+  std::unique_ptr<AppSession> bystander_;
+  std::optional<pid_t> bystander_pid_;
+  std::unique_ptr<AppSession> victim_;
+  std::unique_ptr<AppSession> attacker_;
+};
+
+TEST_P(HostileTest, CannotReadAnotherWorkersMemoryThroughProc) {
+  // strict: the victim is not even visible (hidepid, another uid);
+  // standard: its /proc files belong to root (not dumpable, another uid).
+  EXPECT_EQ(Attack("Read memory via /proc"), strict() ? "ENOENT" : "EACCES");
+  ExpectVictimUnharmed();
+}
+
+TEST_P(HostileTest, CannotReadAnotherWorkersMemoryWithProcessVmReadv) {
+  std::uint64_t before = DeniedSyscalls();
+  EXPECT_EQ(Attack("Read memory via process_vm_readv"), "EPERM");
+  EXPECT_GT(DeniedSyscalls(), before);
+  ExpectVictimUnharmed();
+}
+
+TEST_P(HostileTest, CannotPtraceAnotherWorker) {
+  EXPECT_EQ(Attack("Ptrace"), "EPERM");
+  ExpectVictimUnharmed();
+}
+
+TEST_P(HostileTest, CannotSignalAnotherWorkerOrEveryone) {
+  EXPECT_EQ(Attack("Kill"), "EPERM");
+  EXPECT_EQ(Attack("Kill everyone"), "EPERM");
+  ExpectVictimUnharmed();
+  ASSERT_OK_AND_ASSIGN(HttpResponse health, broker_->Healthz());
+  EXPECT_EQ(health.status, 200);
+}
+
+TEST_P(HostileTest, CannotConnectToTheBroker) {
+  EXPECT_EQ(Attack("Connect to broker"), "EPERM");
+  ExpectVictimUnharmed();
+}
+
+TEST_P(HostileTest, CannotForkOrExecAShell) {
+  EXPECT_EQ(Attack("Fork"), "EPERM");
+  EXPECT_EQ(Attack("Exec shell"), "EPERM");
+  ExpectVictimUnharmed();
+}
+
+TEST_P(HostileTest, CannotReadFilesOutsideTheAllowedPaths) {
+  // strict: nothing but the app, its libraries and --allow-read is there;
+  // standard: the worker's own uid decides, so only world-readable files
+  // (the host's own) can be read.
+  EXPECT_EQ(Attack("Read file", files_.secret()), strict() ? "ENOENT" : "EACCES");
+  EXPECT_EQ(Attack("Read file", "/etc/shadow"), strict() ? "ENOENT" : "EACCES");
+  if (strict()) {
+    EXPECT_EQ(Attack("Read file", files_.world_readable()), "ENOENT");
+    EXPECT_EQ(Attack("Read file", "/etc/passwd"), "ENOENT");
+  }
+  EXPECT_EQ(Attack("Read file", files_.allowed()), "ok");
+  ExpectVictimUnharmed();
+}
+
+TEST_P(HostileTest, CannotWriteAnywhere) {
+  EXPECT_EQ(Attack("Write file", files_.written()), "EPERM");
+  EXPECT_EQ(Attack("Write file", files_.allowed()), "EPERM");
+  EXPECT_EQ(Attack("Write file", "/tmp/sluice-sandbox-test-written"), "EPERM");
+  EXPECT_FALSE(std::filesystem::exists(files_.written()));
+  EXPECT_FALSE(std::filesystem::exists("/tmp/sluice-sandbox-test-written"));
+  ExpectVictimUnharmed();
+}
+
+TEST_P(HostileTest, MemoryExhaustionEndsOnlyThatSession) {
+  if (UnderAddressSanitizer()) {
+    GTEST_SKIP() << "under ASan a failed allocation is an ASan out-of-memory report, not the "
+                    "new handler (README, Sandbox)";
+  }
+  ExpectAttackerEndedWith("Allocate forever", "ran out of memory");
+}
+
+TEST_P(HostileTest, EndlessLoopEndsOnlyThatSession) {
+  ExpectAttackerEndedWith("Loop forever", "--rerun-timeout");
+}
+
+INSTANTIATE_TEST_SUITE_P(Levels, HostileTest, ::testing::Values("strict", "standard"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace sluice::testing

@@ -1,5 +1,7 @@
 #include "broker/page_connection.h"
 
+#include <string.h>
+
 #include "broker/page_protocol.h"
 #include "broker/server.h"
 #include "broker/session.h"
@@ -70,9 +72,20 @@ void PageConnection::OnRead(boost::system::error_code ec) {
   } else {
     auto data = buffer_.data();
     Handle(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    // The message may have been part of an uploaded file.
+    explicit_bzero(data.data(), data.size());
   }
   buffer_.consume(buffer_.size());
-  if (!gone_ && !closing_) DoRead();
+  if (gone_ || closing_) return;
+  // While the worker has a backlog (an upload faster than it takes it),
+  // leave the page's bytes in the socket: TCP slows the browser down.
+  if (session_ && !session_->ReadyForMore([weak = weak_from_this()] {
+        auto self = weak.lock();
+        if (self && !self->gone_ && !self->closing_) self->DoRead();
+      })) {
+    return;
+  }
+  DoRead();
 }
 
 void PageConnection::Handle(std::string_view bytes) {
@@ -103,6 +116,14 @@ void PageConnection::Handle(std::string_view bytes) {
   } else if (std::holds_alternative<ByeRequest>(*request)) {
     auto session = session_;
     session->PageClosed(this);
+  } else if (auto* begin = std::get_if<UploadBeginRequest>(&*request)) {
+    session_->Upload(std::move(*begin));
+  } else if (auto* chunk = std::get_if<UploadChunkRequest>(&*request)) {
+    session_->Upload(std::move(*chunk));
+  } else if (auto* end = std::get_if<UploadEndRequest>(&*request)) {
+    session_->Upload(*end);
+  } else if (auto* cancel = std::get_if<UploadCancelRequest>(&*request)) {
+    session_->Upload(*cancel);
   }
 }
 

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "tests/support/broker_process.h"
@@ -35,8 +36,10 @@ std::string FindInPath(const std::string& name) {
   return "";
 }
 
-// Serves `app` and runs the script's `suite` of checks against it.
-void RunBrowserSuite(const std::string& app, const std::string& suite) {
+// Serves `app` (with `serve_args`) and runs the script's `suite` of checks
+// against it.
+void RunBrowserSuite(const std::string& app, const std::string& suite,
+                     std::vector<std::string> serve_args = {}) {
   const fs::path source_dir = SLUICE_SOURCE_DIR;
   const fs::path playwright = source_dir / "web/node_modules/playwright-core";
   const std::string node = FindInPath("node");
@@ -52,7 +55,7 @@ void RunBrowserSuite(const std::string& app, const std::string& suite) {
     GTEST_SKIP() << "missing" << missing << " (install chromium and run npm ci in web/)";
   }
 
-  ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(app));
+  ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(app, std::move(serve_args)));
   std::string url = absl::StrCat("http://127.0.0.1:", broker->port(), "/");
   ChildProcess::Options options;
   options.program = node;
@@ -74,6 +77,10 @@ TEST(BrowserTest, DemoAppWorksInHeadlessChromium) { RunBrowserSuite(SLUICE_HELLO
 
 TEST(BrowserTest, ColumnsCountChangeIsRenderedByThePage) {
   RunBrowserSuite(SLUICE_COLUMNS_APP, "columns");
+}
+
+TEST(BrowserTest, FileUploaderWorksInHeadlessChromium) {
+  RunBrowserSuite(SLUICE_UPLOAD_APP, "uploads", {"--max-upload-mb", "2"});
 }
 
 }  // namespace

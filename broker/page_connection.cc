@@ -16,6 +16,8 @@ constexpr std::size_t kPageLowWaterBytes = 1u << 20;
 constexpr std::size_t kPageHighWaterBytes = 16u << 20;
 constexpr std::size_t kReadChunkBytes = 64 * 1024;
 constexpr std::chrono::seconds kHelloTimeout{10};
+// The largest upload chunk (UploadLimits), its envelope, and one read.
+constexpr std::size_t kUploadBufferBytes = (256u << 10) + 4096 + kReadChunkBytes;
 
 }  // namespace
 
@@ -72,8 +74,10 @@ void PageConnection::OnRead(boost::system::error_code ec) {
   } else {
     auto data = buffer_.data();
     Handle(std::string_view(static_cast<const char*>(data.data()), data.size()));
-    // The message may have been part of an uploaded file.
-    explicit_bzero(data.data(), data.size());
+    // The message may have been part of an uploaded file. (Handle may have
+    // moved the buffer: see kUploadBufferBytes.)
+    auto handled = buffer_.data();
+    explicit_bzero(handled.data(), handled.size());
   }
   buffer_.consume(buffer_.size());
   if (gone_ || closing_) return;
@@ -117,6 +121,9 @@ void PageConnection::Handle(std::string_view bytes) {
     auto session = session_;
     session->PageClosed(this);
   } else if (auto* begin = std::get_if<UploadBeginRequest>(&*request)) {
+    // Room for a whole chunk message up front: a buffer that grew while a
+    // chunk arrived would free a copy of it into the heap unwiped.
+    buffer_.reserve(kUploadBufferBytes);
     session_->Upload(std::move(*begin));
   } else if (auto* chunk = std::get_if<UploadChunkRequest>(&*request)) {
     session_->Upload(std::move(*chunk));

@@ -83,9 +83,10 @@ void PageConnection::OnRead(boost::system::error_code ec) {
   if (gone_ || closing_) return;
   // While the worker has a backlog (an upload faster than it takes it),
   // leave the page's bytes in the socket: TCP slows the browser down.
-  if (session_ && !session_->ReadyForMore([weak = weak_from_this()] {
-        auto self = weak.lock();
-        if (self && !self->gone_ && !self->closing_) self->DoRead();
+  // The callback owns this connection while it waits (nothing else does:
+  // no read or write is in flight); the link drops it if it closes first.
+  if (session_ && !session_->ReadyForMore([self = shared_from_this()] {
+        if (!self->gone_ && !self->closing_) self->DoRead();
       })) {
     return;
   }

@@ -387,5 +387,40 @@ TEST_F(UploadTest, AnUploadFileNameIsNeverAPath) {
   EXPECT_TRUE(page().HasText("name: passwd.txt")) << page().DebugString();
 }
 
+// The broker streams chunks through and never collects a file: its peak
+// memory grows by far less than a large upload, sent as fast as the socket
+// takes it, without waiting for acknowledgements.
+TEST(UploadMemoryTest, ALargeUploadDoesNotGrowTheBroker) {
+  ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(kUploadApp, {"--cache-size", "0"}));
+  ASSERT_OK_AND_ASSIGN(auto tab, AppSession::Open(broker->port()));
+  std::optional<long> before = StatusKiB(broker->pid(), "VmHWM");
+  ASSERT_TRUE(before.has_value());
+
+  constexpr size_t kSize = 96 << 20;
+  std::string chunk(256 << 10, 'z');
+  std::optional<WidgetInfo> widget = tab->page().FindWidget("Attachments");
+  ASSERT_TRUE(widget.has_value());
+  ASSERT_OK(tab->client().SendUploadBegin(1, widget->id, "large.bin", "", kSize));
+  for (size_t offset = 0; offset < kSize; offset += chunk.size()) {
+    absl::Status sent = tab->client().SendUploadChunk(1, offset, chunk);
+    ASSERT_TRUE(sent.ok()) << sent << " at " << offset << "\n" << broker->process().Output();
+  }
+  ASSERT_OK(tab->client().SendUploadEnd(1));
+  ASSERT_OK_AND_ASSIGN(UploadStatusInfo status,
+                       tab->page().ReceiveUntilUploadSettled(tab->client(), 1));
+  ASSERT_EQ(status.state, State::DONE) << status.message;
+  ASSERT_OK(tab->page().RunUntilFinished(tab->client()));
+  EXPECT_TRUE(tab->page().HasText("attachments: 1 large.bin")) << tab->page().DebugString();
+
+  std::optional<long> after = StatusKiB(broker->pid(), "VmHWM");
+  ASSERT_TRUE(after.has_value());
+  // Sanitizer builds keep freed memory in quarantine, which is not the
+  // broker's doing.
+  if (std::string(SLUICE_SANITIZE).empty()) {
+    EXPECT_LT(*after - *before, 32 * 1024)
+        << "the broker's peak memory grew by " << (*after - *before) << " KiB for a 96 MiB upload";
+  }
+}
+
 }  // namespace
 }  // namespace sluice::testing

@@ -23,6 +23,8 @@ constexpr std::size_t kWorkerBacklogBytes = 16u << 20;
 // upload faster than the worker takes it); read again below the low mark.
 constexpr std::size_t kUploadHighWaterBytes = 2u << 20;
 constexpr std::size_t kUploadLowWaterBytes = 512u << 10;
+// A page with this much unsent to it while it uploads is not reading at all.
+constexpr std::size_t kUnreadPageBytes = 16u << 20;
 
 std::string DescribeCrash(int signal) {
   const char* name = sigabbrev_np(signal);
@@ -137,6 +139,12 @@ void Session::Upload(UploadChunkRequest chunk) {
   }
   link_->Send(std::move(chunk.worker_command));
   if (auto page = page_.lock()) {
+    // A page that uploads without reading its acknowledgements must not make
+    // them pile up here.
+    if (page->queued_bytes() > kUnreadPageBytes) {
+      page->CloseWith(websocket::close_code::policy_error, "the page does not read its messages");
+      return;
+    }
     page->Send(UploadStatusFrame(chunk.upload_id, verdict.widget_id,
                                  ipc::UploadStatus::State::PROGRESS, verdict.received));
   }

@@ -19,14 +19,14 @@ absl::StatusOr<std::unique_ptr<UploadBuffer>> UploadBuffer::Create(std::size_t c
   void* base = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (base == MAP_FAILED) {
     int error = errno;
-    LogSyscallError("mmap", error);
+    LogSyscallError("mmap", error, {{"bytes", mapped}});
     return absl::ResourceExhaustedError(
         StrCat("no memory for a file of ", DescribeBytes(capacity), " (", strerror(error), ")"));
   }
   // Uploaded bytes must not end up in a core file, whatever else does.
   if (madvise(base, mapped, MADV_DONTDUMP) != 0) {
     int error = errno;
-    LogSyscallError("madvise(MADV_DONTDUMP)", error);
+    LogSyscallError("madvise(MADV_DONTDUMP)", error, {{"bytes", mapped}});
     munmap(base, mapped);
     return absl::InternalError(
         StrCat("cannot keep upload memory out of core dumps (", strerror(error), ")"));

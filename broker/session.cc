@@ -109,7 +109,9 @@ bool Session::ForwardToWorker(kj::Array<capnp::word> command) {
 }
 
 bool Session::ReadyForMore(std::function<void()> resume) {
-  if (link_->queued_bytes() < kUploadHighWaterBytes) return true;
+  // Only uploads are held back: a page that floods a busy worker with widget
+  // changes is dropped instead (see ForwardToWorker).
+  if (uploads_.open_uploads() == 0 || link_->queued_bytes() < kUploadHighWaterBytes) return true;
   link_->WhenBelow(kUploadLowWaterBytes, std::move(resume));
   return false;
 }

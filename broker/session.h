@@ -56,9 +56,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void Upload(UploadChunkRequest chunk);
   void Upload(UploadEndRequest end);
   void Upload(UploadCancelRequest cancel);
-  // Whether the page may send more now. If not (commands for the worker pile
-  // up: it is busy), `resume` is called once they have drained, and the page
-  // should not be read until then: back-pressure reaches the browser.
+  // Whether the page may send more now. If not (an upload is open and
+  // commands for the worker pile up: it is busy), `resume` is called once
+  // they have drained, and the page should not be read until then:
+  // back-pressure reaches the browser.
   bool ReadyForMore(std::function<void()> resume);
 
   // The worker process ended (reported by the zygote).

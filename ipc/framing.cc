@@ -43,7 +43,9 @@ std::span<std::byte> FrameReader::WritableSpace(size_t min_bytes) {
   Compact();
   size_t capacity = buffer_.size() * kWord;
   if (capacity - end_bytes_ < min_bytes) {
-    std::vector<capnp::word> grown((end_bytes_ + min_bytes + kWord - 1) / kWord);
+    // Doubling, as vector::resize would: a large frame arrives in many reads.
+    size_t words = std::max((end_bytes_ + min_bytes + kWord - 1) / kWord, 2 * buffer_.size());
+    std::vector<capnp::word> grown(words);
     std::memcpy(grown.data(), buffer_.data(), end_bytes_);
     explicit_bzero(buffer_.data(), end_bytes_);
     buffer_.swap(grown);

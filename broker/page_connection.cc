@@ -77,7 +77,7 @@ void PageConnection::OnRead(boost::system::error_code ec) {
     // The message may have been part of an uploaded file. (Handle may have
     // moved the buffer: see kUploadBufferBytes.)
     auto handled = buffer_.data();
-    explicit_bzero(handled.data(), handled.size());
+    if (handled.size() > 0) explicit_bzero(handled.data(), handled.size());
   }
   buffer_.consume(buffer_.size());
   if (gone_ || closing_) return;

@@ -26,7 +26,9 @@ capnp::ReaderOptions UntrustedReaderOptions(size_t max_message_bytes) {
 FrameReader::FrameReader(size_t max_message_bytes)
     : max_words_(std::max<size_t>(2, max_message_bytes / kWord)) {}
 
-FrameReader::~FrameReader() { explicit_bzero(buffer_.data(), end_bytes_); }
+FrameReader::~FrameReader() {
+  if (end_bytes_ > 0) explicit_bzero(buffer_.data(), end_bytes_);
+}
 
 void FrameReader::Compact() {
   last_begin_bytes_ = last_end_bytes_ = 0;
@@ -46,8 +48,10 @@ std::span<std::byte> FrameReader::WritableSpace(size_t min_bytes) {
     // Doubling, as vector::resize would: a large frame arrives in many reads.
     size_t words = std::max((end_bytes_ + min_bytes + kWord - 1) / kWord, 2 * buffer_.size());
     std::vector<capnp::word> grown(words);
-    std::memcpy(grown.data(), buffer_.data(), end_bytes_);
-    explicit_bzero(buffer_.data(), end_bytes_);
+    if (end_bytes_ > 0) {
+      std::memcpy(grown.data(), buffer_.data(), end_bytes_);
+      explicit_bzero(buffer_.data(), end_bytes_);
+    }
     buffer_.swap(grown);
     capacity = buffer_.size() * kWord;
   }
@@ -86,8 +90,10 @@ absl::StatusOr<std::optional<kj::ArrayPtr<const capnp::word>>> FrameReader::Next
 }
 
 void FrameReader::WipeLast() {
-  auto* base = reinterpret_cast<std::byte*>(buffer_.data());
-  explicit_bzero(base + last_begin_bytes_, last_end_bytes_ - last_begin_bytes_);
+  if (last_end_bytes_ > last_begin_bytes_) {
+    auto* base = reinterpret_cast<std::byte*>(buffer_.data());
+    explicit_bzero(base + last_begin_bytes_, last_end_bytes_ - last_begin_bytes_);
+  }
   last_begin_bytes_ = last_end_bytes_ = 0;
 }
 

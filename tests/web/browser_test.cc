@@ -11,11 +11,13 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "tests/support/broker_process.h"
 #include "tests/support/child_process.h"
+#include "tests/support/process_probe.h"
 #include "tests/support/status_macros.h"
 
 namespace sluice::testing {
@@ -37,7 +39,8 @@ std::string FindInPath(const std::string& name) {
 }
 
 // Serves `app` (with `serve_args`) and runs the script's `suite` of checks
-// against it.
+// against it. A suite that closes a tab prints "closed tab's worker pid: N";
+// that worker must then exit.
 void RunBrowserSuite(const std::string& app, const std::string& suite,
                      std::vector<std::string> serve_args = {}) {
   const fs::path source_dir = SLUICE_SOURCE_DIR;
@@ -71,6 +74,14 @@ void RunBrowserSuite(const std::string& app, const std::string& suite,
       << "browser_test.mjs " << DescribeWaitStatus(*status) << ":\n"
       << output << "\nbroker log:\n"
       << broker->process().Output();
+  constexpr std::string_view kClosed = "closed tab's worker pid: ";
+  if (size_t at = output.find(kClosed); at != std::string::npos) {
+    pid_t pid = std::atoi(output.c_str() + at + kClosed.size());
+    ASSERT_GT(pid, 0);
+    EXPECT_TRUE(WaitForExit(pid, After(kStepTimeout)))
+        << "worker " << pid << " outlived its closed tab; broker log:\n"
+        << broker->process().Output();
+  }
 }
 
 TEST(BrowserTest, DemoAppWorksInHeadlessChromium) { RunBrowserSuite(SLUICE_HELLO_APP, "demo"); }

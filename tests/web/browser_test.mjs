@@ -282,6 +282,14 @@ async function uploads(browser) {
   await check('no page reported an error', async () => {
     if (errors.length > 0) throw new Error(errors.join('; '));
   });
+
+  await check('closing the tab', async () => {
+    // The caller checks that this worker, and the file it held, are gone.
+    const pid = await page.getByText(/^pid: \d+$/).textContent();
+    await page.close({ runBeforeUnload: true });
+    openPages.delete('uploads page');
+    console.log(`closed tab's worker ${pid}`);
+  });
 }
 
 const suites = { demo, columns, uploads };

@@ -88,6 +88,8 @@ flags:
   --workers N              most live sessions; more tabs get "server busy" (default 256)
   --prefork K              workers kept forked and ready (default 2)
   --max-message-kb N       largest message a page may send, KiB (default 4096)
+  --max-upload-mb N        largest file a viewer may upload, MiB; checked as
+                           the bytes arrive (default 200)
   --reconnect-grace D      how long a dropped tab's session waits to be
                            resumed, e.g. 30s, 2m (default 30s)
   --web-dir DIR            page assets (default: installed next to the binary)
@@ -157,6 +159,10 @@ absl::StatusOr<ServeOptions> ParseServeOptions(const std::vector<std::string>& a
     } else if (name == "--max-message-kb") {
       if (status = take_value(); status.ok()) {
         status = ParseInt<std::size_t>(name, value, 1, 1024 * 1024, &options.max_message_kb);
+      }
+    } else if (name == "--max-upload-mb") {
+      if (status = take_value(); status.ok()) {
+        status = ParseInt<std::size_t>(name, value, 1, 1024 * 1024, &options.max_upload_mb);
       }
     } else if (name == "--reconnect-grace") {
       if (status = take_value(); status.ok()) {

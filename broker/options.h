@@ -22,6 +22,7 @@ struct ServeOptions {
   int workers = 256;                  // live sessions at most
   int prefork = 2;                    // warm workers kept ready
   std::size_t max_message_kb = 4096;  // largest frame a page may send
+  std::size_t max_upload_mb = 200;    // largest file a page may upload
   absl::Duration reconnect_grace = absl::Seconds(30);
   std::string web_dir;  // empty: next to the binary
   LogLevel log_level = LogLevel::kInfo;

@@ -1,5 +1,7 @@
 #include "broker/page_connection.h"
 
+#include <string.h>
+
 #include "broker/page_protocol.h"
 #include "broker/server.h"
 #include "broker/session.h"
@@ -14,6 +16,8 @@ constexpr std::size_t kPageLowWaterBytes = 1u << 20;
 constexpr std::size_t kPageHighWaterBytes = 16u << 20;
 constexpr std::size_t kReadChunkBytes = 64 * 1024;
 constexpr std::chrono::seconds kHelloTimeout{10};
+// The largest upload chunk (UploadLimits), its envelope, and one read.
+constexpr std::size_t kUploadBufferBytes = (256u << 10) + 4096 + kReadChunkBytes;
 
 }  // namespace
 
@@ -70,9 +74,23 @@ void PageConnection::OnRead(boost::system::error_code ec) {
   } else {
     auto data = buffer_.data();
     Handle(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    // The message may have been part of an uploaded file. (Handle may have
+    // moved the buffer: see kUploadBufferBytes.)
+    auto handled = buffer_.data();
+    if (handled.size() > 0) explicit_bzero(handled.data(), handled.size());
   }
   buffer_.consume(buffer_.size());
-  if (!gone_ && !closing_) DoRead();
+  if (gone_ || closing_) return;
+  // While the worker has a backlog (an upload faster than it takes it),
+  // leave the page's bytes in the socket: TCP slows the browser down.
+  // The callback owns this connection while it waits (nothing else does:
+  // no read or write is in flight); the link drops it if it closes first.
+  if (session_ && !session_->ReadyForMore([self = shared_from_this()] {
+        if (!self->gone_ && !self->closing_) self->DoRead();
+      })) {
+    return;
+  }
+  DoRead();
 }
 
 void PageConnection::Handle(std::string_view bytes) {
@@ -103,6 +121,17 @@ void PageConnection::Handle(std::string_view bytes) {
   } else if (std::holds_alternative<ByeRequest>(*request)) {
     auto session = session_;
     session->PageClosed(this);
+  } else if (auto* begin = std::get_if<UploadBeginRequest>(&*request)) {
+    // Room for a whole chunk message up front: a buffer that grew while a
+    // chunk arrived would free a copy of it into the heap unwiped.
+    buffer_.reserve(kUploadBufferBytes);
+    session_->Upload(std::move(*begin));
+  } else if (auto* chunk = std::get_if<UploadChunkRequest>(&*request)) {
+    session_->Upload(std::move(*chunk));
+  } else if (auto* end = std::get_if<UploadEndRequest>(&*request)) {
+    session_->Upload(*end);
+  } else if (auto* cancel = std::get_if<UploadCancelRequest>(&*request)) {
+    session_->Upload(*cancel);
   }
 }
 

@@ -1,6 +1,7 @@
 #include "broker/page_protocol.h"
 
 #include <capnp/serialize.h>
+#include <string.h>
 
 #include <cstring>
 #include <vector>
@@ -15,6 +16,11 @@ namespace {
 
 constexpr std::size_t kMaxWidgetIdBytes = 1024;
 constexpr std::size_t kMaxTokenBytes = 256;
+constexpr std::size_t kMaxFileNameBytes = 255;
+constexpr std::size_t kMaxMimeTypeBytes = 255;
+
+std::string_view ViewOf(capnp::Text::Reader text) { return {text.cStr(), text.size()}; }
+capnp::Text::Reader TextOf(const std::string& text) { return {text.data(), text.size()}; }
 
 // Copies the fields the worker understands, and only those, so nothing a
 // page smuggles into unknown fields reaches a worker.
@@ -44,11 +50,79 @@ absl::StatusOr<PageRequest> EncodeChange(ipc::WidgetChange::Reader change) {
     case ipc::WidgetValue::INDEX:
       target.setIndex(value.getIndex());
       break;
+    case ipc::WidgetValue::REMOVE_FILE:
+      if (value.getRemoveFile().size() > kMaxWidgetIdBytes) {
+        return absl::InvalidArgumentError("removeFile names a file id longer than 1024 bytes");
+      }
+      target.setRemoveFile(value.getRemoveFile());
+      break;
     default:
       return absl::InvalidArgumentError("widgetChange has an unknown value kind");
   }
   return ChangeRequest{capnp::messageToFlatArray(message)};
 }
+
+absl::StatusOr<PageRequest> DecodeBegin(ipc::UploadBegin::Reader begin) {
+  auto widget = begin.getWidgetId();
+  if (widget.size() == 0 || widget.size() > kMaxWidgetIdBytes) {
+    return absl::InvalidArgumentError("uploadBegin needs a widget id of 1 to 1024 bytes");
+  }
+  auto name = begin.getName();
+  if (name.size() == 0 || name.size() > kMaxFileNameBytes) {
+    return absl::InvalidArgumentError("uploadBegin needs a file name of 1 to 255 bytes");
+  }
+  if (begin.getType().size() > kMaxMimeTypeBytes) {
+    return absl::InvalidArgumentError("uploadBegin has a MIME type longer than 255 bytes");
+  }
+  // Only the last path component: a name is never a path on the server.
+  std::string_view base = ViewOf(name);
+  if (auto slash = base.find_last_of("/\\"); slash != std::string_view::npos) {
+    base = base.substr(slash + 1);
+  }
+  if (base.empty() || base.find('\0') != std::string_view::npos) {
+    return absl::InvalidArgumentError("uploadBegin's file name is not a file name");
+  }
+  return UploadBeginRequest{begin.getUploadId(), std::string(ViewOf(widget)), std::string(base),
+                            std::string(ViewOf(begin.getType())), begin.getSize()};
+}
+
+// Copies the chunk's fields, and only those, into the worker's command.
+PageRequest EncodeChunk(ipc::UploadChunk::Reader chunk) {
+  auto data = chunk.getData();
+  capnp::MallocMessageBuilder message(
+      static_cast<unsigned>(data.size() / sizeof(capnp::word) + 16));
+  auto out = message.initRoot<ipc::WorkerCommand>().initUploadChunk();
+  out.setUploadId(chunk.getUploadId());
+  out.setOffset(chunk.getOffset());
+  out.setData(data);
+  kj::Array<capnp::word> flat = capnp::messageToFlatArray(message);
+  // The builder's segments held the bytes too.
+  for (auto segment : message.getSegmentsForOutput()) {
+    explicit_bzero(const_cast<capnp::word*>(segment.begin()), segment.size() * sizeof(capnp::word));
+  }
+  return UploadChunkRequest{chunk.getUploadId(), chunk.getOffset(), data.size(), std::move(flat)};
+}
+
+kj::Array<capnp::word> UploadIdCommand(std::uint32_t upload_id, bool end) {
+  capnp::MallocMessageBuilder message;
+  auto command = message.initRoot<ipc::WorkerCommand>();
+  if (end) {
+    command.setUploadEnd(upload_id);
+  } else {
+    command.setUploadAbort(upload_id);
+  }
+  return capnp::messageToFlatArray(message);
+}
+
+// Zeroes a decode buffer when it goes out of scope, however that happens.
+class WipeOnExit {
+ public:
+  explicit WipeOnExit(std::vector<capnp::word>& words) : words_(words) {}
+  ~WipeOnExit() { explicit_bzero(words_.data(), words_.size() * sizeof(capnp::word)); }
+
+ private:
+  std::vector<capnp::word>& words_;
+};
 
 }  // namespace
 
@@ -59,6 +133,7 @@ absl::StatusOr<PageRequest> DecodePageMessage(std::string_view bytes, std::size_
   // Copy into word-aligned memory: the WebSocket buffer promises no alignment.
   std::vector<capnp::word> words(bytes.size() / sizeof(capnp::word));
   std::memcpy(words.data(), bytes.data(), bytes.size());
+  WipeOnExit wipe(words);
   try {
     kj::ArrayPtr<const capnp::word> view(words.data(), words.size());
     if (capnp::expectedSizeInWordsFromPrefix(view) != words.size()) {
@@ -77,6 +152,14 @@ absl::StatusOr<PageRequest> DecodePageMessage(std::string_view bytes, std::size_
         return EncodeChange(message.getWidgetChange());
       case ipc::PageMessage::BYE:
         return ByeRequest{};
+      case ipc::PageMessage::UPLOAD_BEGIN:
+        return DecodeBegin(message.getUploadBegin());
+      case ipc::PageMessage::UPLOAD_CHUNK:
+        return EncodeChunk(message.getUploadChunk());
+      case ipc::PageMessage::UPLOAD_END:
+        return UploadEndRequest{message.getUploadEnd()};
+      case ipc::PageMessage::UPLOAD_CANCEL:
+        return UploadCancelRequest{message.getUploadCancel()};
       default:
         return absl::InvalidArgumentError("unknown message kind");
     }
@@ -93,19 +176,56 @@ Frame NoticeFrame(ipc::Notice::Kind kind, std::string_view text) {
   return FrameOf(message);
 }
 
-Frame SessionFrame(std::string_view session_id, std::string_view token, bool resumed) {
+Frame SessionFrame(std::string_view session_id, std::string_view token, bool resumed,
+                   std::uint32_t upload_chunk_bytes, std::uint64_t max_upload_bytes) {
   capnp::MallocMessageBuilder message;
   auto session = message.initRoot<ipc::ServerMessage>().initSession();
   session.setSessionId(std::string(session_id).c_str());
   session.setReconnectToken(std::string(token).c_str());
   session.setResumed(resumed);
+  session.setUploadChunkBytes(upload_chunk_bytes);
+  session.setMaxUploadBytes(max_upload_bytes);
   return FrameOf(message);
 }
 
-kj::Array<capnp::word> StartCommand(std::string_view session_id) {
+Frame UploadStatusFrame(std::uint32_t upload_id, std::string_view widget_id,
+                        ipc::UploadStatus::State state, std::uint64_t received,
+                        std::string_view text) {
   capnp::MallocMessageBuilder message;
-  message.initRoot<ipc::WorkerCommand>().initStart().setSessionId(std::string(session_id).c_str());
+  auto status = message.initRoot<ipc::ServerMessage>().initUpload();
+  status.setUploadId(upload_id);
+  status.setWidgetId(capnp::Text::Reader(widget_id.data(), widget_id.size()));
+  status.setState(state);
+  status.setReceived(received);
+  status.setMessage(capnp::Text::Reader(text.data(), text.size()));
+  return FrameOf(message);
+}
+
+kj::Array<capnp::word> StartCommand(std::string_view session_id, std::uint64_t max_upload_bytes) {
+  capnp::MallocMessageBuilder message;
+  auto start = message.initRoot<ipc::WorkerCommand>().initStart();
+  start.setSessionId(std::string(session_id).c_str());
+  start.setMaxUploadBytes(max_upload_bytes);
   return capnp::messageToFlatArray(message);
+}
+
+kj::Array<capnp::word> UploadBeginCommand(const UploadBeginRequest& begin) {
+  capnp::MallocMessageBuilder message;
+  auto out = message.initRoot<ipc::WorkerCommand>().initUploadBegin();
+  out.setUploadId(begin.upload_id);
+  out.setWidgetId(TextOf(begin.widget_id));
+  out.setName(TextOf(begin.name));
+  out.setType(TextOf(begin.type));
+  out.setSize(begin.size);
+  return capnp::messageToFlatArray(message);
+}
+
+kj::Array<capnp::word> UploadEndCommand(std::uint32_t upload_id) {
+  return UploadIdCommand(upload_id, /*end=*/true);
+}
+
+kj::Array<capnp::word> UploadAbortCommand(std::uint32_t upload_id) {
+  return UploadIdCommand(upload_id, /*end=*/false);
 }
 
 kj::Array<capnp::word> ResyncCommand() {

@@ -24,14 +24,43 @@ struct ChangeRequest {
   kj::Array<capnp::word> worker_command;
 };
 struct ByeRequest {};
-using PageRequest = std::variant<HelloRequest, ChangeRequest, ByeRequest>;
+struct UploadBeginRequest {
+  std::uint32_t upload_id;
+  std::string widget_id;
+  std::string name;
+  std::string type;
+  std::uint64_t size;
+};
+// A chunk already re-encoded as the worker's uploadChunk command.
+struct UploadChunkRequest {
+  std::uint32_t upload_id;
+  std::uint64_t offset;
+  std::uint64_t bytes;
+  kj::Array<capnp::word> worker_command;
+};
+struct UploadEndRequest {
+  std::uint32_t upload_id;
+};
+struct UploadCancelRequest {
+  std::uint32_t upload_id;
+};
+using PageRequest = std::variant<HelloRequest, ChangeRequest, ByeRequest, UploadBeginRequest,
+                                 UploadChunkRequest, UploadEndRequest, UploadCancelRequest>;
 
-// `bytes` is one binary WebSocket message.
+// `bytes` is one binary WebSocket message. The copy it decodes from is
+// wiped before it is freed (it may hold an uploaded file's bytes).
 absl::StatusOr<PageRequest> DecodePageMessage(std::string_view bytes, std::size_t max_bytes);
 
 Frame NoticeFrame(ipc::Notice::Kind kind, std::string_view message);
-Frame SessionFrame(std::string_view session_id, std::string_view token, bool resumed);
-kj::Array<capnp::word> StartCommand(std::string_view session_id);
+Frame SessionFrame(std::string_view session_id, std::string_view token, bool resumed,
+                   std::uint32_t upload_chunk_bytes, std::uint64_t max_upload_bytes);
+Frame UploadStatusFrame(std::uint32_t upload_id, std::string_view widget_id,
+                        ipc::UploadStatus::State state, std::uint64_t received,
+                        std::string_view message = {});
+kj::Array<capnp::word> StartCommand(std::string_view session_id, std::uint64_t max_upload_bytes);
 kj::Array<capnp::word> ResyncCommand();
+kj::Array<capnp::word> UploadBeginCommand(const UploadBeginRequest& begin);
+kj::Array<capnp::word> UploadEndCommand(std::uint32_t upload_id);
+kj::Array<capnp::word> UploadAbortCommand(std::uint32_t upload_id);
 
 }  // namespace sluice::broker

@@ -138,6 +138,7 @@ void Server::StartSession(const std::shared_ptr<PageConnection>& page, ForkedWor
   auto link = std::make_shared<WorkerLink>(io_, std::move(worker.socket));
   auto session = std::make_shared<Session>(
       io_, RandomHex(8), RandomHex(24), worker.pid, std::move(link), options_.reconnect_grace,
+      UploadLimitsFor(options_.max_message_kb << 10, std::uint64_t{options_.max_upload_mb} << 20),
       [this](Session& ended, std::string_view reason) { OnSessionEnded(ended, reason); });
   sessions_by_token_[session->token()] = session;
   sessions_by_pid_[worker.pid] = session;

@@ -20,6 +20,12 @@ constexpr std::size_t kPageHighWaterBytes = 8u << 20;
 constexpr std::chrono::seconds kExitReportWait{2};
 // Most bytes of commands waiting for a worker that is busy running.
 constexpr std::size_t kWorkerBacklogBytes = 16u << 20;
+// Above this many bytes waiting for the worker, stop reading the page (an
+// upload faster than the worker takes it); read again below the low mark.
+constexpr std::size_t kUploadHighWaterBytes = 2u << 20;
+constexpr std::size_t kUploadLowWaterBytes = 512u << 10;
+// A page with this much unsent to it while it uploads is not reading at all.
+constexpr std::size_t kUnreadPageBytes = 16u << 20;
 
 std::string DescribeCrash(int signal) {
   const char* name = sigabbrev_np(signal);
@@ -32,7 +38,8 @@ std::string DescribeCrash(int signal) {
 }  // namespace
 
 Session::Session(asio::io_context& io, std::string id, std::string token, pid_t pid,
-                 std::shared_ptr<WorkerLink> link, absl::Duration grace, EndedHandler on_ended)
+                 std::shared_ptr<WorkerLink> link, absl::Duration grace, UploadLimits upload_limits,
+                 EndedHandler on_ended)
     : id_(std::move(id)),
       token_(std::move(token)),
       pid_(pid),
@@ -40,6 +47,7 @@ Session::Session(asio::io_context& io, std::string id, std::string token, pid_t 
       grace_timer_(io),
       link_failed_timer_(io),
       grace_(grace),
+      uploads_(upload_limits),
       on_ended_(std::move(on_ended)) {}
 
 void Session::Begin(const std::shared_ptr<PageConnection>& page) {
@@ -65,13 +73,14 @@ void Session::Begin(const std::shared_ptr<PageConnection>& page) {
         });
       });
   Attach(page, /*resumed=*/false);
-  link_->Send(StartCommand(id_));
+  link_->Send(StartCommand(id_, uploads_.limits().max_file_bytes));
 }
 
 void Session::Resume(const std::shared_ptr<PageConnection>& page) {
   if (auto old = page_.lock(); old && old != page)
     old->CloseWith(websocket::close_code::normal, "resumed elsewhere");
   grace_timer_.cancel();
+  AbortOpenUploads();
   Attach(page, /*resumed=*/true);
   link_->Send(ResyncCommand());
   LogInfo("session_resumed", {{"session", id_}, {"pid", pid_}});
@@ -80,7 +89,8 @@ void Session::Resume(const std::shared_ptr<PageConnection>& page) {
 void Session::Attach(const std::shared_ptr<PageConnection>& page, bool resumed) {
   page_ = page;
   page->SetSession(shared_from_this());
-  page->Send(SessionFrame(id_, token_, resumed));
+  page->Send(SessionFrame(id_, token_, resumed, uploads_.limits().chunk_bytes,
+                          uploads_.limits().max_file_bytes));
   link_->SetPaused(false);
 }
 
@@ -99,6 +109,68 @@ bool Session::ForwardToWorker(kj::Array<capnp::word> command) {
   return true;
 }
 
+bool Session::ReadyForMore(std::function<void()> resume) {
+  // Only uploads are held back: a page that floods a busy worker with widget
+  // changes is dropped instead (see ForwardToWorker).
+  if (uploads_.open_uploads() == 0 || link_->queued_bytes() < kUploadHighWaterBytes) return true;
+  link_->WhenBelow(kUploadLowWaterBytes, std::move(resume));
+  return false;
+}
+
+void Session::Refuse(std::uint32_t upload_id, const UploadVerdict& verdict) {
+  if (verdict.abort_worker) link_->Send(UploadAbortCommand(upload_id));
+  if (verdict.action != UploadVerdict::Action::kFail) return;
+  LogInfo("upload_refused", {{"session", id_}, {"upload", upload_id}, {"why", verdict.message}});
+  if (auto page = page_.lock()) {
+    page->Send(UploadStatusFrame(upload_id, verdict.widget_id, ipc::UploadStatus::State::FAILED, 0,
+                                 verdict.message));
+  }
+}
+
+void Session::Upload(UploadBeginRequest begin) {
+  UploadVerdict verdict = uploads_.Begin(begin.upload_id, begin.widget_id, begin.name, begin.size);
+  if (verdict.action != UploadVerdict::Action::kForward) return Refuse(begin.upload_id, verdict);
+  link_->Send(UploadBeginCommand(begin));
+}
+
+void Session::Upload(UploadChunkRequest chunk) {
+  UploadVerdict verdict = uploads_.Chunk(chunk.upload_id, chunk.offset, chunk.bytes);
+  if (verdict.action != UploadVerdict::Action::kForward) {
+    auto bytes = chunk.worker_command.asBytes();
+    explicit_bzero(bytes.begin(), bytes.size());
+    return Refuse(chunk.upload_id, verdict);
+  }
+  link_->Send(std::move(chunk.worker_command));
+  if (auto page = page_.lock()) {
+    // A page that uploads without reading its acknowledgements must not make
+    // them pile up here.
+    if (page->queued_bytes() > kUnreadPageBytes) {
+      page->CloseWith(websocket::close_code::policy_error, "the page does not read its messages");
+      return;
+    }
+    page->Send(UploadStatusFrame(chunk.upload_id, verdict.widget_id,
+                                 ipc::UploadStatus::State::PROGRESS, verdict.received));
+  }
+}
+
+void Session::Upload(UploadEndRequest end) {
+  UploadVerdict verdict = uploads_.End(end.upload_id);
+  if (verdict.action != UploadVerdict::Action::kForward) return Refuse(end.upload_id, verdict);
+  link_->Send(UploadEndCommand(end.upload_id));
+}
+
+void Session::Upload(UploadCancelRequest cancel) {
+  UploadVerdict verdict = uploads_.Cancel(cancel.upload_id);
+  if (verdict.abort_worker) {
+    LogDebug("upload_cancelled", {{"session", id_}, {"upload", cancel.upload_id}});
+    link_->Send(UploadAbortCommand(cancel.upload_id));
+  }
+}
+
+void Session::AbortOpenUploads() {
+  for (std::uint32_t id : uploads_.CloseAll()) link_->Send(UploadAbortCommand(id));
+}
+
 void Session::PageClosed(const PageConnection* page) {
   if (page_.lock().get() != page) return;
   End("closed");
@@ -107,6 +179,8 @@ void Session::PageClosed(const PageConnection* page) {
 void Session::PageDropped(const PageConnection* page) {
   if (ended_ || page_.lock().get() != page) return;
   page_.reset();
+  // An upload cannot continue on another connection: the page starts over.
+  AbortOpenUploads();
   if (grace_ <= absl::ZeroDuration()) {
     End("dropped");
     return;

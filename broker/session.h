@@ -15,6 +15,8 @@
 
 #include "absl/time/time.h"
 #include "broker/net.h"
+#include "broker/page_protocol.h"
+#include "broker/upload_gate.h"
 #include "broker/worker_link.h"
 
 namespace sluice::broker {
@@ -28,7 +30,8 @@ class Session : public std::enable_shared_from_this<Session> {
   using EndedHandler = std::function<void(Session&, std::string_view reason)>;
 
   Session(asio::io_context& io, std::string id, std::string token, pid_t pid,
-          std::shared_ptr<WorkerLink> link, absl::Duration grace, EndedHandler on_ended);
+          std::shared_ptr<WorkerLink> link, absl::Duration grace, UploadLimits upload_limits,
+          EndedHandler on_ended);
 
   // Starts the worker on this session and attaches its first page.
   void Begin(const std::shared_ptr<PageConnection>& page);
@@ -46,6 +49,19 @@ class Session : public std::enable_shared_from_this<Session> {
   // The page drained its send queue: take frames from the worker again.
   void PageDrained();
 
+  // Upload messages from the attached page: checked by the session's
+  // UploadGate, forwarded to the worker or answered with a failed
+  // UploadStatus. Bytes of a refused or broken upload go nowhere.
+  void Upload(UploadBeginRequest begin);
+  void Upload(UploadChunkRequest chunk);
+  void Upload(UploadEndRequest end);
+  void Upload(UploadCancelRequest cancel);
+  // Whether the page may send more now. If not (an upload is open and
+  // commands for the worker pile up: it is busy), `resume` is called once
+  // they have drained, and the page should not be read until then:
+  // back-pressure reaches the browser.
+  bool ReadyForMore(std::function<void()> resume);
+
   // The worker process ended (reported by the zygote).
   void WorkerExited(int exit_code, int signal);
   // Ends the session: tells the page why (if `notice` is set) and closes it.
@@ -59,6 +75,10 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void Attach(const std::shared_ptr<PageConnection>& page, bool resumed);
   void OnWorkerFrame(Frame frame);
+  // Reports a verdict's failure to the page and tells the worker to drop the
+  // upload if it had begun.
+  void Refuse(std::uint32_t upload_id, const UploadVerdict& verdict);
+  void AbortOpenUploads();
 
   std::string id_;
   std::string token_;
@@ -68,6 +88,7 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::steady_timer grace_timer_;
   asio::steady_timer link_failed_timer_;
   absl::Duration grace_;
+  UploadGate uploads_;
   EndedHandler on_ended_;
   bool ended_ = false;
 };

@@ -1,6 +1,7 @@
 #include "broker/worker_link.h"
 
 #include <capnp/serialize.h>
+#include <string.h>
 
 #include "util/log.h"
 
@@ -70,10 +71,28 @@ void WorkerLink::DoWrite() {
                         self->Fail();
                         return;
                       }
-                      self->queued_bytes_ -= self->outbox_.front().asBytes().size();
+                      auto written = self->outbox_.front().asBytes();
+                      self->queued_bytes_ -= written.size();
+                      // Commands may carry uploaded bytes: none stay behind here.
+                      explicit_bzero(written.begin(), written.size());
                       self->outbox_.pop_front();
+                      self->CheckBelow();
                       self->DoWrite();
                     });
+}
+
+void WorkerLink::WhenBelow(std::size_t bytes, std::function<void()> then) {
+  if (closed_) return;
+  below_bytes_ = bytes;
+  when_below_ = std::move(then);
+  CheckBelow();
+}
+
+void WorkerLink::CheckBelow() {
+  if (!when_below_ || queued_bytes_ >= below_bytes_) return;
+  auto then = std::move(when_below_);
+  when_below_ = nullptr;
+  then();
 }
 
 void WorkerLink::Fail() {
@@ -89,6 +108,7 @@ void WorkerLink::Close() {
   socket_.shutdown(asio::socket_base::shutdown_both, ignored);
   socket_.close(ignored);
   on_frame_ = nullptr;
+  when_below_ = nullptr;
 }
 
 }  // namespace sluice::broker

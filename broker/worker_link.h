@@ -39,11 +39,16 @@ class WorkerLink : public std::enable_shared_from_this<WorkerLink> {
   void Close();
   // Bytes of commands not yet written to the worker.
   std::size_t queued_bytes() const { return queued_bytes_; }
+  // Calls `then` once, as soon as fewer than `bytes` are queued (at once if
+  // that is already so). A later call replaces an earlier one; Close()
+  // drops it.
+  void WhenBelow(std::size_t bytes, std::function<void()> then);
 
  private:
   void DoRead();
   void DoWrite();
   void Fail();
+  void CheckBelow();
 
   asio::local::stream_protocol::socket socket_;
   ipc::FrameReader reader_;
@@ -51,6 +56,8 @@ class WorkerLink : public std::enable_shared_from_this<WorkerLink> {
   ClosedHandler on_closed_;
   std::deque<kj::Array<capnp::word>> outbox_;
   std::size_t queued_bytes_ = 0;
+  std::size_t below_bytes_ = 0;
+  std::function<void()> when_below_;
   bool reading_ = false;
   bool writing_ = false;
   bool paused_ = false;

@@ -1,5 +1,7 @@
 #include "ipc/framing.h"
 
+#include <string.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -24,11 +26,18 @@ capnp::ReaderOptions UntrustedReaderOptions(size_t max_message_bytes) {
 FrameReader::FrameReader(size_t max_message_bytes)
     : max_words_(std::max<size_t>(2, max_message_bytes / kWord)) {}
 
+FrameReader::~FrameReader() {
+  if (end_bytes_ > 0) explicit_bzero(buffer_.data(), end_bytes_);
+}
+
 void FrameReader::Compact() {
+  last_begin_bytes_ = last_end_bytes_ = 0;
   if (begin_bytes_ == 0) return;
   auto* base = reinterpret_cast<std::byte*>(buffer_.data());
-  std::memmove(base, base + begin_bytes_, end_bytes_ - begin_bytes_);
-  end_bytes_ -= begin_bytes_;
+  size_t unread = end_bytes_ - begin_bytes_;
+  std::memmove(base, base + begin_bytes_, unread);
+  explicit_bzero(base + unread, end_bytes_ - unread);
+  end_bytes_ = unread;
   begin_bytes_ = 0;
 }
 
@@ -36,7 +45,14 @@ std::span<std::byte> FrameReader::WritableSpace(size_t min_bytes) {
   Compact();
   size_t capacity = buffer_.size() * kWord;
   if (capacity - end_bytes_ < min_bytes) {
-    buffer_.resize((end_bytes_ + min_bytes + kWord - 1) / kWord);
+    // Doubling, as vector::resize would: a large frame arrives in many reads.
+    size_t words = std::max((end_bytes_ + min_bytes + kWord - 1) / kWord, 2 * buffer_.size());
+    std::vector<capnp::word> grown(words);
+    if (end_bytes_ > 0) {
+      std::memcpy(grown.data(), buffer_.data(), end_bytes_);
+      explicit_bzero(buffer_.data(), end_bytes_);
+    }
+    buffer_.swap(grown);
     capacity = buffer_.size() * kWord;
   }
   return {reinterpret_cast<std::byte*>(buffer_.data()) + end_bytes_, capacity - end_bytes_};
@@ -67,8 +83,18 @@ absl::StatusOr<std::optional<kj::ArrayPtr<const capnp::word>>> FrameReader::Next
                                                " bytes"));
   }
   if (expected > available_words) return std::nullopt;
+  last_begin_bytes_ = begin_bytes_;
   begin_bytes_ += expected * kWord;
+  last_end_bytes_ = begin_bytes_;
   return prefix.slice(0, expected);
+}
+
+void FrameReader::WipeLast() {
+  if (last_end_bytes_ > last_begin_bytes_) {
+    auto* base = reinterpret_cast<std::byte*>(buffer_.data());
+    explicit_bzero(base + last_begin_bytes_, last_end_bytes_ - last_begin_bytes_);
+  }
+  last_begin_bytes_ = last_end_bytes_ = 0;
 }
 
 }  // namespace sluice::ipc

@@ -14,6 +14,10 @@ struct PageMessage {
     hello @0 :Hello;               # first message on every connection
     widgetChange @1 :WidgetChange; # the viewer changed a widget
     bye @2 :Void;                  # the tab is closing: end the session now
+    uploadBegin @3 :UploadBegin;   # a file for a fileUploader widget follows
+    uploadChunk @4 :UploadChunk;   # the next bytes of an upload, in order
+    uploadEnd @5 :UInt32;          # every byte of this upload id was sent
+    uploadCancel @6 :UInt32;       # the viewer gave up on this upload id
   }
 
   struct Hello {
@@ -33,7 +37,28 @@ struct WidgetValue {
     number @2 :Float64;            # slider, numberInput (exact up to 2^53)
     text @3 :Text;                 # textInput
     index @4 :Int32;               # selectbox, radio: index into options
+    removeFile @5 :Text;           # fileUploader: UploadedFileInfo.id to drop
   }
+}
+
+# Uploads travel over the session's own WebSocket (no HTTP endpoint): begin,
+# chunks with consecutive offsets, end. Upload ids are chosen by the page,
+# unique per connection. The broker checks the stream (limit, order, sizes,
+# how many at once) and forwards it to the worker without collecting it; the
+# worker checks it against the widget (types, maxBytes) and keeps the bytes.
+# Either answers with UploadStatus.
+struct UploadBegin {
+  uploadId @0 :UInt32;
+  widgetId @1 :Text;               # a fileUploader Widget.id
+  name @2 :Text;                   # the file's name, no directories
+  type @3 :Text;                   # MIME type as the browser reports it
+  size @4 :UInt64;                 # exactly this many bytes will follow
+}
+
+struct UploadChunk {
+  uploadId @0 :UInt32;
+  offset @1 :UInt64;               # bytes of this upload sent before this chunk
+  data @2 :Data;
 }
 
 # ---- broker/worker -> page -------------------------------------------------
@@ -43,6 +68,7 @@ struct ServerMessage {
     session @0 :Session;           # the broker's answer to hello
     run @1 :RunUpdate;             # elements of one run, in order
     notice @2 :Notice;             # errors and endings, shown as a banner
+    upload @3 :UploadStatus;       # how an upload of this page is doing
   }
 }
 
@@ -50,6 +76,21 @@ struct Session {
   sessionId @0 :Text;
   reconnectToken @1 :Text;         # keep in memory; send in hello after a drop
   resumed @2 :Bool;                # true: same worker, state kept
+  uploadChunkBytes @3 :UInt32;     # largest UploadChunk.data the page may send
+  maxUploadBytes @4 :UInt64;       # --max-upload-mb: larger files are refused
+}
+
+struct UploadStatus {
+  uploadId @0 :UInt32;
+  widgetId @1 :Text;               # empty if the upload id was unknown
+  state @2 :State;
+  received @3 :UInt64;             # bytes accepted so far (progress)
+  message @4 :Text;                # failed: why, for the viewer
+  enum State {
+    progress @0;                   # from the broker: `received` bytes passed on
+    done @1;                       # from the worker: stored; a rerun follows
+    failed @2;                     # refused or broken; its bytes were dropped
+  }
 }
 
 # Elements live in containers addressed by paths. Roots: [0] main, [1] sidebar.
@@ -141,7 +182,23 @@ struct Widget {
     textInput @6 :Text;            # current value
     selectbox @7 :Choice;
     radio @8 :Choice;
+    fileUploader @9 :FileUploader;
   }
+}
+
+struct FileUploader {
+  types @0 :List(Text);            # accepted extensions, lower case, with the
+                                   # dot (".csv"); empty: any file
+  multiple @1 :Bool;               # keeps several files; otherwise a new one
+                                   # replaces the old
+  maxBytes @2 :UInt64;             # per file: the widget's and the server's limit
+  files @3 :List(UploadedFileInfo);
+}
+
+struct UploadedFileInfo {
+  id @0 :Text;                     # echo in WidgetValue.removeFile
+  name @1 :Text;
+  size @2 :UInt64;
 }
 
 struct NumberRange {

@@ -30,6 +30,8 @@ WidgetInput DecodeValue(ipc::WidgetValue::Reader value) {
       return std::string(value.getText().cStr());
     case ipc::WidgetValue::INDEX:
       return OptionIndex{value.getIndex()};
+    case ipc::WidgetValue::REMOVE_FILE:
+      return RemoveFile{value.getRemoveFile().cStr()};
   }
   // The broker only forwards known kinds; an unknown one reads as a click on
   // nothing and is rejected by validation.
@@ -70,13 +72,32 @@ std::optional<Command> BrokerChannel::NextDecoded() {
       auto command = message.getRoot<ipc::WorkerCommand>();
       switch (command.which()) {
         case ipc::WorkerCommand::START:
-          return StartCommand{command.getStart().getSessionId().cStr()};
+          return StartCommand{command.getStart().getSessionId().cStr(),
+                              command.getStart().getMaxUploadBytes()};
         case ipc::WorkerCommand::WIDGET_CHANGE: {
           auto change = command.getWidgetChange();
           return WidgetChangeCommand{change.getWidgetId().cStr(), DecodeValue(change.getValue())};
         }
         case ipc::WorkerCommand::RESYNC:
           return ResyncCommand{};
+        case ipc::WorkerCommand::UPLOAD_BEGIN: {
+          auto begin = command.getUploadBegin();
+          return UploadBeginCommand{begin.getUploadId(), begin.getWidgetId().cStr(),
+                                    begin.getName().cStr(), begin.getType().cStr(),
+                                    begin.getSize()};
+        }
+        case ipc::WorkerCommand::UPLOAD_CHUNK: {
+          auto chunk = command.getUploadChunk();
+          auto data = chunk.getData();
+          return UploadChunkCommand{
+              chunk.getUploadId(), chunk.getOffset(),
+              std::span<const std::byte>(reinterpret_cast<const std::byte*>(data.begin()),
+                                         data.size())};
+        }
+        case ipc::WorkerCommand::UPLOAD_END:
+          return UploadEndCommand{command.getUploadEnd()};
+        case ipc::WorkerCommand::UPLOAD_ABORT:
+          return UploadAbortCommand{command.getUploadAbort()};
       }
       LogWarning("unknown_command");
     } catch (const kj::Exception& e) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <variant>
 
@@ -20,17 +21,43 @@ struct Clicked {};
 struct OptionIndex {
   int index;
 };
-using WidgetInput = std::variant<Clicked, bool, double, std::string, OptionIndex>;
+struct RemoveFile {
+  std::string file_id;
+};
+using WidgetInput = std::variant<Clicked, bool, double, std::string, OptionIndex, RemoveFile>;
 
 struct StartCommand {
   std::string session_id;
+  std::uint64_t max_upload_bytes = 0;
 };
 struct WidgetChangeCommand {
   std::string widget_id;
   WidgetInput value;
 };
 struct ResyncCommand {};
-using Command = std::variant<StartCommand, WidgetChangeCommand, ResyncCommand>;
+struct UploadBeginCommand {
+  std::uint32_t upload_id;
+  std::string widget_id;
+  std::string name;
+  std::string type;
+  std::uint64_t size;
+};
+// `data` points into the channel's receive buffer: valid until the next
+// command is read, and to be wiped with BrokerChannel::WipeLast() once
+// copied (it is part of an uploaded file).
+struct UploadChunkCommand {
+  std::uint32_t upload_id;
+  std::uint64_t offset;
+  std::span<const std::byte> data;
+};
+struct UploadEndCommand {
+  std::uint32_t upload_id;
+};
+struct UploadAbortCommand {
+  std::uint32_t upload_id;
+};
+using Command = std::variant<StartCommand, WidgetChangeCommand, ResyncCommand, UploadBeginCommand,
+                             UploadChunkCommand, UploadEndCommand, UploadAbortCommand>;
 
 class BrokerChannel {
  public:
@@ -45,6 +72,8 @@ class BrokerChannel {
   void Send(capnp::MessageBuilder& message);
   // The socket, for poll(); commands are read only through Wait/Poll.
   int fd() const { return fd_.get(); }
+  // Zeroes the bytes of the command read last (see UploadChunkCommand).
+  void WipeLast() { reader_.WipeLast(); }
 
  private:
   // Reads what is available; blocking or not. Returns false if nothing came.

@@ -56,6 +56,7 @@ void Session::Handle(Command command) {
     if (started_) return;
     started_ = true;
     session_id_ = start->session_id;
+    max_upload_bytes_ = start->max_upload_bytes;
     rerun_needed_ = true;
     LogDebug("session_start", {{"session", session_id_}});
   } else if (auto* change = std::get_if<WidgetChangeCommand>(&command)) {
@@ -63,7 +64,71 @@ void Session::Handle(Command command) {
   } else if (std::holds_alternative<ResyncCommand>(command)) {
     stream_.ForgetSent();
     rerun_needed_ = true;
+  } else if (auto* begin = std::get_if<UploadBeginCommand>(&command)) {
+    BeginUpload(*begin);
+  } else if (auto* chunk = std::get_if<UploadChunkCommand>(&command)) {
+    AppendUpload(*chunk);
+  } else if (auto* end = std::get_if<UploadEndCommand>(&command)) {
+    FinishUpload(end->upload_id);
+  } else if (auto* abort = std::get_if<UploadAbortCommand>(&command)) {
+    uploads_.Abort(abort->upload_id);
   }
+}
+
+void Session::BeginUpload(const UploadBeginCommand& begin) {
+  const WidgetSpec* spec = widgets_.Find(begin.widget_id);
+  absl::Status status = spec == nullptr || spec->kind != WidgetKind::kFileUploader
+                            ? absl::NotFoundError(StrCat("\"", begin.name,
+                                                         "\" was refused: there is no file "
+                                                         "uploader '",
+                                                         begin.widget_id, "'"))
+                            : uploads_.Begin(begin.upload_id, begin.widget_id, *spec, begin.name,
+                                             begin.type, begin.size);
+  if (!status.ok()) {
+    SendUploadStatus(begin.upload_id, begin.widget_id, ipc::UploadStatus::State::FAILED,
+                     ToStd(status.message()));
+  }
+}
+
+void Session::AppendUpload(const UploadChunkCommand& chunk) {
+  std::string widget_id = uploads_.WidgetOf(chunk.upload_id);
+  absl::Status status = uploads_.Append(chunk.upload_id, chunk.data);
+  // The copy in the receive buffer is the last one outside the upload's own
+  // mapping; a refused chunk's bytes go too.
+  channel_.WipeLast();
+  if (!status.ok() && !absl::IsNotFound(status)) {
+    SendUploadStatus(chunk.upload_id, widget_id, ipc::UploadStatus::State::FAILED,
+                     ToStd(status.message()));
+  }
+}
+
+void Session::FinishUpload(std::uint32_t upload_id) {
+  absl::StatusOr<std::string> widget_id = uploads_.Finish(upload_id);
+  if (!widget_id.ok()) {
+    if (!absl::IsNotFound(widget_id.status())) {
+      SendUploadStatus(upload_id, "", ipc::UploadStatus::State::FAILED,
+                       ToStd(widget_id.status().message()));
+    }
+    return;
+  }
+  SendUploadStatus(upload_id, *widget_id, ipc::UploadStatus::State::DONE, "");
+  const WidgetSpec* spec = widgets_.Find(*widget_id);
+  if (spec != nullptr && spec->callback) pending_callbacks_.push_back(spec->callback);
+  rerun_needed_ = true;
+}
+
+void Session::SendUploadStatus(std::uint32_t upload_id, std::string_view widget_id,
+                               ipc::UploadStatus::State state, std::string_view message) {
+  if (state == ipc::UploadStatus::State::FAILED) {
+    LogInfo("upload_refused", {{"session", session_id_}, {"upload", upload_id}, {"why", message}});
+  }
+  capnp::MallocMessageBuilder builder;
+  auto status = builder.initRoot<ipc::ServerMessage>().initUpload();
+  status.setUploadId(upload_id);
+  status.setWidgetId(capnp::Text::Reader(widget_id.data(), widget_id.size()));
+  status.setState(state);
+  status.setMessage(capnp::Text::Reader(message.data(), message.size()));
+  channel_.Send(builder);
 }
 
 void Session::DrainPending() {
@@ -77,7 +142,10 @@ void Session::ApplyChange(const WidgetChangeCommand& change) {
     return;
   }
   const WidgetSpec& spec = **validated;
-  if (spec.kind == WidgetKind::kButton) {
+  if (spec.kind == WidgetKind::kFileUploader) {
+    // The x of one file: it is wiped now, not at the end of the run.
+    uploads_.Remove(change.widget_id, std::get<RemoveFile>(change.value).file_id);
+  } else if (spec.kind == WidgetKind::kButton) {
     widgets_.MarkClicked(change.widget_id);
   } else if (spec.key.empty()) {
     widgets_.SetValue(change.widget_id, change.value);
@@ -233,6 +301,9 @@ void Session::RunOnce() {
   }
   stream_.Finish(containers_.Lengths());
   widgets_.FinishRun();
+  // Like other widgets' values, files of an uploader the run did not show
+  // are dropped; for files that means wiped.
+  uploads_.RemoveUnless([this](const std::string& id) { return widgets_.ShownInLastRun(id); });
 }
 
 void Session::ShowException(std::string_view type, std::string_view message) {

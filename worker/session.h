@@ -21,6 +21,7 @@
 #include "worker/channel.h"
 #include "worker/containers.h"
 #include "worker/element_stream.h"
+#include "worker/upload_store.h"
 #include "worker/widget_registry.h"
 
 namespace sluice::worker {
@@ -83,6 +84,9 @@ class Session {
   ContainerTree& containers() { return containers_; }
   WidgetRegistry& widgets() { return widgets_; }
   st::SessionState& state() { return state_; }
+  UploadStore& uploads() { return uploads_; }
+  // --max-upload-mb, in bytes, as the broker said at start.
+  std::uint64_t max_upload_bytes() const { return max_upload_bytes_; }
 
  private:
   static constexpr unsigned kElementWords = 128;
@@ -92,6 +96,11 @@ class Session {
   void Handle(Command command);
   void DrainPending();
   void ApplyChange(const WidgetChangeCommand& change);
+  void BeginUpload(const UploadBeginCommand& begin);
+  void AppendUpload(const UploadChunkCommand& chunk);
+  void FinishUpload(std::uint32_t upload_id);
+  void SendUploadStatus(std::uint32_t upload_id, std::string_view widget_id,
+                        ipc::UploadStatus::State state, std::string_view message);
   void RunUntilSettled();
   void RunOnce();
   void ShowException(std::string_view type, std::string_view message);
@@ -103,6 +112,8 @@ class Session {
   ContainerTree containers_;
   WidgetRegistry widgets_;
   st::SessionState state_;
+  UploadStore uploads_;
+  std::uint64_t max_upload_bytes_ = 0;
   std::vector<st::Callback> pending_callbacks_;
   std::string session_id_;
   std::uint64_t run_id_ = 0;

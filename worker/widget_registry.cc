@@ -1,5 +1,6 @@
 #include "worker/widget_registry.h"
 
+#include <cctype>
 #include <cmath>
 #include <stdexcept>
 
@@ -34,8 +35,20 @@ std::string_view WidgetKindName(WidgetKind kind) {
       return "selectbox";
     case WidgetKind::kRadio:
       return "radio";
+    case WidgetKind::kFileUploader:
+      return "file_uploader";
   }
   return "widget";
+}
+
+bool TypeAccepted(const std::vector<std::string>& types, std::string_view name) {
+  if (types.empty()) return true;
+  std::string lower(name);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const std::string& type : types) {
+    if (lower.size() > type.size() && lower.ends_with(type)) return true;
+  }
+  return false;
 }
 
 std::any StateValueOf(const WidgetSpec& spec, const WidgetInput& input) {
@@ -55,6 +68,8 @@ std::any StateValueOf(const WidgetSpec& spec, const WidgetInput& input) {
     case WidgetKind::kSelectbox:
     case WidgetKind::kRadio:
       return spec.options.at(std::get<OptionIndex>(input).index);
+    case WidgetKind::kFileUploader:
+      break;  // its value is the files, which the session keeps
   }
   return {};
 }
@@ -155,6 +170,9 @@ absl::StatusOr<const WidgetSpec*> WidgetRegistry::Validate(std::string_view id,
       }
       break;
     }
+    case WidgetKind::kFileUploader:
+      if (!std::holds_alternative<RemoveFile>(value)) return mismatch();
+      break;
   }
   return spec;
 }

@@ -19,7 +19,16 @@
 
 namespace sluice::worker {
 
-enum class WidgetKind { kButton, kCheckbox, kSlider, kNumberInput, kTextInput, kSelectbox, kRadio };
+enum class WidgetKind {
+  kButton,
+  kCheckbox,
+  kSlider,
+  kNumberInput,
+  kTextInput,
+  kSelectbox,
+  kRadio,
+  kFileUploader,
+};
 
 std::string_view WidgetKindName(WidgetKind kind);
 
@@ -31,8 +40,15 @@ struct WidgetSpec {
   bool integer = false;
   std::vector<std::string> options;  // selectbox, radio
   std::size_t max_chars = 0;
+  std::vector<std::string> types;  // file_uploader: ".csv", lower case; empty: any
+  std::uint64_t max_bytes = 0;     // file_uploader: per file
+  bool multiple = false;           // file_uploader
   st::Callback callback;
 };
+
+// Whether `name` has one of the extensions in `types` (".csv", lower
+// case); every name passes an empty list.
+bool TypeAccepted(const std::vector<std::string>& types, std::string_view name);
 
 // What a keyed widget keeps in session_state for a value the viewer sent
 // (see widgets.hpp): bool, std::int64_t, double or std::string. `input`
@@ -53,6 +69,10 @@ class WidgetRegistry {
 
   // Checks a viewer's change against the widget's spec; the spec on success.
   absl::StatusOr<const WidgetSpec*> Validate(std::string_view id, const WidgetInput& value) const;
+  // The spec of a widget of this run or the last finished one.
+  const WidgetSpec* Find(std::string_view id) const;
+  // Whether the last finished run showed the widget `id`.
+  bool ShownInLastRun(std::string_view id) const { return previous_.contains(ToAbsl(id)); }
 
   // Value storage for widgets without a key.
   const WidgetInput* Value(std::string_view id) const;
@@ -66,8 +86,6 @@ class WidgetRegistry {
   void UseUpShownClicks();
 
  private:
-  const WidgetSpec* Find(std::string_view id) const;
-
   absl::flat_hash_map<std::string, WidgetSpec> current_;
   absl::flat_hash_map<std::string, WidgetSpec> previous_;
   absl::flat_hash_map<std::string, int> ordinals_;  // kind+label -> count this run

@@ -1,6 +1,7 @@
 // The demo: `sluice serve hello.so`, then open http://localhost:8501.
 // Every tab is its own session in its own process: move the slider or click
 // in one tab and the other tab does not change.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <sluice/st.hpp>
@@ -95,6 +96,14 @@ void hello() {
         "process, and each tab gets its own copy.");
     st::code("st::slider(\"x\", 0, 100, 25);", "cpp");
   }
+  // The file stays in this tab's worker's memory; another tab never sees it.
+  if (auto file = st::file_uploader("A CSV or text file", {.types = {"csv", "txt"}})) {
+    std::string_view contents = file->text();
+    auto lines = std::count(contents.begin(), contents.end(), '\n');
+    st::text(file->name() + ": " + std::to_string(file->size()) + " bytes, " +
+             std::to_string(lines) + " lines");
+  }
+
   st::divider();
   st::success("Ready.");
 }

@@ -19,6 +19,7 @@
 
 #include <sluice/app.hpp>
 #include <sluice/cache.hpp>
+#include <sluice/file_uploader.hpp>
 #include <sluice/layout.hpp>
 #include <sluice/session_state.hpp>
 #include <sluice/text.hpp>

@@ -74,6 +74,14 @@ TEST(CliTest, BadFlagValueExitsWith2) {
   ExpectUsageError(outcome, AnyOf(HasSubstr("workers"), HasSubstr("many")));
 }
 
+TEST(CliTest, MaxUploadMbMustBeAPositiveWholeNumber) {
+  for (const char* value : {"0", "-5", "2.5", "lots"}) {
+    ASSERT_OK_AND_ASSIGN(Outcome outcome,
+                         RunSluice(ServeArgs(kStateApp, {"--max-upload-mb", value})));
+    ExpectUsageError(outcome, HasSubstr("--max-upload-mb"));
+  }
+}
+
 TEST(CliTest, MissingAppExitsWith2) {
   std::string missing = "/nonexistent/sluice-test/missing_app.so";
   ASSERT_OK_AND_ASSIGN(Outcome outcome, RunSluice(ServeArgs(missing)));
@@ -117,8 +125,8 @@ TEST(CliTest, ServeHelpListsFlagsAndExitsZero) {
   ASSERT_OK_AND_ASSIGN(Outcome outcome, RunSluice({"serve", "--help"}, /*capture_stdout=*/true));
   ASSERT_TRUE(WIFEXITED(outcome.status)) << DescribeWaitStatus(outcome.status);
   EXPECT_EQ(WEXITSTATUS(outcome.status), 0) << outcome.output;
-  for (const char* flag :
-       {"--host", "--port", "--workers", "--prefork", "--max-message-kb", "--reconnect-grace"}) {
+  for (const char* flag : {"--host", "--port", "--workers", "--prefork", "--max-message-kb",
+                           "--max-upload-mb", "--reconnect-grace"}) {
     EXPECT_THAT(outcome.output, HasSubstr(flag));
   }
 }

@@ -12,6 +12,7 @@ inline const std::string kApiApp = SLUICE_API_APP;
 inline const std::string kFloodApp = SLUICE_FLOOD_APP;
 inline const std::string kCacheApp = SLUICE_CACHE_APP;
 inline const std::string kHostileCacheApp = SLUICE_HOSTILE_CACHE_APP;
+inline const std::string kUploadApp = SLUICE_UPLOAD_APP;
 inline const std::string kNotAnApp = SLUICE_NOT_AN_APP;
 
 }  // namespace sluice::testing

@@ -77,7 +77,14 @@ void PageModel::Apply(ipc::ServerMessage::Reader message) {
     case ipc::ServerMessage::SESSION: {
       auto session = message.getSession();
       session_ =
-          SessionInfo{session.getSessionId(), session.getReconnectToken(), session.getResumed()};
+          SessionInfo{session.getSessionId(), session.getReconnectToken(), session.getResumed(),
+                      session.getUploadChunkBytes(), session.getMaxUploadBytes()};
+      break;
+    }
+    case ipc::ServerMessage::UPLOAD: {
+      auto upload = message.getUpload();
+      upload_statuses_.push_back({upload.getUploadId(), upload.getWidgetId(), upload.getState(),
+                                  upload.getReceived(), upload.getMessage()});
       break;
     }
     case ipc::ServerMessage::RUN:
@@ -225,6 +232,16 @@ std::vector<WidgetInfo> PageModel::FindWidgets(std::string_view label) const {
       case ipc::Widget::RADIO:
         read_choice(widget.getRadio());
         break;
+      case ipc::Widget::FILE_UPLOADER: {
+        auto uploader = widget.getFileUploader();
+        for (capnp::Text::Reader type : uploader.getTypes()) info.types.emplace_back(type);
+        info.multiple = uploader.getMultiple();
+        info.max_bytes = uploader.getMaxBytes();
+        for (auto file : uploader.getFiles()) {
+          info.files.push_back({file.getId(), file.getName(), file.getSize()});
+        }
+        break;
+      }
       default:
         break;
     }
@@ -252,6 +269,12 @@ std::string PageModel::DebugString() const {
   });
   for (const NoticeInfo& notice : notices_) {
     absl::StrAppend(&out, "notice ", NoticeKindName(notice.kind), ": ", notice.message, "\n");
+  }
+  for (const UploadStatusInfo& upload : upload_statuses_) {
+    if (upload.state == ipc::UploadStatus::State::PROGRESS) continue;
+    absl::StrAppend(&out, "upload ", upload.upload_id, " ",
+                    upload.state == ipc::UploadStatus::State::DONE ? "done" : "failed", ": ",
+                    upload.message, "\n");
   }
   for (const std::string& error : protocol_errors_) {
     absl::StrAppend(&out, "protocol error: ", error, "\n");
@@ -290,6 +313,26 @@ absl::StatusOr<NoticeInfo> PageModel::ReceiveUntilNotice(WsClient& client, Deadl
     }
     Apply(incoming->message->get());
     if (incoming->message->get().isNotice()) return notices_.back();
+  }
+}
+
+absl::StatusOr<UploadStatusInfo> PageModel::ReceiveUntilUploadSettled(WsClient& client,
+                                                                      uint32_t upload_id,
+                                                                      Deadline deadline) {
+  while (true) {
+    absl::StatusOr<Incoming> incoming = client.Receive(deadline);
+    if (!incoming.ok()) return incoming.status();
+    if (incoming->closed) {
+      return absl::UnavailableError(absl::StrCat("connection closed with code ",
+                                                 incoming->close_code, " (", incoming->close_reason,
+                                                 ") before upload ", upload_id, " settled"));
+    }
+    ipc::ServerMessage::Reader message = incoming->message->get();
+    Apply(message);
+    if (message.isUpload() && message.getUpload().getUploadId() == upload_id &&
+        message.getUpload().getState() != ipc::UploadStatus::State::PROGRESS) {
+      return upload_statuses_.back();
+    }
   }
 }
 

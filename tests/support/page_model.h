@@ -29,6 +29,24 @@ struct WidgetInfo {
   std::string text;                  // textInput
   int32_t index = -1;                // selectbox, radio
   std::vector<std::string> options;  // selectbox, radio
+  // fileUploader
+  std::vector<std::string> types;
+  bool multiple = false;
+  uint64_t max_bytes = 0;
+  struct File {
+    std::string id;
+    std::string name;
+    uint64_t size = 0;
+  };
+  std::vector<File> files;
+};
+
+struct UploadStatusInfo {
+  uint32_t upload_id = 0;
+  std::string widget_id;
+  ipc::UploadStatus::State state = ipc::UploadStatus::State::PROGRESS;
+  uint64_t received = 0;
+  std::string message;
 };
 
 struct ShownException {
@@ -45,6 +63,8 @@ struct SessionInfo {
   std::string session_id;
   std::string reconnect_token;
   bool resumed = false;
+  uint32_t upload_chunk_bytes = 0;
+  uint64_t max_upload_bytes = 0;
 };
 
 using ElementPath = std::vector<uint32_t>;
@@ -73,6 +93,8 @@ class PageModel {
 
   const std::optional<SessionInfo>& session() const { return session_; }
   const std::vector<NoticeInfo>& notices() const { return notices_; }
+  // Every UploadStatus received, in order.
+  const std::vector<UploadStatusInfo>& upload_statuses() const { return upload_statuses_; }
   std::optional<uint64_t> last_finished_run() const { return last_finished_run_; }
   int finished_runs() const { return finished_runs_; }
   // Updates that broke the page protocol (a delta outside any container, an
@@ -89,6 +111,10 @@ class PageModel {
   // Receives and applies messages until a notice arrives, and returns it.
   absl::StatusOr<NoticeInfo> ReceiveUntilNotice(WsClient& client,
                                                 Deadline deadline = After(kStepTimeout));
+  // Receives and applies messages until an UploadStatus for `upload_id`
+  // that is done or failed (progress is recorded and skipped), and returns it.
+  absl::StatusOr<UploadStatusInfo> ReceiveUntilUploadSettled(
+      WsClient& client, uint32_t upload_id, Deadline deadline = After(kStepTimeout));
   // Receives and applies messages until the server closes the connection;
   // returns the close code (1006 if it closed without a close frame).
   absl::StatusOr<uint16_t> ReceiveUntilClosed(WsClient& client,
@@ -109,6 +135,7 @@ class PageModel {
   std::vector<Node> roots_;  // [0] main, [1] sidebar
   std::optional<SessionInfo> session_;
   std::vector<NoticeInfo> notices_;
+  std::vector<UploadStatusInfo> upload_statuses_;
   std::optional<uint64_t> last_finished_run_;
   int finished_runs_ = 0;
   std::vector<std::string> protocol_errors_;

@@ -54,6 +54,7 @@ void WidgetInput::WriteTo(ipc::WidgetValue::Builder value) const {
                  [&](double number) { value.setNumber(number); },
                  [&](const std::string& text) { value.setText(text); },
                  [&](int32_t index) { value.setIndex(index); },
+                 [&](const FileId& file) { value.setRemoveFile(file.id); },
              },
              value_);
 }
@@ -145,6 +146,41 @@ absl::Status WsClient::SendWidgetChange(std::string_view widget_id, const Widget
 absl::Status WsClient::SendBye(Deadline deadline) {
   capnp::MallocMessageBuilder message;
   message.initRoot<ipc::PageMessage>().setBye();
+  return SendMessage(message, deadline);
+}
+
+absl::Status WsClient::SendUploadBegin(uint32_t upload_id, std::string_view widget_id,
+                                       std::string_view name, std::string_view type, uint64_t size,
+                                       Deadline deadline) {
+  capnp::MallocMessageBuilder message;
+  auto begin = message.initRoot<ipc::PageMessage>().initUploadBegin();
+  begin.setUploadId(upload_id);
+  begin.setWidgetId(capnp::Text::Reader(widget_id.data(), widget_id.size()));
+  begin.setName(capnp::Text::Reader(name.data(), name.size()));
+  begin.setType(capnp::Text::Reader(type.data(), type.size()));
+  begin.setSize(size);
+  return SendMessage(message, deadline);
+}
+
+absl::Status WsClient::SendUploadChunk(uint32_t upload_id, uint64_t offset, std::string_view data,
+                                       Deadline deadline) {
+  capnp::MallocMessageBuilder message;
+  auto chunk = message.initRoot<ipc::PageMessage>().initUploadChunk();
+  chunk.setUploadId(upload_id);
+  chunk.setOffset(offset);
+  chunk.setData(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(data.data()), data.size()));
+  return SendMessage(message, deadline);
+}
+
+absl::Status WsClient::SendUploadEnd(uint32_t upload_id, Deadline deadline) {
+  capnp::MallocMessageBuilder message;
+  message.initRoot<ipc::PageMessage>().setUploadEnd(upload_id);
+  return SendMessage(message, deadline);
+}
+
+absl::Status WsClient::SendUploadCancel(uint32_t upload_id, Deadline deadline) {
+  capnp::MallocMessageBuilder message;
+  message.initRoot<ipc::PageMessage>().setUploadCancel(upload_id);
   return SendMessage(message, deadline);
 }
 

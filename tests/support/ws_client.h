@@ -26,12 +26,18 @@ class WidgetInput {
   static WidgetInput Number(double number) { return WidgetInput(number); }
   static WidgetInput Text(std::string text) { return WidgetInput(std::move(text)); }
   static WidgetInput Index(int32_t index) { return WidgetInput(index); }
+  static WidgetInput RemoveFile(std::string file_id) {
+    return WidgetInput(FileId{std::move(file_id)});
+  }
 
   void WriteTo(ipc::WidgetValue::Builder value) const;
 
  private:
   struct Clicked {};
-  using Value = std::variant<Clicked, bool, double, std::string, int32_t>;
+  struct FileId {
+    std::string id;
+  };
+  using Value = std::variant<Clicked, bool, double, std::string, int32_t, FileId>;
   explicit WidgetInput(Value value) : value_(std::move(value)) {}
   Value value_;
 };
@@ -61,6 +67,15 @@ class WsClient {
   absl::Status SendWidgetChange(std::string_view widget_id, const WidgetInput& value,
                                 Deadline deadline = After(kStepTimeout));
   absl::Status SendBye(Deadline deadline = After(kStepTimeout));
+  // The upload messages of ipc/page.capnp, exactly as given (tests send
+  // broken streams on purpose).
+  absl::Status SendUploadBegin(uint32_t upload_id, std::string_view widget_id,
+                               std::string_view name, std::string_view type, uint64_t size,
+                               Deadline deadline = After(kStepTimeout));
+  absl::Status SendUploadChunk(uint32_t upload_id, uint64_t offset, std::string_view data,
+                               Deadline deadline = After(kStepTimeout));
+  absl::Status SendUploadEnd(uint32_t upload_id, Deadline deadline = After(kStepTimeout));
+  absl::Status SendUploadCancel(uint32_t upload_id, Deadline deadline = After(kStepTimeout));
   // Any bytes as one binary (or text) frame.
   absl::Status SendRaw(std::string_view bytes, bool binary = true,
                        Deadline deadline = After(kStepTimeout));

@@ -11,10 +11,13 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "tests/support/broker_process.h"
 #include "tests/support/child_process.h"
+#include "tests/support/process_probe.h"
 #include "tests/support/status_macros.h"
 
 namespace sluice::testing {
@@ -35,8 +38,11 @@ std::string FindInPath(const std::string& name) {
   return "";
 }
 
-// Serves `app` and runs the script's `suite` of checks against it.
-void RunBrowserSuite(const std::string& app, const std::string& suite) {
+// Serves `app` (with `serve_args`) and runs the script's `suite` of checks
+// against it. A suite that closes a tab prints "closed tab's worker pid: N";
+// that worker must then exit.
+void RunBrowserSuite(const std::string& app, const std::string& suite,
+                     std::vector<std::string> serve_args = {}) {
   const fs::path source_dir = SLUICE_SOURCE_DIR;
   const fs::path playwright = source_dir / "web/node_modules/playwright-core";
   const std::string node = FindInPath("node");
@@ -52,7 +58,7 @@ void RunBrowserSuite(const std::string& app, const std::string& suite) {
     GTEST_SKIP() << "missing" << missing << " (install chromium and run npm ci in web/)";
   }
 
-  ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(app));
+  ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(app, std::move(serve_args)));
   std::string url = absl::StrCat("http://127.0.0.1:", broker->port(), "/");
   ChildProcess::Options options;
   options.program = node;
@@ -68,12 +74,24 @@ void RunBrowserSuite(const std::string& app, const std::string& suite) {
       << "browser_test.mjs " << DescribeWaitStatus(*status) << ":\n"
       << output << "\nbroker log:\n"
       << broker->process().Output();
+  constexpr std::string_view kClosed = "closed tab's worker pid: ";
+  if (size_t at = output.find(kClosed); at != std::string::npos) {
+    pid_t pid = std::atoi(output.c_str() + at + kClosed.size());
+    ASSERT_GT(pid, 0);
+    EXPECT_TRUE(WaitForExit(pid, After(kStepTimeout)))
+        << "worker " << pid << " outlived its closed tab; broker log:\n"
+        << broker->process().Output();
+  }
 }
 
 TEST(BrowserTest, DemoAppWorksInHeadlessChromium) { RunBrowserSuite(SLUICE_HELLO_APP, "demo"); }
 
 TEST(BrowserTest, ColumnsCountChangeIsRenderedByThePage) {
   RunBrowserSuite(SLUICE_COLUMNS_APP, "columns");
+}
+
+TEST(BrowserTest, FileUploaderWorksInHeadlessChromium) {
+  RunBrowserSuite(SLUICE_UPLOAD_APP, "uploads", {"--max-upload-mb", "2"});
 }
 
 }  // namespace

@@ -4,7 +4,8 @@
 //   node tests/web/browser_test.mjs http://127.0.0.1:PORT/ [SUITE]
 //
 // SUITE names the app the server serves: "demo" (examples/hello, the
-// default) or "columns" (tests/apps/columns_app.cc). The caller starts the
+// default), "columns" (tests/apps/columns_app.cc) or "uploads"
+// (tests/apps/upload_app.cc, served with --max-upload-mb 2). The caller starts the
 // server; this script only connects to it. It prints one line per check and
 // exits 0 when all pass, 1 with the reason otherwise.
 import { createRequire } from 'node:module';
@@ -27,7 +28,7 @@ const CHROMIUM_ARGS = [
 const url = process.argv[2];
 const suiteName = process.argv[3] ?? 'demo';
 if (!url) {
-  console.error('usage: node tests/web/browser_test.mjs http://127.0.0.1:PORT/ [demo|columns]');
+  console.error('usage: node tests/web/browser_test.mjs http://127.0.0.1:PORT/ [demo|columns|uploads]');
   process.exit(2);
 }
 
@@ -196,10 +197,105 @@ async function columns(browser) {
   });
 }
 
-const suites = { demo, columns };
+// A file for setInputFiles: `size` bytes of CSV-ish text.
+function fileOf(name, size, mimeType = 'text/csv') {
+  const buffer = Buffer.alloc(size, 'a,b\n1,2\n');
+  return { name, mimeType, buffer };
+}
+
+// st::file_uploader through the page's own controls: the native file input
+// (by its label), the progress row, the listed file's x button, and the
+// server's messages for refused files.
+async function uploads(browser) {
+  const errors = [];
+  let page = null;
+  const input = (label) => page.getByLabel(label, { exact: true });
+  const refusal = (label, message) =>
+    page.locator('.widget-uploader', { has: input(label) }).getByRole('alert').filter({ hasText: message });
+
+  await check('the upload app shows its uploaders with "no file"', async () => {
+    page = await openPage(browser, 'uploads page', errors);
+    await page.getByRole('heading', { level: 1, name: 'Upload app', exact: true }).waitFor();
+    await text(page, 'no file').waitFor();
+    await waitIdle(page);
+  });
+
+  const size = 600 * 1024; // three chunks
+  await check('choosing sales.csv shows a progress bar, then the app shows its name and size', async () => {
+    // Every progress bar that appears is recorded, however briefly it shows.
+    await page.evaluate(() => {
+      window.seenProgress = [];
+      new MutationObserver(() => {
+        for (const bar of document.querySelectorAll('progress')) {
+          const label = bar.getAttribute('aria-label');
+          if (!window.seenProgress.includes(label)) window.seenProgress.push(label);
+        }
+      }).observe(document.body, { childList: true, subtree: true });
+    });
+    await input('Data file').setInputFiles(fileOf('sales.csv', size));
+    await text(page, 'name: sales.csv').waitFor();
+    await text(page, `size: ${size}`).waitFor();
+    await text(page, 'type: text/csv').waitFor();
+    const seen = await page.evaluate(() => window.seenProgress);
+    if (!seen.includes('Uploading sales.csv')) throw new Error(`no progress bar was shown (saw ${JSON.stringify(seen)})`);
+    await page.getByRole('progressbar').waitFor({ state: 'detached' });
+  });
+
+  await check('the uploader lists sales.csv with its size and an x button', async () => {
+    const item = page.getByRole('list', { name: 'Uploaded files' }).getByRole('listitem').filter({ hasText: 'sales.csv' });
+    await item.waitFor();
+    await item.getByText('600 KB').waitFor();
+    await item.getByRole('button', { name: 'Remove sales.csv', exact: true }).waitFor();
+  });
+
+  await check('clicking x removes the file: the app shows "no file"', async () => {
+    await page.getByRole('button', { name: 'Remove sales.csv', exact: true }).click();
+    await text(page, 'no file').waitFor();
+    await page.getByRole('button', { name: 'Remove sales.csv', exact: true }).waitFor({ state: 'detached' });
+  });
+
+  await check('a file over the uploader\'s 1 MB limit is refused with a message', async () => {
+    await input('Data file').setInputFiles(fileOf('big.csv', 1536 * 1024));
+    await refusal('Data file', '"big.csv" is 1.5 MB, over this uploader\'s limit of 1 MB per file').waitFor();
+    await text(page, 'no file').waitFor();
+  });
+
+  await check('a file over the server\'s 2 MB limit is refused with a message', async () => {
+    await input('Attachments').setInputFiles(fileOf('huge.bin', 3 * 1024 * 1024, 'application/octet-stream'));
+    await refusal('Attachments', '"huge.bin" is 3 MB, over this server\'s limit of 2 MB per file').waitFor();
+    await text(page, 'attachments: 0').waitFor();
+  });
+
+  await check('a file of another type is refused with a message', async () => {
+    await input('Data file').setInputFiles(fileOf('notes.md', 10, 'text/markdown'));
+    await refusal('Data file', '"notes.md" is not an accepted file type (.csv, .txt)').waitFor();
+  });
+
+  await check('several files go to the multiple uploader, and the next upload clears the message', async () => {
+    await input('Attachments').setInputFiles([fileOf('a.txt', 5), fileOf('b.txt', 7)]);
+    await text(page, 'attachments: 2 a.txt b.txt').waitFor();
+    await refusal('Attachments', 'huge.bin').waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Remove a.txt', exact: true }).click();
+    await text(page, 'attachments: 1 b.txt').waitFor();
+  });
+
+  await check('no page reported an error', async () => {
+    if (errors.length > 0) throw new Error(errors.join('; '));
+  });
+
+  await check('closing the tab', async () => {
+    // The caller checks that this worker, and the file it held, are gone.
+    const pid = await page.getByText(/^pid: \d+$/).textContent();
+    await page.close({ runBeforeUnload: true });
+    openPages.delete('uploads page');
+    console.log(`closed tab's worker ${pid}`);
+  });
+}
+
+const suites = { demo, columns, uploads };
 const suite = suites[suiteName];
 if (!suite) {
-  console.error(`unknown suite "${suiteName}": demo or columns`);
+  console.error(`unknown suite "${suiteName}": demo, columns or uploads`);
   process.exit(2);
 }
 

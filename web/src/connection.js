@@ -6,21 +6,25 @@
 // new session by design.
 import {
   ServerMessage,
+  UploadState,
   decodeServerMessage,
   encodeBye,
   encodeHello,
   encodeWidgetChange,
 } from './protocol.js';
+import { Upload } from './uploads.js';
 
 const FIRST_RETRY_MS = 100;
 const MAX_RETRY_MS = 2000;
 const MAX_PENDING = 64;
+const DEFAULT_CHUNK_BYTES = 64 * 1024;
 
 export class Connection {
   /**
    * handlers: onSession(Session), onRun(RunUpdate), onNotice(Notice) with
-   * the decoded readers, and onLost() when the socket dropped and a
-   * reconnect is scheduled.
+   * the decoded readers, onLost() when the socket dropped and a
+   * reconnect is scheduled, and onUploadProblem(message) for a failed
+   * upload this page no longer follows.
    */
   constructor(url, handlers) {
     this.url = url;
@@ -32,6 +36,51 @@ export class Connection {
     this.retryMs = FIRST_RETRY_MS;
     this.timer = null;
     this.pending = []; // widget changes made while disconnected
+    this.uploads = new Map(); // upload id -> Upload, on the current socket
+    this.nextUploadId = 1;
+    this.chunkBytes = DEFAULT_CHUNK_BYTES;
+  }
+
+  /**
+   * Starts sending `file` (a File) to the fileUploader `widgetId`. handlers:
+   * onProgress(acked, size), onDone(), onFailed(message). Returns the
+   * Upload, whose cancel() gives up.
+   */
+  startUpload(widgetId, file, handlers) {
+    const id = this.nextUploadId;
+    this.nextUploadId = (this.nextUploadId % 0xffffffff) + 1;
+    const socket = this.ready ? this.socket : null;
+    const send = (frame) => {
+      if (socket !== this.socket || socket?.readyState !== WebSocket.OPEN) return false;
+      socket.send(frame);
+      return true;
+    };
+    const upload = new Upload(id, widgetId, file, this.chunkBytes, send, {
+      onProgress: handlers.onProgress,
+      onDone: () => {
+        this.uploads.delete(id);
+        handlers.onDone();
+      },
+      onFailed: (message) => {
+        this.uploads.delete(id);
+        handlers.onFailed(message);
+      },
+    });
+    this.uploads.set(id, upload);
+    const cancel = upload.cancel.bind(upload);
+    upload.cancel = () => {
+      this.uploads.delete(id);
+      cancel();
+    };
+    upload.start();
+    return upload;
+  }
+
+  // Uploads belong to one socket: when it goes, they end.
+  loseUploads() {
+    const uploads = [...this.uploads.values()];
+    this.uploads.clear();
+    for (const upload of uploads) upload.lost();
   }
 
   /** Connects, resuming the current session if there is one. */
@@ -89,6 +138,7 @@ export class Connection {
 
   // Closes the current socket without treating it as a drop.
   drop() {
+    this.loseUploads();
     clearTimeout(this.timer);
     this.timer = null;
     const socket = this.socket;
@@ -100,6 +150,7 @@ export class Connection {
   lost() {
     this.socket = null;
     this.ready = false;
+    this.loseUploads();
     if (this.stopped) return;
     this.handlers.onLost();
     this.timer = setTimeout(() => this.open(), this.retryMs);
@@ -123,6 +174,7 @@ export class Connection {
       case ServerMessage.SESSION: {
         const session = message.session;
         this.token = session.reconnectToken;
+        this.chunkBytes = session.uploadChunkBytes || DEFAULT_CHUNK_BYTES;
         this.retryMs = FIRST_RETRY_MS;
         this.ready = true;
         // Changes made during the drop only mean something to the same worker.
@@ -138,6 +190,13 @@ export class Connection {
       case ServerMessage.NOTICE:
         this.handlers.onNotice(message.notice);
         break;
+      case ServerMessage.UPLOAD: {
+        const status = message.upload;
+        const upload = this.uploads.get(status.uploadId);
+        if (upload) upload.status(status);
+        else if (status.state === UploadState.FAILED) this.handlers.onUploadProblem(status.message);
+        break;
+      }
       default:
         console.warn('sluice: unknown server message', message.which());
     }

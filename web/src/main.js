@@ -26,6 +26,7 @@ let connection = null;
 const renderer = new Renderer(
   [document.getElementById('main'), document.getElementById('sidebar-content')],
   (widgetId, value) => connection.sendWidgetChange(widgetId, value),
+  (widgetId, file, handlers) => connection.startUpload(widgetId, file, handlers),
 );
 
 function afterRender() {
@@ -92,6 +93,10 @@ connection = new Connection(socketUrl(), {
         });
     }
     setRunning(false);
+  },
+
+  onUploadProblem(message) {
+    banner.toast(message);
   },
 
   onLost() {

@@ -104,11 +104,13 @@ function leafNode(element) {
 export class Renderer {
   /**
    * roots: [mainNode, sidebarNode]. send(widgetId, value) carries widget
-   * changes to the server (see widgets.js).
+   * changes to the server; upload(widgetId, file, handlers) starts sending a
+   * file (see widgets.js).
    */
-  constructor(roots, send) {
+  constructor(roots, send, upload) {
     this.roots = roots.map((node) => new Container(node));
     this.send = send;
+    this.upload = upload;
   }
 
   /** Drops every element (a new session starts from nothing). */
@@ -190,7 +192,7 @@ export class Renderer {
       case Element.EXPANDER:
         return this.buildExpander(element.expander, kind);
       case Element.WIDGET: {
-        const widget = createWidget(element.widget, this.send);
+        const widget = createWidget(element.widget, this.send, this.upload);
         if (!widget) return { kind, node: make('div', 'element unknown') };
         widget.node.classList.add('element');
         return { kind, node: widget.node, update: (e) => widget.update(e.widget) };

@@ -6,6 +6,7 @@
 // and an edit in progress survive reruns. The server's value is applied unless
 // the viewer is editing the control (focused, with a change not yet sent).
 import { Widget } from '../generated/page.js';
+import { formatBytes } from './uploads.js';
 
 let nextId = 0;
 function uniqueId(prefix) {
@@ -13,9 +14,10 @@ function uniqueId(prefix) {
   return `sluice-${prefix}-${nextId}`;
 }
 
-function make(tag, className) {
+function make(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
   return node;
 }
 
@@ -271,6 +273,114 @@ function radio(state, send) {
   };
 }
 
+// A native, labelled <input type=file>; the files the server holds, each
+// with an x button; per upload a progress bar and a Cancel button; and the
+// server's message when it refused one. Files go one at a time.
+function fileUploader(state, send, upload) {
+  const node = make('div', 'widget widget-uploader');
+  const control = make('input');
+  control.type = 'file';
+  control.id = uniqueId('file');
+  const label = labelFor(control, '');
+  const hint = make('div', 'upload-hint');
+  const progress = make('ul', 'upload-progress');
+  const problem = make('div', 'upload-error');
+  problem.setAttribute('role', 'alert');
+  problem.hidden = true;
+  const list = make('ul', 'upload-files');
+  list.setAttribute('aria-label', 'Uploaded files');
+  node.append(label, control, hint, progress, problem, list);
+
+  const queue = [];
+  let current = null;
+
+  const showProblem = (message) => {
+    problem.textContent = message;
+    problem.hidden = !message;
+  };
+
+  const next = () => {
+    if (current || queue.length === 0) return;
+    const file = queue.shift();
+    const row = make('li', 'upload-row');
+    const name = make('span', 'upload-name', file.name);
+    const bar = make('progress');
+    bar.max = Math.max(file.size, 1);
+    bar.value = 0;
+    bar.setAttribute('aria-label', `Uploading ${file.name}`);
+    const cancel = make('button', 'upload-cancel', 'Cancel');
+    cancel.type = 'button';
+    cancel.setAttribute('aria-label', `Cancel uploading ${file.name}`);
+    row.append(name, bar, cancel);
+    progress.append(row);
+    const finish = () => {
+      row.remove();
+      current = null;
+      next();
+    };
+    current = upload(state.id, file, {
+      onProgress(acked) {
+        bar.value = acked;
+      },
+      onDone() {
+        bar.value = bar.max;
+        finish();
+      },
+      onFailed(message) {
+        showProblem(message);
+        queue.length = 0;
+        finish();
+      },
+    });
+    cancel.addEventListener('click', () => {
+      current?.cancel();
+      queue.length = 0;
+      finish();
+    });
+  };
+
+  control.addEventListener('change', () => {
+    const files = [...control.files];
+    // Cleared so that choosing the same file again is a change too.
+    control.value = '';
+    if (files.length === 0) return;
+    showProblem('');
+    queue.push(...(control.multiple ? files : files.slice(0, 1)));
+    next();
+  });
+
+  return {
+    node,
+    update(w) {
+      label.textContent = w.label;
+      const spec = w.fileUploader;
+      const types = spec.types.toArray();
+      control.accept = types.join(',');
+      control.multiple = spec.multiple;
+      const limit = Number(spec.maxBytes);
+      const parts = [];
+      if (limit > 0) parts.push(`Limit ${formatBytes(limit)} per file`);
+      if (types.length > 0) parts.push(types.map((t) => t.slice(1).toUpperCase()).join(', '));
+      hint.textContent = parts.join(' • ');
+      list.replaceChildren(
+        ...spec.files.toArray().map((file) => {
+          const item = make('li', 'upload-file');
+          const name = make('span', 'upload-name', file.name);
+          const size = make('span', 'upload-size', formatBytes(Number(file.size)));
+          const remove = make('button', 'upload-remove', '×');
+          remove.type = 'button';
+          remove.title = 'Remove';
+          remove.setAttribute('aria-label', `Remove ${file.name}`);
+          const fileId = file.id;
+          remove.addEventListener('click', () => send(state.id, { removeFile: fileId }));
+          item.append(name, size, remove);
+          return item;
+        }),
+      );
+    },
+  };
+}
+
 const factories = {
   [Widget.BUTTON]: button,
   [Widget.CHECKBOX]: checkbox,
@@ -279,20 +389,23 @@ const factories = {
   [Widget.TEXT_INPUT]: textInput,
   [Widget.SELECTBOX]: selectbox,
   [Widget.RADIO]: radio,
+  [Widget.FILE_UPLOADER]: fileUploader,
 };
 
 /**
  * Builds the control for `widget` (a Widget reader). send(widgetId, value)
  * is called with a WidgetValue member ({clicked}, {checked}, {number},
- * {text} or {index}) when the viewer changes it. Returns {node, update}:
+ * {text}, {index} or {removeFile}) when the viewer changes it;
+ * upload(widgetId, file, handlers) sends a file (Connection.startUpload).
+ * Returns {node, update}:
  * update(widget) applies a later Widget of the same kind in place.
  * Returns null for a widget kind this page does not know.
  */
-export function createWidget(widget, send) {
+export function createWidget(widget, send, upload) {
   const factory = factories[widget.which()];
   if (!factory) return null;
   const state = { id: widget.id };
-  const control = factory(state, send);
+  const control = factory(state, send, upload);
   const update = (w) => {
     state.id = w.id;
     control.update(w);

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -76,11 +77,17 @@ void RunBrowserSuite(const std::string& app, const std::string& suite,
       << broker->process().Output();
   constexpr std::string_view kClosed = "closed tab's worker pid: ";
   if (size_t at = output.find(kClosed); at != std::string::npos) {
-    pid_t pid = std::atoi(output.c_str() + at + kClosed.size());
-    ASSERT_GT(pid, 0);
-    EXPECT_TRUE(WaitForExit(pid, After(kStepTimeout)))
-        << "worker " << pid << " outlived its closed tab; broker log:\n"
-        << broker->process().Output();
+    // The page shows the pid the app sees, which under --sandbox=strict is
+    // the zygote's pid namespace's number: find the worker by it. (Numbers
+    // in that namespace are handed out in order, so a newer worker does not
+    // take it meanwhile.) Not found: it is gone already.
+    pid_t shown = std::atoi(output.c_str() + at + kClosed.size());
+    ASSERT_GT(shown, 0);
+    if (std::optional<pid_t> pid = DescendantByInnerPid(broker->pid(), shown)) {
+      EXPECT_TRUE(WaitForExit(*pid, After(kStepTimeout)))
+          << "worker " << *pid << " outlived its closed tab; broker log:\n"
+          << broker->process().Output();
+    }
   }
 }
 

@@ -28,6 +28,10 @@ UploadVerdict UploadGate::Fail(std::uint32_t id, std::string message) {
   UploadVerdict verdict;
   verdict.action = UploadVerdict::Action::kFail;
   verdict.message = std::move(message);
+  return Drop(id, std::move(verdict));
+}
+
+UploadVerdict UploadGate::Drop(std::uint32_t id, UploadVerdict verdict) {
   if (auto it = open_.find(id); it != open_.end()) {
     verdict.widget_id = it->second.widget_id;
     verdict.abort_worker = true;
@@ -120,14 +124,7 @@ UploadVerdict UploadGate::End(std::uint32_t id) {
 }
 
 UploadVerdict UploadGate::Cancel(std::uint32_t id) {
-  UploadVerdict verdict{.action = UploadVerdict::Action::kIgnore};
-  if (auto it = open_.find(id); it != open_.end()) {
-    verdict.widget_id = it->second.widget_id;
-    verdict.abort_worker = true;
-    open_.erase(it);
-  }
-  RememberFailed(id);
-  return verdict;
+  return Drop(id, UploadVerdict{.action = UploadVerdict::Action::kIgnore});
 }
 
 std::vector<std::uint32_t> UploadGate::CloseAll() {

@@ -68,6 +68,9 @@ class UploadGate {
     std::uint64_t received = 0;
   };
   UploadVerdict Fail(std::uint32_t id, std::string message);
+  // Ends upload `id` with `verdict`: forgets it (telling its worker to drop
+  // what it holds, if it had begun) and remembers it failed.
+  UploadVerdict Drop(std::uint32_t id, UploadVerdict verdict);
   void RememberFailed(std::uint32_t id);
   bool RecentlyFailed(std::uint32_t id) const;
 

@@ -282,58 +282,55 @@ std::string PageModel::DebugString() const {
   return out;
 }
 
-absl::Status PageModel::RunUntilFinished(WsClient& client, Deadline deadline) {
+absl::Status PageModel::ApplyUntil(WsClient& client, Deadline deadline, const std::string& what,
+                                   absl::FunctionRef<bool(ipc::ServerMessage::Reader)> done) {
   while (true) {
     absl::StatusOr<Incoming> incoming = client.Receive(deadline);
     if (!incoming.ok()) return incoming.status();
     if (incoming->closed) {
       return absl::UnavailableError(absl::StrCat("connection closed with code ",
                                                  incoming->close_code, " (", incoming->close_reason,
-                                                 ") before a run finished"));
+                                                 ") before ", what));
     }
     ipc::ServerMessage::Reader message = incoming->message->get();
     Apply(message);
-    if (message.isRun() && message.getRun().getFinished()) return absl::OkStatus();
-    if (message.isNotice() && message.getNotice().getKind() != ipc::Notice::Kind::BAD_INPUT) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("notice ", NoticeKindName(message.getNotice().getKind()), ": ",
-                       message.getNotice().getMessage().cStr()));
-    }
+    if (done(message)) return absl::OkStatus();
   }
 }
 
+absl::Status PageModel::RunUntilFinished(WsClient& client, Deadline deadline) {
+  absl::Status notice = absl::OkStatus();
+  absl::Status received =
+      ApplyUntil(client, deadline, "a run finished", [&](ipc::ServerMessage::Reader message) {
+        if (message.isNotice() && message.getNotice().getKind() != ipc::Notice::Kind::BAD_INPUT) {
+          notice = absl::FailedPreconditionError(
+              absl::StrCat("notice ", NoticeKindName(message.getNotice().getKind()), ": ",
+                           message.getNotice().getMessage().cStr()));
+          return true;
+        }
+        return message.isRun() && message.getRun().getFinished();
+      });
+  return received.ok() ? notice : received;
+}
+
 absl::StatusOr<NoticeInfo> PageModel::ReceiveUntilNotice(WsClient& client, Deadline deadline) {
-  while (true) {
-    absl::StatusOr<Incoming> incoming = client.Receive(deadline);
-    if (!incoming.ok()) return incoming.status();
-    if (incoming->closed) {
-      return absl::UnavailableError(absl::StrCat("connection closed with code ",
-                                                 incoming->close_code, " (", incoming->close_reason,
-                                                 ") before a notice"));
-    }
-    Apply(incoming->message->get());
-    if (incoming->message->get().isNotice()) return notices_.back();
-  }
+  absl::Status received = ApplyUntil(client, deadline, "a notice",
+                                     [](ipc::ServerMessage::Reader m) { return m.isNotice(); });
+  if (!received.ok()) return received;
+  return notices_.back();
 }
 
 absl::StatusOr<UploadStatusInfo> PageModel::ReceiveUntilUploadSettled(WsClient& client,
                                                                       uint32_t upload_id,
                                                                       Deadline deadline) {
-  while (true) {
-    absl::StatusOr<Incoming> incoming = client.Receive(deadline);
-    if (!incoming.ok()) return incoming.status();
-    if (incoming->closed) {
-      return absl::UnavailableError(absl::StrCat("connection closed with code ",
-                                                 incoming->close_code, " (", incoming->close_reason,
-                                                 ") before upload ", upload_id, " settled"));
-    }
-    ipc::ServerMessage::Reader message = incoming->message->get();
-    Apply(message);
-    if (message.isUpload() && message.getUpload().getUploadId() == upload_id &&
-        message.getUpload().getState() != ipc::UploadStatus::State::PROGRESS) {
-      return upload_statuses_.back();
-    }
-  }
+  absl::Status received =
+      ApplyUntil(client, deadline, absl::StrCat("upload ", upload_id, " settled"),
+                 [&](ipc::ServerMessage::Reader message) {
+                   return message.isUpload() && message.getUpload().getUploadId() == upload_id &&
+                          message.getUpload().getState() != ipc::UploadStatus::State::PROGRESS;
+                 });
+  if (!received.ok()) return received;
+  return upload_statuses_.back();
 }
 
 absl::StatusOr<uint16_t> PageModel::ReceiveUntilClosed(WsClient& client, Deadline deadline) {

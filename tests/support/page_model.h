@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "ipc/page.capnp.h"
 #include "tests/support/deadline.h"
@@ -121,6 +122,12 @@ class PageModel {
                                               Deadline deadline = After(kStepTimeout));
 
  private:
+  // Receives and applies messages until `done` says the last one was what
+  // the caller waits for. Fails on the deadline or a closed connection
+  // ("... before `what`").
+  absl::Status ApplyUntil(WsClient& client, Deadline deadline, const std::string& what,
+                          absl::FunctionRef<bool(ipc::ServerMessage::Reader)> done);
+
   struct Node {
     std::optional<Owned<ipc::Element>> element;  // empty for a bare container
     std::vector<Node> children;

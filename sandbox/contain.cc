@@ -69,9 +69,25 @@ absl::StatusOr<PreparedSandbox> PreparedSandbox::Prepare(const WorkerSandboxConf
     absl::StatusOr<CompiledFilter> filter = CompileWorkerFilter();
     if (!filter.ok()) return filter.status();
     prepared.filter_ = *std::move(filter);
+    absl::StatusOr<CompiledFilter> zygote = CompileZygoteFilter();
+    if (!zygote.ok()) return zygote.status();
+    prepared.zygote_filter_ = *std::move(zygote);
+    absl::StatusOr<CompiledFilter> over = CompileWorkerOverZygoteFilter();
+    if (!over.ok()) return over.status();
+    prepared.worker_over_zygote_filter_ = *std::move(over);
   }
   prepared.inherited_bytes_ = MappedBytes();
   return prepared;
+}
+
+void ContainZygote(PreparedSandbox& sandbox) {
+  if (sandbox.config().level == Level::kOff) return;
+  Step("zygote_no_new_privs", NoNewPrivileges(), "prctl");
+  Step("zygote_denial_handler", InstallDenialHandler(sandbox.counters()),
+       sandbox.counters() ? "sigsys_counted" : "sigsys");
+  Step("zygote_seccomp", LoadFilter(sandbox.zygote_filter()),
+       StrCat("bpf_", sandbox.zygote_filter().program.size(), "_insns"));
+  sandbox.zygote_contained_ = true;
 }
 
 void ContainWorker(const PreparedSandbox& sandbox, int slot, pid_t parent) {
@@ -95,8 +111,12 @@ void ContainWorker(const PreparedSandbox& sandbox, int slot, pid_t parent) {
   Step("no_new_privs", NoNewPrivileges(), "prctl");
   Step("denial_handler", InstallDenialHandler(sandbox.counters()),
        sandbox.counters() ? "sigsys_counted" : "sigsys");
-  Step("seccomp", LoadFilter(sandbox.filter()),
-       StrCat("bpf_", sandbox.filter().program.size(), "_insns"));
+  // Under a contained zygote the policy is mostly in place already.
+  const CompiledFilter& filter =
+      sandbox.zygote_contained() ? sandbox.worker_over_zygote_filter() : sandbox.filter();
+  Step("seccomp", LoadFilter(filter),
+       StrCat(sandbox.zygote_contained() ? "stacked_bpf_" : "bpf_", filter.program.size(),
+              "_insns"));
 }
 
 }  // namespace sluice::sandbox

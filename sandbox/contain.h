@@ -35,17 +35,33 @@ class PreparedSandbox {
                                                  DenialCounters* counters);
 
   const WorkerSandboxConfig& config() const { return config_; }
+  // The worker policy, whole; and split for a contained zygote (seccomp_policy.h).
   const CompiledFilter& filter() const { return filter_; }
+  const CompiledFilter& zygote_filter() const { return zygote_filter_; }
+  const CompiledFilter& worker_over_zygote_filter() const { return worker_over_zygote_filter_; }
+  // True once ContainZygote loaded the zygote's filter into this process:
+  // its workers inherit it and stack only the short one.
+  bool zygote_contained() const { return zygote_contained_; }
   DenialCounters* counters() const { return counters_; }
   // The zygote's address space when it was prepared: what a worker inherits.
   std::optional<std::uint64_t> inherited_bytes() const { return inherited_bytes_; }
 
  private:
+  friend void ContainZygote(PreparedSandbox& sandbox);
+
   WorkerSandboxConfig config_;
   CompiledFilter filter_;
+  CompiledFilter zygote_filter_;
+  CompiledFilter worker_over_zygote_filter_;
+  bool zygote_contained_ = false;
   DenialCounters* counters_ = nullptr;
   std::optional<std::uint64_t> inherited_bytes_;
 };
+
+// In the zygote, once it is ready to fork (unless the level is off):
+// no_new_privs, the SIGSYS handler, and the zygote's filter, which every
+// worker inherits. A step that fails ends the process (exit code 1).
+void ContainZygote(PreparedSandbox& sandbox);
 
 // Runs in the worker right after fork() and the closing of its descriptors,
 // single-threaded. `slot` picks the worker's own uid (sandbox/credentials.h);

@@ -13,8 +13,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <initializer_list>
 #include <memory>
 #include <optional>
+#include <span>
 
 #include "util/strings.h"
 #include "util/unique_fd.h"
@@ -205,6 +207,29 @@ constexpr Rule kWorkerPolicy[] = {
     {"prctl", Verdict::kAllow, Equals(0, kPrSetVma)},
 };
 
+// What the zygote may do besides: its own loop (fork, reap and kill its
+// children) and the checklist a new worker runs before its own filter
+// (process group, limits, ids, prctls, the SIGSYS handler, loading that
+// filter). Every rule here is disjoint from every rule of kWorkerPolicy, so
+// a worker's filter can refuse exactly these and leave the rest to the
+// zygote's, which it inherits.
+constexpr Rule kZygoteExtras[] = {
+    {"clone", Verdict::kAllow, Masked(0, CLONE_THREAD, 0)},  // fork
+    {"kill", Verdict::kAllow, NotEquals(0, 0)},
+    {"setpgid"},
+    {"setrlimit"},
+    {"prlimit64", Verdict::kAllow, NotEquals(2, 0)},
+    {"setgroups"},
+    {"setresgid"},
+    {"setresuid"},
+    {"prctl", Verdict::kAllow, Equals(0, PR_SET_PDEATHSIG)},
+    {"prctl", Verdict::kAllow, Equals(0, PR_SET_DUMPABLE)},
+    {"prctl", Verdict::kAllow, Equals(0, PR_SET_NO_NEW_PRIVS)},
+    {"prctl", Verdict::kAllow, Equals(0, PR_SET_SECCOMP)},
+    {"seccomp"},
+    {"rt_sigaction", Verdict::kAllow, Equals(0, SIGSYS)},
+};
+
 struct FilterContext {
   void operator()(scmp_filter_ctx ctx) const { seccomp_release(ctx); }
 };
@@ -214,10 +239,11 @@ absl::Status LibseccompError(std::string_view call, int rc, std::string_view sys
       StrCat(call, syscall.empty() ? "" : StrCat("(", syscall, ")"), ": ", std::strerror(-rc)));
 }
 
-}  // namespace
-
-absl::StatusOr<CompiledFilter> CompileWorkerFilter() {
-  std::unique_ptr<void, FilterContext> ctx(seccomp_init(SCMP_ACT_TRAP));
+// Compiles `tables`: each rule's verdict applies (kAllow becomes
+// `allow_as`), anything else gets `otherwise`.
+absl::StatusOr<CompiledFilter> Compile(std::initializer_list<std::span<const Rule>> tables,
+                                       std::uint32_t allow_as, std::uint32_t otherwise) {
+  std::unique_ptr<void, FilterContext> ctx(seccomp_init(otherwise));
   if (!ctx) return absl::InternalError("seccomp_init failed");
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
       rc != 0) {
@@ -226,20 +252,21 @@ absl::StatusOr<CompiledFilter> CompileWorkerFilter() {
   // The table is checked against the calls made most, not in its order.
   (void)seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2);
   CompiledFilter compiled;
-  for (const Rule& rule : kWorkerPolicy) {
-    int nr = seccomp_syscall_resolve_name(rule.syscall);
-    if (nr == __NR_SCMP_ERROR) continue;  // not on this architecture
-    std::uint32_t action =
-        rule.verdict == Verdict::kAllow ? SCMP_ACT_ALLOW : SCMP_ACT_ERRNO(ENOSYS);
-    int rc;
-    if (rule.only_if) {
-      scmp_arg_cmp cmp{rule.only_if->index, rule.only_if->op, rule.only_if->a, rule.only_if->b};
-      rc = seccomp_rule_add_exact_array(ctx.get(), action, nr, 1, &cmp);
-    } else {
-      rc = seccomp_rule_add_exact(ctx.get(), action, nr, 0);
+  for (std::span<const Rule> table : tables) {
+    for (const Rule& rule : table) {
+      int nr = seccomp_syscall_resolve_name(rule.syscall);
+      if (nr == __NR_SCMP_ERROR) continue;  // not on this architecture
+      std::uint32_t action = rule.verdict == Verdict::kAllow ? allow_as : SCMP_ACT_ERRNO(ENOSYS);
+      int rc;
+      if (rule.only_if) {
+        scmp_arg_cmp cmp{rule.only_if->index, rule.only_if->op, rule.only_if->a, rule.only_if->b};
+        rc = seccomp_rule_add_exact_array(ctx.get(), action, nr, 1, &cmp);
+      } else {
+        rc = seccomp_rule_add_exact(ctx.get(), action, nr, 0);
+      }
+      if (rc != 0) return LibseccompError("seccomp_rule_add", rc, rule.syscall);
+      ++compiled.rules;
     }
-    if (rc != 0) return LibseccompError("seccomp_rule_add", rc, rule.syscall);
-    ++compiled.rules;
   }
   // libseccomp 2.5 exports to a descriptor only: an in-memory file then.
   UniqueFd out(::memfd_create("sluice-seccomp", MFD_CLOEXEC));
@@ -256,6 +283,20 @@ absl::StatusOr<CompiledFilter> CompileWorkerFilter() {
     return absl::InternalError(StrCat("pread: ", std::strerror(errno)));
   }
   return compiled;
+}
+
+}  // namespace
+
+absl::StatusOr<CompiledFilter> CompileWorkerFilter() {
+  return Compile({kWorkerPolicy}, SCMP_ACT_ALLOW, SCMP_ACT_TRAP);
+}
+
+absl::StatusOr<CompiledFilter> CompileZygoteFilter() {
+  return Compile({kWorkerPolicy, kZygoteExtras}, SCMP_ACT_ALLOW, SCMP_ACT_TRAP);
+}
+
+absl::StatusOr<CompiledFilter> CompileWorkerOverZygoteFilter() {
+  return Compile({kZygoteExtras}, SCMP_ACT_TRAP, SCMP_ACT_ALLOW);
 }
 
 absl::Status LoadFilter(const CompiledFilter& filter) {

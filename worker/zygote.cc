@@ -263,9 +263,12 @@ absl::StatusOr<sandbox::PreparedSandbox> PrepareSandbox(const ZygoteConfig& conf
     return absl::Status(prepared.status().code(),
                         StrCat("cannot prepare the sandbox: ", prepared.status().message()));
   }
-  LogInfo("sandbox_prepared", {{"level", sandbox::LevelName(config.sandbox.level)},
-                               {"seccomp_rules", prepared->filter().rules},
-                               {"seccomp_insns", prepared->filter().program.size()}});
+  LogInfo("sandbox_prepared",
+          {{"level", sandbox::LevelName(config.sandbox.level)},
+           {"seccomp_rules", prepared->filter().rules},
+           {"seccomp_insns", prepared->filter().program.size()},
+           {"zygote_seccomp_insns", prepared->zygote_filter().program.size()},
+           {"worker_stacked_seccomp_insns", prepared->worker_over_zygote_filter().program.size()}});
   return prepared;
 }
 
@@ -301,7 +304,11 @@ void RunZygote(const ZygoteConfig& config) {
   if (!app.ok()) _exit(2);
   LogInfo("app_loaded", {{"app", (*app)->name}, {"path", config.app_path}});
 
-  Zygote zygote(config, *app, *sandbox, WatchChildren());
+  UniqueFd child_signals = WatchChildren();
+  // Last: from here on the zygote runs under the workers' policy plus what
+  // forking them needs.
+  sandbox::ContainZygote(*sandbox);
+  Zygote zygote(config, *app, *sandbox, std::move(child_signals));
   zygote.Loop();
 }
 

@@ -162,7 +162,9 @@ void Store::EvictSlot(std::uint32_t i) {
   }
   if (live.block.size > 0) {
     data_lru_.erase(live.data_lru);
-    if (auto pinned = pinned_.find(live.value_offset); pinned != pinned_.end()) {
+    // The slot's offset still names the value: eviction changes its state only.
+    std::uint64_t value_offset = slot(i).offset.load(std::memory_order_relaxed);
+    if (auto pinned = pinned_.find(value_offset); pinned != pinned_.end()) {
       // Mapped by a worker: the bytes stay until the last Unpin.
       pinned->second.left = true;
       leftover_bytes_ += live.block.size;
@@ -236,7 +238,7 @@ absl::Status Store::Insert(const Key& key, std::span<const std::byte> value,
   if (block->size > 0) data_lru_.push_front(*index);
   auto& function_list = by_function_[options.function];
   function_list.push_front(*index);
-  live_[*index] = Live{*block,       value_offset,      options.function,     options.expires_ns,
+  live_[*index] = Live{*block,       options.function,  options.expires_ns,
                        lru_.begin(), data_lru_.begin(), function_list.begin()};
   stats_.bytes_used += block->size;
   ++stats_.entries;
@@ -259,7 +261,7 @@ bool Store::Pin(const Key& key, std::uint64_t value_offset, std::uint64_t size) 
   std::optional<std::uint32_t> index = FindSlot(key);
   if (!index) return false;
   const Live& live = live_.at(*index);
-  if (live.block.size == 0 || live.value_offset != value_offset ||
+  if (live.block.size == 0 || slot(*index).offset.load(std::memory_order_relaxed) != value_offset ||
       slot(*index).size.load(std::memory_order_relaxed) != size) {
     return false;
   }

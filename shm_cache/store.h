@@ -98,7 +98,6 @@ class Store {
   };
   struct Live {
     Block block;
-    std::uint64_t value_offset = 0;  // kInlineOffset for an inline value
     std::uint32_t function = 0;
     std::uint64_t expires_ns = 0;
     std::list<std::uint32_t>::iterator lru;           // in lru_

@@ -16,6 +16,7 @@ constexpr std::uint32_t kMaxRequestBodyBytes = 16 * 1024;
 constexpr std::uint32_t kMaxHeaderBytes = 16 * 1024;
 constexpr std::string_view kWebSocketPath = "/_sluice/ws";
 constexpr std::string_view kClearCachePath = "/admin/cache/clear";
+constexpr std::string_view kSessionsPath = "/admin/sessions";
 
 http::response<http::string_body> Answer(const http::request<http::string_body>& request,
                                          http::status status, std::string_view content_type,
@@ -66,6 +67,9 @@ void HttpConnection::OnRead(boost::system::error_code ec) {
     return;
   }
   if (target == kClearCachePath) return ClearCache(std::move(request));
+  if (target == kSessionsPath || target.starts_with(StrCat(kSessionsPath, "/"))) {
+    return AdminSessions(std::move(request), target);
+  }
   if (request.method() != http::verb::get && request.method() != http::verb::head) {
     auto response = Answer(request, http::status::method_not_allowed, "text/plain", "GET only\n");
     response.set(http::field::allow, "GET, HEAD");
@@ -73,6 +77,12 @@ void HttpConnection::OnRead(boost::system::error_code ec) {
   }
   if (target == "/healthz") {
     return Respond(Answer(request, http::status::ok, "application/json", server_.HealthJson()));
+  }
+  if (target == "/readyz") {
+    Server::Readiness readiness = server_.ReadyState();
+    return Respond(Answer(request,
+                          readiness.ready ? http::status::ok : http::status::service_unavailable,
+                          "application/json", std::move(readiness.json)));
   }
   if (target == "/metrics") {
     return Respond(Answer(request, http::status::ok, kMetricsContentType, server_.MetricsText()));
@@ -90,26 +100,7 @@ void HttpConnection::OnRead(boost::system::error_code ec) {
 // methods, 401 without the right bearer token; else 200 {"cleared":N} once
 // the keeper has cleared.
 void HttpConnection::ClearCache(http::request<http::string_body> request) {
-  const std::string& token = server_.options().admin_token;
-  if (token.empty()) {
-    return Respond(Answer(request, http::status::not_found, "text/plain", "not found\n"));
-  }
-  if (request.method() != http::verb::post) {
-    auto response = Answer(request, http::status::method_not_allowed, "text/plain", "POST only\n");
-    response.set(http::field::allow, "POST");
-    return Respond(std::move(response));
-  }
-  auto authorization = request[http::field::authorization];
-  if (!BearerTokenMatches(std::string_view(authorization.data(), authorization.size()), token)) {
-    boost::system::error_code ignored;
-    LogWarning("admin_unauthorized",
-               {{"path", kClearCachePath},
-                {"remote", stream_.socket().remote_endpoint(ignored).address().to_string()}});
-    auto response = Answer(request, http::status::unauthorized, "application/json",
-                           "{\"error\":\"a valid bearer token is required\"}\n");
-    response.set(http::field::www_authenticate, "Bearer");
-    return Respond(std::move(response));
-  }
+  if (!AdminAllowed(request, http::verb::post, kClearCachePath)) return;
   auto pending = std::make_shared<http::request<http::string_body>>(std::move(request));
   server_.ClearCache([self = shared_from_this(), pending](absl::StatusOr<std::uint64_t> entries) {
     if (!entries.ok()) {
@@ -122,6 +113,59 @@ void HttpConnection::ClearCache(http::request<http::string_body> request) {
     self->Respond(Answer(*pending, http::status::ok, "application/json",
                          StrCat("{\"cleared\":", *entries, "}\n")));
   });
+}
+
+bool HttpConnection::AdminAllowed(const http::request<http::string_body>& request,
+                                  http::verb method, std::string_view path) {
+  const std::string& token = server_.options().admin_token;
+  if (token.empty()) {
+    Respond(Answer(request, http::status::not_found, "text/plain", "not found\n"));
+    return false;
+  }
+  if (request.method() != method) {
+    auto verb = http::to_string(method);
+    std::string name(verb.data(), verb.size());
+    auto response =
+        Answer(request, http::status::method_not_allowed, "text/plain", StrCat(name, " only\n"));
+    response.set(http::field::allow, name);
+    Respond(std::move(response));
+    return false;
+  }
+  auto authorization = request[http::field::authorization];
+  if (!BearerTokenMatches(std::string_view(authorization.data(), authorization.size()), token)) {
+    boost::system::error_code ignored;
+    LogWarning("admin_unauthorized",
+               {{"path", path},
+                {"remote", stream_.socket().remote_endpoint(ignored).address().to_string()}});
+    auto response = Answer(request, http::status::unauthorized, "application/json",
+                           "{\"error\":\"a valid bearer token is required\"}\n");
+    response.set(http::field::www_authenticate, "Bearer");
+    Respond(std::move(response));
+    return false;
+  }
+  return true;
+}
+
+// GET /admin/sessions: the session list. DELETE /admin/sessions/ID: ends
+// that session ("ended by the operator" on its page); 404 if none has it.
+void HttpConnection::AdminSessions(http::request<http::string_body> request,
+                                   std::string_view target) {
+  if (target == kSessionsPath) {
+    if (!AdminAllowed(request, http::verb::get, kSessionsPath)) return;
+    return Respond(Answer(request, http::status::ok, "application/json", server_.SessionsJson()));
+  }
+  if (!AdminAllowed(request, http::verb::delete_, kSessionsPath)) return;
+  std::string_view id = target.substr(kSessionsPath.size() + 1);
+  if (!server_.EndSessionByOperator(id)) {
+    std::string body = "{\"error\":\"no such session\",\"id\":";
+    AppendJsonString(&body, id);
+    body.append("}\n");
+    return Respond(Answer(request, http::status::not_found, "application/json", std::move(body)));
+  }
+  std::string body = "{\"ended\":";
+  AppendJsonString(&body, id);
+  body.append("}\n");
+  Respond(Answer(request, http::status::ok, "application/json", std::move(body)));
 }
 
 void HttpConnection::Respond(http::response<http::string_body> response) {

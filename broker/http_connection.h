@@ -1,6 +1,7 @@
 // One TCP connection before it becomes a WebSocket: reads HTTP requests
 // (Beast's parser, with size limits) and answers GET for the page's assets,
-// /healthz and /metrics, and the operator's POST /admin/cache/clear. An
+// /healthz, /readyz and /metrics, and the operator's admin calls
+// (POST /admin/cache/clear, GET /admin/sessions, DELETE /admin/sessions/ID). An
 // upgrade request to /_sluice/ws hands the socket to a PageConnection.
 #pragma once
 
@@ -22,6 +23,12 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void DoRead();
   void OnRead(boost::system::error_code ec);
   void ClearCache(http::request<http::string_body> request);
+  void AdminSessions(http::request<http::string_body> request, std::string_view target);
+  // The admin endpoints' gate: false after answering 404 (no admin token
+  // set), 405 (`method` is the only one allowed) or 401 (no valid bearer
+  // token).
+  bool AdminAllowed(const http::request<http::string_body>& request, http::verb method,
+                    std::string_view path);
   void Respond(http::response<http::string_body> response);
 
   beast::tcp_stream stream_;

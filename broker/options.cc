@@ -49,6 +49,13 @@ absl::Status ParseCacheSize(std::string_view flag, const std::string& text, Serv
   return absl::OkStatus();
 }
 
+absl::Status ParseDurationFlag(std::string_view flag, const std::string& text, absl::Duration* out) {
+  if (!absl::ParseDuration(text, out) || *out < absl::ZeroDuration()) {
+    return Bad(flag, StrCat("expected a duration like 30s, 10m or 1h, got '", text, "'"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 bool ParseByteSize(std::string_view text, std::uint64_t* bytes) {
@@ -113,6 +120,17 @@ flags:
                            file or directory, read-only); repeatable
   --rerun-timeout D        CPU time one run of the app may use before its
                            session is ended, e.g. 60s; 0 = no limit
+                           (default 60s)
+  --max-sessions-per-ip N  most sessions (live and queued) one client address
+                           may hold; behind a load balancer every client has
+                           the balancer's address; 0 = no limit (default 0)
+  --idle-timeout D         end a session whose page sent nothing (no widget
+                           change, no upload) for D, with a message on the
+                           page; 0 = never (default 1h)
+  --max-queue N            tabs that wait for a free worker when --workers
+                           sessions are live; more get "server busy" at
+                           once; 0 = no queue (default 100)
+  --queue-timeout D        longest wait in that queue before "server busy"
                            (default 60s)
   --help                   this text
 )";
@@ -214,6 +232,18 @@ absl::StatusOr<ServeOptions> ParseServeOptions(const std::vector<std::string>& a
           status = Bad(name, StrCat("expected a duration like 60s or 2m, got '", value, "'"));
         }
       }
+    } else if (name == "--max-sessions-per-ip") {
+      if (status = take_value(); status.ok())
+        status = ParseInt(name, value, 0, 100000, &options.max_sessions_per_ip);
+    } else if (name == "--idle-timeout") {
+      if (status = take_value(); status.ok())
+        status = ParseDurationFlag(name, value, &options.idle_timeout);
+    } else if (name == "--max-queue") {
+      if (status = take_value(); status.ok())
+        status = ParseInt(name, value, 0, 100000, &options.max_queue);
+    } else if (name == "--queue-timeout") {
+      if (status = take_value(); status.ok())
+        status = ParseDurationFlag(name, value, &options.queue_timeout);
     } else {
       return Bad(name, "unknown flag (see sluice serve --help)");
     }

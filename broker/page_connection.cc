@@ -22,7 +22,11 @@ constexpr std::size_t kUploadBufferBytes = (256u << 10) + 4096 + kReadChunkBytes
 }  // namespace
 
 PageConnection::PageConnection(tcp::socket socket, Server& server)
-    : ws_(std::move(socket)), server_(server), hello_timer_(ws_.get_executor()) {}
+    : ws_(std::move(socket)), server_(server), hello_timer_(ws_.get_executor()) {
+  boost::system::error_code ec;
+  auto endpoint = beast::get_lowest_layer(ws_).socket().remote_endpoint(ec);
+  if (!ec) client_address_ = endpoint.address().to_string();
+}
 
 void PageConnection::Run(http::request<http::string_body> upgrade) {
   beast::get_lowest_layer(ws_).expires_never();  // the websocket has its own timeouts
@@ -55,10 +59,13 @@ void PageConnection::Run(http::request<http::string_body> upgrade) {
 void PageConnection::DoRead() {
   ws_.async_read_some(
       buffer_, kReadChunkBytes,
-      [self = shared_from_this()](boost::system::error_code ec, std::size_t) { self->OnRead(ec); });
+      [self = shared_from_this()](boost::system::error_code ec, std::size_t bytes) {
+        self->OnRead(ec, bytes);
+      });
 }
 
-void PageConnection::OnRead(boost::system::error_code ec) {
+void PageConnection::OnRead(boost::system::error_code ec, std::size_t bytes) {
+  server_.service_metrics().page_bytes_in += bytes;
   if (ec) return Fail(ec, "read");
   std::size_t limit = server_.options().max_message_kb * 1024;
   if (buffer_.size() > limit) {
@@ -152,6 +159,10 @@ void PageConnection::SendNotice(ipc::Notice::Kind kind, std::string_view message
   Send(NoticeFrame(kind, message));
 }
 
+void PageConnection::SendQueued(std::uint32_t position, std::string_view message) {
+  Send(QueuedFrame(position, message));
+}
+
 void PageConnection::CloseWith(websocket::close_code code, std::string reason) {
   if (gone_ || closing_) return;
   closing_ = true;
@@ -169,6 +180,7 @@ void PageConnection::DoWrite() {
     ws_.async_close(close_reason_, [self = shared_from_this()](boost::system::error_code) {
       self->writing_ = false;
       self->gone_ = true;
+      self->NotifyGone();
       // If the session did not end itself, the page may come back with
       // its token (an oversized message, say): keep the session in grace.
       if (auto session = std::move(self->session_)) session->PageDropped(self.get());
@@ -186,6 +198,7 @@ void PageConnection::DoWrite() {
 void PageConnection::OnWrite(boost::system::error_code ec) {
   writing_ = false;
   // The frame that was being written stays queued until here (see Fail).
+  if (!ec) server_.service_metrics().page_bytes_out += outbox_.front()->size();
   queued_bytes_ -= outbox_.front()->size();
   outbox_.pop_front();
   if (ec) return Fail(ec, "write");
@@ -202,6 +215,7 @@ void PageConnection::Fail(boost::system::error_code ec, std::string_view what) {
   std::size_t keep = writing_ && !outbox_.empty() ? 1 : 0;
   outbox_.resize(keep);
   queued_bytes_ = keep ? outbox_.front()->size() : 0;
+  NotifyGone();
   auto session = std::move(session_);
   if (!session) return;
   if (ec == websocket::error::closed) {
@@ -209,6 +223,13 @@ void PageConnection::Fail(boost::system::error_code ec, std::string_view what) {
   } else {
     LogDebug("page_dropped", {{"session", session->id()}, {"op", what}, {"error", ec.message()}});
     session->PageDropped(this);
+  }
+}
+
+void PageConnection::NotifyGone() {
+  if (auto on_gone = std::move(on_gone_)) {
+    on_gone_ = nullptr;
+    on_gone();
   }
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -28,16 +29,29 @@ class PageConnection : public std::enable_shared_from_this<PageConnection> {
   // Closes after the queued frames are written.
   void CloseWith(websocket::close_code code, std::string reason);
 
+  // A `queued` notice: every worker is busy and this page waits at `position`.
+  void SendQueued(std::uint32_t position, std::string_view message);
+
   void SetSession(std::shared_ptr<Session> session) { session_ = std::move(session); }
+  // Called once when the connection is gone (closed by either side or
+  // broken) while no session is attached: how a tab waiting in the queue
+  // leaves it. Replaces any earlier callback; null clears it.
+  void SetOnGone(std::function<void()> on_gone) { on_gone_ = std::move(on_gone); }
   std::size_t queued_bytes() const { return queued_bytes_; }
+  // Still connected and not closing.
+  bool open() const { return !gone_ && !closing_; }
+  // The peer's IP address as the socket sees it ("" if unknown). Behind a
+  // load balancer or proxy this is the balancer's.
+  const std::string& client_address() const { return client_address_; }
 
  private:
   void DoRead();
-  void OnRead(boost::system::error_code ec);
+  void OnRead(boost::system::error_code ec, std::size_t bytes);
   void Handle(std::string_view bytes);
   void DoWrite();
   void OnWrite(boost::system::error_code ec);
   void Fail(boost::system::error_code ec, std::string_view what);
+  void NotifyGone();
 
   websocket::stream<beast::tcp_stream> ws_;
   Server& server_;
@@ -46,6 +60,8 @@ class PageConnection : public std::enable_shared_from_this<PageConnection> {
   std::deque<Frame> outbox_;
   std::size_t queued_bytes_ = 0;
   std::shared_ptr<Session> session_;
+  std::function<void()> on_gone_;
+  std::string client_address_;
   bool hello_seen_ = false;
   bool writing_ = false;
   bool closing_ = false;

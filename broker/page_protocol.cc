@@ -176,6 +176,15 @@ Frame NoticeFrame(ipc::Notice::Kind kind, std::string_view text) {
   return FrameOf(message);
 }
 
+Frame QueuedFrame(std::uint32_t position, std::string_view text) {
+  capnp::MallocMessageBuilder message;
+  auto notice = message.initRoot<ipc::ServerMessage>().initNotice();
+  notice.setKind(ipc::Notice::Kind::QUEUED);
+  notice.setPosition(position);
+  notice.setMessage(capnp::Text::Reader(text.data(), text.size()));
+  return FrameOf(message);
+}
+
 Frame SessionFrame(std::string_view session_id, std::string_view token, bool resumed,
                    std::uint32_t upload_chunk_bytes, std::uint64_t max_upload_bytes) {
   capnp::MallocMessageBuilder message;

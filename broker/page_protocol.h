@@ -52,6 +52,8 @@ using PageRequest = std::variant<HelloRequest, ChangeRequest, ByeRequest, Upload
 absl::StatusOr<PageRequest> DecodePageMessage(std::string_view bytes, std::size_t max_bytes);
 
 Frame NoticeFrame(ipc::Notice::Kind kind, std::string_view message);
+// A `queued` notice: the page waits for a worker at `position` (1 = next).
+Frame QueuedFrame(std::uint32_t position, std::string_view message);
 Frame SessionFrame(std::string_view session_id, std::string_view token, bool resumed,
                    std::uint32_t upload_chunk_bytes, std::uint64_t max_upload_bytes);
 Frame UploadStatusFrame(std::uint32_t upload_id, std::string_view widget_id,

@@ -9,6 +9,7 @@
 #include "broker/http_connection.h"
 #include "broker/metrics.h"
 #include "broker/page_connection.h"
+#include "broker/proc_stats.h"
 #include "broker/session.h"
 #include "broker/worker_link.h"
 #include "util/log.h"
@@ -49,7 +50,11 @@ Server::Server(asio::io_context& io, ServeOptions options, std::unique_ptr<Zygot
       files_(std::move(files)),
       acceptor_(std::move(acceptor)),
       signals_(io, SIGINT, SIGTERM),
-      accept_retry_(io) {}
+      accept_retry_(io),
+      queue_(io, static_cast<std::size_t>(options_.max_queue), options_.queue_timeout,
+             [this](const std::shared_ptr<PageConnection>& page, SessionQueue::Left why) {
+               OnLeftQueue(page, why);
+             }) {}
 
 Server::~Server() = default;
 
@@ -97,66 +102,153 @@ void Server::OpenSession(const std::shared_ptr<PageConnection>& page, const std:
       return;
     }
   }
-  if (SessionsInUse() >= options_.workers) {
-    LogWarning("server_busy", {{"sessions", SessionsInUse()}, {"workers", options_.workers}});
-    page->SendNotice(ipc::Notice::Kind::BUSY,
-                     StrCat("The server is busy: all ", options_.workers,
-                            " sessions are in use. Please retry in a moment."));
-    page->CloseWith(websocket::close_code::try_again_later, "server busy");
+  const std::string& address = page->client_address();
+  if (options_.max_sessions_per_ip > 0) {
+    auto held = client_slots_.find(address);
+    if (held != client_slots_.end() && held->second >= options_.max_sessions_per_ip) {
+      LogWarning("client_limit", {{"client", address}, {"sessions", held->second}});
+      return Reject(page, "per_ip_limit",
+                    StrCat("This address already has ", held->second,
+                           " sessions open on this server, the most it allows. Close another "
+                           "tab of this app and retry."));
+    }
+  }
+  TakeClientSlot(address);
+  if (SessionsInUse() < options_.workers && queue_.size() == 0) return Admit(page);
+  if (queue_.Push(page)) {
+    LogInfo("session_queued", {{"client", address}, {"position", queue_.size()}});
+    AdmitQueued();  // a place may have come free while others still wait
     return;
   }
+  ReleaseClientSlot(address);
+  LogWarning("server_busy", {{"sessions", SessionsInUse()},
+                             {"workers", options_.workers},
+                             {"queued", queue_.size()}});
+  Reject(page, queue_.capacity() == 0 ? "busy" : "queue_full",
+         StrCat("The server is busy: all ", options_.workers, " sessions are in use",
+                queue_.capacity() == 0 ? "" : " and its waiting line is full",
+                ". Please retry in a moment."));
+}
+
+void Server::Reject(const std::shared_ptr<PageConnection>& page, std::string_view why,
+                    std::string_view message) {
+  metrics_.CountRejected(why);
+  page->SendNotice(ipc::Notice::Kind::BUSY, message);
+  page->CloseWith(websocket::close_code::try_again_later, "server busy");
+}
+
+void Server::TakeClientSlot(const std::string& address) { ++client_slots_[address]; }
+
+void Server::ReleaseClientSlot(const std::string& address) {
+  auto it = client_slots_.find(address);
+  if (it == client_slots_.end()) return;
+  if (--it->second <= 0) client_slots_.erase(it);
+}
+
+void Server::OnLeftQueue(const std::shared_ptr<PageConnection>& page, SessionQueue::Left why) {
+  ReleaseClientSlot(page->client_address());
+  if (why == SessionQueue::Left::kClosed) {
+    LogInfo("session_queue_left", {{"client", page->client_address()}});
+    return;
+  }
+  LogWarning("session_queue_timeout", {{"client", page->client_address()},
+                                       {"queue_timeout", absl::FormatDuration(options_.queue_timeout)}});
+  Reject(page, "queue_timeout",
+         StrCat("The server is busy: no place became free within ",
+                absl::FormatDuration(options_.queue_timeout), ". Please retry in a moment."));
+}
+
+void Server::AdmitQueued() {
+  while (!stopping_ && SessionsInUse() < options_.workers && queue_.size() > 0) {
+    std::shared_ptr<PageConnection> page = queue_.Pop();
+    if (!page) return;
+    Admit(page);
+  }
+}
+
+void Server::Admit(const std::shared_ptr<PageConnection>& page) {
+  auto admitted = std::chrono::steady_clock::now();
   if (!warm_.empty()) {
     ForkedWorker worker = std::move(warm_.front());
     warm_.pop_front();
-    StartSession(page, std::move(worker));
+    StartSession(page, std::move(worker), admitted);
     RefillWarm();
     return;
   }
   ++starting_;
   std::weak_ptr<PageConnection> weak_page = page;
-  ForkWorker([this, weak_page](absl::StatusOr<ForkedWorker> worker) {
+  ForkWorker([this, weak_page, admitted,
+              address = page->client_address()](absl::StatusOr<ForkedWorker> worker) {
     --starting_;
     auto page = weak_page.lock();
     if (!worker.ok()) {
       LogError("worker_fork_failed", {{"error", worker.status().message()}});
+      ReleaseClientSlot(address);
       if (page) {
+        metrics_.CountRejected("no_worker");
         page->SendNotice(ipc::Notice::Kind::BUSY,
                          StrCat("Could not start a session: ", worker.status().message()));
         page->CloseWith(websocket::close_code::try_again_later, "no worker");
       }
+      AdmitQueued();
       return;
     }
-    if (!page || stopping_) {
+    if (!page || !page->open() || stopping_) {
+      ReleaseClientSlot(address);
       warm_.push_back(std::move(*worker));  // nobody to serve: keep it warm
+      AdmitQueued();
       return;
     }
-    StartSession(page, std::move(*worker));
+    StartSession(page, std::move(*worker), admitted);
   });
 }
 
-void Server::StartSession(const std::shared_ptr<PageConnection>& page, ForkedWorker worker) {
+void Server::StartSession(const std::shared_ptr<PageConnection>& page, ForkedWorker worker,
+                          std::chrono::steady_clock::time_point admitted) {
   auto link = std::make_shared<WorkerLink>(io_, std::move(worker.socket));
   auto session = std::make_shared<Session>(
       io_, RandomHex(8), RandomHex(24), worker.pid, std::move(link), options_.reconnect_grace,
       UploadLimitsFor(options_.max_message_kb << 10, std::uint64_t{options_.max_upload_mb} << 20),
-      [this](Session& ended, std::string_view reason) { OnSessionEnded(ended, reason); });
+      [this](Session& ended, std::string_view reason) { OnSessionEnded(ended, reason); },
+      SessionContext{page->client_address(), options_.idle_timeout, &metrics_, admitted});
   sessions_by_token_[session->token()] = session;
   sessions_by_pid_[worker.pid] = session;
-  LogInfo("session_started", {{"session", session->id()}, {"pid", worker.pid}});
+  ++metrics_.sessions_started;
+  LogInfo("session_started",
+          {{"session", session->id()}, {"pid", worker.pid}, {"client", page->client_address()}});
   session->Begin(page);
 }
 
 void Server::OnSessionEnded(Session& session, std::string_view reason) {
-  LogInfo("session_ended", {{"session", session.id()}, {"pid", session.pid()}, {"reason", reason}});
+  // Read before the kill: a crashed worker is already gone (no figure then).
+  WorkerMemory memory = ReadWorkerMemory(session.pid(), /*with_pss=*/false);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - session.began())
+                       .count();
+  if (memory.peak_rss_kb) {
+    LogInfo("session_ended", {{"session", session.id()},
+                              {"pid", session.pid()},
+                              {"reason", reason},
+                              {"duration_s", seconds},
+                              {"peak_rss_kb", *memory.peak_rss_kb}});
+  } else {
+    LogInfo("session_ended", {{"session", session.id()},
+                              {"pid", session.pid()},
+                              {"reason", reason},
+                              {"duration_s", seconds}});
+  }
+  metrics_.CountEnded(reason);
   zygote_->Kill(session.pid());
+  ReleaseClientSlot(session.client_address());
   sessions_by_token_.erase(session.token());
   sessions_by_pid_.erase(session.pid());
+  AdmitQueued();
   RefillWarm();
 }
 
 void Server::OnWorkerExited(pid_t pid, int exit_code, int signal) {
   for (auto it = warm_.begin(); it != warm_.end(); ++it) {
     if (it->pid == pid) {
+      if (signal != 0) metrics_.CountCrash(signal);
       LogWarning("warm_worker_exited",
                  {{"pid", pid}, {"exit_code", exit_code}, {"signal", signal}});
       warm_.erase(it);
@@ -166,6 +258,7 @@ void Server::OnWorkerExited(pid_t pid, int exit_code, int signal) {
   }
   if (auto it = sessions_by_pid_.find(pid); it != sessions_by_pid_.end()) {
     std::shared_ptr<Session> session = it->second;
+    if (signal != 0) metrics_.CountCrash(signal);
     session->WorkerExited(exit_code, signal);
   }
 }
@@ -183,6 +276,7 @@ void Server::RefillWarm() {
         return;  // tried again when the next session starts or ends
       }
       warm_.push_back(std::move(*worker));
+      AdmitQueued();  // a tab may have queued behind a slow fork
     });
   }
 }
@@ -199,6 +293,11 @@ void Server::Shutdown(std::string_view why) {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
   accept_retry_.cancel();
+  for (auto& page : queue_.TakeAll()) {
+    ReleaseClientSlot(page->client_address());
+    page->SendNotice(ipc::Notice::Kind::ENDED, "The server is shutting down.");
+    page->CloseWith(websocket::close_code::going_away, "shutting down");
+  }
   auto sessions = sessions_by_pid_;
   for (auto& [pid, session] : sessions) session->End("shutdown", "The server is shutting down.");
   warm_.clear();  // closing their sockets ends idle workers
@@ -233,6 +332,8 @@ std::string Server::MetricsText() const {
     snapshot.cache = keeper_->counters();
   }
   snapshot.sandbox_denied_syscalls = denials_.denied_syscalls();
+  snapshot.queue_length = static_cast<int>(queue_.size());
+  snapshot.service = &metrics_;
   return RenderMetrics(snapshot);
 }
 
@@ -249,6 +350,63 @@ void Server::ClearCache(KeeperHost::ClearCallback done) {
     }
     done(std::move(entries));
   });
+}
+
+Server::Readiness Server::ReadyState() const {
+  int room = std::max(options_.workers - SessionsInUse(), 0);
+  int warm_target = std::min(options_.prefork, room);
+  std::string_view reason;
+  if (stopping_) {
+    reason = "stopping";
+  } else if (draining_) {
+    reason = "draining";
+  } else if (zygote_->pid() <= 0) {
+    reason = "zygote_down";
+  } else if (static_cast<int>(warm_.size()) < warm_target) {
+    reason = "prefork_filling";
+  }
+  std::string json = StrCat("{\"ready\":", reason.empty() ? "true" : "false");
+  if (!reason.empty()) json += StrCat(",\"reason\":\"", reason, "\"");
+  json += StrCat(",\"warm_workers\":", warm_.size(), ",\"prefork\":", warm_target,
+            ",\"sessions\":", sessions_by_pid_.size(), ",\"queued\":", queue_.size(), "}\n");
+  return {reason.empty(), std::move(json)};
+}
+
+std::string Server::SessionsJson() const {
+  auto now = std::chrono::steady_clock::now();
+  std::string json = "{\"sessions\":[";
+  bool first = true;
+  for (const auto& [pid, session] : sessions_by_pid_) {
+    if (!first) json.push_back(',');
+    first = false;
+    WorkerMemory memory = ReadWorkerMemory(pid, /*with_pss=*/true);
+    json.append("{\"id\":");
+    AppendJsonString(&json, session->id());
+    json += StrCat(",\"pid\":", pid, ",\"age_s\":",
+              std::chrono::duration_cast<std::chrono::seconds>(now - session->began()).count(),
+              ",\"connected\":", session->connected() ? "true" : "false");
+    if (memory.rss_kb) json += StrCat(",\"rss_kb\":", *memory.rss_kb);
+    if (memory.pss_kb) json += StrCat(",\"pss_kb\":", *memory.pss_kb);
+    if (memory.peak_rss_kb) json += StrCat(",\"peak_rss_kb\":", *memory.peak_rss_kb);
+    json.append(",\"client\":");
+    AppendJsonString(&json, session->client_address());
+    json.push_back('}');
+  }
+  json += StrCat("],\"queued\":", queue_.size(), "}\n");
+  return json;
+}
+
+bool Server::EndSessionByOperator(std::string_view id) {
+  for (const auto& [pid, session] : sessions_by_pid_) {
+    if (session->id() != id) continue;
+    std::shared_ptr<Session> keep = session;  // End erases it from the table
+    LogInfo("session_ended_by_operator", {{"session", keep->id()}, {"pid", pid}});
+    keep->End("ended_by_operator",
+              "This session was ended by the server's operator. Reload the page to start a new "
+              "session.");
+    return true;
+  }
+  return false;
 }
 
 }  // namespace sluice::broker

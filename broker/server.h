@@ -13,6 +13,8 @@
 #include "broker/keeper_host.h"
 #include "broker/net.h"
 #include "broker/options.h"
+#include "broker/service_metrics.h"
+#include "broker/session_queue.h"
 #include "broker/static_files.h"
 #include "broker/zygote_host.h"
 #include "sandbox/denials.h"
@@ -36,11 +38,35 @@ class Server {
   void Start();
 
   // A page said hello: resume its session if `token` names one, else start a
-  // new session (or answer "busy" when --workers sessions are live).
+  // new session. When --workers sessions are live the page waits in the
+  // queue (or is answered "busy" when that is full); a client address over
+  // --max-sessions-per-ip is answered "busy" at once.
   void OpenSession(const std::shared_ptr<PageConnection>& page, const std::string& token);
 
   std::string HealthJson() const;
+  // GET /readyz: whether a new session would start at once and this broker
+  // should get traffic: the zygote is up, the prefork pool is filled and the
+  // server is not draining or stopping. The JSON says which is missing.
+  struct Readiness {
+    bool ready;
+    std::string json;
+  };
+  Readiness ReadyState() const;
   std::string MetricsText() const;
+  ServiceMetrics& service_metrics() { return metrics_; }
+
+  // Draining: /readyz answers 503 so load balancers send new tabs elsewhere.
+  // Set by the SIGTERM handling of the lifecycle; sessions are not touched
+  // here.
+  void SetDraining(bool draining) { draining_ = draining; }
+  bool draining() const { return draining_; }
+
+  // The operator's session list for GET /admin/sessions: a JSON object with
+  // one entry per session (id, pid, age, memory, client address).
+  std::string SessionsJson() const;
+  // Ends session `id` with "ended by the operator" on its page. False if no
+  // live session has that id.
+  bool EndSessionByOperator(std::string_view id);
   // The operator's clear: `done` runs later on the io thread with how many
   // entries were removed (0 when the cache is off), or why it failed.
   void ClearCache(KeeperHost::ClearCallback done);
@@ -49,7 +75,21 @@ class Server {
 
  private:
   void Accept();
-  void StartSession(const std::shared_ptr<PageConnection>& page, ForkedWorker worker);
+  // Gets `page` a worker (warm or newly forked) and starts its session.
+  // REQUIRES: a place is free and the page holds a client slot.
+  void Admit(const std::shared_ptr<PageConnection>& page);
+  // Admits queued pages while places are free.
+  void AdmitQueued();
+  void OnLeftQueue(const std::shared_ptr<PageConnection>& page, SessionQueue::Left why);
+  // Answers a tab that gets no session: a busy notice, then a close.
+  void Reject(const std::shared_ptr<PageConnection>& page, std::string_view why,
+              std::string_view message);
+  // Sessions (starting, live or queued) per client address, for
+  // --max-sessions-per-ip.
+  void TakeClientSlot(const std::string& address);
+  void ReleaseClientSlot(const std::string& address);
+  void StartSession(const std::shared_ptr<PageConnection>& page, ForkedWorker worker,
+                    std::chrono::steady_clock::time_point admitted);
   void OnSessionEnded(Session& session, std::string_view reason);
   void OnWorkerExited(pid_t pid, int exit_code, int signal);
   void RefillWarm();
@@ -73,6 +113,10 @@ class Server {
   std::deque<ForkedWorker> warm_;
   int warm_forks_in_flight_ = 0;
   int starting_ = 0;  // sessions waiting for a fork
+  ServiceMetrics metrics_;
+  SessionQueue queue_;
+  absl::flat_hash_map<std::string, int> client_slots_;
+  bool draining_ = false;
   bool stopping_ = false;
 };
 

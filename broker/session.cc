@@ -3,8 +3,15 @@
 #include <signal.h>
 #include <string.h>
 
+#include <capnp/serialize.h>
+
+#include <cstring>
+#include <vector>
+
 #include "broker/page_connection.h"
 #include "broker/page_protocol.h"
+#include "broker/service_metrics.h"
+#include "ipc/framing.h"
 #include "sandbox/exit_codes.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -39,7 +46,7 @@ std::string DescribeCrash(int signal) {
 
 Session::Session(asio::io_context& io, std::string id, std::string token, pid_t pid,
                  std::shared_ptr<WorkerLink> link, absl::Duration grace, UploadLimits upload_limits,
-                 EndedHandler on_ended)
+                 EndedHandler on_ended, SessionContext context)
     : id_(std::move(id)),
       token_(std::move(token)),
       pid_(pid),
@@ -48,7 +55,9 @@ Session::Session(asio::io_context& io, std::string id, std::string token, pid_t 
       link_failed_timer_(io),
       grace_(grace),
       uploads_(upload_limits),
-      on_ended_(std::move(on_ended)) {}
+      on_ended_(std::move(on_ended)),
+      context_(std::move(context)),
+      idle_timer_(io) {}
 
 void Session::Begin(const std::shared_ptr<PageConnection>& page) {
   std::weak_ptr<Session> weak = weak_from_this();
@@ -72,8 +81,57 @@ void Session::Begin(const std::shared_ptr<PageConnection>& page) {
           }
         });
       });
+  began_ = std::chrono::steady_clock::now();
+  last_interaction_ = began_;
+  if (context_.idle_timeout > absl::ZeroDuration()) {
+    ArmIdleTimer(absl::ToChronoMilliseconds(context_.idle_timeout));
+  }
   Attach(page, /*resumed=*/false);
   link_->Send(StartCommand(id_, uploads_.limits().max_file_bytes));
+}
+
+void Session::NoteInteraction() { last_interaction_ = std::chrono::steady_clock::now(); }
+
+// One timer per session, re-armed only when it fires: interactions just
+// move last_interaction_, so a busy page costs no timer operations.
+void Session::ArmIdleTimer(std::chrono::steady_clock::duration after) {
+  idle_timer_.expires_after(after);
+  idle_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->ended_) return;
+    auto timeout = absl::ToChronoMilliseconds(self->context_.idle_timeout);
+    auto idle = std::chrono::steady_clock::now() - self->last_interaction_;
+    if (idle < timeout) return self->ArmIdleTimer(timeout - idle);
+    LogInfo("session_idle", {{"session", self->id_},
+                             {"idle_timeout", absl::FormatDuration(self->context_.idle_timeout)}});
+    self->End("idle_timeout",
+              StrCat("This session was ended after ", absl::FormatDuration(self->context_.idle_timeout),
+                     " without interaction, to free its place for others. Reload the page to "
+                     "start a new session."));
+  });
+}
+
+bool Session::EndsRun(const Frame& frame) {
+  // Frames are flat messages in a std::string; copy them into words when the
+  // bytes are not word-aligned.
+  const std::string& bytes = *frame;
+  if (bytes.size() < sizeof(capnp::word) || bytes.size() % sizeof(capnp::word) != 0) return false;
+  std::vector<capnp::word> copy;
+  const capnp::word* words = reinterpret_cast<const capnp::word*>(bytes.data());
+  if (reinterpret_cast<std::uintptr_t>(bytes.data()) % alignof(capnp::word) != 0) {
+    copy.resize(bytes.size() / sizeof(capnp::word));
+    std::memcpy(copy.data(), bytes.data(), bytes.size());
+    words = copy.data();
+  }
+  try {
+    capnp::FlatArrayMessageReader reader(
+        kj::ArrayPtr<const capnp::word>(words, bytes.size() / sizeof(capnp::word)),
+        ipc::UntrustedReaderOptions(bytes.size()));
+    auto message = reader.getRoot<ipc::ServerMessage>();
+    return message.isRun() && message.getRun().getFinished();
+  } catch (const kj::Exception&) {
+    return false;  // the page will see what is wrong with it; not ours to judge
+  }
 }
 
 void Session::Resume(const std::shared_ptr<PageConnection>& page) {
@@ -95,6 +153,17 @@ void Session::Attach(const std::shared_ptr<PageConnection>& page, bool resumed) 
 }
 
 void Session::OnWorkerFrame(Frame frame) {
+  if (context_.metrics) {
+    auto now = std::chrono::steady_clock::now();
+    if (!first_frame_seen_) {
+      first_frame_seen_ = true;
+      context_.metrics->session_start_seconds.Observe(now - context_.admitted);
+    }
+    if (rerun_since_ && EndsRun(frame)) {
+      context_.metrics->rerun_seconds.Observe(now - *rerun_since_);
+      rerun_since_.reset();
+    }
+  }
   auto page = page_.lock();
   if (!page) return;  // detached: the page gets everything again on resume
   page->Send(std::move(frame));
@@ -105,6 +174,8 @@ void Session::PageDrained() { link_->SetPaused(false); }
 
 bool Session::ForwardToWorker(kj::Array<capnp::word> command) {
   if (link_->queued_bytes() > kWorkerBacklogBytes) return false;
+  NoteInteraction();
+  if (!rerun_since_) rerun_since_ = std::chrono::steady_clock::now();
   link_->Send(std::move(command));
   return true;
 }
@@ -128,6 +199,7 @@ void Session::Refuse(std::uint32_t upload_id, const UploadVerdict& verdict) {
 }
 
 void Session::Upload(UploadBeginRequest begin) {
+  NoteInteraction();
   UploadVerdict verdict = uploads_.Begin(begin.upload_id, begin.widget_id, begin.name, begin.size);
   if (verdict.action != UploadVerdict::Action::kForward) return Refuse(begin.upload_id, verdict);
   link_->Send(UploadBeginCommand(begin));
@@ -140,6 +212,8 @@ void Session::Upload(UploadChunkRequest chunk) {
     explicit_bzero(bytes.begin(), bytes.size());
     return Refuse(chunk.upload_id, verdict);
   }
+  NoteInteraction();
+  if (context_.metrics) context_.metrics->upload_bytes += chunk.bytes;
   link_->Send(std::move(chunk.worker_command));
   if (auto page = page_.lock()) {
     // A page that uploads without reading its acknowledgements must not make
@@ -222,6 +296,7 @@ void Session::End(std::string_view reason, std::string_view notice) {
   ended_ = true;
   grace_timer_.cancel();
   link_failed_timer_.cancel();
+  idle_timer_.cancel();
   link_->Close();
   if (auto page = page_.lock()) {
     if (!notice.empty()) {

@@ -9,7 +9,9 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -22,6 +24,17 @@
 namespace sluice::broker {
 
 class PageConnection;
+struct ServiceMetrics;
+
+// What the server tells a session beyond its worker.
+struct SessionContext {
+  std::string client_address;        // the first page's peer address (for limits and admin)
+  absl::Duration idle_timeout;       // no widget change or upload for this long ends it; 0: never
+  ServiceMetrics* metrics = nullptr;  // outlives the session
+  // When the server began getting this session a worker: the start of the
+  // session start histogram.
+  std::chrono::steady_clock::time_point admitted;
+};
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -31,7 +44,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   Session(asio::io_context& io, std::string id, std::string token, pid_t pid,
           std::shared_ptr<WorkerLink> link, absl::Duration grace, UploadLimits upload_limits,
-          EndedHandler on_ended);
+          EndedHandler on_ended, SessionContext context);
 
   // Starts the worker on this session and attaches its first page.
   void Begin(const std::shared_ptr<PageConnection>& page);
@@ -71,6 +84,11 @@ class Session : public std::enable_shared_from_this<Session> {
   const std::string& token() const { return token_; }
   pid_t pid() const { return pid_; }
   bool ended() const { return ended_; }
+  const std::string& client_address() const { return context_.client_address; }
+  // When Begin ran (the session's age).
+  std::chrono::steady_clock::time_point began() const { return began_; }
+  // A page is attached now (not detached within its reconnect grace).
+  bool connected() const { return !page_.expired(); }
 
  private:
   void Attach(const std::shared_ptr<PageConnection>& page, bool resumed);
@@ -79,6 +97,11 @@ class Session : public std::enable_shared_from_this<Session> {
   // upload if it had begun.
   void Refuse(std::uint32_t upload_id, const UploadVerdict& verdict);
   void AbortOpenUploads();
+  // The page did something (a widget change, upload traffic): the idle clock restarts.
+  void NoteInteraction();
+  void ArmIdleTimer(std::chrono::steady_clock::duration after);
+  // Whether a worker frame is a run update with `finished` set.
+  static bool EndsRun(const Frame& frame);
 
   std::string id_;
   std::string token_;
@@ -90,6 +113,13 @@ class Session : public std::enable_shared_from_this<Session> {
   absl::Duration grace_;
   UploadGate uploads_;
   EndedHandler on_ended_;
+  SessionContext context_;
+  asio::steady_timer idle_timer_;
+  std::chrono::steady_clock::time_point began_;
+  std::chrono::steady_clock::time_point last_interaction_;
+  // The first widget change not yet answered by a finished run.
+  std::optional<std::chrono::steady_clock::time_point> rerun_since_;
+  bool first_frame_seen_ = false;
   bool ended_ = false;
 };
 

@@ -118,11 +118,15 @@ struct ContainerLength {
 struct Notice {
   kind @0 :Kind;
   message @1 :Text;
+  position @2 :UInt32;             # queued: 1 = next in line; 0 for other kinds
   enum Kind {
     badInput @0;                   # the last message was rejected; session goes on
     busy @1;                       # no free worker: retry later
     crashed @2;                    # the worker died; reload for a new session
     ended @3;                      # the session is over (expired, server stopping)
+    queued @4;                     # every worker is in use: waiting in line at
+                                   # `position`; sent again as it moves, then a
+                                   # session answer (admitted) or busy (timed out)
   }
 }
 

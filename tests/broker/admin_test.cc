@@ -21,6 +21,7 @@
 #include "tests/support/child_process.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process_probe.h"
+#include "tests/support/prometheus_text.h"
 #include "tests/support/status_macros.h"
 
 namespace sluice::testing {
@@ -47,46 +48,8 @@ class TempFile {
 
 constexpr char kToken[] = "correct-horse-battery-staple";
 
-// The Prometheus text format: `# TYPE name kind` lines and `name value`
-// samples (no labels are used here).
-struct Metrics {
-  std::map<std::string, std::string> types;
-  std::map<std::string, std::string> help;
-  std::map<std::string, double> values;
-};
-
-absl::StatusOr<Metrics> ParseMetrics(const std::string& text) {
-  Metrics metrics;
-  std::istringstream lines(text);
-  std::string line;
-  static const std::regex kType(R"(# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge))");
-  static const std::regex kHelp(R"(# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) (.+))");
-  static const std::regex kSample(R"(([a-zA-Z_:][a-zA-Z0-9_:]*) ([0-9]+(\.[0-9]+)?))");
-  while (std::getline(lines, line)) {
-    std::smatch match;
-    if (std::regex_match(line, match, kType)) {
-      metrics.types[match[1]] = match[2];
-    } else if (std::regex_match(line, match, kHelp)) {
-      metrics.help[match[1]] = match[2];
-    } else if (std::regex_match(line, match, kSample)) {
-      if (!metrics.types.contains(match[1])) {
-        return absl::DataLossError(absl::StrCat("sample before its # TYPE: ", line));
-      }
-      metrics.values[match[1]] = std::stod(match[2]);
-    } else {
-      return absl::DataLossError(absl::StrCat("not Prometheus text format: '", line, "'"));
-    }
-  }
-  return metrics;
-}
-
 absl::StatusOr<Metrics> GetMetrics(const BrokerProcess& broker) {
-  absl::StatusOr<HttpResponse> response = HttpGet(broker.port(), "/metrics", After(kStepTimeout));
-  if (!response.ok()) return response.status();
-  if (response->status != 200) {
-    return absl::UnavailableError(absl::StrCat("/metrics answered ", response->status));
-  }
-  return ParseMetrics(response->body);
+  return sluice::testing::GetMetrics(broker.port());
 }
 
 struct Outcome {

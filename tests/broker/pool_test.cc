@@ -17,7 +17,9 @@ namespace {
 using ::testing::Contains;
 
 TEST(PoolTest, BusyWhenWorkersExhausted) {
-  ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(kStateApp, {"--workers", "1"}));
+  // Without a waiting line (pool_limits_test has the queue).
+  ASSERT_OK_AND_ASSIGN(auto broker,
+                       BrokerProcess::Start(kStateApp, {"--workers", "1", "--max-queue", "0"}));
   ASSERT_OK_AND_ASSIGN(auto first, AppSession::Open(broker->port()));
 
   // The tab that does not fit is told so, then disconnected: never a hang.

@@ -23,6 +23,8 @@ std::string NoticeKindName(ipc::Notice::Kind kind) {
       return "busy";
     case ipc::Notice::Kind::CRASHED:
       return "crashed";
+    case ipc::Notice::Kind::QUEUED:
+      return "queued";
     case ipc::Notice::Kind::ENDED:
       return "ended";
   }
@@ -92,7 +94,7 @@ void PageModel::Apply(ipc::ServerMessage::Reader message) {
       break;
     case ipc::ServerMessage::NOTICE: {
       auto notice = message.getNotice();
-      notices_.push_back({notice.getKind(), notice.getMessage()});
+      notices_.push_back({notice.getKind(), notice.getMessage(), notice.getPosition()});
       break;
     }
     default:
@@ -302,7 +304,8 @@ absl::Status PageModel::RunUntilFinished(WsClient& client, Deadline deadline) {
   absl::Status notice = absl::OkStatus();
   absl::Status received =
       ApplyUntil(client, deadline, "a run finished", [&](ipc::ServerMessage::Reader message) {
-        if (message.isNotice() && message.getNotice().getKind() != ipc::Notice::Kind::BAD_INPUT) {
+        if (message.isNotice() && message.getNotice().getKind() != ipc::Notice::Kind::BAD_INPUT &&
+            message.getNotice().getKind() != ipc::Notice::Kind::QUEUED) {
           notice = absl::FailedPreconditionError(
               absl::StrCat("notice ", NoticeKindName(message.getNotice().getKind()), ": ",
                            message.getNotice().getMessage().cStr()));

@@ -58,6 +58,7 @@ struct ShownException {
 struct NoticeInfo {
   ipc::Notice::Kind kind;
   std::string message;
+  uint32_t position = 0;  // queued: the place in line
 };
 
 struct SessionInfo {
@@ -107,7 +108,8 @@ class PageModel {
 
   // Receives and applies messages until a run update with `finished`. Fails
   // on the deadline, a closed connection, or a notice other than badInput
-  // (crashed, busy, ended: no run is coming); the notice is recorded.
+  // or queued (crashed, busy, ended: no run is coming); the notice is
+  // recorded.
   absl::Status RunUntilFinished(WsClient& client, Deadline deadline = After(kStepTimeout));
   // Receives and applies messages until a notice arrives, and returns it.
   absl::StatusOr<NoticeInfo> ReceiveUntilNotice(WsClient& client,
@@ -148,7 +150,7 @@ class PageModel {
   std::vector<std::string> protocol_errors_;
 };
 
-// "badInput", "busy", "crashed", "ended".
+// "badInput", "busy", "crashed", "ended", "queued".
 std::string NoticeKindName(ipc::Notice::Kind kind);
 
 // The text of a text-bearing element, or nullopt for others.

@@ -101,5 +101,9 @@ TEST(BrowserTest, FileUploaderWorksInHeadlessChromium) {
   RunBrowserSuite(SLUICE_UPLOAD_APP, "uploads", {"--max-upload-mb", "2"});
 }
 
+TEST(BrowserTest, QueuedTabShowsItsPlaceThenGetsTheApp) {
+  RunBrowserSuite(SLUICE_HELLO_APP, "queue", {"--workers", "1"});
+}
+
 }  // namespace
 }  // namespace sluice::testing

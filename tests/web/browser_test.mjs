@@ -5,7 +5,8 @@
 //
 // SUITE names the app the server serves: "demo" (examples/hello, the
 // default), "columns" (tests/apps/columns_app.cc) or "uploads"
-// (tests/apps/upload_app.cc, served with --max-upload-mb 2). The caller starts the
+// (tests/apps/upload_app.cc, served with --max-upload-mb 2) or "queue" (the
+// demo app served with --workers 1). The caller starts the
 // server; this script only connects to it. It prints one line per check and
 // exits 0 when all pass, 1 with the reason otherwise.
 import { createRequire } from 'node:module';
@@ -292,10 +293,36 @@ async function uploads(browser) {
   });
 }
 
-const suites = { demo, columns, uploads };
+// Served with --workers 1: a second tab waits in line and shows its place
+// (politely, as a status), then gets the worker when the first tab closes.
+async function queue(browser) {
+  const errors = [];
+  const first = await openPage(browser, 'first tab', errors);
+  await waitIdle(first);
+  let waiting = null;
+
+  await check('a tab that finds every worker busy shows its place in line as a status', async () => {
+    waiting = await openPage(browser, 'waiting tab', errors);
+    await waiting.getByRole('status').filter({ hasText: 'you are number 1 in line' }).waitFor();
+  });
+
+  await check('when the first tab closes, the waiting tab gets the app by itself', async () => {
+    await first.context().close();
+    openPages.delete('first tab');
+    await waitIdle(waiting);
+    await waiting.getByRole('heading', { level: 1, name: 'Hello, sluice', exact: true }).waitFor();
+    await waiting.getByRole('status').filter({ hasText: 'in line' }).waitFor({ state: 'detached' });
+  });
+
+  await check('no page errors', async () => {
+    if (errors.length) throw new Error(errors.join('; '));
+  });
+}
+
+const suites = { demo, columns, uploads, queue };
 const suite = suites[suiteName];
 if (!suite) {
-  console.error(`unknown suite "${suiteName}": demo, columns or uploads`);
+  console.error(`unknown suite "${suiteName}": demo, columns, uploads or queue`);
   process.exit(2);
 }
 

@@ -1,6 +1,8 @@
 // The page's own messages to the viewer: one banner at a time for the state
 // of the session (connection lost, busy, crashed, ended) and short-lived
-// toasts for rejected input. Both are announced (role="alert").
+// toasts for rejected input. Both are announced (role="alert"), except a
+// banner shown with polite: true (role="status": the waiting line's
+// position, which changes while the viewer waits and must not interrupt).
 const TOAST_MS = 6000;
 
 export class Banner {
@@ -13,11 +15,12 @@ export class Banner {
   /**
    * Replaces the current banner. tone: "error" | "warning" | "info".
    * action (optional): {label, run} adds a button that calls run().
+   * polite (optional): announce as a status, not an alert.
    */
-  show({ tone, message, detail, action }) {
+  show({ tone, message, detail, action, polite }) {
     const banner = document.createElement('div');
     banner.className = `banner banner-${tone}`;
-    banner.setAttribute('role', 'alert');
+    banner.setAttribute('role', polite ? 'status' : 'alert');
     const text = document.createElement('div');
     text.className = 'banner-message';
     text.textContent = message;

@@ -59,6 +59,15 @@ connection = new Connection(socketUrl(), {
       case NoticeKind.BAD_INPUT:
         banner.toast(message || 'The server rejected that change.');
         return;
+      case NoticeKind.QUEUED:
+        // Still connected: the session answer follows when a worker is free.
+        banner.show({
+          tone: 'info',
+          message: `Waiting for a free place — you are number ${notice.position} in line`,
+          detail: message,
+          polite: true,
+        });
+        return;
       case NoticeKind.BUSY:
         connection.stop();
         banner.show({

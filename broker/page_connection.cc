@@ -118,7 +118,14 @@ void PageConnection::Handle(std::string_view bytes) {
     return;
   }
   if (!session_) {
-    SendNotice(ipc::Notice::Kind::BAD_INPUT, "send hello first");
+    if (hello_seen_ && std::holds_alternative<ByeRequest>(*request)) {
+      // A tab closing while it waits in line: it leaves the line.
+      CloseWith(websocket::close_code::normal, "bye");
+      return;
+    }
+    SendNotice(ipc::Notice::Kind::BAD_INPUT,
+               hello_seen_ ? "this tab has no session yet: it is waiting for a free worker"
+                           : "send hello first");
     return;
   }
   if (auto* change = std::get_if<ChangeRequest>(&*request)) {

@@ -220,16 +220,14 @@ void Server::StartSession(const std::shared_ptr<PageConnection>& page, ForkedWor
 }
 
 void Server::OnSessionEnded(Session& session, std::string_view reason) {
-  // Read before the kill: a crashed worker is already gone (no figure then).
-  WorkerMemory memory = ReadWorkerMemory(session.pid(), /*with_pss=*/false);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - session.began())
                        .count();
-  if (memory.peak_rss_kb) {
+  if (std::optional<std::uint64_t> peak = session.peak_rss_kb()) {
     LogInfo("session_ended", {{"session", session.id()},
                               {"pid", session.pid()},
                               {"reason", reason},
                               {"duration_s", seconds},
-                              {"peak_rss_kb", *memory.peak_rss_kb}});
+                              {"peak_rss_kb", *peak}});
   } else {
     LogInfo("session_ended", {{"session", session.id()},
                               {"pid", session.pid()},

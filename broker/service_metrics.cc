@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include <charconv>
+
 #include "absl/strings/match.h"
 #include "util/strings.h"
 
@@ -37,6 +39,15 @@ void LabelledCounter(std::string* out, std::string_view name, std::string_view h
   }
 }
 
+// The shortest text that reads back as `value` (absl::StrCat keeps six
+// digits, too few for a sum of seconds over weeks).
+std::string Number(double value) {
+  char buffer[32];
+  auto [end, error] = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  if (error != std::errc()) return StrCat(value);
+  return std::string(buffer, end);
+}
+
 void Counter(std::string* out, std::string_view name, std::string_view help, std::uint64_t value) {
   Header(out, name, "counter", help);
   out->append(StrCat(name, " ", value, "\n"));
@@ -61,11 +72,11 @@ void Histogram::AppendTo(std::string* out, std::string_view name, std::string_vi
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i < bounds_.size(); ++i) {
     cumulative += counts_[i];
-    out->append(StrCat(name, "_bucket{le=\"", bounds_[i], "\"} ", cumulative, "\n"));
+    out->append(StrCat(name, "_bucket{le=\"", Number(bounds_[i]), "\"} ", cumulative, "\n"));
   }
   cumulative += counts_.back();
   out->append(StrCat(name, "_bucket{le=\"+Inf\"} ", cumulative, "\n"));
-  out->append(StrCat(name, "_sum ", sum_, "\n"));
+  out->append(StrCat(name, "_sum ", Number(sum_), "\n"));
   out->append(StrCat(name, "_count ", count_, "\n"));
 }
 

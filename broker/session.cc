@@ -10,6 +10,7 @@
 
 #include "broker/page_connection.h"
 #include "broker/page_protocol.h"
+#include "broker/proc_stats.h"
 #include "broker/service_metrics.h"
 #include "ipc/framing.h"
 #include "sandbox/exit_codes.h"
@@ -294,6 +295,7 @@ void Session::WorkerExited(int exit_code, int signal) {
 void Session::End(std::string_view reason, std::string_view notice) {
   if (ended_) return;
   ended_ = true;
+  peak_rss_kb_ = ReadWorkerMemory(pid_, /*with_pss=*/false).peak_rss_kb;
   grace_timer_.cancel();
   link_failed_timer_.cancel();
   idle_timer_.cancel();

@@ -57,11 +57,10 @@ void PageConnection::Run(http::request<http::string_body> upgrade) {
 }
 
 void PageConnection::DoRead() {
-  ws_.async_read_some(
-      buffer_, kReadChunkBytes,
-      [self = shared_from_this()](boost::system::error_code ec, std::size_t bytes) {
-        self->OnRead(ec, bytes);
-      });
+  ws_.async_read_some(buffer_, kReadChunkBytes,
+                      [self = shared_from_this()](boost::system::error_code ec, std::size_t bytes) {
+                        self->OnRead(ec, bytes);
+                      });
 }
 
 void PageConnection::OnRead(boost::system::error_code ec, std::size_t bytes) {

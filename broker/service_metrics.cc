@@ -11,8 +11,7 @@ namespace sluice::broker {
 
 namespace {
 
-void Header(std::string* out, std::string_view name, std::string_view type,
-            std::string_view help) {
+void Header(std::string* out, std::string_view name, std::string_view type, std::string_view help) {
   out->append(StrCat("# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n"));
 }
 
@@ -82,8 +81,8 @@ void Histogram::AppendTo(std::string* out, std::string_view name, std::string_vi
 
 ServiceMetrics::ServiceMetrics()
     : rerun_seconds({0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}),
-      session_start_seconds({0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
-                             10}) {}
+      session_start_seconds(
+          {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}) {}
 
 std::string_view ServiceMetrics::ReasonLabel(std::string_view reason) {
   if (absl::StartsWith(ToAbsl(reason), "worker_exited_")) return "worker_exited";

@@ -1,9 +1,8 @@
 #include "broker/session.h"
 
+#include <capnp/serialize.h>
 #include <signal.h>
 #include <string.h>
-
-#include <capnp/serialize.h>
 
 #include <cstring>
 #include <vector>
@@ -105,10 +104,11 @@ void Session::ArmIdleTimer(std::chrono::steady_clock::duration after) {
     if (idle < timeout) return self->ArmIdleTimer(timeout - idle);
     LogInfo("session_idle", {{"session", self->id_},
                              {"idle_timeout", absl::FormatDuration(self->context_.idle_timeout)}});
-    self->End("idle_timeout",
-              StrCat("This session was ended after ", absl::FormatDuration(self->context_.idle_timeout),
-                     " without interaction, to free its place for others. Reload the page to "
-                     "start a new session."));
+    self->End(
+        "idle_timeout",
+        StrCat("This session was ended after ", absl::FormatDuration(self->context_.idle_timeout),
+               " without interaction, to free its place for others. Reload the page to "
+               "start a new session."));
   });
 }
 

@@ -11,8 +11,8 @@
 
 #include <chrono>
 #include <functional>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/time/time.h"
@@ -28,8 +28,8 @@ struct ServiceMetrics;
 
 // What the server tells a session beyond its worker.
 struct SessionContext {
-  std::string client_address;        // the first page's peer address (for limits and admin)
-  absl::Duration idle_timeout;       // no widget change or upload for this long ends it; 0: never
+  std::string client_address;         // the first page's peer address (for limits and admin)
+  absl::Duration idle_timeout;        // no widget change or upload for this long ends it; 0: never
   ServiceMetrics* metrics = nullptr;  // outlives the session
   // When the server began getting this session a worker: the start of the
   // session start histogram.

@@ -111,8 +111,8 @@ TEST(PoolLimitsTest, NoQueueAnswersBusyAtOnce) {
 }
 
 TEST(PoolLimitsTest, QueueTimeoutGivesServerBusy) {
-  ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(kStateApp, {"--workers", "1",
-                                                                    "--queue-timeout", "1s"}));
+  ASSERT_OK_AND_ASSIGN(
+      auto broker, BrokerProcess::Start(kStateApp, {"--workers", "1", "--queue-timeout", "1s"}));
   ASSERT_OK_AND_ASSIGN(auto first, AppSession::Open(broker->port()));
   ASSERT_OK_AND_ASSIGN(auto waiting, Hello(broker->port()));
   ASSERT_OK_AND_ASSIGN(NoticeInfo place, waiting->page.ReceiveUntilNotice(waiting->client));
@@ -133,8 +133,9 @@ TEST(PoolLimitsTest, QueueTimeoutGivesServerBusy) {
 }
 
 TEST(PoolLimitsTest, OneAddressGetsAtMostMaxSessionsPerIp) {
-  ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(kStateApp, {"--workers", "4",
-                                                                    "--max-sessions-per-ip", "2"}));
+  ASSERT_OK_AND_ASSIGN(
+      auto broker,
+      BrokerProcess::Start(kStateApp, {"--workers", "4", "--max-sessions-per-ip", "2"}));
   ASSERT_OK_AND_ASSIGN(auto first, AppSession::Open(broker->port()));
   ASSERT_OK_AND_ASSIGN(auto second, AppSession::Open(broker->port()));
 
@@ -158,8 +159,9 @@ TEST(PoolLimitsTest, OneAddressGetsAtMostMaxSessionsPerIp) {
 }
 
 TEST(PoolLimitsTest, QueuedTabsCountTowardsTheAddressLimit) {
-  ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(kStateApp, {"--workers", "1",
-                                                                    "--max-sessions-per-ip", "2"}));
+  ASSERT_OK_AND_ASSIGN(
+      auto broker,
+      BrokerProcess::Start(kStateApp, {"--workers", "1", "--max-sessions-per-ip", "2"}));
   ASSERT_OK_AND_ASSIGN(auto live, AppSession::Open(broker->port()));
   ASSERT_OK_AND_ASSIGN(auto waiting, Hello(broker->port()));
   ASSERT_OK_AND_ASSIGN(NoticeInfo place, waiting->page.ReceiveUntilNotice(waiting->client));

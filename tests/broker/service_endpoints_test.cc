@@ -8,9 +8,9 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <optional>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <string>
 #include <vector>
@@ -76,7 +76,8 @@ std::optional<std::string> LogLine(BrokerProcess& broker, std::string_view event
                                    std::string_view session) {
   return broker.process().WaitForLine(
       [&](std::string_view line) {
-        return line.find(absl::StrCat("\"event\":\"", std::string(event), "\"")) != std::string_view::npos &&
+        return line.find(absl::StrCat("\"event\":\"", std::string(event), "\"")) !=
+                   std::string_view::npos &&
                line.find(session) != std::string_view::npos;
       },
       After(kStepTimeout));
@@ -87,7 +88,8 @@ TEST(ServiceEndpointsTest, ReadyzOnceThePreforkPoolIsFilledAndNotWhenTheZygoteIs
   HttpResponse last;
   ASSERT_TRUE(WaitUntil(
       [&] {
-        absl::StatusOr<HttpResponse> ready = HttpGet(broker->port(), "/readyz", After(kStepTimeout));
+        absl::StatusOr<HttpResponse> ready =
+            HttpGet(broker->port(), "/readyz", After(kStepTimeout));
         if (ready.ok()) last = *ready;
         return ready.ok() && ready->status == 200;
       },
@@ -110,7 +112,8 @@ TEST(ServiceEndpointsTest, ReadyzOnceThePreforkPoolIsFilledAndNotWhenTheZygoteIs
   ASSERT_EQ(::kill(*zygote, SIGKILL), 0);
   ASSERT_TRUE(WaitUntil(
       [&] {
-        absl::StatusOr<HttpResponse> ready = HttpGet(broker->port(), "/readyz", After(kStepTimeout));
+        absl::StatusOr<HttpResponse> ready =
+            HttpGet(broker->port(), "/readyz", After(kStepTimeout));
         if (ready.ok()) last = *ready;
         return ready.ok() && ready->status == 503;
       },
@@ -129,10 +132,9 @@ TEST(ServiceEndpointsTest, MetricsCountSessionsRerunsAndCrashesBySignal) {
   for (const char* family : {"sluice_rerun_duration_seconds", "sluice_session_start_seconds"}) {
     EXPECT_EQ(before.types[family], "histogram") << family;
   }
-  for (const char* family :
-       {"sluice_sessions_started_total", "sluice_sessions_ended_total",
-        "sluice_worker_crashes_total", "sluice_page_bytes_received_total",
-        "sluice_page_bytes_sent_total", "sluice_upload_bytes_total"}) {
+  for (const char* family : {"sluice_sessions_started_total", "sluice_sessions_ended_total",
+                             "sluice_worker_crashes_total", "sluice_page_bytes_received_total",
+                             "sluice_page_bytes_sent_total", "sluice_upload_bytes_total"}) {
     EXPECT_EQ(before.types[family], "counter") << family;
   }
   EXPECT_EQ(before.types["sluice_queue_length"], "gauge");

@@ -1,7 +1,7 @@
 // The sluice command: `sluice serve APP.so` runs the broker; the broker
 // re-executes this same binary as `sluice __zygote ...` for its zygote and
-// `sluice __keeper ...` for its cache keeper. `sluice cache clear` talks to
-// a running server.
+// `sluice __keeper ...` for its cache keeper. `sluice cache clear` and
+// `sluice sessions` talk to a running server.
 #include <signal.h>
 #include <unistd.h>
 
@@ -16,6 +16,7 @@
 #include "broker/keeper_host.h"
 #include "broker/options.h"
 #include "broker/server.h"
+#include "broker/sessions_command.h"
 #include "broker/static_files.h"
 #include "broker/zygote_host.h"
 #include "keeper/keeper.h"
@@ -36,6 +37,8 @@ commands:
   serve APP.so [flags]   serve an app (see: sluice serve --help)
   cache clear [flags]    clear a running server's shared cache
                          (see: sluice cache --help)
+  sessions list|end ID   list or end a running server's sessions
+                         (see: sluice sessions --help)
   --version              print the version
   --help                 this text
 )";
@@ -267,6 +270,7 @@ int main(int argc, char** argv) {
   if (command == "__zygote") return sluice::Zygote(args);
   if (command == "__keeper") return sluice::Keeper(args);
   if (command == "cache") return sluice::broker::RunCacheCommand(args);
+  if (command == "sessions") return sluice::broker::RunSessionsCommand(args);
   if (command == "--version" || command == "version") {
     std::printf("sluice %s\n", SLUICE_VERSION);
     return 0;

@@ -19,8 +19,8 @@ struct MetricsSnapshot {
   std::uint64_t cache_size_bytes = 0;   // 0: the cache is off
   shm_cache::ArenaCounters cache = {};  // zeroes when the cache is off
   std::uint64_t sandbox_denied_syscalls = 0;
-  int queue_length = 0;                       // tabs waiting for a worker
-  const ServiceMetrics* service = nullptr;    // counted as things happen; null: left out
+  int queue_length = 0;                     // tabs waiting for a worker
+  const ServiceMetrics* service = nullptr;  // counted as things happen; null: left out
 };
 
 // Every series, always (zeroes when the cache is off), each with its

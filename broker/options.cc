@@ -49,7 +49,8 @@ absl::Status ParseCacheSize(std::string_view flag, const std::string& text, Serv
   return absl::OkStatus();
 }
 
-absl::Status ParseDurationFlag(std::string_view flag, const std::string& text, absl::Duration* out) {
+absl::Status ParseDurationFlag(std::string_view flag, const std::string& text,
+                               absl::Duration* out) {
   if (!absl::ParseDuration(text, out) || *out < absl::ZeroDuration()) {
     return Bad(flag, StrCat("expected a duration like 30s, 10m or 1h, got '", text, "'"));
   }

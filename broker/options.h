@@ -36,9 +36,9 @@ struct ServeOptions {
   std::vector<std::string> allow_read;               // canonical paths, visible read-only (strict)
   absl::Duration rerun_timeout = absl::Seconds(60);  // CPU time per run; 0: no limit
   // Worker pool policy (broker/session_queue.h, README "Worker pool").
-  int max_sessions_per_ip = 0;                     // live + queued per client address; 0: no limit
-  absl::Duration idle_timeout = absl::Hours(1);    // no interaction for this long ends it; 0: never
-  int max_queue = 100;                             // tabs waiting for a worker; 0: busy at once
+  int max_sessions_per_ip = 0;                   // live + queued per client address; 0: no limit
+  absl::Duration idle_timeout = absl::Hours(1);  // no interaction for this long ends it; 0: never
+  int max_queue = 100;                           // tabs waiting for a worker; 0: busy at once
   absl::Duration queue_timeout = absl::Seconds(60);  // longest wait in the queue
 };
 

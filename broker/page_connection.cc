@@ -57,11 +57,10 @@ void PageConnection::Run(http::request<http::string_body> upgrade) {
 }
 
 void PageConnection::DoRead() {
-  ws_.async_read_some(
-      buffer_, kReadChunkBytes,
-      [self = shared_from_this()](boost::system::error_code ec, std::size_t bytes) {
-        self->OnRead(ec, bytes);
-      });
+  ws_.async_read_some(buffer_, kReadChunkBytes,
+                      [self = shared_from_this()](boost::system::error_code ec, std::size_t bytes) {
+                        self->OnRead(ec, bytes);
+                      });
 }
 
 void PageConnection::OnRead(boost::system::error_code ec, std::size_t bytes) {
@@ -118,7 +117,14 @@ void PageConnection::Handle(std::string_view bytes) {
     return;
   }
   if (!session_) {
-    SendNotice(ipc::Notice::Kind::BAD_INPUT, "send hello first");
+    if (hello_seen_ && std::holds_alternative<ByeRequest>(*request)) {
+      // A tab closing while it waits in line: it leaves the line.
+      CloseWith(websocket::close_code::normal, "bye");
+      return;
+    }
+    SendNotice(ipc::Notice::Kind::BAD_INPUT,
+               hello_seen_ ? "this tab has no session yet: it is waiting for a free worker"
+                           : "send hello first");
     return;
   }
   if (auto* change = std::get_if<ChangeRequest>(&*request)) {

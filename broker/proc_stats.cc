@@ -62,7 +62,8 @@ WorkerMemory ReadWorkerMemory(pid_t pid, bool with_pss) {
   std::string status = ReadSmallFile(StrCat("/proc/", pid, "/status"));
   memory.rss_kb = FieldKiB(status, "VmRSS");
   memory.peak_rss_kb = FieldKiB(status, "VmHWM");
-  if (with_pss) memory.pss_kb = FieldKiB(ReadSmallFile(StrCat("/proc/", pid, "/smaps_rollup")), "Pss");
+  if (with_pss)
+    memory.pss_kb = FieldKiB(ReadSmallFile(StrCat("/proc/", pid, "/smaps_rollup")), "Pss");
   return memory;
 }
 

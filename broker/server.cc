@@ -121,9 +121,9 @@ void Server::OpenSession(const std::shared_ptr<PageConnection>& page, const std:
     return;
   }
   ReleaseClientSlot(address);
-  LogWarning("server_busy", {{"sessions", SessionsInUse()},
-                             {"workers", options_.workers},
-                             {"queued", queue_.size()}});
+  LogWarning(
+      "server_busy",
+      {{"sessions", SessionsInUse()}, {"workers", options_.workers}, {"queued", queue_.size()}});
   Reject(page, queue_.capacity() == 0 ? "busy" : "queue_full",
          StrCat("The server is busy: all ", options_.workers, " sessions are in use",
                 queue_.capacity() == 0 ? "" : " and its waiting line is full",
@@ -151,8 +151,9 @@ void Server::OnLeftQueue(const std::shared_ptr<PageConnection>& page, SessionQue
     LogInfo("session_queue_left", {{"client", page->client_address()}});
     return;
   }
-  LogWarning("session_queue_timeout", {{"client", page->client_address()},
-                                       {"queue_timeout", absl::FormatDuration(options_.queue_timeout)}});
+  LogWarning("session_queue_timeout",
+             {{"client", page->client_address()},
+              {"queue_timeout", absl::FormatDuration(options_.queue_timeout)}});
   Reject(page, "queue_timeout",
          StrCat("The server is busy: no place became free within ",
                 absl::FormatDuration(options_.queue_timeout), ". Please retry in a moment."));
@@ -220,16 +221,14 @@ void Server::StartSession(const std::shared_ptr<PageConnection>& page, ForkedWor
 }
 
 void Server::OnSessionEnded(Session& session, std::string_view reason) {
-  // Read before the kill: a crashed worker is already gone (no figure then).
-  WorkerMemory memory = ReadWorkerMemory(session.pid(), /*with_pss=*/false);
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - session.began())
-                       .count();
-  if (memory.peak_rss_kb) {
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - session.began()).count();
+  if (std::optional<std::uint64_t> peak = session.peak_rss_kb()) {
     LogInfo("session_ended", {{"session", session.id()},
                               {"pid", session.pid()},
                               {"reason", reason},
                               {"duration_s", seconds},
-                              {"peak_rss_kb", *memory.peak_rss_kb}});
+                              {"peak_rss_kb", *peak}});
   } else {
     LogInfo("session_ended", {{"session", session.id()},
                               {"pid", session.pid()},
@@ -368,7 +367,7 @@ Server::Readiness Server::ReadyState() const {
   std::string json = StrCat("{\"ready\":", reason.empty() ? "true" : "false");
   if (!reason.empty()) json += StrCat(",\"reason\":\"", reason, "\"");
   json += StrCat(",\"warm_workers\":", warm_.size(), ",\"prefork\":", warm_target,
-            ",\"sessions\":", sessions_by_pid_.size(), ",\"queued\":", queue_.size(), "}\n");
+                 ",\"sessions\":", sessions_by_pid_.size(), ",\"queued\":", queue_.size(), "}\n");
   return {reason.empty(), std::move(json)};
 }
 
@@ -383,8 +382,8 @@ std::string Server::SessionsJson() const {
     json.append("{\"id\":");
     AppendJsonString(&json, session->id());
     json += StrCat(",\"pid\":", pid, ",\"age_s\":",
-              std::chrono::duration_cast<std::chrono::seconds>(now - session->began()).count(),
-              ",\"connected\":", session->connected() ? "true" : "false");
+                   std::chrono::duration_cast<std::chrono::seconds>(now - session->began()).count(),
+                   ",\"connected\":", session->connected() ? "true" : "false");
     if (memory.rss_kb) json += StrCat(",\"rss_kb\":", *memory.rss_kb);
     if (memory.pss_kb) json += StrCat(",\"pss_kb\":", *memory.pss_kb);
     if (memory.peak_rss_kb) json += StrCat(",\"peak_rss_kb\":", *memory.peak_rss_kb);

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include <charconv>
+
 #include "absl/strings/match.h"
 #include "util/strings.h"
 
@@ -9,8 +11,7 @@ namespace sluice::broker {
 
 namespace {
 
-void Header(std::string* out, std::string_view name, std::string_view type,
-            std::string_view help) {
+void Header(std::string* out, std::string_view name, std::string_view type, std::string_view help) {
   out->append(StrCat("# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n"));
 }
 
@@ -37,6 +38,15 @@ void LabelledCounter(std::string* out, std::string_view name, std::string_view h
   }
 }
 
+// The shortest text that reads back as `value` (absl::StrCat keeps six
+// digits, too few for a sum of seconds over weeks).
+std::string Number(double value) {
+  char buffer[32];
+  auto [end, error] = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  if (error != std::errc()) return StrCat(value);
+  return std::string(buffer, end);
+}
+
 void Counter(std::string* out, std::string_view name, std::string_view help, std::uint64_t value) {
   Header(out, name, "counter", help);
   out->append(StrCat(name, " ", value, "\n"));
@@ -61,18 +71,18 @@ void Histogram::AppendTo(std::string* out, std::string_view name, std::string_vi
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i < bounds_.size(); ++i) {
     cumulative += counts_[i];
-    out->append(StrCat(name, "_bucket{le=\"", bounds_[i], "\"} ", cumulative, "\n"));
+    out->append(StrCat(name, "_bucket{le=\"", Number(bounds_[i]), "\"} ", cumulative, "\n"));
   }
   cumulative += counts_.back();
   out->append(StrCat(name, "_bucket{le=\"+Inf\"} ", cumulative, "\n"));
-  out->append(StrCat(name, "_sum ", sum_, "\n"));
+  out->append(StrCat(name, "_sum ", Number(sum_), "\n"));
   out->append(StrCat(name, "_count ", count_, "\n"));
 }
 
 ServiceMetrics::ServiceMetrics()
     : rerun_seconds({0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}),
-      session_start_seconds({0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
-                             10}) {}
+      session_start_seconds(
+          {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}) {}
 
 std::string_view ServiceMetrics::ReasonLabel(std::string_view reason) {
   if (absl::StartsWith(ToAbsl(reason), "worker_exited_")) return "worker_exited";

@@ -47,7 +47,7 @@ struct ServiceMetrics {
   void AppendTo(std::string* out) const;
 
   std::uint64_t sessions_started = 0;
-  std::map<std::string, std::uint64_t> ended_by_reason;     // ordered: stable output
+  std::map<std::string, std::uint64_t> ended_by_reason;  // ordered: stable output
   std::map<std::string, std::uint64_t> crashes_by_signal;
   std::map<std::string, std::uint64_t> rejected_by_reason;  // busy, queue_full, ...
   std::uint64_t page_bytes_in = 0;   // WebSocket message bytes read from pages

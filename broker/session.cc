@@ -1,15 +1,15 @@
 #include "broker/session.h"
 
+#include <capnp/serialize.h>
 #include <signal.h>
 #include <string.h>
-
-#include <capnp/serialize.h>
 
 #include <cstring>
 #include <vector>
 
 #include "broker/page_connection.h"
 #include "broker/page_protocol.h"
+#include "broker/proc_stats.h"
 #include "broker/service_metrics.h"
 #include "ipc/framing.h"
 #include "sandbox/exit_codes.h"
@@ -104,10 +104,11 @@ void Session::ArmIdleTimer(std::chrono::steady_clock::duration after) {
     if (idle < timeout) return self->ArmIdleTimer(timeout - idle);
     LogInfo("session_idle", {{"session", self->id_},
                              {"idle_timeout", absl::FormatDuration(self->context_.idle_timeout)}});
-    self->End("idle_timeout",
-              StrCat("This session was ended after ", absl::FormatDuration(self->context_.idle_timeout),
-                     " without interaction, to free its place for others. Reload the page to "
-                     "start a new session."));
+    self->End(
+        "idle_timeout",
+        StrCat("This session was ended after ", absl::FormatDuration(self->context_.idle_timeout),
+               " without interaction, to free its place for others. Reload the page to "
+               "start a new session."));
   });
 }
 
@@ -294,6 +295,7 @@ void Session::WorkerExited(int exit_code, int signal) {
 void Session::End(std::string_view reason, std::string_view notice) {
   if (ended_) return;
   ended_ = true;
+  peak_rss_kb_ = ReadWorkerMemory(pid_, /*with_pss=*/false).peak_rss_kb;
   grace_timer_.cancel();
   link_failed_timer_.cancel();
   idle_timer_.cancel();

@@ -11,8 +11,8 @@
 
 #include <chrono>
 #include <functional>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/time/time.h"
@@ -28,8 +28,8 @@ struct ServiceMetrics;
 
 // What the server tells a session beyond its worker.
 struct SessionContext {
-  std::string client_address;        // the first page's peer address (for limits and admin)
-  absl::Duration idle_timeout;       // no widget change or upload for this long ends it; 0: never
+  std::string client_address;         // the first page's peer address (for limits and admin)
+  absl::Duration idle_timeout;        // no widget change or upload for this long ends it; 0: never
   ServiceMetrics* metrics = nullptr;  // outlives the session
   // When the server began getting this session a worker: the start of the
   // session start histogram.
@@ -89,6 +89,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::chrono::steady_clock::time_point began() const { return began_; }
   // A page is attached now (not detached within its reconnect grace).
   bool connected() const { return !page_.expired(); }
+  // The worker's peak resident memory (VmHWM), read as End began, before
+  // the link closed (a worker exits on its own once it sees that);
+  // nullopt if the worker was already gone (crashed) or before End.
+  std::optional<std::uint64_t> peak_rss_kb() const { return peak_rss_kb_; }
 
  private:
   void Attach(const std::shared_ptr<PageConnection>& page, bool resumed);
@@ -119,6 +123,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::chrono::steady_clock::time_point last_interaction_;
   // The first widget change not yet answered by a finished run.
   std::optional<std::chrono::steady_clock::time_point> rerun_since_;
+  std::optional<std::uint64_t> peak_rss_kb_;
   bool first_frame_seen_ = false;
   bool ended_ = false;
 };

@@ -111,8 +111,8 @@ TEST(PoolLimitsTest, NoQueueAnswersBusyAtOnce) {
 }
 
 TEST(PoolLimitsTest, QueueTimeoutGivesServerBusy) {
-  ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(kStateApp, {"--workers", "1",
-                                                                    "--queue-timeout", "1s"}));
+  ASSERT_OK_AND_ASSIGN(
+      auto broker, BrokerProcess::Start(kStateApp, {"--workers", "1", "--queue-timeout", "1s"}));
   ASSERT_OK_AND_ASSIGN(auto first, AppSession::Open(broker->port()));
   ASSERT_OK_AND_ASSIGN(auto waiting, Hello(broker->port()));
   ASSERT_OK_AND_ASSIGN(NoticeInfo place, waiting->page.ReceiveUntilNotice(waiting->client));
@@ -133,8 +133,9 @@ TEST(PoolLimitsTest, QueueTimeoutGivesServerBusy) {
 }
 
 TEST(PoolLimitsTest, OneAddressGetsAtMostMaxSessionsPerIp) {
-  ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(kStateApp, {"--workers", "4",
-                                                                    "--max-sessions-per-ip", "2"}));
+  ASSERT_OK_AND_ASSIGN(
+      auto broker,
+      BrokerProcess::Start(kStateApp, {"--workers", "4", "--max-sessions-per-ip", "2"}));
   ASSERT_OK_AND_ASSIGN(auto first, AppSession::Open(broker->port()));
   ASSERT_OK_AND_ASSIGN(auto second, AppSession::Open(broker->port()));
 
@@ -155,6 +156,54 @@ TEST(PoolLimitsTest, OneAddressGetsAtMostMaxSessionsPerIp) {
   ASSERT_TRUE(SessionsBecome(*broker, 1));
   ASSERT_OK_AND_ASSIGN(auto again, AppSession::Open(broker->port()));
   EXPECT_TRUE(again->page().HasText("clicks: 0"));
+}
+
+TEST(PoolLimitsTest, QueuedTabsCountTowardsTheAddressLimit) {
+  ASSERT_OK_AND_ASSIGN(
+      auto broker,
+      BrokerProcess::Start(kStateApp, {"--workers", "1", "--max-sessions-per-ip", "2"}));
+  ASSERT_OK_AND_ASSIGN(auto live, AppSession::Open(broker->port()));
+  ASSERT_OK_AND_ASSIGN(auto waiting, Hello(broker->port()));
+  ASSERT_OK_AND_ASSIGN(NoticeInfo place, waiting->page.ReceiveUntilNotice(waiting->client));
+  ASSERT_EQ(place.kind, ipc::Notice::Kind::QUEUED);
+
+  ASSERT_OK_AND_ASSIGN(auto third, Hello(broker->port()));
+  ASSERT_OK_AND_ASSIGN(NoticeInfo busy, third->page.ReceiveUntilNotice(third->client));
+  EXPECT_EQ(busy.kind, ipc::Notice::Kind::BUSY) << busy.message;
+  EXPECT_THAT(busy.message, HasSubstr("This address already has 2 sessions"));
+
+  // The waiting tab says bye: it leaves the line and frees its place under
+  // the limit, so the next tab may wait instead.
+  ASSERT_OK(waiting->client.SendBye());
+  EXPECT_OK(waiting->page.ReceiveUntilClosed(waiting->client));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        absl::StatusOr<Metrics> metrics = GetMetrics(broker->port());
+        return metrics.ok() && metrics->Value("sluice_queue_length") == 0;
+      },
+      After(kStepTimeout)));
+  ASSERT_OK_AND_ASSIGN(auto fourth, Hello(broker->port()));
+  ASSERT_OK_AND_ASSIGN(NoticeInfo queued, fourth->page.ReceiveUntilNotice(fourth->client));
+  EXPECT_EQ(queued.kind, ipc::Notice::Kind::QUEUED) << queued.message;
+}
+
+TEST(PoolLimitsTest, QueuedTabThatSendsAChangeIsToldItHasNoSessionYet) {
+  ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(kStateApp, {"--workers", "1"}));
+  ASSERT_OK_AND_ASSIGN(auto live, AppSession::Open(broker->port()));
+  ASSERT_OK_AND_ASSIGN(auto waiting, Hello(broker->port()));
+  ASSERT_OK_AND_ASSIGN(NoticeInfo place, waiting->page.ReceiveUntilNotice(waiting->client));
+  ASSERT_EQ(place.kind, ipc::Notice::Kind::QUEUED);
+
+  ASSERT_OK(waiting->client.SendWidgetChange("x", WidgetInput::Number(3)));
+  ASSERT_OK_AND_ASSIGN(NoticeInfo refused, waiting->page.ReceiveUntilNotice(waiting->client));
+  EXPECT_EQ(refused.kind, ipc::Notice::Kind::BAD_INPUT);
+  EXPECT_THAT(refused.message, HasSubstr("waiting for a free worker"));
+
+  // Still in line: it gets the worker when the live tab closes.
+  ASSERT_OK(live->client().Close());
+  absl::Status run = waiting->page.RunUntilFinished(waiting->client);
+  ASSERT_TRUE(run.ok()) << run << "\n" << waiting->page.DebugString();
+  EXPECT_TRUE(waiting->page.HasText("x squared is 625"));
 }
 
 TEST(PoolLimitsTest, IdleSessionIsEndedWithAMessage) {

@@ -4,13 +4,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
-#include <optional>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "tests/broker/test_apps.h"
 #include "tests/support/app_session.h"
 #include "tests/support/broker_process.h"
+#include "tests/support/child_process.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process_probe.h"
 #include "tests/support/prometheus_text.h"
@@ -76,7 +78,8 @@ std::optional<std::string> LogLine(BrokerProcess& broker, std::string_view event
                                    std::string_view session) {
   return broker.process().WaitForLine(
       [&](std::string_view line) {
-        return line.find(absl::StrCat("\"event\":\"", std::string(event), "\"")) != std::string_view::npos &&
+        return line.find(absl::StrCat("\"event\":\"", std::string(event), "\"")) !=
+                   std::string_view::npos &&
                line.find(session) != std::string_view::npos;
       },
       After(kStepTimeout));
@@ -87,7 +90,8 @@ TEST(ServiceEndpointsTest, ReadyzOnceThePreforkPoolIsFilledAndNotWhenTheZygoteIs
   HttpResponse last;
   ASSERT_TRUE(WaitUntil(
       [&] {
-        absl::StatusOr<HttpResponse> ready = HttpGet(broker->port(), "/readyz", After(kStepTimeout));
+        absl::StatusOr<HttpResponse> ready =
+            HttpGet(broker->port(), "/readyz", After(kStepTimeout));
         if (ready.ok()) last = *ready;
         return ready.ok() && ready->status == 200;
       },
@@ -110,7 +114,8 @@ TEST(ServiceEndpointsTest, ReadyzOnceThePreforkPoolIsFilledAndNotWhenTheZygoteIs
   ASSERT_EQ(::kill(*zygote, SIGKILL), 0);
   ASSERT_TRUE(WaitUntil(
       [&] {
-        absl::StatusOr<HttpResponse> ready = HttpGet(broker->port(), "/readyz", After(kStepTimeout));
+        absl::StatusOr<HttpResponse> ready =
+            HttpGet(broker->port(), "/readyz", After(kStepTimeout));
         if (ready.ok()) last = *ready;
         return ready.ok() && ready->status == 503;
       },
@@ -129,10 +134,9 @@ TEST(ServiceEndpointsTest, MetricsCountSessionsRerunsAndCrashesBySignal) {
   for (const char* family : {"sluice_rerun_duration_seconds", "sluice_session_start_seconds"}) {
     EXPECT_EQ(before.types[family], "histogram") << family;
   }
-  for (const char* family :
-       {"sluice_sessions_started_total", "sluice_sessions_ended_total",
-        "sluice_worker_crashes_total", "sluice_page_bytes_received_total",
-        "sluice_page_bytes_sent_total", "sluice_upload_bytes_total"}) {
+  for (const char* family : {"sluice_sessions_started_total", "sluice_sessions_ended_total",
+                             "sluice_worker_crashes_total", "sluice_page_bytes_received_total",
+                             "sluice_page_bytes_sent_total", "sluice_upload_bytes_total"}) {
     EXPECT_EQ(before.types[family], "counter") << family;
   }
   EXPECT_EQ(before.types["sluice_queue_length"], "gauge");
@@ -253,6 +257,57 @@ TEST_F(AdminSessionsTest, WithoutTheTokenIs401AndNothingEnds) {
 TEST_F(AdminSessionsTest, WrongMethodIs405) {
   ASSERT_OK_AND_ASSIGN(HttpResponse list, Admin(port(), "POST", "/admin/sessions"));
   EXPECT_EQ(list.status, 405) << list.body;
+}
+
+struct Outcome {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+absl::StatusOr<Outcome> RunSluice(std::vector<std::string> args) {
+  ChildProcess::Options options;
+  options.program = SluiceBinary();
+  options.args = std::move(args);
+  options.capture_stdout = true;
+  absl::StatusOr<std::unique_ptr<ChildProcess>> process = ChildProcess::Spawn(std::move(options));
+  if (!process.ok()) return process.status();
+  absl::StatusOr<int> status = (*process)->Wait(After(kStepTimeout));
+  if (!status.ok()) return status.status();
+  (*process)->WaitForOutputEnd(After(kStepTimeout));
+  return Outcome{WIFEXITED(*status) ? WEXITSTATUS(*status) : -1, (*process)->Output()};
+}
+
+TEST_F(AdminSessionsTest, SessionsCommandListsAndEnds) {
+  ASSERT_OK_AND_ASSIGN(auto tab, AppSession::Open(port()));
+  std::string id = tab->page().session()->session_id;
+  std::string url = absl::StrCat("http://127.0.0.1:", port());
+
+  ASSERT_OK_AND_ASSIGN(
+      Outcome list, RunSluice({"sessions", "list", "--url", url, "--token-file", token_.path()}));
+  EXPECT_EQ(list.exit_code, 0) << list.output;
+  EXPECT_THAT(list.output, HasSubstr(absl::StrCat("\"id\":\"", id, "\"")));
+
+  ASSERT_OK_AND_ASSIGN(
+      Outcome end, RunSluice({"sessions", "end", id, "--url", url, "--token-file", token_.path()}));
+  EXPECT_EQ(end.exit_code, 0) << end.output;
+  EXPECT_THAT(end.output, HasSubstr(absl::StrCat("ended session ", id)));
+  ASSERT_OK_AND_ASSIGN(NoticeInfo notice, tab->page().ReceiveUntilNotice(tab->client()));
+  EXPECT_THAT(notice.message, HasSubstr("ended by the server's operator"));
+
+  ASSERT_OK_AND_ASSIGN(Outcome again, RunSluice({"sessions", "end", id, "--url", url,
+                                                 "--token-file", token_.path()}));
+  EXPECT_EQ(again.exit_code, 1) << again.output;
+  EXPECT_THAT(again.output, HasSubstr(absl::StrCat("no session ", id)));
+
+  TempFile wrong("not-the-token\n");
+  ASSERT_OK_AND_ASSIGN(Outcome refused,
+                       RunSluice({"sessions", "list", "--url", url, "--token-file", wrong.path()}));
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_THAT(refused.output, HasSubstr("401"));
+
+  ASSERT_OK_AND_ASSIGN(Outcome bad_id, RunSluice({"sessions", "end", "../cache/clear", "--url", url,
+                                                  "--token-file", token_.path()}));
+  EXPECT_EQ(bad_id.exit_code, 2) << bad_id.output;
 }
 
 TEST(AdminSessionsOffTest, WithoutATokenFileTheEndpointsAre404) {

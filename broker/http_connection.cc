@@ -16,6 +16,7 @@ constexpr std::uint32_t kMaxRequestBodyBytes = 16 * 1024;
 constexpr std::uint32_t kMaxHeaderBytes = 16 * 1024;
 constexpr std::string_view kWebSocketPath = "/_sluice/ws";
 constexpr std::string_view kClearCachePath = "/admin/cache/clear";
+constexpr std::string_view kReloadPath = "/admin/reload";
 
 http::response<http::string_body> Answer(const http::request<http::string_body>& request,
                                          http::status status, std::string_view content_type,
@@ -66,6 +67,7 @@ void HttpConnection::OnRead(boost::system::error_code ec) {
     return;
   }
   if (target == kClearCachePath) return ClearCache(std::move(request));
+  if (target == kReloadPath) return Reload(std::move(request));
   if (request.method() != http::verb::get && request.method() != http::verb::head) {
     auto response = Answer(request, http::status::method_not_allowed, "text/plain", "GET only\n");
     response.set(http::field::allow, "GET, HEAD");
@@ -90,26 +92,7 @@ void HttpConnection::OnRead(boost::system::error_code ec) {
 // methods, 401 without the right bearer token; else 200 {"cleared":N} once
 // the keeper has cleared.
 void HttpConnection::ClearCache(http::request<http::string_body> request) {
-  const std::string& token = server_.options().admin_token;
-  if (token.empty()) {
-    return Respond(Answer(request, http::status::not_found, "text/plain", "not found\n"));
-  }
-  if (request.method() != http::verb::post) {
-    auto response = Answer(request, http::status::method_not_allowed, "text/plain", "POST only\n");
-    response.set(http::field::allow, "POST");
-    return Respond(std::move(response));
-  }
-  auto authorization = request[http::field::authorization];
-  if (!BearerTokenMatches(std::string_view(authorization.data(), authorization.size()), token)) {
-    boost::system::error_code ignored;
-    LogWarning("admin_unauthorized",
-               {{"path", kClearCachePath},
-                {"remote", stream_.socket().remote_endpoint(ignored).address().to_string()}});
-    auto response = Answer(request, http::status::unauthorized, "application/json",
-                           "{\"error\":\"a valid bearer token is required\"}\n");
-    response.set(http::field::www_authenticate, "Bearer");
-    return Respond(std::move(response));
-  }
+  if (!AdminAllowed(request, kClearCachePath)) return;
   auto pending = std::make_shared<http::request<http::string_body>>(std::move(request));
   server_.ClearCache([self = shared_from_this(), pending](absl::StatusOr<std::uint64_t> entries) {
     if (!entries.ok()) {
@@ -122,6 +105,56 @@ void HttpConnection::ClearCache(http::request<http::string_body> request) {
     self->Respond(Answer(*pending, http::status::ok, "application/json",
                          StrCat("{\"cleared\":", *entries, "}\n")));
   });
+}
+
+// POST /admin/reload: the same checks; then 200 {"reloaded":true,...} once
+// new sessions get the new app, or 422 {"error":...} saying why the old
+// one keeps serving.
+void HttpConnection::Reload(http::request<http::string_body> request) {
+  if (!AdminAllowed(request, kReloadPath)) return;
+  auto pending = std::make_shared<http::request<http::string_body>>(std::move(request));
+  server_.ReloadApp("admin", [self = shared_from_this(), pending](absl::Status status) {
+    if (!status.ok()) {
+      std::string body = "{\"error\":";
+      AppendJsonString(&body, ToStd(status.message()));
+      body.append("}\n");
+      return self->Respond(Answer(*pending, http::status::unprocessable_entity,
+                                  "application/json", std::move(body)));
+    }
+    self->Respond(Answer(*pending, http::status::ok, "application/json",
+                         "{\"reloaded\":true}\n"));
+  });
+}
+
+// Admin endpoints answer 404 unless an admin token is set, 405 for methods
+// other than POST, 401 without the right bearer token. False once that
+// answer is on its way.
+bool HttpConnection::AdminAllowed(const http::request<http::string_body>& request,
+                                  std::string_view path) {
+  const std::string& token = server_.options().admin_token;
+  if (token.empty()) {
+    Respond(Answer(request, http::status::not_found, "text/plain", "not found\n"));
+    return false;
+  }
+  if (request.method() != http::verb::post) {
+    auto response = Answer(request, http::status::method_not_allowed, "text/plain", "POST only\n");
+    response.set(http::field::allow, "POST");
+    Respond(std::move(response));
+    return false;
+  }
+  auto authorization = request[http::field::authorization];
+  if (!BearerTokenMatches(std::string_view(authorization.data(), authorization.size()), token)) {
+    boost::system::error_code ignored;
+    LogWarning("admin_unauthorized",
+               {{"path", path},
+                {"remote", stream_.socket().remote_endpoint(ignored).address().to_string()}});
+    auto response = Answer(request, http::status::unauthorized, "application/json",
+                           "{\"error\":\"a valid bearer token is required\"}\n");
+    response.set(http::field::www_authenticate, "Bearer");
+    Respond(std::move(response));
+    return false;
+  }
+  return true;
 }
 
 void HttpConnection::Respond(http::response<http::string_body> response) {

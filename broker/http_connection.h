@@ -1,6 +1,7 @@
 // One TCP connection before it becomes a WebSocket: reads HTTP requests
 // (Beast's parser, with size limits) and answers GET for the page's assets,
-// /healthz and /metrics, and the operator's POST /admin/cache/clear. An
+// /healthz and /metrics, and the operator's POST /admin/cache/clear and
+// POST /admin/reload. An
 // upgrade request to /_sluice/ws hands the socket to a PageConnection.
 #pragma once
 
@@ -22,6 +23,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void DoRead();
   void OnRead(boost::system::error_code ec);
   void ClearCache(http::request<http::string_body> request);
+  void Reload(http::request<http::string_body> request);
+  bool AdminAllowed(const http::request<http::string_body>& request, std::string_view path);
   void Respond(http::response<http::string_body> response);
 
   beast::tcp_stream stream_;

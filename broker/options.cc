@@ -114,6 +114,11 @@ flags:
   --rerun-timeout D        CPU time one run of the app may use before its
                            session is ended, e.g. 60s; 0 = no limit
                            (default 60s)
+  --drain-timeout D        on SIGTERM, how long runs in progress may take to
+                           finish before their sessions are ended, e.g.
+                           10s; 0 = end at once (default 10s)
+  --watch                  serve a new version of APP.so as soon as the file
+                           is replaced (as POST /admin/reload and SIGUSR2 do)
   --help                   this text
 )";
 }
@@ -214,6 +219,16 @@ absl::StatusOr<ServeOptions> ParseServeOptions(const std::vector<std::string>& a
           status = Bad(name, StrCat("expected a duration like 60s or 2m, got '", value, "'"));
         }
       }
+    } else if (name == "--drain-timeout") {
+      if (status = take_value(); status.ok()) {
+        if (!absl::ParseDuration(value, &options.drain_timeout) ||
+            options.drain_timeout < absl::ZeroDuration()) {
+          status = Bad(name, StrCat("expected a duration like 10s or 1m, got '", value, "'"));
+        }
+      }
+    } else if (name == "--watch") {
+      if (inline_value) status = Bad(name, "takes no value");
+      options.watch_app = true;
     } else {
       return Bad(name, "unknown flag (see sluice serve --help)");
     }

@@ -35,6 +35,8 @@ struct ServeOptions {
   std::uint64_t worker_memory_mb = 2048;             // address space a worker may add; 0: no bound
   std::vector<std::string> allow_read;               // canonical paths, visible read-only (strict)
   absl::Duration rerun_timeout = absl::Seconds(60);  // CPU time per run; 0: no limit
+  absl::Duration drain_timeout = absl::Seconds(10);  // SIGTERM: how long runs may finish
+  bool watch_app = false;  // reload when the app library file is replaced (inotify)
 };
 
 // Parses a byte count: plain bytes, or with a K, M or G suffix (also KiB,

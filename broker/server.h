@@ -14,11 +14,12 @@
 #include "broker/net.h"
 #include "broker/options.h"
 #include "broker/static_files.h"
-#include "broker/zygote_host.h"
+#include "broker/zygote_generations.h"
 #include "sandbox/denials.h"
 
 namespace sluice::broker {
 
+class AppWatch;
 class PageConnection;
 class Session;
 
@@ -27,13 +28,27 @@ class Server {
   // `keeper` is null when the shared cache is off (--cache-size 0).
   // `denials` is the workers' seccomp denial counter page (empty when the
   // sandbox is off).
-  Server(asio::io_context& io, ServeOptions options, std::unique_ptr<ZygoteHost> zygote,
+  Server(asio::io_context& io, ServeOptions options, std::unique_ptr<ZygoteGenerations> zygotes,
          std::unique_ptr<KeeperHost> keeper, sandbox::DenialPage denials, StaticFiles files,
          tcp::acceptor acceptor);
   ~Server();
 
-  // Starts accepting, warming workers and watching SIGINT/SIGTERM.
+  // Starts accepting, warming workers and watching SIGINT (stop now),
+  // SIGTERM (drain) and SIGUSR2 (reload the app).
   void Start();
+
+  // SIGTERM's graceful stop: no new connections or sessions; pages are told
+  // the server is restarting; each session ends once its run in progress
+  // finishes, or when --drain-timeout passes; then the loop stops (exit 0).
+  // A second call stops at once.
+  void Drain();
+  // True from Drain() on: /readyz answers 503.
+  bool draining() const { return draining_; }
+
+  // Starts a new zygote on the app library's path (POST /admin/reload,
+  // SIGUSR2, --watch). `done` runs on the io thread: OK once new sessions
+  // go to the new app, or why the old one keeps serving.
+  void ReloadApp(std::string_view trigger, ZygoteGenerations::DoneCallback done);
 
   // A page said hello: resume its session if `token` names one, else start a
   // new session (or answer "busy" when --workers sessions are live).
@@ -57,22 +72,28 @@ class Server {
   void ForkWorker(ZygoteHost::ForkCallback done);
   std::string_view CacheState() const;
   void Shutdown(std::string_view why);
+  void WatchSignals();
+  void EndDrainedSession(const std::shared_ptr<Session>& session);
+  void StopIfDrained();
   int SessionsInUse() const { return static_cast<int>(sessions_by_pid_.size()) + starting_; }
 
   asio::io_context& io_;
   ServeOptions options_;
-  std::unique_ptr<ZygoteHost> zygote_;
+  std::unique_ptr<ZygoteGenerations> zygotes_;
   std::unique_ptr<KeeperHost> keeper_;
   sandbox::DenialPage denials_;
   StaticFiles files_;
   tcp::acceptor acceptor_;
   asio::signal_set signals_;
   asio::steady_timer accept_retry_;
+  asio::steady_timer drain_timer_;
+  std::unique_ptr<AppWatch> app_watch_;  // --watch
   absl::flat_hash_map<std::string, std::shared_ptr<Session>> sessions_by_token_;
   absl::flat_hash_map<pid_t, std::shared_ptr<Session>> sessions_by_pid_;
   std::deque<ForkedWorker> warm_;
   int warm_forks_in_flight_ = 0;
   int starting_ = 0;  // sessions waiting for a fork
+  bool draining_ = false;
   bool stopping_ = false;
 };
 

@@ -5,6 +5,7 @@
 
 #include "broker/page_connection.h"
 #include "broker/page_protocol.h"
+#include "broker/run_edge.h"
 #include "sandbox/exit_codes.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -95,6 +96,15 @@ void Session::Attach(const std::shared_ptr<PageConnection>& page, bool resumed) 
 }
 
 void Session::OnWorkerFrame(Frame frame) {
+  RunEdge edge = RunEdgeOf(frame);
+  if (edge.started) running_ = true;
+  if (edge.finished) running_ = false;
+  if (edge.finished && when_idle_) {
+    // After this frame has gone to the page: the idle hook may end the session.
+    auto then = std::move(when_idle_);
+    when_idle_ = nullptr;
+    asio::post(grace_timer_.get_executor(), std::move(then));
+  }
   auto page = page_.lock();
   if (!page) return;  // detached: the page gets everything again on resume
   page->Send(std::move(frame));
@@ -217,9 +227,23 @@ void Session::WorkerExited(int exit_code, int signal) {
   }
 }
 
+void Session::Notify(ipc::Notice::Kind kind, std::string_view message) {
+  if (auto page = page_.lock(); page && !ended_) page->Send(NoticeFrame(kind, message));
+}
+
+void Session::WhenIdle(std::function<void()> then) {
+  if (ended_) return;
+  if (!running_) {
+    asio::post(grace_timer_.get_executor(), std::move(then));
+    return;
+  }
+  when_idle_ = std::move(then);
+}
+
 void Session::End(std::string_view reason, std::string_view notice) {
   if (ended_) return;
   ended_ = true;
+  when_idle_ = nullptr;
   grace_timer_.cancel();
   link_failed_timer_.cancel();
   link_->Close();

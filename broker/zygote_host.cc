@@ -25,7 +25,7 @@ constexpr std::chrono::seconds kLoadTimeout{60};
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(const ZygoteLaunch& launch) {
+absl::StatusOr<SpawnedZygote> ZygoteHost::Spawn(const ZygoteLaunch& launch) {
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
     return absl::InternalError(StrCat("socketpair: ", std::strerror(errno)));
@@ -67,11 +67,23 @@ absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(const ZygoteLaunch
   pid_t pid = *started;
   zygote_end.reset();
 
+  return SpawnedZygote{pid, std::move(broker_end), (namespaces & CLONE_NEWPID) != 0};
+}
+
+absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(const ZygoteLaunch& launch) {
+  absl::StatusOr<SpawnedZygote> spawned = Spawn(launch);
+  if (!spawned.ok()) return spawned.status();
+  int control = spawned->control.get();
+  return Finish(*std::move(spawned), ReceiveFirstPacket(control, kLoadTimeout));
+}
+
+absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Finish(
+    SpawnedZygote spawned, absl::StatusOr<ipc::Packet> packet) {
+  pid_t pid = spawned.pid;
   auto fail = [&](std::string why) -> absl::Status {
     KillAndReap(pid);
     return absl::FailedPreconditionError(why);
   };
-  auto packet = ReceiveFirstPacket(broker_end.get(), kLoadTimeout);
   if (absl::IsDeadlineExceeded(packet.status())) {
     return fail("the zygote did not load the app within 60 s");
   }
@@ -91,8 +103,8 @@ absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(const ZygoteLaunch
     return fail(StrCat("the zygote's first message is undecodable: ", e.getDescription().cStr()));
   }
   LogInfo("zygote_started", {{"zygote_pid", pid}, {"app", name}});
-  return std::unique_ptr<ZygoteHost>(new ZygoteHost(pid, std::move(broker_end), std::move(name),
-                                                    (namespaces & CLONE_NEWPID) != 0));
+  return std::unique_ptr<ZygoteHost>(new ZygoteHost(pid, std::move(spawned.control),
+                                                    std::move(name), spawned.own_pid_namespace));
 }
 
 ZygoteHost::ZygoteHost(pid_t pid, UniqueFd control, std::string app_name, bool own_pid_namespace)
@@ -115,8 +127,9 @@ ZygoteHost::~ZygoteHost() {
   }
 }
 
-void ZygoteHost::Attach(asio::io_context& io, ExitCallback on_exit) {
+void ZygoteHost::Attach(asio::io_context& io, ExitCallback on_exit, LostCallback on_lost) {
   on_exit_ = std::move(on_exit);
+  on_lost_ = std::move(on_lost);
   if (!channel_.Attach(io)) std::abort();  // the broker cannot work without its zygote channel
 }
 
@@ -179,6 +192,7 @@ void ZygoteHost::OnZygoteLost(std::string_view why) {
     for (const auto& [pid, zygote_pid] : workers) {
       if (on_exit_) on_exit_(pid, 0, SIGKILL);
     }
+    if (on_lost_) on_lost_();
   });
 }
 

@@ -123,6 +123,8 @@ struct Notice {
     busy @1;                       # no free worker: retry later
     crashed @2;                    # the worker died; reload for a new session
     ended @3;                      # the session is over (expired, server stopping)
+    restarting @4;                 # the server is draining (SIGTERM): a run in
+                                   # progress still finishes, then `ended` follows
   }
 }
 

@@ -25,6 +25,8 @@ std::string NoticeKindName(ipc::Notice::Kind kind) {
       return "crashed";
     case ipc::Notice::Kind::ENDED:
       return "ended";
+    case ipc::Notice::Kind::RESTARTING:
+      return "restarting";
   }
   return "unknown";
 }

@@ -99,7 +99,8 @@ flags:
                            1024); at least 1M; 0 turns the shared cache off
                            (cached functions then just run) (default 1G)
   --admin-token-file FILE  turns on the admin endpoints (POST
-                           /admin/cache/clear); callers must send
+                           /admin/cache/clear, POST /admin/reload); callers
+                           must send
                            "Authorization: Bearer <the file's contents>".
                            Without it they answer 404
   --sandbox LEVEL          strict, standard or off: what confines each

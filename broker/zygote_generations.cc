@@ -185,7 +185,7 @@ void ZygoteGenerations::OnLoaded(absl::StatusOr<std::unique_ptr<ZygoteHost>> hos
   app_name_ = (*host)->app_name();
   LogInfo("zygote_generation_current", {{"generation", generation_},
                                         {"trigger", trigger},
-                                        {"zygote_pid", (*host)->pid()},
+                                        {"reaper_pid", (*host)->pid()},
                                         {"app", app_name_},
                                         {"retiring", retiring()}});
   Adopt(*std::move(host));
@@ -194,19 +194,34 @@ void ZygoteGenerations::OnLoaded(absl::StatusOr<std::unique_ptr<ZygoteHost>> hos
   done(absl::OkStatus());
 }
 
+// Runs after the host reported the workers that ended with its zygote.
+// Either only the zygote died (its reaper still serves the survivors: the
+// generation retires like a reloaded one) or the whole channel is lost (the
+// host is done).
 void ZygoteGenerations::OnCurrentLost(ZygoteHost* host) {
-  // Runs after the host reported every worker it had as ended.
   auto owned = std::find_if(retiring_.begin(), retiring_.end(),
                             [host](const auto& retired) { return retired.get() == host; });
   if (owned != retiring_.end()) {
-    // A retired generation's zygote died: nothing to restart.
-    asio::post(io_, [doomed = std::make_shared<std::unique_ptr<ZygoteHost>>(std::move(*owned))] {});
-    retiring_.erase(owned);
+    // A retired generation: nothing to restart.
+    if (host->lost()) {
+      // Destroyed on a later turn: this runs inside one of its callbacks.
+      asio::post(io_,
+                 [doomed = std::make_shared<std::unique_ptr<ZygoteHost>>(std::move(*owned))] {});
+      retiring_.erase(owned);
+    } else {
+      ReapRetired();
+    }
     return;
   }
   if (current_.get() != host) return;
   if (std::chrono::steady_clock::now() - current_since_ > kCrashWindow) crashes_in_a_row_ = 0;
-  asio::post(io_, [doomed = std::make_shared<std::unique_ptr<ZygoteHost>>(std::move(current_))] {});
+  if (host->lost()) {
+    asio::post(io_,
+               [doomed = std::make_shared<std::unique_ptr<ZygoteHost>>(std::move(current_))] {});
+  } else {
+    retiring_.push_back(std::move(current_));
+    ReapRetired();
+  }
   if (stopped_) return;
   ScheduleRestart();
 }
@@ -236,7 +251,7 @@ void ZygoteGenerations::ReapRetired() {
     for (auto it = retiring_.begin(); it != retiring_.end();) {
       ZygoteHost& host = **it;
       if (!host.lost() && host.live_workers() == 0 && host.pending_forks() == 0) {
-        LogInfo("zygote_retired", {{"zygote_pid", host.pid()}});
+        LogInfo("zygote_retired", {{"reaper_pid", host.pid()}});
         it = retiring_.erase(it);  // closes its control socket: it exits
       } else {
         ++it;

@@ -97,12 +97,19 @@ absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Finish(
     capnp::FlatArrayMessageReader message(kj::arrayPtr(packet->words.data(), packet->words.size()));
     auto event = message.getRoot<ipc::ZygoteEvent>();
     if (event.isLoadFailed()) return fail(event.getLoadFailed().cStr());
+    if (event.isZygoteExited()) {
+      return fail(StrCat("the zygote exited before loading the app (",
+                         event.getZygoteExited().getSignal() != 0
+                             ? StrCat("killed by signal ", event.getZygoteExited().getSignal())
+                             : StrCat("exit code ", event.getZygoteExited().getExitCode()),
+                         ")"));
+    }
     if (!event.isReady()) return fail("the zygote sent an unexpected first message");
     name = event.getReady().getAppName().cStr();
   } catch (const kj::Exception& e) {
     return fail(StrCat("the zygote's first message is undecodable: ", e.getDescription().cStr()));
   }
-  LogInfo("zygote_started", {{"zygote_pid", pid}, {"app", name}});
+  LogInfo("zygote_started", {{"reaper_pid", pid}, {"app", name}});
   return std::unique_ptr<ZygoteHost>(new ZygoteHost(pid, std::move(spawned.control),
                                                     std::move(name), spawned.own_pid_namespace));
 }
@@ -169,10 +176,44 @@ void ZygoteHost::HandleEvent(ipc::ZygoteEvent::Reader event) {
       if (on_exit_) on_exit_(pid, exited.getExitCode(), exited.getSignal());
       return;
     }
+    case ipc::ZygoteEvent::ZYGOTE_EXITED:
+      OnZygoteExited(event.getZygoteExited());
+      return;
     case ipc::ZygoteEvent::READY:
     case ipc::ZygoteEvent::LOAD_FAILED:
       return;
   }
+}
+
+// Runs once, from the channel; the reaper goes on serving the survivors.
+void ZygoteHost::OnZygoteExited(ipc::ZygoteEvent::ZygoteExited::Reader exited) {
+  if (zygote_gone_) return;
+  zygote_gone_ = true;
+  absl::flat_hash_set<pid_t> survivors;
+  for (pid_t zygote_pid : exited.getSurvivors()) {
+    if (auto it = broker_pid_of_.find(zygote_pid); it != broker_pid_of_.end()) {
+      survivors.insert(it->second);
+    }
+  }
+  LogError("zygote_crashed", {{"reaper_pid", pid_},
+                              {"exit_code", exited.getExitCode()},
+                              {"signal", exited.getSignal()},
+                              {"surviving_workers", static_cast<int>(survivors.size())},
+                              {"workers", static_cast<int>(workers_.size())}});
+  auto pending = std::move(pending_);
+  pending_.clear();
+  for (auto& [tag, fork] : pending) fork.done(absl::UnavailableError("the zygote is gone"));
+  // Workers it had that the reaper does not know of ended unreported.
+  std::vector<pid_t> gone;
+  for (const auto& [pid, zygote_pid] : workers_) {
+    if (!survivors.contains(pid)) gone.push_back(pid);
+  }
+  for (pid_t pid : gone) {
+    broker_pid_of_.erase(workers_[pid]);
+    workers_.erase(pid);
+    if (on_exit_) on_exit_(pid, 0, SIGKILL);
+  }
+  if (on_lost_) on_lost_();
 }
 
 // Runs once, from the channel.
@@ -201,7 +242,7 @@ void ZygoteHost::Defer(std::function<void()> work) {
 }
 
 void ZygoteHost::Fork(UniqueFd keeper_socket, ForkCallback done) {
-  if (channel_.lost()) {
+  if (zygote_gone()) {
     Defer([done = std::move(done)] { done(absl::UnavailableError("the zygote is gone")); });
     return;
   }

@@ -77,8 +77,12 @@ class ZygoteHost {
   ~ZygoteHost();
 
   // Starts listening for events on `io`. `on_exit` hears of every worker
-  // that ended; if the zygote itself dies, every worker it had is reported
-  // ended (they die with it), then `on_lost` runs (if set).
+  // that ended. If the zygote dies, its reaper (worker/reaper.h) keeps the
+  // workers that still run: the others are reported ended, `on_lost` runs
+  // (if set), forks fail from then on, and exits and kills of the survivors
+  // go on through the reaper. If the channel itself is lost (the reaper
+  // died too), every worker left is reported ended (they die with it), then
+  // `on_lost` runs again.
   void Attach(asio::io_context& io, ExitCallback on_exit, LostCallback on_lost = {});
 
   // Asks for a new worker; `done` runs later on the io thread (never inside
@@ -99,6 +103,8 @@ class ZygoteHost {
   std::size_t pending_forks() const { return pending_.size(); }
   bool HasWorker(pid_t pid) const { return workers_.contains(pid); }
   bool lost() const { return channel_.lost(); }
+  // The zygote died; its surviving workers are still served (see Attach).
+  bool zygote_gone() const { return zygote_gone_ || channel_.lost(); }
 
  private:
   ZygoteHost(pid_t pid, UniqueFd control, std::string app_name, bool own_pid_namespace);
@@ -106,10 +112,12 @@ class ZygoteHost {
   void HandleEvent(ipc::ZygoteEvent::Reader event);
   void Defer(std::function<void()> work);
   void OnZygoteLost(std::string_view why);
+  void OnZygoteExited(ipc::ZygoteEvent::ZygoteExited::Reader exited);
 
   pid_t pid_;
   std::string app_name_;
   bool own_pid_namespace_;  // the zygote numbers its workers in its own pid namespace
+  bool zygote_gone_ = false;  // its reaper said it died
   HelperChannel channel_;
   ExitCallback on_exit_;
   LostCallback on_lost_;

@@ -30,6 +30,7 @@ using ::testing::HasSubstr;
 
 const std::string kVersionAppV1 = SLUICE_VERSION_APP_V1;
 const std::string kVersionAppV2 = SLUICE_VERSION_APP_V2;
+const std::string kUnloadableApp = SLUICE_UNLOADABLE_APP;
 constexpr char kToken[] = "lifecycle-test-token";
 
 // A directory of its own holding the served app library (a copy that the
@@ -112,11 +113,22 @@ std::string CommandName(pid_t pid) {
   return name;
 }
 
-// The broker's zygotes: descendants named sluice-zygote (workers are
-// forked from it with the same command line, but rename themselves).
+pid_t ParentOf(pid_t pid) {
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("PPid:", 0) == 0) return static_cast<pid_t>(std::stol(line.substr(5)));
+  }
+  return 0;
+}
+
+// The broker's zygotes: the children of its reapers (worker/reaper.h).
+// Not by name alone: a worker is named like its zygote until it renames
+// itself.
 std::vector<pid_t> ZygotesOf(pid_t broker) {
   std::vector<pid_t> zygotes = DescendantsOf(broker);
-  std::erase_if(zygotes, [](pid_t pid) { return CommandName(pid) != "sluice-zygote"; });
+  std::erase_if(zygotes, [](pid_t pid) {
+    return CommandName(pid) != "sluice-zygote" || CommandName(ParentOf(pid)) != "sluice-reaper";
+  });
   return zygotes;
 }
 
@@ -207,6 +219,34 @@ TEST(DrainTest, DrainTimeoutEndsARunThatTakesTooLong) {
   ASSERT_OK_AND_ASSIGN(int status, broker->process().Wait(After(kStepTimeout)));
   EXPECT_TRUE(Exited0(status)) << DescribeWaitStatus(status);
   EXPECT_TRUE(WaitForExit(processes, After(kStepTimeout))) << "a zygote or worker was left";
+}
+
+TEST(DrainTest, IdleBrokerExitsZeroOnSigterm) {
+  ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(kSlowApp, {"--prefork", "2"}));
+  std::vector<pid_t> processes = DescendantsOf(broker->pid());
+  ASSERT_OK(broker->process().Kill(SIGTERM));
+  ASSERT_OK_AND_ASSIGN(int status, broker->process().Wait(After(kStepTimeout)));
+  EXPECT_TRUE(Exited0(status)) << DescribeWaitStatus(status);
+  EXPECT_TRUE(WaitForExit(processes, After(kStepTimeout))) << "a zygote or worker was left";
+}
+
+// `sluice serve` with bad lifecycle flags: exit code 2 and one line naming
+// the flag, before anything starts.
+TEST(DrainTest, BadLifecycleFlagsAreUsageErrors) {
+  const std::vector<std::vector<std::string>> bad = {
+      {"--drain-timeout", "soon"}, {"--drain-timeout", "-1s"}, {"--watch=yes"}};
+  for (const auto& flags : bad) {
+    ChildProcess::Options options;
+    options.program = SluiceBinary();
+    options.args = {"serve", kSlowApp, "--host", "127.0.0.1", "--port", "0"};
+    options.args.insert(options.args.end(), flags.begin(), flags.end());
+    ASSERT_OK_AND_ASSIGN(auto process, ChildProcess::Spawn(std::move(options)));
+    ASSERT_OK_AND_ASSIGN(int status, process->Wait(After(kStepTimeout)));
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << DescribeWaitStatus(status);
+    process->WaitForOutputEnd(After(kStepTimeout));
+    std::string flag = flags[0].substr(0, flags[0].find('='));
+    EXPECT_THAT(process->Output(), HasSubstr(flag)) << process->Output();
+  }
 }
 
 // --- Reload ------------------------------------------------------------
@@ -328,6 +368,25 @@ TEST_F(ReloadTest, BrokenLibraryIsRefusedAndTheOldOneKeepsServing) {
   ASSERT_NO_FATAL_FAILURE(ExpectNewSessionRuns(2));
 }
 
+TEST_F(ReloadTest, LibraryTheNewZygoteCannotLoadIsRefused) {
+  ASSERT_NO_FATAL_FAILURE(StartBroker());
+  ASSERT_OK_AND_ASSIGN(auto old_session, AppSession::Open(broker_->port()));
+  std::optional<pid_t> old_pid = old_session->ShownPid();
+  ASSERT_TRUE(old_pid);
+
+  served_.Replace(kUnloadableApp);
+  ASSERT_OK_AND_ASSIGN(HttpResponse reply, PostReload(broker_->port()));
+  EXPECT_EQ(reply.status, 422) << reply.body;
+  EXPECT_THAT(reply.body, HasSubstr("sluice_test_symbol_nobody_defines"));
+  EXPECT_TRUE(broker_->process().WaitForLine(
+      [](std::string_view line) { return line.find("app_reload_failed") != line.npos; },
+      After(kStepTimeout)));
+  EXPECT_EQ(ZygotesOf(broker_->pid()).size(), 1u) << "the failed zygote was left running";
+
+  ASSERT_NO_FATAL_FAILURE(ExpectNewSessionRuns(1));
+  ASSERT_NO_FATAL_FAILURE(ExpectStillOnVersion1(*old_session, *old_pid));
+}
+
 TEST_F(ReloadTest, ReloadNeedsTheAdminToken) {
   ASSERT_NO_FATAL_FAILURE(StartBroker());
   ASSERT_OK_AND_ASSIGN(HttpResponse none,
@@ -343,17 +402,21 @@ TEST_F(ReloadTest, ReloadNeedsTheAdminToken) {
 
 class ZygoteCrashTest : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(ZygoteCrashTest, KilledZygoteIsRestartedAndNewSessionsStart) {
+TEST_P(ZygoteCrashTest, OpenSessionsSurviveAKilledZygoteWhichIsRestarted) {
   ServedApp served(kVersionAppV1);
   ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(served.app_path(),
                                                          {"--sandbox", GetParam(), "--prefork",
                                                           "1"}));
-  ASSERT_OK_AND_ASSIGN(auto before, AppSession::Open(broker->port()));
+  ASSERT_OK_AND_ASSIGN(auto kept, AppSession::Open(broker->port()));
+  ASSERT_OK_AND_ASSIGN(auto closed, AppSession::Open(broker->port()));
+  ASSERT_OK(kept->Change("v", WidgetInput::Number(5)));
+  std::optional<pid_t> kept_shown = kept->ShownPid();
+  std::optional<pid_t> closed_pid = closed->WorkerPid();
+  ASSERT_TRUE(kept_shown && closed_pid);
   std::vector<pid_t> zygotes = ZygotesOf(broker->pid());
   ASSERT_EQ(zygotes.size(), 1u) << ::testing::PrintToString(SortedDescendants(broker->pid()));
 
-  ASSERT_OK(::kill(zygotes[0], SIGKILL) == 0 ? absl::OkStatus()
-                                             : absl::InternalError("kill failed"));
+  ASSERT_EQ(::kill(zygotes[0], SIGKILL), 0);
   EXPECT_TRUE(broker->process().WaitForLine(
       [](std::string_view line) {
         return line.find("zygote_generation_current") != line.npos &&
@@ -362,6 +425,13 @@ TEST_P(ZygoteCrashTest, KilledZygoteIsRestartedAndNewSessionsStart) {
       After(kStepTimeout * 2)))
       << broker->process().Output();
 
+  // The open session goes on with its worker and its state.
+  ASSERT_OK(kept->Change("v", WidgetInput::Number(6)));
+  EXPECT_TRUE(kept->page().HasText("v=6")) << kept->page().DebugString();
+  EXPECT_EQ(kept->ShownPid(), kept_shown);
+  EXPECT_FALSE(HasNotice(*kept, ipc::Notice::Kind::CRASHED));
+
+  // New sessions come from the new zygote.
   ASSERT_OK_AND_ASSIGN(auto after, AppSession::Open(broker->port()));
   EXPECT_TRUE(after->page().HasText("version 1")) << after->page().DebugString();
   ASSERT_OK(after->Change("v", WidgetInput::Number(4)));
@@ -370,7 +440,40 @@ TEST_P(ZygoteCrashTest, KilledZygoteIsRestartedAndNewSessionsStart) {
   ASSERT_EQ(now.size(), 1u);
   EXPECT_NE(now[0], zygotes[0]);
 
+  // A worker whose zygote is gone still ends with its session.
+  ASSERT_OK(closed->client().Close());
+  EXPECT_TRUE(WaitForExit(*closed_pid, After(kStepTimeout)));
+
+  // And the broker's death still takes everything with it, the old
+  // generation's surviving worker included.
   ASSERT_NO_FATAL_FAILURE(ExpectBrokerSigkillLeavesNothing(*broker));
+}
+
+TEST_P(ZygoteCrashTest, ReaperEndsOnceTheLastSurvivorHas) {
+  ServedApp served(kVersionAppV1);
+  ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(served.app_path(),
+                                                         {"--sandbox", GetParam(), "--prefork",
+                                                          "0"}));
+  ASSERT_OK_AND_ASSIGN(auto kept, AppSession::Open(broker->port()));
+  std::vector<pid_t> zygotes = ZygotesOf(broker->pid());
+  ASSERT_EQ(zygotes.size(), 1u);
+  std::vector<pid_t> reapers = DescendantsOf(broker->pid());
+  std::erase_if(reapers, [](pid_t pid) { return CommandName(pid) != "sluice-reaper"; });
+  ASSERT_EQ(reapers.size(), 1u);
+
+  ASSERT_EQ(::kill(zygotes[0], SIGKILL), 0);
+  ASSERT_OK(kept->Change("v", WidgetInput::Number(2)));
+  EXPECT_TRUE(ProcessAlive(reapers[0]));
+  ASSERT_OK(kept->client().SendBye());
+  EXPECT_TRUE(WaitForExit(reapers[0], After(kStepTimeout)));
+  EXPECT_TRUE(broker->process().WaitForLine(
+      [](std::string_view line) {
+        return line.find("zygote_generation_current") != line.npos &&
+               line.find("restart") != line.npos;
+      },
+      After(kStepTimeout * 2)));
+  ASSERT_OK_AND_ASSIGN(auto after, AppSession::Open(broker->port()));
+  EXPECT_TRUE(after->page().HasText("version 1"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Levels, ZygoteCrashTest, ::testing::Values("standard", "strict"),

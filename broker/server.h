@@ -44,6 +44,8 @@ class Server {
   void Drain();
   // True from Drain() on: /readyz answers 503.
   bool draining() const { return draining_; }
+  // False while a crashed zygote is being restarted (for /readyz).
+  bool zygote_up() const { return zygotes_->zygote_up(); }
 
   // Starts a new zygote on the app library's path (POST /admin/reload,
   // SIGUSR2, --watch). `done` runs on the io thread: OK once new sessions

@@ -35,10 +35,12 @@ UniqueFd Duplicate(int fd) {
 // A new zygote loading the app: waits, without blocking the loop, for its
 // first packet (ready or why not), or for the load timeout.
 struct ZygoteGenerations::Loading {
-  Loading(asio::io_context& io, SpawnedZygote zygote)
+  Loading(asio::io_context& io, SpawnedZygote zygote, std::string why, DoneCallback then)
       : spawned(std::move(zygote)),
         readable(io, ::fcntl(spawned.control.get(), F_DUPFD_CLOEXEC, 0)),
-        timeout(io) {}
+        timeout(io),
+        trigger(std::move(why)),
+        done(std::move(then)) {}
   ~Loading() {
     boost::system::error_code ignored;
     readable.close(ignored);
@@ -48,7 +50,8 @@ struct ZygoteGenerations::Loading {
   SpawnedZygote spawned;
   asio::posix::stream_descriptor readable;  // a duplicate of spawned.control
   asio::steady_timer timeout;
-  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::string trigger;
+  DoneCallback done;  // not yet called
 };
 
 ZygoteGenerations::ZygoteGenerations(asio::io_context& io, ZygoteLaunch launch,
@@ -138,11 +141,12 @@ void ZygoteGenerations::Launch(std::string_view trigger, DoneCallback done) {
   if (!spawned.ok()) {
     LogError("zygote_spawn_failed", {{"trigger", trigger}, {"error", spawned.status().message()}});
     asio::post(io_, [done = std::move(done), status = spawned.status()] { done(status); });
+    if (!current_) ScheduleRestart();  // nothing serves: keep trying
     return;
   }
-  loading_ = std::make_unique<Loading>(io_, *std::move(spawned));
-  auto finish = [this, expected = loading_.get(), trigger = std::string(trigger),
-                 done](bool timed_out) {
+  loading_ = std::make_unique<Loading>(io_, *std::move(spawned), std::string(trigger),
+                                      std::move(done));
+  auto finish = [this, expected = loading_.get()](bool timed_out) {
     if (loading_.get() != expected) return;  // the other wait finished it, or Stop()
     std::unique_ptr<Loading> loading = std::move(loading_);
     loading->timeout.cancel();
@@ -153,7 +157,8 @@ void ZygoteGenerations::Launch(std::string_view trigger, DoneCallback done) {
                   : ReceiveFirstPacket(loading->spawned.control.get(), std::chrono::milliseconds(0));
     SpawnedZygote spawned = std::move(loading->spawned);
     loading->spawned.pid = -1;  // Finish() owns it now
-    OnLoaded(ZygoteHost::Finish(std::move(spawned), std::move(packet)), trigger, done);
+    OnLoaded(ZygoteHost::Finish(std::move(spawned), std::move(packet)), loading->trigger,
+             std::move(loading->done));
   };
   loading_->readable.async_wait(asio::posix::stream_descriptor::wait_read,
                                 [finish](boost::system::error_code ec) {
@@ -171,6 +176,7 @@ void ZygoteGenerations::OnLoaded(absl::StatusOr<std::unique_ptr<ZygoteHost>> hos
     LogError("app_reload_failed", {{"trigger", trigger},
                                    {"error", host.status().message()},
                                    {"serving_generation", current_ ? generation_ : 0}});
+    if (!current_) ScheduleRestart();  // nothing serves: keep trying
     done(host.status());
     return;
   }
@@ -237,9 +243,7 @@ void ZygoteGenerations::ScheduleRestart() {
   restart_timer_.expires_after(delay);
   restart_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec || stopped_ || current_ || loading_) return;
-    Launch("restart", [this](absl::Status status) {
-      if (!status.ok() && !current_) ScheduleRestart();
-    });
+    Launch("restart", [](absl::Status) {});  // a failure schedules the next try
   });
 }
 
@@ -263,7 +267,15 @@ void ZygoteGenerations::ReapRetired() {
 void ZygoteGenerations::Stop() {
   stopped_ = true;
   restart_timer_.cancel();
-  loading_.reset();
+  if (loading_) {
+    DoneCallback done = std::move(loading_->done);
+    loading_.reset();  // kills the zygote that was loading
+    if (done) {
+      asio::post(io_, [done = std::move(done)] {
+        done(absl::FailedPreconditionError("the server is shutting down"));
+      });
+    }
+  }
 }
 
 }  // namespace sluice::broker

@@ -476,6 +476,41 @@ TEST_P(ZygoteCrashTest, ReaperEndsOnceTheLastSurvivorHas) {
   EXPECT_TRUE(after->page().HasText("version 1"));
 }
 
+TEST_P(ZygoteCrashTest, ZygoteThatKeepsDyingIsRestartedWithBackoff) {
+  ServedApp served(kVersionAppV1);
+  ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(served.app_path(),
+                                                         {"--sandbox", GetParam(), "--prefork",
+                                                          "0"}));
+  for (int crash = 1; crash <= 3; ++crash) {
+    std::vector<pid_t> zygotes;
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          zygotes = ZygotesOf(broker->pid());
+          return zygotes.size() == 1;
+        },
+        After(kStepTimeout * 2)));
+    ASSERT_EQ(::kill(zygotes[0], SIGKILL), 0);
+    // Each crash within 30 s of the last start doubles the wait.
+    std::string wanted = absl::StrCat("\"in_ms\":", 200 << (crash - 1));
+    EXPECT_TRUE(broker->process().WaitForLine(
+        [&](std::string_view line) {
+          return line.find("zygote_restart_scheduled") != line.npos &&
+                 line.find(absl::StrCat("\"crashes_in_a_row\":", crash)) != line.npos &&
+                 line.find(wanted) != line.npos;
+        },
+        After(kStepTimeout)))
+        << broker->process().Output();
+    EXPECT_TRUE(broker->process().WaitForLine(
+        [&](std::string_view line) {
+          return line.find("zygote_generation_current") != line.npos &&
+                 line.find(absl::StrCat("\"generation\":", crash + 1)) != line.npos;
+        },
+        After(kStepTimeout * 2)));
+  }
+  ASSERT_OK_AND_ASSIGN(auto session, AppSession::Open(broker->port()));
+  EXPECT_TRUE(session->page().HasText("version 1"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Levels, ZygoteCrashTest, ::testing::Values("standard", "strict"),
                          [](const auto& info) { return info.param; });
 

@@ -104,14 +104,14 @@ void Server::ReloadApp(std::string_view trigger, ZygoteGenerations::DoneCallback
 
 void Server::Accept() {
   acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
-    if (stopping_) return;
+    if (stopping_ || draining_) return;  // the acceptor was closed
     if (ec) {
       // Out of descriptors and the like: the connection stays in the backlog,
       // so accepting again at once would spin. Wait a little first.
       LogWarning("accept_failed", {{"error", ec.message()}});
       accept_retry_.expires_after(kAcceptRetry);
       accept_retry_.async_wait([this](boost::system::error_code wait_ec) {
-        if (!wait_ec && !stopping_) Accept();
+        if (!wait_ec && !stopping_ && !draining_) Accept();
       });
       return;
     } else {

@@ -146,8 +146,17 @@ void Reaper::ReapChildren() {
   }
 }
 
+// Whether the broker closed (or lost) the control socket.
+bool BrokerHungUp(int control_fd) {
+  pollfd control{control_fd, 0, 0};
+  return ::poll(&control, 1, 0) == 1 && (control.revents & (POLLHUP | POLLERR)) != 0;
+}
+
 void Reaper::OnZygoteExited(int status) {
   zygote_alive_ = false;
+  // The broker ended this generation (a shutdown, a retired zygote): the
+  // zygote exited because of that, not a crash.
+  if (BrokerHungUp(control_fd_)) EndAll();
   if (zygote_link_) OnZygoteLink();  // what it said before it died
   zygote_link_.reset();
   // Forks it told us of but reaped itself (its last reports may be lost)

@@ -409,10 +409,12 @@ TEST_P(ZygoteCrashTest, OpenSessionsSurviveAKilledZygoteWhichIsRestarted) {
                                                           "1"}));
   ASSERT_OK_AND_ASSIGN(auto kept, AppSession::Open(broker->port()));
   ASSERT_OK_AND_ASSIGN(auto closed, AppSession::Open(broker->port()));
+  ASSERT_OK_AND_ASSIGN(auto victim, AppSession::Open(broker->port()));
   ASSERT_OK(kept->Change("v", WidgetInput::Number(5)));
   std::optional<pid_t> kept_shown = kept->ShownPid();
   std::optional<pid_t> closed_pid = closed->WorkerPid();
-  ASSERT_TRUE(kept_shown && closed_pid);
+  std::optional<pid_t> victim_pid = victim->WorkerPid();
+  ASSERT_TRUE(kept_shown && closed_pid && victim_pid);
   std::vector<pid_t> zygotes = ZygotesOf(broker->pid());
   ASSERT_EQ(zygotes.size(), 1u) << ::testing::PrintToString(SortedDescendants(broker->pid()));
 
@@ -443,6 +445,12 @@ TEST_P(ZygoteCrashTest, OpenSessionsSurviveAKilledZygoteWhichIsRestarted) {
   // A worker whose zygote is gone still ends with its session.
   ASSERT_OK(closed->client().Close());
   EXPECT_TRUE(WaitForExit(*closed_pid, After(kStepTimeout)));
+
+  // And one that crashes is still reported to its page (by the reaper now).
+  ASSERT_EQ(::kill(*victim_pid, SIGKILL), 0);
+  ASSERT_OK_AND_ASSIGN(NoticeInfo notice, victim->page().ReceiveUntilNotice(victim->client()));
+  EXPECT_EQ(notice.kind, ipc::Notice::Kind::CRASHED);
+  EXPECT_THAT(notice.message, HasSubstr("SIGKILL"));
 
   // And the broker's death still takes everything with it, the old
   // generation's surviving worker included.

@@ -17,6 +17,7 @@ constexpr std::uint32_t kMaxHeaderBytes = 16 * 1024;
 constexpr std::string_view kWebSocketPath = "/_sluice/ws";
 constexpr std::string_view kClearCachePath = "/admin/cache/clear";
 constexpr std::string_view kSessionsPath = "/admin/sessions";
+constexpr std::string_view kReloadPath = "/admin/reload";
 
 http::response<http::string_body> Answer(const http::request<http::string_body>& request,
                                          http::status status, std::string_view content_type,
@@ -70,6 +71,7 @@ void HttpConnection::OnRead(boost::system::error_code ec) {
   if (target == kSessionsPath || target.starts_with(StrCat(kSessionsPath, "/"))) {
     return AdminSessions(std::move(request), target);
   }
+  if (target == kReloadPath) return Reload(std::move(request));
   if (request.method() != http::verb::get && request.method() != http::verb::head) {
     auto response = Answer(request, http::status::method_not_allowed, "text/plain", "GET only\n");
     response.set(http::field::allow, "GET, HEAD");
@@ -112,6 +114,25 @@ void HttpConnection::ClearCache(http::request<http::string_body> request) {
     }
     self->Respond(Answer(*pending, http::status::ok, "application/json",
                          StrCat("{\"cleared\":", *entries, "}\n")));
+  });
+}
+
+// POST /admin/reload: the same checks; then 200 {"reloaded":true,...} once
+// new sessions get the new app, or 422 {"error":...} saying why the old
+// one keeps serving.
+void HttpConnection::Reload(http::request<http::string_body> request) {
+  if (!AdminAllowed(request, http::verb::post, kReloadPath)) return;
+  auto pending = std::make_shared<http::request<http::string_body>>(std::move(request));
+  server_.ReloadApp("admin", [self = shared_from_this(), pending](absl::Status status) {
+    if (!status.ok()) {
+      std::string body = "{\"error\":";
+      AppendJsonString(&body, ToStd(status.message()));
+      body.append("}\n");
+      return self->Respond(Answer(*pending, http::status::unprocessable_entity,
+                                  "application/json", std::move(body)));
+    }
+    self->Respond(Answer(*pending, http::status::ok, "application/json",
+                         "{\"reloaded\":true}\n"));
   });
 }
 

@@ -1,7 +1,8 @@
 // One TCP connection before it becomes a WebSocket: reads HTTP requests
 // (Beast's parser, with size limits) and answers GET for the page's assets,
 // /healthz, /readyz and /metrics, and the operator's admin calls
-// (POST /admin/cache/clear, GET /admin/sessions, DELETE /admin/sessions/ID). An
+// (POST /admin/cache/clear, POST /admin/reload, GET /admin/sessions,
+// DELETE /admin/sessions/ID). An
 // upgrade request to /_sluice/ws hands the socket to a PageConnection.
 #pragma once
 
@@ -23,6 +24,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void DoRead();
   void OnRead(boost::system::error_code ec);
   void ClearCache(http::request<http::string_body> request);
+  // POST /admin/reload: answers once the new app serves, or why not.
+  void Reload(http::request<http::string_body> request);
   void AdminSessions(http::request<http::string_body> request, std::string_view target);
   // The admin endpoints' gate: false after answering 404 (no admin token
   // set), 405 (`method` is the only one allowed) or 401 (no valid bearer

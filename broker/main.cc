@@ -18,6 +18,7 @@
 #include "broker/server.h"
 #include "broker/sessions_command.h"
 #include "broker/static_files.h"
+#include "broker/zygote_generations.h"
 #include "broker/zygote_host.h"
 #include "keeper/keeper.h"
 #include "sandbox/denials.h"
@@ -174,9 +175,15 @@ int Serve(const std::vector<std::string>& args) {
   launch.denials_fd = denials.fd();
   launch.log_level = options->log_level;
   auto zygote = broker::ZygoteHost::Start(launch);
+  std::unique_ptr<broker::ZygoteGenerations> zygotes;
+  // Later zygotes (a reload, a restart) get copies of the arena and denial
+  // page descriptors, which the generations keep.
+  if (zygote.ok()) {
+    zygotes = std::make_unique<broker::ZygoteGenerations>(io, launch, *std::move(zygote));
+  }
   if (keeper) keeper->CloseArenaFd();
   denials.CloseFd();
-  if (!zygote.ok()) return Fail("sluice serve", zygote.status());
+  if (!zygotes) return Fail("sluice serve", zygote.status());
   LogSandboxLayers(*options);
 
   std::string web_dir = options->web_dir.empty() ? broker::DefaultWebDir() : options->web_dir;
@@ -185,7 +192,7 @@ int Serve(const std::vector<std::string>& args) {
 
   ::signal(SIGPIPE, SIG_IGN);
   auto endpoint = acceptor->local_endpoint();
-  broker::Server server(io, *options, std::move(*zygote), std::move(keeper), std::move(denials),
+  broker::Server server(io, *options, std::move(zygotes), std::move(keeper), std::move(denials),
                         files.ok() ? std::move(*files)
                                    : broker::StaticFiles::Missing(ToStd(files.status().message())),
                         std::move(*acceptor));

@@ -107,7 +107,8 @@ flags:
                            1024); at least 1M; 0 turns the shared cache off
                            (cached functions then just run) (default 1G)
   --admin-token-file FILE  turns on the admin endpoints (POST
-                           /admin/cache/clear); callers must send
+                           /admin/cache/clear, POST /admin/reload); callers
+                           must send
                            "Authorization: Bearer <the file's contents>".
                            Without it they answer 404
   --sandbox LEVEL          strict, standard or off: what confines each
@@ -133,6 +134,11 @@ flags:
                            once; 0 = no queue (default 100)
   --queue-timeout D        longest wait in that queue before "server busy"
                            (default 60s)
+  --drain-timeout D        on SIGTERM, how long runs in progress may take to
+                           finish before their sessions are ended, e.g.
+                           10s; 0 = end at once (default 10s)
+  --watch                  serve a new version of APP.so as soon as the file
+                           is replaced (as POST /admin/reload and SIGUSR2 do)
   --help                   this text
 )";
 }
@@ -245,6 +251,16 @@ absl::StatusOr<ServeOptions> ParseServeOptions(const std::vector<std::string>& a
     } else if (name == "--queue-timeout") {
       if (status = take_value(); status.ok())
         status = ParseDurationFlag(name, value, &options.queue_timeout);
+    } else if (name == "--drain-timeout") {
+      if (status = take_value(); status.ok()) {
+        if (!absl::ParseDuration(value, &options.drain_timeout) ||
+            options.drain_timeout < absl::ZeroDuration()) {
+          status = Bad(name, StrCat("expected a duration like 10s or 1m, got '", value, "'"));
+        }
+      }
+    } else if (name == "--watch") {
+      if (inline_value) status = Bad(name, "takes no value");
+      options.watch_app = true;
     } else {
       return Bad(name, "unknown flag (see sluice serve --help)");
     }

@@ -40,6 +40,8 @@ struct ServeOptions {
   absl::Duration idle_timeout = absl::Hours(1);  // no interaction for this long ends it; 0: never
   int max_queue = 100;                           // tabs waiting for a worker; 0: busy at once
   absl::Duration queue_timeout = absl::Seconds(60);  // longest wait in the queue
+  absl::Duration drain_timeout = absl::Seconds(10);  // SIGTERM: how long runs may finish
+  bool watch_app = false;  // reload when the app library file is replaced (inotify)
 };
 
 // Parses a byte count: plain bytes, or with a K, M or G suffix (also KiB,

@@ -3,9 +3,11 @@
 #include <signal.h>
 #include <sys/random.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "absl/strings/escaping.h"
+#include "broker/app_watch.h"
 #include "broker/http_connection.h"
 #include "broker/metrics.h"
 #include "broker/page_connection.h"
@@ -39,18 +41,19 @@ std::string RandomHex(std::size_t bytes) {
 
 }  // namespace
 
-Server::Server(asio::io_context& io, ServeOptions options, std::unique_ptr<ZygoteHost> zygote,
+Server::Server(asio::io_context& io, ServeOptions options, std::unique_ptr<ZygoteGenerations> zygotes,
                std::unique_ptr<KeeperHost> keeper, sandbox::DenialPage denials, StaticFiles files,
                tcp::acceptor acceptor)
     : io_(io),
       options_(std::move(options)),
-      zygote_(std::move(zygote)),
+      zygotes_(std::move(zygotes)),
       keeper_(std::move(keeper)),
       denials_(std::move(denials)),
       files_(std::move(files)),
       acceptor_(std::move(acceptor)),
-      signals_(io, SIGINT, SIGTERM),
+      signals_(io, SIGINT, SIGTERM, SIGUSR2),
       accept_retry_(io),
+      drain_timer_(io),
       queue_(io, static_cast<std::size_t>(options_.max_queue), options_.queue_timeout,
              [this](const std::shared_ptr<PageConnection>& page, SessionQueue::Left why) {
                OnLeftQueue(page, why);
@@ -60,25 +63,60 @@ Server::~Server() = default;
 
 void Server::Start() {
   if (keeper_) keeper_->Attach(io_);
-  zygote_->Attach(io_,
-                  [this](pid_t pid, int code, int signal) { OnWorkerExited(pid, code, signal); });
-  signals_.async_wait([this](boost::system::error_code ec, int signal) {
-    if (!ec) Shutdown(signal == SIGTERM ? "SIGTERM" : "SIGINT");
-  });
+  zygotes_->Start(
+      [this](pid_t pid, int code, int signal) { OnWorkerExited(pid, code, signal); },
+      [this] {
+        // A new generation serves: warm workers of the old app go (closing
+        // their sockets ends them), new ones come from the new zygote.
+        warm_.clear();
+        RefillWarm();
+      });
+  if (options_.watch_app) {
+    auto watch = AppWatch::Start(io_, options_.app_path, [this] {
+      ReloadApp("watch", [](absl::Status) {});  // the outcome is logged
+    });
+    if (watch.ok()) {
+      app_watch_ = *std::move(watch);
+    } else {
+      LogError("app_watch_unavailable", {{"error", watch.status().message()}});
+    }
+  }
+  WatchSignals();
   RefillWarm();
   Accept();
 }
 
+void Server::WatchSignals() {
+  signals_.async_wait([this](boost::system::error_code ec, int signal) {
+    if (ec) return;
+    if (signal == SIGINT) return Shutdown("SIGINT");
+    WatchSignals();
+    if (signal == SIGUSR2) return ReloadApp("SIGUSR2", [](absl::Status) {});
+    if (draining_) return Shutdown("second SIGTERM");
+    Drain();
+  });
+}
+
+void Server::ReloadApp(std::string_view trigger, ZygoteGenerations::DoneCallback done) {
+  if (draining_ || stopping_) {
+    asio::post(io_, [done = std::move(done)] {
+      done(absl::FailedPreconditionError("the server is shutting down"));
+    });
+    return;
+  }
+  zygotes_->Reload(trigger, std::move(done));
+}
+
 void Server::Accept() {
   acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
-    if (stopping_) return;
+    if (stopping_ || draining_) return;  // the acceptor was closed
     if (ec) {
       // Out of descriptors and the like: the connection stays in the backlog,
       // so accepting again at once would spin. Wait a little first.
       LogWarning("accept_failed", {{"error", ec.message()}});
       accept_retry_.expires_after(kAcceptRetry);
       accept_retry_.async_wait([this](boost::system::error_code wait_ec) {
-        if (!wait_ec && !stopping_) Accept();
+        if (!wait_ec && !stopping_ && !draining_) Accept();
       });
       return;
     } else {
@@ -91,7 +129,7 @@ void Server::Accept() {
 }
 
 void Server::OpenSession(const std::shared_ptr<PageConnection>& page, const std::string& token) {
-  if (stopping_) {
+  if (stopping_ || (draining_ && !sessions_by_token_.contains(token))) {
     page->SendNotice(ipc::Notice::Kind::ENDED, "The server is shutting down.");
     page->CloseWith(websocket::close_code::going_away, "shutting down");
     return;
@@ -194,9 +232,18 @@ void Server::Admit(const std::shared_ptr<PageConnection>& page) {
       AdmitQueued();
       return;
     }
-    if (!page || !page->open() || stopping_) {
+    if (draining_ || stopping_) {
       ReleaseClientSlot(address);
-      warm_.push_back(std::move(*worker));  // nobody to serve: keep it warm
+      if (page) {
+        page->SendNotice(ipc::Notice::Kind::ENDED, "The server is shutting down.");
+        page->CloseWith(websocket::close_code::going_away, "shutting down");
+      }
+      StopIfDrained();
+      return;  // dropping the worker's socket ends it
+    }
+    if (!page || !page->open()) {
+      ReleaseClientSlot(address);
+      if (zygotes_->IsCurrent(worker->pid)) warm_.push_back(std::move(*worker));  // nobody to serve: keep it warm
       AdmitQueued();
       return;
     }
@@ -236,12 +283,13 @@ void Server::OnSessionEnded(Session& session, std::string_view reason) {
                               {"duration_s", seconds}});
   }
   metrics_.CountEnded(reason);
-  zygote_->Kill(session.pid());
+  zygotes_->Kill(session.pid());
   ReleaseClientSlot(session.client_address());
   sessions_by_token_.erase(session.token());
   sessions_by_pid_.erase(session.pid());
   AdmitQueued();
   RefillWarm();
+  StopIfDrained();
 }
 
 void Server::OnWorkerExited(pid_t pid, int exit_code, int signal) {
@@ -263,7 +311,7 @@ void Server::OnWorkerExited(pid_t pid, int exit_code, int signal) {
 }
 
 void Server::RefillWarm() {
-  if (stopping_) return;
+  if (stopping_ || draining_) return;
   int room = options_.workers - SessionsInUse();
   int target = std::min(options_.prefork, std::max(room, 0));
   while (static_cast<int>(warm_.size()) + warm_forks_in_flight_ < target) {
@@ -274,6 +322,9 @@ void Server::RefillWarm() {
         LogError("warm_fork_failed", {{"error", worker.status().message()}});
         return;  // tried again when the next session starts or ends
       }
+      // Forked by a zygote that has since been replaced, or while stopping:
+      // dropping its socket ends it.
+      if (stopping_ || draining_ || !zygotes_->IsCurrent(worker->pid)) return;
       warm_.push_back(std::move(*worker));
       AdmitQueued();  // a tab may have queued behind a slow fork
     });
@@ -281,7 +332,68 @@ void Server::RefillWarm() {
 }
 
 void Server::ForkWorker(ZygoteHost::ForkCallback done) {
-  zygote_->Fork(keeper_ ? keeper_->NewWorkerSocket() : UniqueFd(), std::move(done));
+  zygotes_->Fork(keeper_ ? keeper_->NewWorkerSocket() : UniqueFd(), std::move(done));
+}
+
+void Server::Drain() {
+  if (stopping_) return;
+  if (draining_) return Shutdown("drain requested twice");
+  draining_ = true;
+  LogInfo("draining", {{"sessions", static_cast<int>(sessions_by_pid_.size())},
+                       {"running", static_cast<int>(std::count_if(
+                                       sessions_by_pid_.begin(), sessions_by_pid_.end(),
+                                       [](const auto& entry) { return entry.second->running(); }))},
+                       {"drain_timeout_s", absl::ToDoubleSeconds(options_.drain_timeout)}});
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  accept_retry_.cancel();
+  zygotes_->Stop();
+  app_watch_.reset();
+  warm_.clear();
+  TurnAwayQueued();
+  auto sessions = sessions_by_pid_;
+  for (auto& [pid, session] : sessions) {
+    session->Notify(ipc::Notice::Kind::RESTARTING,
+                    "The server is restarting. A run in progress finishes first.");
+    std::weak_ptr<Session> weak = session;
+    session->WhenIdle([this, weak] {
+      if (auto idle = weak.lock()) EndDrainedSession(idle);
+    });
+  }
+  drain_timer_.expires_after(absl::ToChronoMilliseconds(options_.drain_timeout));
+  drain_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || stopping_) return;
+    LogWarning("drain_timeout", {{"sessions", static_cast<int>(sessions_by_pid_.size())}});
+    auto left = sessions_by_pid_;
+    for (auto& [pid, session] : left) {
+      session->End("drain_timeout",
+                   "The server restarted before this run finished. Reload the page in a moment "
+                   "to start a new session.");
+    }
+    Shutdown("drain_timeout");
+  });
+  StopIfDrained();
+}
+
+void Server::TurnAwayQueued() {
+  for (auto& page : queue_.TakeAll()) {
+    ReleaseClientSlot(page->client_address());
+    page->SendNotice(ipc::Notice::Kind::ENDED, "The server is shutting down.");
+    page->CloseWith(websocket::close_code::going_away, "shutting down");
+  }
+}
+
+void Server::EndDrainedSession(const std::shared_ptr<Session>& session) {
+  session->End("drained",
+               "The server is restarting. Reload the page in a moment to start a new session.");
+}
+
+void Server::StopIfDrained() {
+  if (!draining_ || stopping_ || !sessions_by_pid_.empty() || starting_ > 0) return;
+  // Posted: this may run inside a session's End().
+  asio::post(io_, [this] {
+    if (!stopping_ && sessions_by_pid_.empty() && starting_ == 0) Shutdown("drained");
+  });
 }
 
 void Server::Shutdown(std::string_view why) {
@@ -292,11 +404,10 @@ void Server::Shutdown(std::string_view why) {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
   accept_retry_.cancel();
-  for (auto& page : queue_.TakeAll()) {
-    ReleaseClientSlot(page->client_address());
-    page->SendNotice(ipc::Notice::Kind::ENDED, "The server is shutting down.");
-    page->CloseWith(websocket::close_code::going_away, "shutting down");
-  }
+  TurnAwayQueued();
+  drain_timer_.cancel();
+  zygotes_->Stop();
+  app_watch_.reset();
   auto sessions = sessions_by_pid_;
   for (auto& [pid, session] : sessions) session->End("shutdown", "The server is shutting down.");
   warm_.clear();  // closing their sockets ends idle workers
@@ -311,7 +422,7 @@ std::string Server::HealthJson() const {
       StrCat("{\"status\":\"ok\",\"sessions\":", sessions_by_pid_.size(),
              ",\"warm_workers\":", warm_.size(), ",\"cache\":\"", CacheState(), "\",\"sandbox\":\"",
              sandbox::LevelName(options_.sandbox.value_or(sandbox::Level::kOff)), "\",\"app\":");
-  AppendJsonString(&json, zygote_->app_name());
+  AppendJsonString(&json, zygotes_->app_name());
   json.append("}\n");
   return json;
 }
@@ -359,7 +470,7 @@ Server::Readiness Server::ReadyState() const {
     reason = "stopping";
   } else if (draining_) {
     reason = "draining";
-  } else if (zygote_->pid() <= 0) {
+  } else if (!zygotes_->zygote_up()) {
     reason = "zygote_down";
   } else if (static_cast<int>(warm_.size()) < warm_target) {
     reason = "prefork_filling";

@@ -16,11 +16,12 @@
 #include "broker/service_metrics.h"
 #include "broker/session_queue.h"
 #include "broker/static_files.h"
-#include "broker/zygote_host.h"
+#include "broker/zygote_generations.h"
 #include "sandbox/denials.h"
 
 namespace sluice::broker {
 
+class AppWatch;
 class PageConnection;
 class Session;
 
@@ -29,13 +30,29 @@ class Server {
   // `keeper` is null when the shared cache is off (--cache-size 0).
   // `denials` is the workers' seccomp denial counter page (empty when the
   // sandbox is off).
-  Server(asio::io_context& io, ServeOptions options, std::unique_ptr<ZygoteHost> zygote,
+  Server(asio::io_context& io, ServeOptions options, std::unique_ptr<ZygoteGenerations> zygotes,
          std::unique_ptr<KeeperHost> keeper, sandbox::DenialPage denials, StaticFiles files,
          tcp::acceptor acceptor);
   ~Server();
 
-  // Starts accepting, warming workers and watching SIGINT/SIGTERM.
+  // Starts accepting, warming workers and watching SIGINT (stop now),
+  // SIGTERM (drain) and SIGUSR2 (reload the app).
   void Start();
+
+  // SIGTERM's graceful stop: no new connections or sessions; pages are told
+  // the server is restarting; each session ends once its run in progress
+  // finishes, or when --drain-timeout passes; then the loop stops (exit 0).
+  // A second call stops at once.
+  void Drain();
+  // True from Drain() on: /readyz answers 503.
+  bool draining() const { return draining_; }
+  // False while a crashed zygote is being restarted (for /readyz).
+  bool zygote_up() const { return zygotes_->zygote_up(); }
+
+  // Starts a new zygote on the app library's path (POST /admin/reload,
+  // SIGUSR2, --watch). `done` runs on the io thread: OK once new sessions
+  // go to the new app, or why the old one keeps serving.
+  void ReloadApp(std::string_view trigger, ZygoteGenerations::DoneCallback done);
 
   // A page said hello: resume its session if `token` names one, else start a
   // new session. When --workers sessions are live the page waits in the
@@ -54,12 +71,6 @@ class Server {
   Readiness ReadyState() const;
   std::string MetricsText() const;
   ServiceMetrics& service_metrics() { return metrics_; }
-
-  // Draining: /readyz answers 503 so load balancers send new tabs elsewhere.
-  // Set by the SIGTERM handling of the lifecycle; sessions are not touched
-  // here.
-  void SetDraining(bool draining) { draining_ = draining; }
-  bool draining() const { return draining_; }
 
   // The operator's session list for GET /admin/sessions: a JSON object with
   // one entry per session (id, pid, age, memory, client address).
@@ -97,17 +108,24 @@ class Server {
   void ForkWorker(ZygoteHost::ForkCallback done);
   std::string_view CacheState() const;
   void Shutdown(std::string_view why);
+  void WatchSignals();
+  // Closes every queued page with "shutting down" (drain and stop).
+  void TurnAwayQueued();
+  void EndDrainedSession(const std::shared_ptr<Session>& session);
+  void StopIfDrained();
   int SessionsInUse() const { return static_cast<int>(sessions_by_pid_.size()) + starting_; }
 
   asio::io_context& io_;
   ServeOptions options_;
-  std::unique_ptr<ZygoteHost> zygote_;
+  std::unique_ptr<ZygoteGenerations> zygotes_;
   std::unique_ptr<KeeperHost> keeper_;
   sandbox::DenialPage denials_;
   StaticFiles files_;
   tcp::acceptor acceptor_;
   asio::signal_set signals_;
   asio::steady_timer accept_retry_;
+  asio::steady_timer drain_timer_;
+  std::unique_ptr<AppWatch> app_watch_;  // --watch
   absl::flat_hash_map<std::string, std::shared_ptr<Session>> sessions_by_token_;
   absl::flat_hash_map<pid_t, std::shared_ptr<Session>> sessions_by_pid_;
   std::deque<ForkedWorker> warm_;

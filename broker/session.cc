@@ -12,6 +12,7 @@
 #include "broker/proc_stats.h"
 #include "broker/service_metrics.h"
 #include "ipc/framing.h"
+#include "broker/run_edge.h"
 #include "sandbox/exit_codes.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -112,29 +113,6 @@ void Session::ArmIdleTimer(std::chrono::steady_clock::duration after) {
   });
 }
 
-bool Session::EndsRun(const Frame& frame) {
-  // Frames are flat messages in a std::string; copy them into words when the
-  // bytes are not word-aligned.
-  const std::string& bytes = *frame;
-  if (bytes.size() < sizeof(capnp::word) || bytes.size() % sizeof(capnp::word) != 0) return false;
-  std::vector<capnp::word> copy;
-  const capnp::word* words = reinterpret_cast<const capnp::word*>(bytes.data());
-  if (reinterpret_cast<std::uintptr_t>(bytes.data()) % alignof(capnp::word) != 0) {
-    copy.resize(bytes.size() / sizeof(capnp::word));
-    std::memcpy(copy.data(), bytes.data(), bytes.size());
-    words = copy.data();
-  }
-  try {
-    capnp::FlatArrayMessageReader reader(
-        kj::ArrayPtr<const capnp::word>(words, bytes.size() / sizeof(capnp::word)),
-        ipc::UntrustedReaderOptions(bytes.size()));
-    auto message = reader.getRoot<ipc::ServerMessage>();
-    return message.isRun() && message.getRun().getFinished();
-  } catch (const kj::Exception&) {
-    return false;  // the page will see what is wrong with it; not ours to judge
-  }
-}
-
 void Session::Resume(const std::shared_ptr<PageConnection>& page) {
   if (auto old = page_.lock(); old && old != page)
     old->CloseWith(websocket::close_code::normal, "resumed elsewhere");
@@ -154,16 +132,25 @@ void Session::Attach(const std::shared_ptr<PageConnection>& page, bool resumed) 
 }
 
 void Session::OnWorkerFrame(Frame frame) {
+  RunEdge edge = RunEdgeOf(frame);
+  if (edge.started) running_ = true;
+  if (edge.finished) running_ = false;
   if (context_.metrics) {
     auto now = std::chrono::steady_clock::now();
     if (!first_frame_seen_) {
       first_frame_seen_ = true;
       context_.metrics->session_start_seconds.Observe(now - context_.admitted);
     }
-    if (rerun_since_ && EndsRun(frame)) {
+    if (rerun_since_ && edge.finished) {
       context_.metrics->rerun_seconds.Observe(now - *rerun_since_);
       rerun_since_.reset();
     }
+  }
+  if (edge.finished && when_idle_) {
+    // After this frame has gone to the page: the idle hook may end the session.
+    auto then = std::move(when_idle_);
+    when_idle_ = nullptr;
+    asio::post(grace_timer_.get_executor(), std::move(then));
   }
   auto page = page_.lock();
   if (!page) return;  // detached: the page gets everything again on resume
@@ -292,10 +279,24 @@ void Session::WorkerExited(int exit_code, int signal) {
   }
 }
 
+void Session::Notify(ipc::Notice::Kind kind, std::string_view message) {
+  if (auto page = page_.lock(); page && !ended_) page->Send(NoticeFrame(kind, message));
+}
+
+void Session::WhenIdle(std::function<void()> then) {
+  if (ended_) return;
+  if (!running_) {
+    asio::post(grace_timer_.get_executor(), std::move(then));
+    return;
+  }
+  when_idle_ = std::move(then);
+}
+
 void Session::End(std::string_view reason, std::string_view notice) {
   if (ended_) return;
   ended_ = true;
   peak_rss_kb_ = ReadWorkerMemory(pid_, /*with_pss=*/false).peak_rss_kb;
+  when_idle_ = nullptr;
   grace_timer_.cancel();
   link_failed_timer_.cancel();
   idle_timer_.cancel();

@@ -77,6 +77,14 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // The worker process ended (reported by the zygote).
   void WorkerExited(int exit_code, int signal);
+  // Shows the attached page a notice without ending the session.
+  void Notify(ipc::Notice::Kind kind, std::string_view message);
+  // Calls `then` once the run in progress has finished, or at once if none
+  // is (a later call replaces an earlier one; End() drops it). For the
+  // drain on SIGTERM.
+  void WhenIdle(std::function<void()> then);
+  // Whether the worker began a run it has not finished (as its frames say).
+  bool running() const { return running_; }
   // Ends the session: tells the page why (if `notice` is set) and closes it.
   void End(std::string_view reason, std::string_view notice = {});
 
@@ -104,8 +112,6 @@ class Session : public std::enable_shared_from_this<Session> {
   // The page did something (a widget change, upload traffic): the idle clock restarts.
   void NoteInteraction();
   void ArmIdleTimer(std::chrono::steady_clock::duration after);
-  // Whether a worker frame is a run update with `finished` set.
-  static bool EndsRun(const Frame& frame);
 
   std::string id_;
   std::string token_;
@@ -125,6 +131,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<std::chrono::steady_clock::time_point> rerun_since_;
   std::optional<std::uint64_t> peak_rss_kb_;
   bool first_frame_seen_ = false;
+  std::function<void()> when_idle_;
+  bool running_ = false;
   bool ended_ = false;
 };
 

@@ -25,7 +25,7 @@ constexpr std::chrono::seconds kLoadTimeout{60};
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(const ZygoteLaunch& launch) {
+absl::StatusOr<SpawnedZygote> ZygoteHost::Spawn(const ZygoteLaunch& launch) {
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
     return absl::InternalError(StrCat("socketpair: ", std::strerror(errno)));
@@ -67,11 +67,23 @@ absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(const ZygoteLaunch
   pid_t pid = *started;
   zygote_end.reset();
 
+  return SpawnedZygote{pid, std::move(broker_end), (namespaces & CLONE_NEWPID) != 0};
+}
+
+absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(const ZygoteLaunch& launch) {
+  absl::StatusOr<SpawnedZygote> spawned = Spawn(launch);
+  if (!spawned.ok()) return spawned.status();
+  int control = spawned->control.get();
+  return Finish(*std::move(spawned), ReceiveFirstPacket(control, kLoadTimeout));
+}
+
+absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Finish(
+    SpawnedZygote spawned, absl::StatusOr<ipc::Packet> packet) {
+  pid_t pid = spawned.pid;
   auto fail = [&](std::string why) -> absl::Status {
     KillAndReap(pid);
     return absl::FailedPreconditionError(why);
   };
-  auto packet = ReceiveFirstPacket(broker_end.get(), kLoadTimeout);
   if (absl::IsDeadlineExceeded(packet.status())) {
     return fail("the zygote did not load the app within 60 s");
   }
@@ -85,14 +97,21 @@ absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(const ZygoteLaunch
     capnp::FlatArrayMessageReader message(kj::arrayPtr(packet->words.data(), packet->words.size()));
     auto event = message.getRoot<ipc::ZygoteEvent>();
     if (event.isLoadFailed()) return fail(event.getLoadFailed().cStr());
+    if (event.isZygoteExited()) {
+      return fail(StrCat("the zygote exited before loading the app (",
+                         event.getZygoteExited().getSignal() != 0
+                             ? StrCat("killed by signal ", event.getZygoteExited().getSignal())
+                             : StrCat("exit code ", event.getZygoteExited().getExitCode()),
+                         ")"));
+    }
     if (!event.isReady()) return fail("the zygote sent an unexpected first message");
     name = event.getReady().getAppName().cStr();
   } catch (const kj::Exception& e) {
     return fail(StrCat("the zygote's first message is undecodable: ", e.getDescription().cStr()));
   }
-  LogInfo("zygote_started", {{"zygote_pid", pid}, {"app", name}});
-  return std::unique_ptr<ZygoteHost>(new ZygoteHost(pid, std::move(broker_end), std::move(name),
-                                                    (namespaces & CLONE_NEWPID) != 0));
+  LogInfo("zygote_started", {{"reaper_pid", pid}, {"app", name}});
+  return std::unique_ptr<ZygoteHost>(new ZygoteHost(pid, std::move(spawned.control),
+                                                    std::move(name), spawned.own_pid_namespace));
 }
 
 ZygoteHost::ZygoteHost(pid_t pid, UniqueFd control, std::string app_name, bool own_pid_namespace)
@@ -115,8 +134,9 @@ ZygoteHost::~ZygoteHost() {
   }
 }
 
-void ZygoteHost::Attach(asio::io_context& io, ExitCallback on_exit) {
+void ZygoteHost::Attach(asio::io_context& io, ExitCallback on_exit, LostCallback on_lost) {
   on_exit_ = std::move(on_exit);
+  on_lost_ = std::move(on_lost);
   if (!channel_.Attach(io)) std::abort();  // the broker cannot work without its zygote channel
 }
 
@@ -156,10 +176,44 @@ void ZygoteHost::HandleEvent(ipc::ZygoteEvent::Reader event) {
       if (on_exit_) on_exit_(pid, exited.getExitCode(), exited.getSignal());
       return;
     }
+    case ipc::ZygoteEvent::ZYGOTE_EXITED:
+      OnZygoteExited(event.getZygoteExited());
+      return;
     case ipc::ZygoteEvent::READY:
     case ipc::ZygoteEvent::LOAD_FAILED:
       return;
   }
+}
+
+// Runs once, from the channel; the reaper goes on serving the survivors.
+void ZygoteHost::OnZygoteExited(ipc::ZygoteEvent::ZygoteExited::Reader exited) {
+  if (zygote_gone_) return;
+  zygote_gone_ = true;
+  absl::flat_hash_set<pid_t> survivors;
+  for (pid_t zygote_pid : exited.getSurvivors()) {
+    if (auto it = broker_pid_of_.find(zygote_pid); it != broker_pid_of_.end()) {
+      survivors.insert(it->second);
+    }
+  }
+  LogError("zygote_crashed", {{"reaper_pid", pid_},
+                              {"exit_code", exited.getExitCode()},
+                              {"signal", exited.getSignal()},
+                              {"surviving_workers", static_cast<int>(survivors.size())},
+                              {"workers", static_cast<int>(workers_.size())}});
+  auto pending = std::move(pending_);
+  pending_.clear();
+  for (auto& [tag, fork] : pending) fork.done(absl::UnavailableError("the zygote is gone"));
+  // Workers it had that the reaper does not know of ended unreported.
+  std::vector<pid_t> gone;
+  for (const auto& [pid, zygote_pid] : workers_) {
+    if (!survivors.contains(pid)) gone.push_back(pid);
+  }
+  for (pid_t pid : gone) {
+    broker_pid_of_.erase(workers_[pid]);
+    workers_.erase(pid);
+    if (on_exit_) on_exit_(pid, 0, SIGKILL);
+  }
+  if (on_lost_) on_lost_();
 }
 
 // Runs once, from the channel.
@@ -179,6 +233,7 @@ void ZygoteHost::OnZygoteLost(std::string_view why) {
     for (const auto& [pid, zygote_pid] : workers) {
       if (on_exit_) on_exit_(pid, 0, SIGKILL);
     }
+    if (on_lost_) on_lost_();
   });
 }
 
@@ -187,7 +242,7 @@ void ZygoteHost::Defer(std::function<void()> work) {
 }
 
 void ZygoteHost::Fork(UniqueFd keeper_socket, ForkCallback done) {
-  if (channel_.lost()) {
+  if (zygote_gone()) {
     Defer([done = std::move(done)] { done(absl::UnavailableError("the zygote is gone")); });
     return;
   }

@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "broker/helper_channel.h"
 #include "broker/net.h"
+#include "ipc/packet.h"
 #include "ipc/zygote.capnp.h"
 #include "sandbox/contain.h"
 #include "util/log.h"
@@ -48,21 +49,41 @@ struct ForkedWorker {
   UniqueFd socket;  // the broker's end of the worker's session socket
 };
 
+// A zygote forked and exec'd, not yet heard from.
+struct SpawnedZygote {
+  pid_t pid;
+  UniqueFd control;  // the broker's end of the control socket
+  bool own_pid_namespace;
+};
+
 class ZygoteHost {
  public:
   using ForkCallback = std::function<void(absl::StatusOr<ForkedWorker>)>;
   using ExitCallback = std::function<void(pid_t pid, int exit_code, int signal)>;
+  using LostCallback = std::function<void()>;
 
   // Forks and execs the zygote, then waits until it loaded the app. Call
   // before the broker starts any thread. On failure (the app does not load)
   // the error says why in one line and no zygote is left running.
   static absl::StatusOr<std::unique_ptr<ZygoteHost>> Start(const ZygoteLaunch& launch);
+  // Start() in two halves, for a broker that must not block while the app
+  // loads (a reload): Spawn() forks and execs (the broker must still have a
+  // single thread); Finish() takes the zygote's first packet, as
+  // ReceiveFirstPacket() returned it, and makes the host, or kills and reaps
+  // the zygote and says why.
+  static absl::StatusOr<SpawnedZygote> Spawn(const ZygoteLaunch& launch);
+  static absl::StatusOr<std::unique_ptr<ZygoteHost>> Finish(
+      SpawnedZygote spawned, absl::StatusOr<ipc::Packet> first_packet);
   ~ZygoteHost();
 
   // Starts listening for events on `io`. `on_exit` hears of every worker
-  // that ended; if the zygote itself dies, every worker it had is reported
-  // ended (they die with it).
-  void Attach(asio::io_context& io, ExitCallback on_exit);
+  // that ended. If the zygote dies, its reaper (worker/reaper.h) keeps the
+  // workers that still run: the others are reported ended, `on_lost` runs
+  // (if set), forks fail from then on, and exits and kills of the survivors
+  // go on through the reaper. If the channel itself is lost (the reaper
+  // died too), every worker left is reported ended (they die with it), then
+  // `on_lost` runs again.
+  void Attach(asio::io_context& io, ExitCallback on_exit, LostCallback on_lost = {});
 
   // Asks for a new worker; `done` runs later on the io thread (never inside
   // Fork itself) with its pid and socket, or an error. `keeper_socket`, if
@@ -79,6 +100,11 @@ class ZygoteHost {
   const std::string& app_name() const { return app_name_; }
   pid_t pid() const { return pid_; }
   std::size_t live_workers() const { return workers_.size(); }
+  std::size_t pending_forks() const { return pending_.size(); }
+  bool HasWorker(pid_t pid) const { return workers_.contains(pid); }
+  bool lost() const { return channel_.lost(); }
+  // The zygote died; its surviving workers are still served (see Attach).
+  bool zygote_gone() const { return zygote_gone_ || channel_.lost(); }
 
  private:
   ZygoteHost(pid_t pid, UniqueFd control, std::string app_name, bool own_pid_namespace);
@@ -86,12 +112,15 @@ class ZygoteHost {
   void HandleEvent(ipc::ZygoteEvent::Reader event);
   void Defer(std::function<void()> work);
   void OnZygoteLost(std::string_view why);
+  void OnZygoteExited(ipc::ZygoteEvent::ZygoteExited::Reader exited);
 
   pid_t pid_;
   std::string app_name_;
   bool own_pid_namespace_;  // the zygote numbers its workers in its own pid namespace
+  bool zygote_gone_ = false;  // its reaper said it died
   HelperChannel channel_;
   ExitCallback on_exit_;
+  LostCallback on_lost_;
   std::uint64_t next_tag_ = 1;
   struct PendingFork {
     UniqueFd broker_end;

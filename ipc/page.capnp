@@ -127,6 +127,8 @@ struct Notice {
     queued @4;                     # every worker is in use: waiting in line at
                                    # `position`; sent again as it moves, then a
                                    # session answer (admitted) or busy (timed out)
+    restarting @5;                 # the server is draining (SIGTERM): a run in
+                                   # progress still finishes, then `ended` follows
   }
 }
 

@@ -22,7 +22,17 @@ struct ZygoteEvent {
     ready @0 :Ready;        # app loaded; first event on success
     loadFailed @1 :Text;    # app could not be loaded; the zygote exits
     forked @2 :Forked;
-    exited @3 :Exited;      # a worker ended (reaped by the zygote)
+    exited @3 :Exited;      # a worker ended (reaped by the zygote, or after
+                            # zygoteExited by the reaper, worker/reaper.h)
+    zygoteExited @4 :ZygoteExited;  # from the reaper: the zygote died; from
+                            # now on the reaper reports exits and serves kills
+  }
+
+  struct ZygoteExited {
+    exitCode @0 :Int32;     # valid when signal == 0
+    signal @1 :Int32;
+    survivors @2 :List(Int32);  # workers still running (zygote's numbering);
+                            # any other worker of this zygote is gone
   }
 
   struct Ready {

@@ -50,10 +50,10 @@ absl::Status NotDumpable() {
                                                    : absl::OkStatus();
 }
 
-// Changing ids cleared the parent-death signal: set it again, and check the
-// parent did not die in between.
-absl::Status DieWithParent(pid_t parent) {
-  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return Errno("prctl(PR_SET_PDEATHSIG)");
+// A worker outlives its zygote on purpose (worker/reaper.h: the zygote's
+// parent ends the workers when the broker dies), so no parent-death signal;
+// but one whose zygote died before it was even contained is not wanted.
+absl::Status CheckParent(pid_t parent) {
   if (::getppid() != parent) return absl::AbortedError("the zygote is gone");
   return absl::OkStatus();
 }
@@ -105,7 +105,7 @@ void ContainWorker(const PreparedSandbox& sandbox, int slot, pid_t parent) {
   Step("limits", limited, how);
   absl::Status dropped = DropToWorkerIds(slot, &how);
   Step("ids", dropped, how);
-  Step("parent_death", DieWithParent(parent), "pdeathsig_again");
+  Step("parent", CheckParent(parent), "getppid");
   // After the id change, which resets it.
   Step("not_dumpable", NotDumpable(), "prctl");
   Step("no_new_privs", NoNewPrivileges(), "prctl");

@@ -65,8 +65,7 @@ void ContainZygote(PreparedSandbox& sandbox);
 
 // Runs in the worker right after fork() and the closing of its descriptors,
 // single-threaded. `slot` picks the worker's own uid (sandbox/credentials.h);
-// `parent` is the zygote, whose death must still end the worker once its
-// ids changed (which clears PR_SET_PDEATHSIG).
+// `parent` is the zygote, which must still be the worker's parent then.
 // Each step logs which path it took (at debug level); a step that fails
 // ends the process (exit code 1): a worker is never left half-contained.
 void ContainWorker(const PreparedSandbox& sandbox, int slot, pid_t parent);

@@ -18,13 +18,11 @@ namespace sluice::worker {
 
 namespace {
 
-void DieWithParent(pid_t expected_parent) {
-  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
-    LogSyscallError("prctl(PR_SET_PDEATHSIG)", errno);
-    _exit(1);
-  }
-  // The parent may have died between fork() and prctl(): then nobody would
-  // ever send the signal, so check by hand.
+// No parent-death signal: a worker outlives a crashing zygote, and the
+// zygote's parent, the reaper (worker/reaper.h), ends it when the broker
+// dies. A zygote that died before the worker got here leaves nobody who
+// would report its fork to the broker, though: give up then.
+void CheckParent(pid_t expected_parent) {
   if (::getppid() != expected_parent) _exit(1);
 }
 
@@ -89,7 +87,7 @@ const char* CloseDescriptorsFrom(int lowest) {
 void BecomeWorker(WorkerStart start) {
   // Whoever holds the zygote's channel can fork and kill workers.
   start.zygote_control.reset();
-  DieWithParent(start.zygote_pid);
+  CheckParent(start.zygote_pid);
   ResetSignals();
   SetLogProcess("worker");
   ::prctl(PR_SET_NAME, "sluice-worker");

@@ -24,6 +24,7 @@
 #include "worker/app_library.h"
 #include "worker/become_worker.h"
 #include "worker/cache_runtime.h"
+#include "worker/reaper.h"
 
 namespace sluice::worker {
 
@@ -32,8 +33,12 @@ namespace {
 class Zygote {
  public:
   Zygote(const ZygoteConfig& config, const AppDescriptor* app,
-         const sandbox::PreparedSandbox& sandbox, UniqueFd child_signals)
-      : config_(config), app_(app), sandbox_(sandbox), child_signals_(std::move(child_signals)) {}
+         const sandbox::PreparedSandbox& sandbox, UniqueFd child_signals, UniqueFd reaper)
+      : config_(config),
+        app_(app),
+        sandbox_(sandbox),
+        child_signals_(std::move(child_signals)),
+        reaper_(std::move(reaper)) {}
 
   [[noreturn]] void Loop();
 
@@ -42,6 +47,7 @@ class Zygote {
   void Fork(std::uint64_t tag, UniqueFd session_fd, UniqueFd keeper_fd);
   void ReapChildren();
   void Send(capnp::MessageBuilder& message, pid_t credentials_pid = 0);
+  void TellReaper(capnp::MessageBuilder& message);
   [[noreturn]] void Shutdown();
   int TakeSlot();
 
@@ -49,6 +55,7 @@ class Zygote {
   const AppDescriptor* app_;
   const sandbox::PreparedSandbox& sandbox_;
   UniqueFd child_signals_;
+  UniqueFd reaper_;  // our parent's end hears of every fork and exit
   // Each live child's sandbox slot (its uid, sandbox/credentials.h).
   absl::flat_hash_map<pid_t, int> children_;
   std::vector<int> free_slots_;
@@ -60,6 +67,15 @@ void Zygote::Send(capnp::MessageBuilder& message, pid_t credentials_pid) {
       !status.ok()) {
     // Losing the broker's control channel leaves the zygote useless.
     LogError("control_send_failed", {{"error", status.message()}});
+    Shutdown();
+  }
+}
+
+// The reaper must know every live worker before the broker does: if we die
+// it takes them over (worker/reaper.h).
+void Zygote::TellReaper(capnp::MessageBuilder& message) {
+  if (auto status = ipc::SendPacket(reaper_.get(), message); !status.ok()) {
+    LogError("reaper_send_failed", {{"error", status.message()}});
     Shutdown();
   }
 }
@@ -121,6 +137,7 @@ void Zygote::Fork(std::uint64_t tag, UniqueFd session_fd, UniqueFd keeper_fd) {
   pid_t pid = ::fork();
   if (pid == 0) {
     child_signals_.reset();
+    reaper_.reset();
     BecomeWorker({std::move(session_fd), std::move(keeper_fd), UniqueFd(config_.control_fd), self,
                   app_->entry, config_.max_message_bytes, &sandbox_, slot});
   }
@@ -134,10 +151,11 @@ void Zygote::Fork(std::uint64_t tag, UniqueFd session_fd, UniqueFd keeper_fd) {
   }
   children_[pid] = slot;
   forked.setPid(pid);
+  TellReaper(reply);
   // Only from its own pid namespace do the broker and the zygote number the
   // worker differently; naming another process in credentials needs
   // CAP_SYS_ADMIN, which a zygote started without root does not have.
-  Send(reply, sandbox::InOwnPidNamespace() ? pid : 0);
+  Send(reply, config_.own_pid_namespace ? pid : 0);
 }
 
 int Zygote::TakeSlot() {
@@ -168,6 +186,7 @@ void Zygote::ReapChildren() {
       exited.setExitCode(WEXITSTATUS(status));
     }
     Send(event);
+    TellReaper(event);
   }
 }
 
@@ -251,9 +270,9 @@ absl::StatusOr<sandbox::PreparedSandbox> PrepareSandbox(const ZygoteConfig& conf
     *denials = *std::move(page);
   }
   if (config.sandbox.level == sandbox::Level::kStrict) {
-    if (!sandbox::InOwnPidNamespace()) {
+    if (!config.own_pid_namespace) {
       return absl::FailedPreconditionError(
-          "the strict sandbox needs the zygote as pid 1 of its own pid namespace");
+          "the strict sandbox needs the zygote's reaper as pid 1 of its own pid namespace");
     }
     if (absl::Status entered = EnterMountView(config); !entered.ok()) return entered;
   }
@@ -274,7 +293,7 @@ absl::StatusOr<sandbox::PreparedSandbox> PrepareSandbox(const ZygoteConfig& conf
 
 }  // namespace
 
-void RunZygote(const ZygoteConfig& config) {
+void RunZygote(ZygoteConfig config) {
   SetLogProcess("zygote");
   // In its own pid namespace the zygote's parent is outside it: getppid()
   // is 0 there, and the broker's death still reaches it.
@@ -288,6 +307,8 @@ void RunZygote(const ZygoteConfig& config) {
       "fds_closed",
       {{"method", CloseDescriptorsFrom(
                       std::max({config.control_fd, config.arena_fd, config.denials_fd}) + 1)}});
+  // From here on this process is the zygote; its parent is the reaper.
+  UniqueFd reaper = SplitOffReaper(config);
 
   shm_cache::Mapping arena;
   sandbox::DenialPage denials;
@@ -308,7 +329,7 @@ void RunZygote(const ZygoteConfig& config) {
   // Last: from here on the zygote runs under the workers' policy plus what
   // forking them needs.
   sandbox::ContainZygote(*sandbox);
-  Zygote zygote(config, *app, *sandbox, std::move(child_signals));
+  Zygote zygote(config, *app, *sandbox, std::move(child_signals), std::move(reaper));
   zygote.Loop();
 }
 

@@ -25,20 +25,27 @@ struct ZygoteConfig {
   sandbox::WorkerSandboxConfig sandbox;  // what every worker applies to itself
   std::vector<std::string> allow_read;   // strict: visible besides the app and its libraries
   int denials_fd = -1;                   // the shared page counting seccomp denials; -1: none
+  // Set by SplitOffReaper (worker/reaper.h):
+  bool own_pid_namespace = false;  // strict: the reaper is pid 1 of our pid namespace
+  pid_t reaper_pid = 0;            // our parent
 };
 
 // Never returns: exits when the broker closes the control socket (after
-// killing its workers) or dies (PR_SET_PDEATHSIG). Before it reports ready
+// killing its workers) or its parent, the reaper, dies (PR_SET_PDEATHSIG).
+// First of all it splits off that reaper (worker/reaper.h), which keeps the
+// workers running, and tells the broker, if the zygote dies; the zygote
+// tells the reaper of every fork and exit. Before it reports ready
 // it maps the arena read-only, closes `arena_fd`, and prepares the cache
 // runtime (worker/cache_runtime.h); a failure there is a failed load.
 // Every worker inherits the mapping; each fork request may carry the
 // worker's keeper socket after its session socket.
-// At the strict sandbox level the broker starts the zygote as pid 1 of its
-// own namespaces (sandbox/namespaces.h); once the app is loaded the zygote
+// At the strict sandbox level the broker starts the process as pid 1 of its
+// own namespaces (sandbox/namespaces.h), which the reaper stays (the zygote
+// is its child in them); once the app is loaded the zygote
 // moves into the read-only mount view (sandbox/mount_view.h). It compiles
 // the workers' seccomp filter once, before any fork. Each Forked reply
 // carries the new worker's pid as SCM_CREDENTIALS, which the kernel
 // translates into the broker's pid namespace.
-[[noreturn]] void RunZygote(const ZygoteConfig& config);
+[[noreturn]] void RunZygote(ZygoteConfig config);
 
 }  // namespace sluice::worker

@@ -52,7 +52,8 @@ TEST(PoolTest, BusyWhenWorkersExhausted) {
 TEST(PoolTest, PreforkedWorkerServesTheNextSession) {
   ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(kStateApp, {"--prefork", "2"}));
   // Two warm workers before any tab connects; then every descendant of the
-  // broker (the cache keeper, the zygote and those two workers).
+  // broker (the cache keeper, the zygote's reaper, the zygote and those two
+  // workers).
   ASSERT_TRUE(WaitUntil(
       [&] {
         absl::StatusOr<int> ready = broker->WarmWorkersFromHealthz();
@@ -60,17 +61,17 @@ TEST(PoolTest, PreforkedWorkerServesTheNextSession) {
       },
       After(kStepTimeout)));
   std::vector<pid_t> warm = DescendantsOf(broker->pid());
-  ASSERT_EQ(warm.size(), 4u) << "the keeper, the zygote and two warm workers";
+  ASSERT_EQ(warm.size(), 5u) << "the keeper, the reaper, the zygote and two warm workers";
 
   ASSERT_OK_AND_ASSIGN(auto tab, AppSession::Open(broker->port()));
   std::optional<pid_t> worker = tab->WorkerPid();
   ASSERT_TRUE(worker.has_value());
   EXPECT_THAT(warm, Contains(*worker)) << "the session did not get a preforked worker";
 
-  // The pool is topped up: the keeper, the zygote, the busy worker and two
-  // warm ones.
+  // The pool is topped up: the keeper, the reaper, the zygote, the busy
+  // worker and two warm ones.
   EXPECT_TRUE(
-      WaitUntil([&] { return DescendantsOf(broker->pid()).size() >= 5; }, After(kStepTimeout)));
+      WaitUntil([&] { return DescendantsOf(broker->pid()).size() >= 6; }, After(kStepTimeout)));
 }
 
 }  // namespace

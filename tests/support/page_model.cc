@@ -27,6 +27,8 @@ std::string NoticeKindName(ipc::Notice::Kind kind) {
       return "queued";
     case ipc::Notice::Kind::ENDED:
       return "ended";
+    case ipc::Notice::Kind::RESTARTING:
+      return "restarting";
   }
   return "unknown";
 }

@@ -83,6 +83,15 @@ connection = new Connection(socketUrl(), {
           },
         });
         break;
+      case NoticeKind.RESTARTING:
+        // The run in progress still streams in; the session's end follows.
+        banner.show({
+          tone: 'warning',
+          message: message || 'The server is restarting.',
+          detail: 'Reload in a moment to start a new session',
+          action: RELOAD,
+        });
+        return;
       case NoticeKind.CRASHED:
         connection.stop();
         banner.show({

@@ -5,13 +5,17 @@
 // --idle-timeout is ended with a message. Real broker, real WebSockets.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "tests/broker/test_apps.h"
 #include "tests/support/app_session.h"
 #include "tests/support/broker_process.h"
+#include "tests/support/child_process.h"
 #include "tests/support/process_probe.h"
 #include "tests/support/prometheus_text.h"
 #include "tests/support/status_macros.h"
@@ -227,6 +231,26 @@ TEST(PoolLimitsTest, IdleTimeoutZeroKeepsSessions) {
   ASSERT_OK_AND_ASSIGN(auto tab, AppSession::Open(broker->port()));
   ASSERT_OK(tab->Click("Add one"));
   EXPECT_TRUE(tab->page().HasText("clicks: 1"));
+}
+
+TEST(PoolLimitsTest, BadPoolFlagValuesAreOneLineUsageErrors) {
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"--max-sessions-per-ip", "-1"}, {"--max-sessions-per-ip", "lots"},
+      {"--max-queue", "-5"},           {"--queue-timeout", "soon"},
+      {"--queue-timeout", "-1s"},      {"--idle-timeout", "1 hour"}};
+  for (const auto& [flag, value] : bad) {
+    ChildProcess::Options options;
+    options.program = SluiceBinary();
+    options.args = {"serve", kStateApp, "--port", "0", flag, value};
+    ASSERT_OK_AND_ASSIGN(auto process, ChildProcess::Spawn(std::move(options)));
+    ASSERT_OK_AND_ASSIGN(int status, process->Wait(After(kStepTimeout)));
+    process->WaitForOutputEnd(After(kStepTimeout));
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << flag << " " << value;
+    std::vector<std::string> lines = process->Lines();
+    ASSERT_EQ(lines.size(), 1u) << process->Output();
+    EXPECT_THAT(lines[0], HasSubstr(flag));
+    EXPECT_THAT(lines[0], HasSubstr(value));
+  }
 }
 
 }  // namespace

@@ -58,17 +58,16 @@ AppWatch::~AppWatch() {
 }
 
 void AppWatch::Read() {
-  inotify_.async_read_some(
-      asio::buffer(buffer_, sizeof(buffer_)),
-      [this, alive = alive_](boost::system::error_code ec, std::size_t bytes) {
-        if (!*alive || ec == asio::error::operation_aborted) return;
-        if (ec) {
-          LogError("app_watch_failed", {{"error", ec.message()}});
-          return;
-        }
-        OnEvents(bytes);
-        Read();
-      });
+  inotify_.async_read_some(asio::buffer(buffer_, sizeof(buffer_)),
+                           [this, alive = alive_](boost::system::error_code ec, std::size_t bytes) {
+                             if (!*alive || ec == asio::error::operation_aborted) return;
+                             if (ec) {
+                               LogError("app_watch_failed", {{"error", ec.message()}});
+                               return;
+                             }
+                             OnEvents(bytes);
+                             Read();
+                           });
 }
 
 void AppWatch::OnEvents(std::size_t bytes) {

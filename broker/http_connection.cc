@@ -128,11 +128,10 @@ void HttpConnection::Reload(http::request<http::string_body> request) {
       std::string body = "{\"error\":";
       AppendJsonString(&body, ToStd(status.message()));
       body.append("}\n");
-      return self->Respond(Answer(*pending, http::status::unprocessable_entity,
-                                  "application/json", std::move(body)));
+      return self->Respond(Answer(*pending, http::status::unprocessable_entity, "application/json",
+                                  std::move(body)));
     }
-    self->Respond(Answer(*pending, http::status::ok, "application/json",
-                         "{\"reloaded\":true}\n"));
+    self->Respond(Answer(*pending, http::status::ok, "application/json", "{\"reloaded\":true}\n"));
   });
 }
 

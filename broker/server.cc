@@ -41,9 +41,9 @@ std::string RandomHex(std::size_t bytes) {
 
 }  // namespace
 
-Server::Server(asio::io_context& io, ServeOptions options, std::unique_ptr<ZygoteGenerations> zygotes,
-               std::unique_ptr<KeeperHost> keeper, sandbox::DenialPage denials, StaticFiles files,
-               tcp::acceptor acceptor)
+Server::Server(asio::io_context& io, ServeOptions options,
+               std::unique_ptr<ZygoteGenerations> zygotes, std::unique_ptr<KeeperHost> keeper,
+               sandbox::DenialPage denials, StaticFiles files, tcp::acceptor acceptor)
     : io_(io),
       options_(std::move(options)),
       zygotes_(std::move(zygotes)),
@@ -63,14 +63,13 @@ Server::~Server() = default;
 
 void Server::Start() {
   if (keeper_) keeper_->Attach(io_);
-  zygotes_->Start(
-      [this](pid_t pid, int code, int signal) { OnWorkerExited(pid, code, signal); },
-      [this] {
-        // A new generation serves: warm workers of the old app go (closing
-        // their sockets ends them), new ones come from the new zygote.
-        warm_.clear();
-        RefillWarm();
-      });
+  zygotes_->Start([this](pid_t pid, int code, int signal) { OnWorkerExited(pid, code, signal); },
+                  [this] {
+                    // A new generation serves: warm workers of the old app go (closing
+                    // their sockets ends them), new ones come from the new zygote.
+                    warm_.clear();
+                    RefillWarm();
+                  });
   if (options_.watch_app) {
     auto watch = AppWatch::Start(io_, options_.app_path, [this] {
       ReloadApp("watch", [](absl::Status) {});  // the outcome is logged

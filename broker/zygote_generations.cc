@@ -144,8 +144,8 @@ void ZygoteGenerations::Launch(std::string_view trigger, DoneCallback done) {
     if (!current_) ScheduleRestart();  // nothing serves: keep trying
     return;
   }
-  loading_ = std::make_unique<Loading>(io_, *std::move(spawned), std::string(trigger),
-                                      std::move(done));
+  loading_ =
+      std::make_unique<Loading>(io_, *std::move(spawned), std::string(trigger), std::move(done));
   auto finish = [this, expected = loading_.get()](bool timed_out) {
     if (loading_.get() != expected) return;  // the other wait finished it, or Stop()
     std::unique_ptr<Loading> loading = std::move(loading_);
@@ -153,8 +153,9 @@ void ZygoteGenerations::Launch(std::string_view trigger, DoneCallback done) {
     boost::system::error_code ignored;
     loading->readable.cancel(ignored);
     absl::StatusOr<ipc::Packet> packet =
-        timed_out ? absl::DeadlineExceededError("no answer")
-                  : ReceiveFirstPacket(loading->spawned.control.get(), std::chrono::milliseconds(0));
+        timed_out
+            ? absl::DeadlineExceededError("no answer")
+            : ReceiveFirstPacket(loading->spawned.control.get(), std::chrono::milliseconds(0));
     SpawnedZygote spawned = std::move(loading->spawned);
     loading->spawned.pid = -1;  // Finish() owns it now
     OnLoaded(ZygoteHost::Finish(std::move(spawned), std::move(packet)), loading->trigger,
@@ -237,9 +238,8 @@ void ZygoteGenerations::ScheduleRestart() {
   ++crashes_in_a_row_;
   auto delay = kFirstRestartDelay * (1 << std::min(crashes_in_a_row_ - 1, 8));
   delay = std::min<std::chrono::milliseconds>(delay, kMaxRestartDelay);
-  LogWarning("zygote_restart_scheduled",
-             {{"in_ms", static_cast<std::int64_t>(delay.count())},
-              {"crashes_in_a_row", crashes_in_a_row_}});
+  LogWarning("zygote_restart_scheduled", {{"in_ms", static_cast<std::int64_t>(delay.count())},
+                                          {"crashes_in_a_row", crashes_in_a_row_}});
   restart_timer_.expires_after(delay);
   restart_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec || stopped_ || current_ || loading_) return;

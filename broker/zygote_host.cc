@@ -77,8 +77,8 @@ absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(const ZygoteLaunch
   return Finish(*std::move(spawned), ReceiveFirstPacket(control, kLoadTimeout));
 }
 
-absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Finish(
-    SpawnedZygote spawned, absl::StatusOr<ipc::Packet> packet) {
+absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Finish(SpawnedZygote spawned,
+                                                               absl::StatusOr<ipc::Packet> packet) {
   pid_t pid = spawned.pid;
   auto fail = [&](std::string why) -> absl::Status {
     KillAndReap(pid);
@@ -110,8 +110,8 @@ absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Finish(
     return fail(StrCat("the zygote's first message is undecodable: ", e.getDescription().cStr()));
   }
   LogInfo("zygote_started", {{"reaper_pid", pid}, {"app", name}});
-  return std::unique_ptr<ZygoteHost>(new ZygoteHost(pid, std::move(spawned.control),
-                                                    std::move(name), spawned.own_pid_namespace));
+  return std::unique_ptr<ZygoteHost>(
+      new ZygoteHost(pid, std::move(spawned.control), std::move(name), spawned.own_pid_namespace));
 }
 
 ZygoteHost::ZygoteHost(pid_t pid, UniqueFd control, std::string app_name, bool own_pid_namespace)

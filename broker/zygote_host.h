@@ -116,7 +116,7 @@ class ZygoteHost {
 
   pid_t pid_;
   std::string app_name_;
-  bool own_pid_namespace_;  // the zygote numbers its workers in its own pid namespace
+  bool own_pid_namespace_;    // the zygote numbers its workers in its own pid namespace
   bool zygote_gone_ = false;  // its reaper said it died
   HelperChannel channel_;
   ExitCallback on_exit_;

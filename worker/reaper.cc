@@ -172,10 +172,9 @@ void Reaper::OnZygoteExited(int status) {
     survivors.push_back(*it);
     ++it;
   }
-  LogError("zygote_exited",
-           {{"exit_code", WIFEXITED(status) ? WEXITSTATUS(status) : -1},
-            {"signal", WIFSIGNALED(status) ? WTERMSIG(status) : 0},
-            {"surviving_workers", static_cast<int>(survivors.size())}});
+  LogError("zygote_exited", {{"exit_code", WIFEXITED(status) ? WEXITSTATUS(status) : -1},
+                             {"signal", WIFSIGNALED(status) ? WTERMSIG(status) : 0},
+                             {"surviving_workers", static_cast<int>(survivors.size())}});
   capnp::MallocMessageBuilder event;
   auto exited = event.initRoot<ipc::ZygoteEvent>().initZygoteExited();
   exited.setExitCode(WIFEXITED(status) ? WEXITSTATUS(status) : 0);

@@ -148,16 +148,15 @@ void ExpectBrokerSigkillLeavesNothing(BrokerProcess& broker) {
   EXPECT_TRUE(WIFSIGNALED(status)) << DescribeWaitStatus(status);
   EXPECT_TRUE(WaitForExit(descendants, After(kStepTimeout)))
       << "a zygote or worker outlived the broker";
-  EXPECT_TRUE(WaitUntil([&] { return ProcessesInGroup(broker_pid).empty(); },
-                        After(kStepTimeout)))
+  EXPECT_TRUE(WaitUntil([&] { return ProcessesInGroup(broker_pid).empty(); }, After(kStepTimeout)))
       << "left: " << ::testing::PrintToString(ProcessesInGroup(broker_pid));
 }
 
 // --- SIGTERM -----------------------------------------------------------
 
 TEST(DrainTest, SigtermLetsTheRunInProgressFinishTellsPagesAndExitsZero) {
-  ASSERT_OK_AND_ASSIGN(auto broker,
-                       BrokerProcess::Start(kSlowApp, {"--drain-timeout", "60s", "--prefork", "1"}));
+  ASSERT_OK_AND_ASSIGN(
+      auto broker, BrokerProcess::Start(kSlowApp, {"--drain-timeout", "60s", "--prefork", "1"}));
   ASSERT_OK_AND_ASSIGN(auto idle, AppSession::Open(broker->port()));
   ASSERT_OK_AND_ASSIGN(auto busy, AppSession::Open(broker->port()));
   std::vector<pid_t> processes = DescendantsOf(broker->pid());
@@ -177,8 +176,7 @@ TEST(DrainTest, SigtermLetsTheRunInProgressFinishTellsPagesAndExitsZero) {
   EXPECT_EQ(first.kind, ipc::Notice::Kind::RESTARTING);
 
   ASSERT_OK_AND_ASSIGN(int status, broker->process().Wait(After(kStepTimeout)));
-  EXPECT_TRUE(Exited0(status)) << DescribeWaitStatus(status) << "\n"
-                               << broker->process().Output();
+  EXPECT_TRUE(Exited0(status)) << DescribeWaitStatus(status) << "\n" << broker->process().Output();
   EXPECT_TRUE(WaitForExit(processes, After(kStepTimeout))) << "a zygote or worker was left";
 }
 
@@ -254,8 +252,7 @@ TEST(DrainTest, BadLifecycleFlagsAreUsageErrors) {
 class ReloadTest : public ::testing::Test {
  protected:
   void StartBroker(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"--admin-token-file", served_.token_path(), "--prefork",
-                                     "2"};
+    std::vector<std::string> args = {"--admin-token-file", served_.token_path(), "--prefork", "2"};
     args.insert(args.end(), extra.begin(), extra.end());
     ASSERT_OK_AND_ASSIGN(broker_, BrokerProcess::Start(served_.app_path(), args));
   }
@@ -389,9 +386,8 @@ TEST_F(ReloadTest, LibraryTheNewZygoteCannotLoadIsRefused) {
 
 TEST_F(ReloadTest, ReloadNeedsTheAdminToken) {
   ASSERT_NO_FATAL_FAILURE(StartBroker());
-  ASSERT_OK_AND_ASSIGN(HttpResponse none,
-                       HttpRequest(broker_->port(), "POST", "/admin/reload", {}, "",
-                                   After(kStepTimeout)));
+  ASSERT_OK_AND_ASSIGN(HttpResponse none, HttpRequest(broker_->port(), "POST", "/admin/reload", {},
+                                                      "", After(kStepTimeout)));
   EXPECT_EQ(none.status, 401);
   ASSERT_OK_AND_ASSIGN(HttpResponse get,
                        HttpGet(broker_->port(), "/admin/reload", After(kStepTimeout)));
@@ -404,9 +400,9 @@ class ZygoteCrashTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ZygoteCrashTest, OpenSessionsSurviveAKilledZygoteWhichIsRestarted) {
   ServedApp served(kVersionAppV1);
-  ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(served.app_path(),
-                                                         {"--sandbox", GetParam(), "--prefork",
-                                                          "1"}));
+  ASSERT_OK_AND_ASSIGN(
+      auto broker,
+      BrokerProcess::Start(served.app_path(), {"--sandbox", GetParam(), "--prefork", "1"}));
   ASSERT_OK_AND_ASSIGN(auto kept, AppSession::Open(broker->port()));
   ASSERT_OK_AND_ASSIGN(auto closed, AppSession::Open(broker->port()));
   ASSERT_OK_AND_ASSIGN(auto victim, AppSession::Open(broker->port()));
@@ -459,9 +455,9 @@ TEST_P(ZygoteCrashTest, OpenSessionsSurviveAKilledZygoteWhichIsRestarted) {
 
 TEST_P(ZygoteCrashTest, ReaperEndsOnceTheLastSurvivorHas) {
   ServedApp served(kVersionAppV1);
-  ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(served.app_path(),
-                                                         {"--sandbox", GetParam(), "--prefork",
-                                                          "0"}));
+  ASSERT_OK_AND_ASSIGN(
+      auto broker,
+      BrokerProcess::Start(served.app_path(), {"--sandbox", GetParam(), "--prefork", "0"}));
   ASSERT_OK_AND_ASSIGN(auto kept, AppSession::Open(broker->port()));
   std::vector<pid_t> zygotes = ZygotesOf(broker->pid());
   ASSERT_EQ(zygotes.size(), 1u);
@@ -486,9 +482,9 @@ TEST_P(ZygoteCrashTest, ReaperEndsOnceTheLastSurvivorHas) {
 
 TEST_P(ZygoteCrashTest, ZygoteThatKeepsDyingIsRestartedWithBackoff) {
   ServedApp served(kVersionAppV1);
-  ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(served.app_path(),
-                                                         {"--sandbox", GetParam(), "--prefork",
-                                                          "0"}));
+  ASSERT_OK_AND_ASSIGN(
+      auto broker,
+      BrokerProcess::Start(served.app_path(), {"--sandbox", GetParam(), "--prefork", "0"}));
   for (int crash = 1; crash <= 3; ++crash) {
     std::vector<pid_t> zygotes;
     ASSERT_TRUE(WaitUntil(

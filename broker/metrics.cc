@@ -46,6 +46,9 @@ std::string RenderMetrics(const MetricsSnapshot& s) {
   counter("sluice_sandbox_denied_syscalls_total",
           "System calls of workers that the seccomp filter refused (each failed with EPERM).",
           s.sandbox_denied_syscalls);
+  counter("sluice_log_lines_dropped_total",
+          "Log lines the broker could not write to stderr (closed, or a full disk).",
+          s.log_lines_dropped);
   return out;
 }
 

@@ -18,6 +18,7 @@ struct MetricsSnapshot {
   std::uint64_t cache_size_bytes = 0;   // 0: the cache is off
   shm_cache::ArenaCounters cache = {};  // zeroes when the cache is off
   std::uint64_t sandbox_denied_syscalls = 0;
+  std::uint64_t log_lines_dropped = 0;  // the broker's own, util/log.h
 };
 
 // Every series, always (zeroes when the cache is off), each with its

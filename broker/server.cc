@@ -233,6 +233,7 @@ std::string Server::MetricsText() const {
     snapshot.cache = keeper_->counters();
   }
   snapshot.sandbox_denied_syscalls = denials_.denied_syscalls();
+  snapshot.log_lines_dropped = LogLinesDropped();
   return RenderMetrics(snapshot);
 }
 

@@ -1,0 +1,130 @@
+// Soak: sessions opened, rerun and closed in a loop against one broker for
+// SLUICE_SOAK_SECONDS (default 120; run by hand for longer). The broker's
+// resident memory, its open descriptors and the number of processes under
+// it must stay flat: after a warm-up, they may not grow past a fixed bound,
+// however long the run. (A bound on growth, not on time.)
+#include <dirent.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "tests/broker/test_apps.h"
+#include "tests/support/app_session.h"
+#include "tests/support/broker_process.h"
+#include "tests/support/process_probe.h"
+#include "tests/support/status_macros.h"
+
+namespace sluice::testing {
+namespace {
+
+constexpr int kDefaultSeconds = 120;
+constexpr int kPrefork = 2;
+constexpr int kTabsAtOnce = 4;
+// Growth allowed after the warm-up, whatever the duration.
+constexpr long kRssGrowthKiB = 8 * 1024;
+// Dropped tabs wait out a reconnect grace of 1 s, so a handful of sessions
+// (a worker and a descriptor each) may be in it whenever a sample is taken;
+// a leak grows with the thousands of sessions instead.
+constexpr int kFdGrowth = 24;
+constexpr int kProcessGrowth = 10;
+
+int SoakSeconds() {
+  const char* text = std::getenv("SLUICE_SOAK_SECONDS");
+  int seconds = text ? std::atoi(text) : kDefaultSeconds;
+  return seconds > 0 ? seconds : kDefaultSeconds;
+}
+
+int OpenDescriptors(pid_t pid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/fd";
+  DIR* dir = ::opendir(path.c_str());
+  if (dir == nullptr) return -1;
+  int count = 0;
+  while (dirent* entry = ::readdir(dir)) count += entry->d_name[0] != '.';
+  ::closedir(dir);
+  return count;
+}
+
+struct Sample {
+  double at_s;
+  long rss_kib;
+  int fds;
+  int processes;
+};
+
+TEST(SoakTest, OpeningAndClosingSessionsLeavesBrokerMemoryFdsAndProcessesFlat) {
+  const int seconds = SoakSeconds();
+  ASSERT_OK_AND_ASSIGN(auto broker,
+                       BrokerProcess::Start(kStateApp, {"--cache-size", "64M", "--reconnect-grace", "1s",
+                                                        "--prefork", std::to_string(kPrefork)}));
+  const pid_t pid = broker->pid();
+  auto take = [&](Clock::time_point begin) {
+    return Sample{std::chrono::duration<double>(Clock::now() - begin).count(),
+                  StatusKiB(pid, "VmRSS").value_or(-1), OpenDescriptors(pid),
+                  static_cast<int>(DescendantsOf(pid).size())};
+  };
+
+  const auto begin = Clock::now();
+  const auto end = begin + std::chrono::seconds(seconds);
+  const auto warm_until = begin + std::chrono::seconds(seconds) / 5;
+  std::vector<Sample> samples;
+  long sessions = 0;
+  int round = 0;
+  while (Clock::now() < end) {
+    // A few tabs at once, each rerun; then closed in turn: a polite close,
+    // a bye, a dropped connection (which waits out its 1 s reconnect grace).
+    std::vector<std::unique_ptr<AppSession>> tabs;
+    for (int i = 0; i < kTabsAtOnce; ++i) {
+      ASSERT_OK_AND_ASSIGN(auto tab, AppSession::Open(broker->port()));
+      ASSERT_OK(tab->Click("Add one"));
+      tabs.push_back(std::move(tab));
+    }
+    ASSERT_TRUE(tabs[0]->page().HasText("clicks: 1")) << tabs[0]->page().DebugString();
+    EXPECT_OK(tabs[0]->client().Close());
+    EXPECT_OK(tabs[1]->client().SendBye());
+    tabs[2]->client().Drop();
+    tabs.clear();  // the last one: its socket just closes
+    sessions += kTabsAtOnce;
+    if (++round % 10 == 0) samples.push_back(take(begin));
+  }
+  // The sessions of the last rounds end (closing ones at once, dropped ones
+  // after their grace); what is left is the steady state.
+  samples.push_back(take(begin));
+
+  ASSERT_GE(samples.size(), 5u) << "too few rounds to judge";
+  Sample baseline{0, 0, 0, 0};
+  for (const Sample& s : samples) {
+    if (s.at_s <= std::chrono::duration<double>(warm_until - begin).count()) {
+      baseline.rss_kib = std::max(baseline.rss_kib, s.rss_kib);
+      baseline.fds = std::max(baseline.fds, s.fds);
+      baseline.processes = std::max(baseline.processes, s.processes);
+    }
+  }
+  if (baseline.rss_kib == 0) baseline = samples.front();
+  Sample worst = baseline;
+  for (const Sample& s : samples) {
+    worst.rss_kib = std::max(worst.rss_kib, s.rss_kib);
+    worst.fds = std::max(worst.fds, s.fds);
+    worst.processes = std::max(worst.processes, s.processes);
+  }
+  const Sample& last = samples.back();
+  std::printf("soak: %d s, %ld sessions; broker after warm-up: RSS %ld KiB, %d fds, %d processes; "
+              "worst later: RSS %ld KiB, %d fds, %d processes; at the end: %ld KiB, %d fds, "
+              "%d processes\n",
+              seconds, sessions, baseline.rss_kib, baseline.fds, baseline.processes,
+              worst.rss_kib, worst.fds, worst.processes, last.rss_kib, last.fds, last.processes);
+  RecordProperty("sessions", std::to_string(sessions));
+  RecordProperty("rss_kib_after_warmup", std::to_string(baseline.rss_kib));
+  RecordProperty("rss_kib_worst", std::to_string(worst.rss_kib));
+  EXPECT_LE(worst.rss_kib - baseline.rss_kib, kRssGrowthKiB);
+  EXPECT_LE(worst.fds - baseline.fds, kFdGrowth);
+  EXPECT_LE(worst.processes - baseline.processes, kProcessGrowth);
+  EXPECT_TRUE(ProcessAlive(pid));
+}
+
+}  // namespace
+}  // namespace sluice::testing

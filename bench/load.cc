@@ -268,7 +268,8 @@ struct Row {
   double start_p50 = 0, start_p99 = 0, ramp_s = 0;
   double rerun_p50 = 0, rerun_p99 = 0;
   double broker_cpu_ramp = 0, broker_cpu_hold = 0;  // % of one core
-  Footprint footprint;
+  Footprint footprint;        // with every session open, before any rerun
+  Footprint footprint_after;  // at the end of the hold
   std::string first_error;
   std::string broker_problems;  // its warnings and errors, one line per kind
 };
@@ -306,6 +307,7 @@ absl::StatusOr<Row> RunOne(const Settings& settings, int count) {
   double hold_s = Seconds(Clock::now() - hold_begin);
   double cpu2 = broker_pid ? CpuSeconds(broker_pid) : 0;
   row.broker_cpu_hold = 100 * (cpu2 - cpu1) / hold_s;
+  if (broker_pid) row.footprint_after = MeasureFootprint(broker_pid);
 
   Samples starts, reruns;
   for (auto& lane : lanes) {
@@ -421,9 +423,9 @@ int Main(int argc, char** argv) {
               ::sysconf(_SC_NPROCESSORS_ONLN), settings.sandbox.c_str(),
               settings.cache_size.c_str(), settings.prefork, settings.reruns, settings.think_ms,
               settings.duration_s, settings.threads);
-  std::printf("%8s %7s %6s %8s %9s %9s %8s %9s %9s %9s %9s %7s %10s %9s\n", "sessions", "held",
+  std::printf("%8s %7s %6s %8s %9s %9s %8s %9s %9s %9s %9s %7s %10s %9s %10s\n", "sessions", "held",
               "fail", "ramp s", "start p50", "start p99", "reruns", "rerun p50", "rerun p99",
-              "cpu ramp", "cpu hold", "procs", "PSS MiB", "KiB/sess");
+              "cpu ramp", "cpu hold", "procs", "PSS MiB", "KiB/sess", "after MiB");
   for (int count : settings.sessions) {
     absl::StatusOr<Row> row = RunOne(settings, count);
     if (!row.ok()) {
@@ -432,11 +434,13 @@ int Main(int argc, char** argv) {
     }
     double per_session =
         row->held > 0 ? static_cast<double>(row->footprint.pss_kib) / row->held : 0;
-    std::printf("%8d %7d %6d %8.1f %9.2f %9.2f %8d %9.2f %9.2f %8.0f%% %8.0f%% %7d %10.0f %9.0f\n",
+    std::printf(
+        "%8d %7d %6d %8.1f %9.2f %9.2f %8d %9.2f %9.2f %8.0f%% %8.0f%% %7d %10.0f %9.0f %10.0f\n",
                 count, row->held, count - row->held, row->ramp_s,
                 row->start_p50, row->start_p99, row->reruns, row->rerun_p50, row->rerun_p99,
                 row->broker_cpu_ramp, row->broker_cpu_hold, row->footprint.processes,
-                static_cast<double>(row->footprint.pss_kib) / 1024, per_session);
+                static_cast<double>(row->footprint.pss_kib) / 1024, per_session,
+                static_cast<double>(row->footprint_after.pss_kib) / 1024);
     if (!row->first_error.empty()) {
       std::printf("         first failure: %s\n", row->first_error.c_str());
     }

@@ -6,6 +6,9 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 
+#include <map>
+#include <regex>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -27,11 +30,13 @@ constexpr int kPrefork = 2;
 constexpr int kTabsAtOnce = 4;
 // Growth allowed after the warm-up, whatever the duration.
 constexpr long kRssGrowthKiB = 8 * 1024;
-// Dropped tabs wait out a reconnect grace of 1 s, so a handful of sessions
-// (a worker and a descriptor each) may be in it whenever a sample is taken;
-// a leak grows with the thousands of sessions instead.
-constexpr int kFdGrowth = 24;
-constexpr int kProcessGrowth = 10;
+// Samples are taken when the broker is quiet: no session left (dropped
+// tabs wait out a reconnect grace of 1 s first) and the warm pool full.
+// Then the descriptors and processes are the broker's fixed set, whatever
+// the number of sessions that came and went.
+constexpr int kFdGrowth = 4;
+constexpr int kProcessGrowth = 1;
+constexpr int kRoundsPerSample = 50;
 
 int SoakSeconds() {
   const char* text = std::getenv("SLUICE_SOAK_SECONDS");
@@ -49,6 +54,21 @@ int OpenDescriptors(pid_t pid) {
   return count;
 }
 
+// How many sessions started, detached and ended (by reason): what a failure
+// message needs to tell a leak from a slow end.
+std::string SessionEvents(BrokerProcess& broker) {
+  std::map<std::string, int> counts;
+  static const std::regex kEvent("\"event\":\"(session_[a-z_]+)\"(.*\"reason\":\"([^\"]+)\")?");
+  for (const std::string& line : broker.process().Lines()) {
+    std::smatch match;
+    if (!std::regex_search(line, match, kEvent)) continue;
+    ++counts[match[1].str() + (match[3].matched ? " " + match[3].str() : "")];
+  }
+  std::string text;
+  for (const auto& [event, count] : counts) text += event + ": " + std::to_string(count) + "\n";
+  return text;
+}
+
 struct Sample {
   double at_s;
   long rss_kib;
@@ -63,6 +83,13 @@ TEST(SoakTest, OpeningAndClosingSessionsLeavesBrokerMemoryFdsAndProcessesFlat) {
                                                         "--prefork", std::to_string(kPrefork)}));
   const pid_t pid = broker->pid();
   auto take = [&](Clock::time_point begin) {
+    bool quiet = WaitUntil(
+        [&] {
+          return broker->SessionsFromHealthz().value_or(-1) == 0 &&
+                 broker->WarmWorkersFromHealthz().value_or(-1) == kPrefork;
+        },
+        After(kStepTimeout));
+    EXPECT_TRUE(quiet) << "sessions did not end\n" << SessionEvents(*broker);
     return Sample{std::chrono::duration<double>(Clock::now() - begin).count(),
                   StatusKiB(pid, "VmRSS").value_or(-1), OpenDescriptors(pid),
                   static_cast<int>(DescendantsOf(pid).size())};
@@ -79,7 +106,11 @@ TEST(SoakTest, OpeningAndClosingSessionsLeavesBrokerMemoryFdsAndProcessesFlat) {
     // a bye, a dropped connection (which waits out its 1 s reconnect grace).
     std::vector<std::unique_ptr<AppSession>> tabs;
     for (int i = 0; i < kTabsAtOnce; ++i) {
-      ASSERT_OK_AND_ASSIGN(auto tab, AppSession::Open(broker->port()));
+      absl::StatusOr<std::unique_ptr<AppSession>> opened = AppSession::Open(broker->port());
+      ASSERT_TRUE(opened.ok()) << opened.status() << "\nafter " << sessions
+                               << " sessions; the broker's session events:\n"
+                               << SessionEvents(*broker);
+      auto tab = *std::move(opened);
       ASSERT_OK(tab->Click("Add one"));
       tabs.push_back(std::move(tab));
     }
@@ -89,10 +120,8 @@ TEST(SoakTest, OpeningAndClosingSessionsLeavesBrokerMemoryFdsAndProcessesFlat) {
     tabs[2]->client().Drop();
     tabs.clear();  // the last one: its socket just closes
     sessions += kTabsAtOnce;
-    if (++round % 10 == 0) samples.push_back(take(begin));
+    if (++round % kRoundsPerSample == 0) samples.push_back(take(begin));
   }
-  // The sessions of the last rounds end (closing ones at once, dropped ones
-  // after their grace); what is left is the steady state.
   samples.push_back(take(begin));
 
   ASSERT_GE(samples.size(), 5u) << "too few rounds to judge";

@@ -35,9 +35,9 @@
 #include <fstream>
 #include <map>
 #include <memory>
-#include <regex>
 #include <mutex>
 #include <optional>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -268,8 +268,8 @@ struct Row {
   double start_p50 = 0, start_p99 = 0, ramp_s = 0;
   double rerun_p50 = 0, rerun_p99 = 0;
   double broker_cpu_ramp = 0, broker_cpu_hold = 0;  // % of one core
-  Footprint footprint;        // with every session open, before any rerun
-  Footprint footprint_after;  // at the end of the hold
+  Footprint footprint;                              // with every session open, before any rerun
+  Footprint footprint_after;                        // at the end of the hold
   std::string first_error;
   std::string broker_problems;  // its warnings and errors, one line per kind
 };
@@ -302,8 +302,10 @@ absl::StatusOr<Row> RunOne(const Settings& settings, int count) {
   if (broker_pid) row.footprint = MeasureFootprint(broker_pid);
 
   auto hold_begin = Clock::now();
-  if (ramped) Hold(lanes, settings.reruns, std::chrono::milliseconds(settings.think_ms),
-       hold_begin + std::chrono::seconds(settings.duration_s));
+  if (ramped) {
+    Hold(lanes, settings.reruns, std::chrono::milliseconds(settings.think_ms),
+         hold_begin + std::chrono::seconds(settings.duration_s));
+  }
   double hold_s = Seconds(Clock::now() - hold_begin);
   double cpu2 = broker_pid ? CpuSeconds(broker_pid) : 0;
   row.broker_cpu_hold = 100 * (cpu2 - cpu1) / hold_s;
@@ -332,7 +334,8 @@ absl::StatusOr<Row> RunOne(const Settings& settings, int count) {
   CloseAll(lanes);
   if (broker) {
     // What the broker said went wrong, for the report: each kind of warning
-    // or error once, with how often it came.
+    // or error, and each reason a session ended other than its page closing
+    // it, once, with how often it came.
     std::map<std::string, int> seen;
     std::map<std::string, std::string> example;
     static const std::regex kEvent("\"level\":\"(warning|error)\".*\"event\":\"([a-z_]+)\"");
@@ -342,7 +345,7 @@ absl::StatusOr<Row> RunOne(const Settings& settings, int count) {
       std::string key;
       if (std::regex_search(line, match, kEvent)) {
         key = match[1].str() + " " + match[2].str();
-      } else if (std::regex_search(line, match, kEnded)) {
+      } else if (std::regex_search(line, match, kEnded) && match[1].str() != "closed") {
         key = "session_ended " + match[1].str();
       } else {
         continue;
@@ -418,11 +421,11 @@ int Main(int argc, char** argv) {
   for (int count : settings.sessions) most = std::max(most, count);
   RaiseDescriptorLimit(most);
 
-  std::printf("sluice load (hello app; %ld cores; --sandbox %s, --cache-size %s, --prefork %d; "
-              "reruns %d per session ~%d ms apart within %d s; %d client threads)\n\n",
-              ::sysconf(_SC_NPROCESSORS_ONLN), settings.sandbox.c_str(),
-              settings.cache_size.c_str(), settings.prefork, settings.reruns, settings.think_ms,
-              settings.duration_s, settings.threads);
+  std::printf(
+      "sluice load (hello app; %ld cores; --sandbox %s, --cache-size %s, --prefork %d; "
+      "reruns %d per session ~%d ms apart within %d s; %d client threads)\n\n",
+      ::sysconf(_SC_NPROCESSORS_ONLN), settings.sandbox.c_str(), settings.cache_size.c_str(),
+      settings.prefork, settings.reruns, settings.think_ms, settings.duration_s, settings.threads);
   std::printf("%8s %7s %6s %8s %9s %9s %8s %9s %9s %9s %9s %7s %10s %9s %10s\n", "sessions", "held",
               "fail", "ramp s", "start p50", "start p99", "reruns", "rerun p50", "rerun p99",
               "cpu ramp", "cpu hold", "procs", "PSS MiB", "KiB/sess", "after MiB");
@@ -436,11 +439,10 @@ int Main(int argc, char** argv) {
         row->held > 0 ? static_cast<double>(row->footprint.pss_kib) / row->held : 0;
     std::printf(
         "%8d %7d %6d %8.1f %9.2f %9.2f %8d %9.2f %9.2f %8.0f%% %8.0f%% %7d %10.0f %9.0f %10.0f\n",
-                count, row->held, count - row->held, row->ramp_s,
-                row->start_p50, row->start_p99, row->reruns, row->rerun_p50, row->rerun_p99,
-                row->broker_cpu_ramp, row->broker_cpu_hold, row->footprint.processes,
-                static_cast<double>(row->footprint.pss_kib) / 1024, per_session,
-                static_cast<double>(row->footprint_after.pss_kib) / 1024);
+        count, row->held, count - row->held, row->ramp_s, row->start_p50, row->start_p99,
+        row->reruns, row->rerun_p50, row->rerun_p99, row->broker_cpu_ramp, row->broker_cpu_hold,
+        row->footprint.processes, static_cast<double>(row->footprint.pss_kib) / 1024, per_session,
+        static_cast<double>(row->footprint_after.pss_kib) / 1024);
     if (!row->first_error.empty()) {
       std::printf("         first failure: %s\n", row->first_error.c_str());
     }
@@ -450,7 +452,8 @@ int Main(int argc, char** argv) {
   std::printf(
       "\nstart: connect -> first run finished (ms); rerun: slider change -> run finished (ms);\n"
       "fail: sessions that did not open, or broke during the hold; cpu: the broker process, %% "
-      "of one core;\nPSS: broker + zygote + keeper + workers with every session open.\n");
+      "of one core;\nPSS: broker + zygote + keeper + workers with every session open, before any "
+      "rerun\n(KiB/sess: that / held); after: the same at the end of the hold.\n");
   return 0;
 }
 

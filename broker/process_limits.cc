@@ -51,7 +51,8 @@ void RaiseOpenFileLimit(int workers) {
       LogSyscallError("setrlimit(RLIMIT_NOFILE)", errno, {{"soft", AsCount(limit.rlim_max)}});
       limit.rlim_cur = before;
     } else {
-      LogInfo("open_file_limit_raised", {{"from", AsCount(before)}, {"to", AsCount(limit.rlim_cur)}});
+      LogInfo("open_file_limit_raised",
+              {{"from", AsCount(before)}, {"to", AsCount(limit.rlim_cur)}});
     }
   }
   std::int64_t needed = kFixedDescriptors + kDescriptorsPerSession * std::int64_t{workers};

@@ -276,8 +276,9 @@ TEST(FaultTest, ClientsThatNeverFinishOrNeverReadCostBoundedMemory) {
       << "broker peak RSS " << *peak << " KiB, " << *before << " KiB before";
   RecordProperty("broker_rss_before_kib", std::to_string(*before));
   RecordProperty("broker_peak_rss_kib", std::to_string(*peak));
-  std::printf("broker VmRSS before: %ld KiB, peak with %d half requests and %d non-readers: %ld KiB\n",
-              *before, kHalfRequests, kNonReaders, *peak);
+  std::printf(
+      "broker VmRSS before: %ld KiB, peak with %d half requests and %d non-readers: %ld KiB\n",
+      *before, kHalfRequests, kNonReaders, *peak);
 }
 
 }  // namespace

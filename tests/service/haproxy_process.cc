@@ -46,9 +46,8 @@ absl::StatusOr<std::string> Rewrite(const std::string& config_path, uint16_t por
     absl::StrAppend(&out, line, "\n");
   }
   if (servers != broker_ports.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(config_path, " has ", servers, " server lines for ", broker_ports.size(),
-                     " brokers"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        config_path, " has ", servers, " server lines for ", broker_ports.size(), " brokers"));
   }
   return out;
 }
@@ -56,8 +55,7 @@ absl::StatusOr<std::string> Rewrite(const std::string& config_path, uint16_t por
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<HaproxyProcess>> HaproxyProcess::Start(
-    const std::string& config_path, const std::vector<uint16_t>& broker_ports,
-    Deadline deadline) {
+    const std::string& config_path, const std::vector<uint16_t>& broker_ports, Deadline deadline) {
   absl::StatusOr<uint16_t> port = FreeLoopbackPort();
   if (!port.ok()) return port.status();
   absl::StatusOr<std::string> config = Rewrite(config_path, *port, broker_ports);
@@ -88,9 +86,9 @@ absl::StatusOr<std::unique_ptr<HaproxyProcess>> HaproxyProcess::Start(
       },
       deadline);
   if (!up || !ProcessAlive(haproxy->process().pid())) {
-    return absl::UnavailableError(
-        absl::StrCat("haproxy did not start serving on port ", *port, ":\n",
-                     haproxy->process().Output(), "\nconfig:\n", *config));
+    return absl::UnavailableError(absl::StrCat("haproxy did not start serving on port ", *port,
+                                               ":\n", haproxy->process().Output(), "\nconfig:\n",
+                                               *config));
   }
   return haproxy;
 }

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "tests/service/loopback_port.h"
 #include "tests/support/child_process.h"
 #include "tests/support/deadline.h"
-#include "tests/service/loopback_port.h"
 
 namespace sluice::testing {
 

@@ -6,13 +6,12 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 
-#include <map>
-#include <regex>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -78,9 +77,9 @@ struct Sample {
 
 TEST(SoakTest, OpeningAndClosingSessionsLeavesBrokerMemoryFdsAndProcessesFlat) {
   const int seconds = SoakSeconds();
-  ASSERT_OK_AND_ASSIGN(auto broker,
-                       BrokerProcess::Start(kStateApp, {"--cache-size", "64M", "--reconnect-grace", "1s",
-                                                        "--prefork", std::to_string(kPrefork)}));
+  ASSERT_OK_AND_ASSIGN(
+      auto broker, BrokerProcess::Start(kStateApp, {"--cache-size", "64M", "--reconnect-grace",
+                                                    "1s", "--prefork", std::to_string(kPrefork)}));
   const pid_t pid = broker->pid();
   auto take = [&](Clock::time_point begin) {
     bool quiet = WaitUntil(
@@ -141,11 +140,12 @@ TEST(SoakTest, OpeningAndClosingSessionsLeavesBrokerMemoryFdsAndProcessesFlat) {
     worst.processes = std::max(worst.processes, s.processes);
   }
   const Sample& last = samples.back();
-  std::printf("soak: %d s, %ld sessions; broker after warm-up: RSS %ld KiB, %d fds, %d processes; "
-              "worst later: RSS %ld KiB, %d fds, %d processes; at the end: %ld KiB, %d fds, "
-              "%d processes\n",
-              seconds, sessions, baseline.rss_kib, baseline.fds, baseline.processes,
-              worst.rss_kib, worst.fds, worst.processes, last.rss_kib, last.fds, last.processes);
+  std::printf(
+      "soak: %d s, %ld sessions; broker after warm-up: RSS %ld KiB, %d fds, %d processes; "
+      "worst later: RSS %ld KiB, %d fds, %d processes; at the end: %ld KiB, %d fds, "
+      "%d processes\n",
+      seconds, sessions, baseline.rss_kib, baseline.fds, baseline.processes, worst.rss_kib,
+      worst.fds, worst.processes, last.rss_kib, last.fds, last.processes);
   RecordProperty("sessions", std::to_string(sessions));
   RecordProperty("rss_kib_after_warmup", std::to_string(baseline.rss_kib));
   RecordProperty("rss_kib_worst", std::to_string(worst.rss_kib));

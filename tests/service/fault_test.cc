@@ -281,5 +281,28 @@ TEST(FaultTest, ClientsThatNeverFinishOrNeverReadCostBoundedMemory) {
       *before, kHalfRequests, kNonReaders, *peak);
 }
 
+// What the broker holds for a page that reads nothing is not held for
+// ever: a page that neither reads nor sends anything misses the broker's
+// keep-alive ping and is dropped when the WebSocket idle timeout (30 s)
+// passes, even with a write to it blocked. (A client that keeps sending
+// while reading nothing is not dropped this way; see README "Running in
+// production".)
+TEST(FaultTest, PageThatNeitherReadsNorSendsIsDroppedByTheIdleTimeout) {
+  ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(kFloodApp, {"--cache-size", "0",
+                                                                     "--reconnect-grace", "0s"}));
+  ASSERT_OK_AND_ASSIGN(auto tab, AppSession::Open(broker->port()));
+  ASSERT_OK(tab->Send("Emit 40 MiB", WidgetInput::Click()));
+  auto blocked = [&] {
+    absl::StatusOr<TcpSendQueue> queue =
+        LoopbackTcpSendQueue(broker->port(), tab->client().local_port());
+    return queue.ok() && !queue->writable();
+  };
+  ASSERT_TRUE(WaitUntil(blocked, After(kStepTimeout)));
+  EXPECT_THAT(broker->SessionsFromHealthz(), absl::StatusOr<int>(1));
+  // Dropped with no grace, the session ends and its worker with it.
+  EXPECT_TRUE(WaitUntil([&] { return broker->SessionsFromHealthz().value_or(-1) == 0; },
+                        After(kRequestTimeoutBound)));
+}
+
 }  // namespace
 }  // namespace sluice::testing

@@ -139,6 +139,30 @@ TEST_F(HaproxyTest, SessionsSpreadStickToTheirBrokerAndUploadThroughIt) {
   EXPECT_OK(Upload(*tabs[1].session, 1, "rows.csv", content));
 }
 
+TEST_F(HaproxyTest, ReconnectAfterADroppedConnectionResumesOnTheSameBroker) {
+  // Several tabs, so that some are on each broker: each must come back to
+  // its own, where its token is known.
+  std::vector<Tab> tabs;
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_OK_AND_ASSIGN(Tab tab, OpenTab());
+    tabs.push_back(std::move(tab));
+  }
+  for (Tab& tab : tabs) {
+    ASSERT_TRUE(tab.session->page().session());
+    std::string token = tab.session->page().session()->reconnect_token;
+    std::optional<pid_t> shown = tab.session->ShownPid();
+    ASSERT_TRUE(shown);
+    tab.session->client().Drop();  // a network blip
+    ASSERT_OK_AND_ASSIGN(
+        auto back, AppSession::Open(haproxy_->port(), token, After(kStepTimeout), tab.cookie));
+    ASSERT_TRUE(back->page().session());
+    EXPECT_TRUE(back->page().session()->resumed) << tab.cookie;
+    EXPECT_EQ(back->ShownPid(), shown) << "the same worker serves it";
+    tab.session = std::move(back);
+  }
+  EXPECT_THAT(b1_->SessionsFromHealthz().value_or(-1) + b2_->SessionsFromHealthz().value_or(-1), 4);
+}
+
 TEST_F(HaproxyTest, BrokerStoppedWithSigtermClosesItsPagesTheOtherKeepsServing) {
   // Open tabs until each broker has two.
   std::vector<Tab> on_b1, on_b2;

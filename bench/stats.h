@@ -10,6 +10,9 @@ namespace sluice::bench {
 class Samples {
  public:
   void Add(double value) { values_.push_back(value); }
+  void Append(const Samples& other) {
+    values_.insert(values_.end(), other.values_.begin(), other.values_.end());
+  }
   std::size_t size() const { return values_.size(); }
   // The q-quantile (0 <= q <= 1), nearest rank; 0 when empty.
   double Quantile(double q) {

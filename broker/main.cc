@@ -15,6 +15,7 @@
 #include "broker/cache_command.h"
 #include "broker/keeper_host.h"
 #include "broker/options.h"
+#include "broker/process_limits.h"
 #include "broker/server.h"
 #include "broker/sessions_command.h"
 #include "broker/static_files.h"
@@ -128,6 +129,10 @@ int Serve(const std::vector<std::string>& args) {
   auto options = broker::ParseServeOptions(args);
   if (!options.ok()) return Fail("sluice serve", options.status());
   SetLogLevel(options->log_level);
+  // A log line to a stderr pipe nobody reads any more must fail (and be
+  // counted), not end the broker; so must a write to a page that went away.
+  ::signal(SIGPIPE, SIG_IGN);
+  broker::RaiseOpenFileLimit(options->workers);
   if (!options->admin_token_file.empty()) {
     auto token = broker::ReadTokenFile(options->admin_token_file);
     if (!token.ok()) return Fail("sluice serve", token.status());
@@ -190,7 +195,6 @@ int Serve(const std::vector<std::string>& args) {
   auto files = broker::StaticFiles::Load(web_dir);
   if (!files.ok()) LogWarning("page_assets_missing", {{"error", files.status().message()}});
 
-  ::signal(SIGPIPE, SIG_IGN);
   auto endpoint = acceptor->local_endpoint();
   broker::Server server(io, *options, std::move(zygotes), std::move(keeper), std::move(denials),
                         files.ok() ? std::move(*files)
@@ -266,6 +270,7 @@ int Keeper(const std::vector<std::string>& args) {
 }  // namespace sluice
 
 int main(int argc, char** argv) {
+  sluice::broker::EnsureStandardDescriptors();
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     std::fputs(sluice::kUsage, stderr);

@@ -49,6 +49,9 @@ std::string RenderMetrics(const MetricsSnapshot& s) {
   gauge("sluice_queue_length", "Tabs waiting in line for a worker (--max-queue).",
         static_cast<std::uint64_t>(s.queue_length));
   if (s.service) s.service->AppendTo(&out);
+  counter("sluice_log_lines_dropped_total",
+          "Log lines the broker could not write to stderr (closed, or a full disk).",
+          s.log_lines_dropped);
   return out;
 }
 

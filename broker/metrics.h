@@ -21,6 +21,7 @@ struct MetricsSnapshot {
   std::uint64_t sandbox_denied_syscalls = 0;
   int queue_length = 0;                     // tabs waiting for a worker
   const ServiceMetrics* service = nullptr;  // counted as things happen; null: left out
+  std::uint64_t log_lines_dropped = 0;  // the broker's own, util/log.h
 };
 
 // Every series, always (zeroes when the cache is off), each with its

@@ -443,6 +443,7 @@ std::string Server::MetricsText() const {
   snapshot.sandbox_denied_syscalls = denials_.denied_syscalls();
   snapshot.queue_length = static_cast<int>(queue_.size());
   snapshot.service = &metrics_;
+  snapshot.log_lines_dropped = LogLinesDropped();
   return RenderMetrics(snapshot);
 }
 

@@ -18,6 +18,7 @@ namespace {
 
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
 char g_role[16] = "broker";
+std::atomic<std::uint64_t> g_dropped{0};
 
 const char* LevelName(LogLevel level) {
   switch (level) {
@@ -122,13 +123,18 @@ void WriteLine(LogLevel level, std::string_view event, std::initializer_list<Log
   while (left > 0) {
     ssize_t n = ::write(STDERR_FILENO, p, left);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // stderr gone or full: logging must never take the server down
+    if (n <= 0) {  // stderr gone or full: logging must never take the server down
+      g_dropped.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
     p += n;
     left -= static_cast<size_t>(n);
   }
 }
 
 }  // namespace
+
+std::uint64_t LogLinesDropped() { return g_dropped.load(std::memory_order_relaxed); }
 
 void Log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
   WriteLine(level, event, fields, {});

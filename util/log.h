@@ -60,6 +60,10 @@ inline void LogError(std::string_view e, std::initializer_list<LogField> f = {})
 // Logs a failed system call with errno: {"call": call, "errno": ..., "error": strerror}.
 void LogSyscallError(std::string_view call, int err, std::initializer_list<LogField> fields = {});
 
+// Lines this process could not write (stderr closed, a full disk, a pipe
+// nobody reads): logging never blocks or fails the caller, it counts.
+std::uint64_t LogLinesDropped();
+
 // JSON string escaping, shared with the tiny JSON bodies the broker serves.
 void AppendJsonString(std::string* out, std::string_view text);
 

@@ -9,9 +9,11 @@ namespace sluice::testing {
 
 absl::StatusOr<std::unique_ptr<AppSession>> AppSession::Open(uint16_t port,
                                                              std::string_view reconnect_token,
-                                                             Deadline deadline) {
+                                                             Deadline deadline,
+                                                             std::string_view cookie) {
   std::unique_ptr<AppSession> session(new AppSession());
   session->port_ = port;
+  session->client_.SetCookie(std::string(cookie));
   if (absl::Status s = session->client_.Connect(port, deadline); !s.ok()) return s;
   if (absl::Status s = session->client_.SendHello(reconnect_token, deadline); !s.ok()) return s;
   if (absl::Status s = session->page_.RunUntilFinished(session->client_, deadline); !s.ok()) {

@@ -32,10 +32,21 @@ net::awaitable<HttpResponse> Exchange(uint16_t port, http::request<http::string_
   co_await http::async_read(stream, buffer, response, net::use_awaitable);
   beast::error_code ignored;
   stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
-  co_return HttpResponse{static_cast<int>(response.result_int()), std::move(response.body())};
+  HttpResponse answer{static_cast<int>(response.result_int()), std::move(response.body()), {}};
+  for (const auto& field : response) {
+    answer.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  co_return answer;
 }
 
 }  // namespace
+
+std::string HttpResponse::Header(std::string_view name) const {
+  for (const auto& [field, value] : headers) {
+    if (beast::iequals(field, name)) return value;
+  }
+  return {};
+}
 
 absl::StatusOr<HttpResponse> HttpRequest(uint16_t port, std::string_view method,
                                          std::string_view target,

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
@@ -16,6 +17,10 @@ namespace sluice::testing {
 struct HttpResponse {
   int status = 0;
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // in order, names as sent
+
+  // The first header named `name` (case-insensitive); empty if none.
+  std::string Header(std::string_view name) const;
 };
 
 using HttpHeader = std::pair<std::string_view, std::string_view>;  // name, value

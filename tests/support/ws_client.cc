@@ -63,6 +63,7 @@ struct WsClient::Impl {
   net::io_context context;
   websocket::stream<beast::tcp_stream> ws{context};
   beast::flat_buffer buffer;
+  std::string cookie;
   bool unusable = false;
 
   // Starts one async operation through `start(handler)` and runs the context
@@ -101,6 +102,8 @@ WsClient::WsClient() : impl_(std::make_unique<Impl>()) {}
 
 WsClient::~WsClient() { Drop(); }
 
+void WsClient::SetCookie(std::string cookie) { impl_->cookie = std::move(cookie); }
+
 absl::Status WsClient::Connect(uint16_t port, Deadline deadline) {
   net::ip::tcp::endpoint endpoint(net::ip::address_v4::loopback(), port);
   absl::StatusOr<beast::error_code> ec = impl_->Run("connect", deadline, [&](auto handler) {
@@ -112,6 +115,12 @@ absl::Status WsClient::Connect(uint16_t port, Deadline deadline) {
 
   impl_->ws.auto_fragment(false);  // one message, one frame, as the page sends them
   impl_->ws.read_message_max(64u << 20);
+  if (!impl_->cookie.empty()) {
+    impl_->ws.set_option(websocket::stream_base::decorator(
+        [cookie = impl_->cookie](websocket::request_type& request) {
+          request.set(beast::http::field::cookie, cookie);
+        }));
+  }
   std::string host = absl::StrCat("127.0.0.1:", port);
   ec = impl_->Run("WebSocket handshake", deadline, [&](auto handler) {
     impl_->ws.async_handshake(host, "/_sluice/ws", std::move(handler));

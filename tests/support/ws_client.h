@@ -59,6 +59,11 @@ class WsClient {
   WsClient(const WsClient&) = delete;
   WsClient& operator=(const WsClient&) = delete;
 
+  // A Cookie header for the handshake of the next Connect, as a browser
+  // sends the cookies of the page's origin (a load balancer's stickiness
+  // cookie, say). Empty: none.
+  void SetCookie(std::string cookie);
+
   // TCP connect to 127.0.0.1:port and the WebSocket handshake on /_sluice/ws.
   absl::Status Connect(uint16_t port, Deadline deadline = After(kStepTimeout));
 

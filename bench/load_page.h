@@ -1,0 +1,48 @@
+// One viewer's tab for bench/load: like a browser, it always has a read
+// pending once the session is open, so the broker's keep-alive pings are
+// answered while the viewer "thinks" (a page that stops reading is dropped
+// after the broker's 30 s idle timeout). Runs on one io_context thread.
+#pragma once
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace sluice::bench {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using Clock = std::chrono::steady_clock;
+
+class LoadPage {
+ public:
+  explicit LoadPage(asio::io_context& io) : ws_(io), finished_signal_(io) {}
+
+  // Connects, says hello, waits for the first finished run, then keeps
+  // reading in the background until Close or an error. Throws on failure
+  // (a notice such as "busy" counts as one).
+  asio::awaitable<void> Open(std::uint16_t port);
+  // Sets the number widget `widget_id` and waits for the run it causes to
+  // finish. Throws if the connection broke.
+  asio::awaitable<void> Rerun(const std::string& widget_id, double value);
+  asio::awaitable<void> Close();
+  // Whether the connection broke since Open (the broker closed it, say).
+  bool broken() const { return broken_; }
+
+ private:
+  // Reads one message; true if it was a finished run.
+  asio::awaitable<bool> ReadOne();
+  asio::awaitable<void> ReadForever();
+
+  beast::websocket::stream<beast::tcp_stream> ws_;
+  beast::flat_buffer buffer_;
+  asio::steady_timer finished_signal_;  // cancelled on each finished run
+  std::uint64_t finished_runs_ = 0;
+  bool broken_ = false;
+  std::string error_;
+};
+
+}  // namespace sluice::bench

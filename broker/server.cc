@@ -10,6 +10,7 @@
 #include "broker/metrics.h"
 #include "broker/page_connection.h"
 #include "broker/session.h"
+#include "broker/settings.h"
 #include "broker/worker_link.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -234,6 +235,12 @@ std::string Server::MetricsText() const {
   }
   snapshot.sandbox_denied_syscalls = denials_.denied_syscalls();
   return RenderMetrics(snapshot);
+}
+
+void Server::ApplyLiveSettings(const ServeOptions& next) {
+  CopyLiveSettings(next, &options_);
+  SetLogLevel(options_.log_level);
+  RefillWarm();
 }
 
 void Server::ClearCache(KeeperHost::ClearCallback done) {

@@ -24,6 +24,7 @@
 #include "worker/app_library.h"
 #include "worker/become_worker.h"
 #include "worker/cache_runtime.h"
+#include "worker/secrets.h"
 
 namespace sluice::worker {
 
@@ -272,6 +273,17 @@ absl::StatusOr<sandbox::PreparedSandbox> PrepareSandbox(const ZygoteConfig& conf
   return prepared;
 }
 
+// Before the app loads, so even its preloads may use st::secrets().
+absl::StatusOr<const AppDescriptor*> LoadSecrets(int secrets_fd) {
+  if (secrets_fd < 0) return nullptr;
+  UniqueFd file(secrets_fd);
+  absl::StatusOr<st::Secrets::Map> secrets = ReadSecrets(file.get(), "the secrets file");
+  if (!secrets.ok()) return secrets.status();
+  LogInfo("secrets_loaded", {{"keys", static_cast<std::int64_t>(secrets->size())}});
+  InstallSecrets(*std::move(secrets));
+  return nullptr;
+}
+
 }  // namespace
 
 void RunZygote(const ZygoteConfig& config) {
@@ -287,12 +299,15 @@ void RunZygote(const ZygoteConfig& config) {
   LogDebug(
       "fds_closed",
       {{"method", CloseDescriptorsFrom(
-                      std::max({config.control_fd, config.arena_fd, config.denials_fd}) + 1)}});
+                      std::max({config.control_fd, config.arena_fd, config.denials_fd,
+                                config.secrets_fd}) +
+                      1)}});
 
   shm_cache::Mapping arena;
   sandbox::DenialPage denials;
   absl::StatusOr<sandbox::PreparedSandbox> sandbox = absl::UnknownError("not prepared");
-  absl::StatusOr<const AppDescriptor*> app = LoadApp(config.app_path);
+  absl::StatusOr<const AppDescriptor*> app = LoadSecrets(config.secrets_fd);
+  if (app.ok()) app = LoadApp(config.app_path);
   if (app.ok()) {
     if (absl::Status prepared = PrepareCache(config, &arena); !prepared.ok()) app = prepared;
   }

@@ -25,10 +25,12 @@ struct ZygoteConfig {
   sandbox::WorkerSandboxConfig sandbox;  // what every worker applies to itself
   std::vector<std::string> allow_read;   // strict: visible besides the app and its libraries
   int denials_fd = -1;                   // the shared page counting seccomp denials; -1: none
+  int secrets_fd = -1;  // the secrets file, read (worker/secrets.h) and closed before the app loads
 };
 
 // Never returns: exits when the broker closes the control socket (after
-// killing its workers) or dies (PR_SET_PDEATHSIG). Before it reports ready
+// killing its workers) or dies (PR_SET_PDEATHSIG). First it reads the
+// secrets from `secrets_fd` and closes it, so no worker inherits the file. Before it reports ready
 // it maps the arena read-only, closes `arena_fd`, and prepares the cache
 // runtime (worker/cache_runtime.h); a failure there is a failed load.
 // Every worker inherits the mapping; each fork request may carry the

@@ -35,12 +35,19 @@ void SettingsReloader::Reload() {
     return;
   }
   SettingsDiff diff = DiffSettings(current_, *next);
+  auto report = [&] {
+    LogInfo("config_reloaded", {{"config", current_.config_file},
+                                {"applied", absl::StrJoin(diff.live, ",")},
+                                {"needs_restart", absl::StrJoin(diff.restart, ",")},
+                                {"changes", absl::StrJoin(diff.changes, "; ")}});
+  };
+  // Reported under the more talkative of the old and new log levels, so a
+  // reload that quiets the log still says so.
+  bool quieter = next->log_level > current_.log_level;
+  if (quieter) report();
   CopyLiveSettings(*next, &current_);
   server_.ApplyLiveSettings(*next);
-  LogInfo("config_reloaded", {{"config", current_.config_file},
-                              {"applied", absl::StrJoin(diff.live, ",")},
-                              {"needs_restart", absl::StrJoin(diff.restart, ",")},
-                              {"changes", absl::StrJoin(diff.changes, "; ")}});
+  if (!quieter) report();
 }
 
 }  // namespace sluice::broker

@@ -194,7 +194,7 @@ TEST(SettingsTest, EveryRowParsesItsOwnDefaultBack) {
     std::string text = setting.show(defaults);
     if (text.empty() || text == "auto") continue;  // unset: no value to give
     ServeOptions options;
-    EXPECT_OK(setting.parse(text, &options)) << setting.name;
+    EXPECT_TRUE(setting.parse(text, &options).ok()) << setting.name;
     EXPECT_EQ(setting.show(options), text) << setting.name;
   }
 }

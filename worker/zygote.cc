@@ -274,14 +274,14 @@ absl::StatusOr<sandbox::PreparedSandbox> PrepareSandbox(const ZygoteConfig& conf
 }
 
 // Before the app loads, so even its preloads may use st::secrets().
-absl::StatusOr<const AppDescriptor*> LoadSecrets(int secrets_fd) {
-  if (secrets_fd < 0) return nullptr;
-  UniqueFd file(secrets_fd);
+absl::Status LoadSecrets(int secrets_fd) {
+  if (secrets_fd < 0) return absl::OkStatus();
+  UniqueFd file(secrets_fd);  // closed here: no worker inherits it
   absl::StatusOr<st::Secrets::Map> secrets = ReadSecrets(file.get(), "the secrets file");
   if (!secrets.ok()) return secrets.status();
   LogInfo("secrets_loaded", {{"keys", static_cast<std::int64_t>(secrets->size())}});
   InstallSecrets(*std::move(secrets));
-  return nullptr;
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -306,8 +306,9 @@ void RunZygote(const ZygoteConfig& config) {
   shm_cache::Mapping arena;
   sandbox::DenialPage denials;
   absl::StatusOr<sandbox::PreparedSandbox> sandbox = absl::UnknownError("not prepared");
-  absl::StatusOr<const AppDescriptor*> app = LoadSecrets(config.secrets_fd);
-  if (app.ok()) app = LoadApp(config.app_path);
+  absl::Status secrets = LoadSecrets(config.secrets_fd);
+  absl::StatusOr<const AppDescriptor*> app =
+      secrets.ok() ? LoadApp(config.app_path) : absl::StatusOr<const AppDescriptor*>(secrets);
   if (app.ok()) {
     if (absl::Status prepared = PrepareCache(config, &arena); !prepared.ok()) app = prepared;
   }

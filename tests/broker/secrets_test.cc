@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
 
 #include "tests/support/app_session.h"
@@ -160,6 +161,27 @@ TEST_P(SecretsFileClosedToWorkers, WorkerCannotOpenTheFile) {
     ASSERT_OK(tab->Change("open", WidgetInput::Text(dir.Write("public.txt", "hello", 0644))));
     EXPECT_TRUE(tab->page().HasText("open succeeded: read 5 bytes")) << tab->page().DebugString();
   }
+}
+
+// The usual layout puts the app, its config and its secrets in one
+// directory: strict shows workers the app's file, not its directory.
+TEST(SecretsTest, SecretsBesideTheAppStayHiddenAtStrict) {
+  if (::geteuid() != 0) GTEST_SKIP() << "strict needs root here";
+  TempDir dir;
+  std::filesystem::path app = dir.path() / "app.so";
+  std::filesystem::copy_file(kSecretsApp, app);
+  std::string secrets = dir.Write("secrets.toml", SecretsToml(), 0600);
+  std::string config = dir.Write("sluice.toml", "app = \"app.so\"\nsandbox = \"strict\"\n");
+  // The app comes from the config file: "serve --config=FILE --host ... --port 0".
+  ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start("--config=" + config));
+  ASSERT_OK_AND_ASSIGN(auto tab, AppSession::Open(broker->port()));
+  ASSERT_TRUE(tab->page().HasText(Shown("api_key", kApiKey))) << tab->page().DebugString();
+  ASSERT_OK(tab->Change("open", WidgetInput::Text(secrets)));
+  EXPECT_TRUE(tab->page().HasText("open failed: No such file or directory"))
+      << tab->page().DebugString();
+  ASSERT_OK(tab->Change("open", WidgetInput::Text(config)));
+  EXPECT_TRUE(tab->page().HasText("open failed: No such file or directory"))
+      << tab->page().DebugString();
 }
 
 INSTANTIATE_TEST_SUITE_P(Levels, SecretsFileClosedToWorkers,

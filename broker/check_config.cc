@@ -41,7 +41,7 @@ int RunCheckConfig(const std::vector<std::string>& args) {
     return Fail(ToStd(loaded.message()));
   }
   options.config_file = args[0];
-  ResolveSecretsFile(&options).IgnoreError();
+  ResolveSecretsFile(&options);
   std::string secrets = "no secrets file";
   if (!options.secrets_file.empty()) {
     absl::StatusOr<SecretsFile> file = OpenSecretsFile(options.secrets_file, options.allow_read);

@@ -182,9 +182,10 @@ int Serve(const std::vector<std::string>& args) {
   launch.allow_read = options->allow_read;
   launch.denials_fd = denials.fd();
   launch.log_level = options->log_level;
+  // Kept open (close-on-exec) while the broker runs, so that a zygote
+  // started again later can be given the same file.
   launch.secrets_fd = secrets.fd.get();
   auto zygote = broker::ZygoteHost::Start(launch);
-  secrets.fd.reset();
   if (keeper) keeper->CloseArenaFd();
   denials.CloseFd();
   if (!zygote.ok()) return Fail("sluice serve", zygote.status());

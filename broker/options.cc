@@ -77,13 +77,12 @@ flags:
                 SettingsUsage(), "  --help                   this text\n");
 }
 
-absl::Status ResolveSecretsFile(ServeOptions* options) {
-  if (!options->secrets_file.empty() || options->config_file.empty()) return absl::OkStatus();
+void ResolveSecretsFile(ServeOptions* options) {
+  if (!options->secrets_file.empty() || options->config_file.empty()) return;
   std::filesystem::path beside =
       std::filesystem::absolute(options->config_file).parent_path() / "secrets.toml";
   std::error_code error;
   if (std::filesystem::exists(beside, error)) options->secrets_file = beside.string();
-  return absl::OkStatus();
 }
 
 absl::StatusOr<ServeOptions> ParseServeOptions(const std::vector<std::string>& args) {
@@ -136,7 +135,7 @@ absl::StatusOr<ServeOptions> ParseServeOptions(const std::vector<std::string>& a
   if (options.app_path.empty()) {
     return absl::InvalidArgumentError("missing the app library: sluice serve APP.so");
   }
-  if (absl::Status resolved = ResolveSecretsFile(&options); !resolved.ok()) return resolved;
+  ResolveSecretsFile(&options);
   if (options.prefork > options.workers) options.prefork = options.workers;
   return options;
 }

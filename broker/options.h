@@ -47,7 +47,7 @@ bool ParseByteSize(std::string_view text, std::uint64_t* bytes);
 
 // With a --config file but no secrets file named, secrets.toml beside the
 // config file if it exists.
-absl::Status ResolveSecretsFile(ServeOptions* options);
+void ResolveSecretsFile(ServeOptions* options);
 
 // Text of `sluice serve --help`.
 std::string ServeUsage();

@@ -128,6 +128,24 @@ TEST(SecretsTest, MalformedFileIsRefusedWithoutQuotingIt) {
   EXPECT_THAT(outcome.output, Not(HasSubstr("5432")));
 }
 
+TEST(SecretsTest, MissingNamedFileIsRefused) {
+  TempDir dir;
+  ASSERT_OK_AND_ASSIGN(CommandOutcome outcome,
+                       ServeExpectingRefusal((dir.path() / "nope.toml").string()));
+  ExpectRefused(outcome, "nope.toml: No such file or directory");
+}
+
+TEST(SecretsTest, CheckConfigCountsSecretsWithoutShowingThem) {
+  TempDir dir;
+  std::string config = dir.Write("sluice.toml", "workers = 2\n");
+  std::string secrets = dir.Write("secrets.toml", SecretsToml(), 0600);
+  ASSERT_OK_AND_ASSIGN(CommandOutcome outcome, RunSluice({"check-config", config}));
+  ASSERT_TRUE(WIFEXITED(outcome.status) && WEXITSTATUS(outcome.status) == 0) << outcome.output;
+  EXPECT_THAT(outcome.output, HasSubstr("secrets " + secrets + " (2 keys)"));
+  EXPECT_THAT(outcome.output, Not(HasSubstr(kApiKey)));
+  EXPECT_THAT(outcome.output, Not(HasSubstr(kDbPassword)));
+}
+
 TEST(SecretsTest, AllowReadThatShowsTheFileIsRefused) {
   TempDir dir;
   std::string secrets = dir.Write("secrets.toml", SecretsToml(), 0600);

@@ -13,9 +13,12 @@
 #include "broker/admin.h"
 #include "broker/app_check.h"
 #include "broker/cache_command.h"
+#include "broker/check_config.h"
 #include "broker/keeper_host.h"
 #include "broker/options.h"
 #include "broker/process_limits.h"
+#include "broker/reload.h"
+#include "broker/secrets_file.h"
 #include "broker/server.h"
 #include "broker/sessions_command.h"
 #include "broker/static_files.h"
@@ -41,6 +44,7 @@ commands:
                          (see: sluice cache --help)
   sessions list|end ID   list or end a running server's sessions
                          (see: sluice sessions --help)
+  check-config FILE      check a serve --config file without serving
   --version              print the version
   --help                 this text
 )";
@@ -132,15 +136,25 @@ int Serve(const std::vector<std::string>& args) {
   // A log line to a stderr pipe nobody reads any more must fail (and be
   // counted), not end the broker; so must a write to a page that went away.
   ::signal(SIGPIPE, SIG_IGN);
+  // SIGHUP re-reads the settings once the server runs; one that comes
+  // earlier must not end the broker (its default action).
+  ::signal(SIGHUP, SIG_IGN);
   broker::RaiseOpenFileLimit(options->workers);
   if (!options->admin_token_file.empty()) {
     auto token = broker::ReadTokenFile(options->admin_token_file);
     if (!token.ok()) return Fail("sluice serve", token.status());
     options->admin_token = *std::move(token);
   }
+  broker::SecretsFile secrets;
+  if (!options->secrets_file.empty()) {
+    auto opened = broker::OpenSecretsFile(options->secrets_file, options->allow_read);
+    if (!opened.ok()) return Fail("sluice serve", opened.status());
+    secrets = *std::move(opened);
+  }
   if (auto status = broker::CheckAppLibrary(options->app_path); !status.ok()) {
     return Fail("sluice serve", status);
   }
+  const broker::ServeOptions parsed = *options;  // what SIGHUP's re-read is compared with
 
   broker::asio::io_context io(1);
   auto acceptor = Listen(io, *options);
@@ -164,6 +178,7 @@ int Serve(const std::vector<std::string>& args) {
   auto level = ChooseSandboxLevel(options->sandbox);
   if (!level.ok()) return Fail("sluice serve", level.status());
   options->sandbox = *level;
+  if (secrets.fd.valid()) broker::WarnIfWorkersCanOpen(options->secrets_file, *level);
   sandbox::DenialPage denials;
   if (*level != sandbox::Level::kOff) {
     auto page = sandbox::DenialPage::Create();
@@ -179,6 +194,9 @@ int Serve(const std::vector<std::string>& args) {
   launch.allow_read = options->allow_read;
   launch.denials_fd = denials.fd();
   launch.log_level = options->log_level;
+  // Kept open (close-on-exec) while the broker runs, so that a zygote
+  // started again later can be given the same file.
+  launch.secrets_fd = secrets.fd.get();
   auto zygote = broker::ZygoteHost::Start(launch);
   std::unique_ptr<broker::ZygoteGenerations> zygotes;
   // Later zygotes (a reload, a restart) get copies of the arena and denial
@@ -200,6 +218,8 @@ int Serve(const std::vector<std::string>& args) {
                         files.ok() ? std::move(*files)
                                    : broker::StaticFiles::Missing(ToStd(files.status().message())),
                         std::move(*acceptor));
+  broker::SettingsReloader reloader(io, args, parsed, server);
+  reloader.Start();
   server.Start();
   std::string host = endpoint.address().to_string();
   if (endpoint.address().is_v6()) host = StrCat("[", host, "]");
@@ -242,6 +262,7 @@ int Zygote(const std::vector<std::string>& args) {
     if (name == "--arena-fd") config.arena_fd = static_cast<int>(value);
     if (name == "--arena-bytes") config.arena_bytes = static_cast<std::size_t>(value);
     if (name == "--denials-fd") config.denials_fd = static_cast<int>(value);
+    if (name == "--secrets-fd") config.secrets_fd = static_cast<int>(value);
     if (name == "--worker-memory-bytes")
       config.sandbox.memory_bytes = static_cast<std::uint64_t>(value);
     if (name == "--rerun-timeout-ms") config.sandbox.rerun_timeout = absl::Milliseconds(value);
@@ -283,6 +304,7 @@ int main(int argc, char** argv) {
   if (command == "__keeper") return sluice::Keeper(args);
   if (command == "cache") return sluice::broker::RunCacheCommand(args);
   if (command == "sessions") return sluice::broker::RunSessionsCommand(args);
+  if (command == "check-config") return sluice::broker::RunCheckConfig(args);
   if (command == "--version" || command == "version") {
     std::printf("sluice %s\n", SLUICE_VERSION);
     return 0;

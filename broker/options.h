@@ -15,6 +15,8 @@
 
 namespace sluice::broker {
 
+// Each field is a row of the settings table (broker/settings.h), which
+// documents it, except admin_token and config_file.
 struct ServeOptions {
   std::string app_path;
   std::string host = "127.0.0.1";
@@ -42,17 +44,25 @@ struct ServeOptions {
   absl::Duration queue_timeout = absl::Seconds(60);  // longest wait in the queue
   absl::Duration drain_timeout = absl::Seconds(10);  // SIGTERM: how long runs may finish
   bool watch_app = false;  // reload when the app library file is replaced (inotify)
+  std::string config_file;   // --config, as given; empty: none
+  std::string secrets_file;  // --secrets, or secrets.toml beside the config file; empty: none
 };
 
 // Parses a byte count: plain bytes, or with a K, M or G suffix (also KiB,
 // MiB, GiB; all powers of 1024). False if `text` is not one.
 bool ParseByteSize(std::string_view text, std::uint64_t* bytes);
 
+// With a --config file but no secrets file named, secrets.toml beside the
+// config file if it exists.
+void ResolveSecretsFile(ServeOptions* options);
+
 // Text of `sluice serve --help`.
 std::string ServeUsage();
 
-// Parses the arguments after `serve`. InvalidArgument errors are one line,
-// naming the flag.
+// Parses the arguments after `serve`: first the --config file if one is
+// named, then the flags on top of it (a repeatable flag replaces the file's
+// list). InvalidArgument errors are one line, naming the flag, or the file,
+// line and key.
 absl::StatusOr<ServeOptions> ParseServeOptions(const std::vector<std::string>& args);
 
 }  // namespace sluice::broker

@@ -13,6 +13,7 @@
 #include "broker/page_connection.h"
 #include "broker/proc_stats.h"
 #include "broker/session.h"
+#include "broker/settings.h"
 #include "broker/worker_link.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -242,7 +243,8 @@ void Server::Admit(const std::shared_ptr<PageConnection>& page) {
     }
     if (!page || !page->open()) {
       ReleaseClientSlot(address);
-      if (zygotes_->IsCurrent(worker->pid)) warm_.push_back(std::move(*worker));  // nobody to serve: keep it warm
+      if (zygotes_->IsCurrent(worker->pid))
+        warm_.push_back(std::move(*worker));  // nobody to serve: keep it warm
       AdmitQueued();
       return;
     }
@@ -445,6 +447,13 @@ std::string Server::MetricsText() const {
   snapshot.service = &metrics_;
   snapshot.log_lines_dropped = LogLinesDropped();
   return RenderMetrics(snapshot);
+}
+
+void Server::ApplyLiveSettings(const ServeOptions& next) {
+  CopyLiveSettings(next, &options_);
+  SetLogLevel(options_.log_level);
+  AdmitQueued();  // more --workers may admit tabs waiting in line
+  RefillWarm();
 }
 
 void Server::ClearCache(KeeperHost::ClearCallback done) {

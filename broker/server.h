@@ -81,6 +81,10 @@ class Server {
   // The operator's clear: `done` runs later on the io thread with how many
   // entries were removed (0 when the cache is off), or why it failed.
   void ClearCache(KeeperHost::ClearCallback done);
+  // SIGHUP (broker/reload.h): takes the live settings of `next` (rows marked
+  // live in broker/settings.h). New limits apply to sessions started from
+  // now on; a smaller pool ends no session, it only starts fewer.
+  void ApplyLiveSettings(const ServeOptions& next);
   const StaticFiles& files() const { return files_; }
   const ServeOptions& options() const { return options_; }
 

@@ -52,6 +52,10 @@ absl::StatusOr<SpawnedZygote> ZygoteHost::Spawn(const ZygoteLaunch& launch) {
     args.insert(args.end(), {"--denials-fd", StrCat(kZygoteDenialsFd)});
     fds.push_back({launch.denials_fd, kZygoteDenialsFd});
   }
+  if (launch.secrets_fd >= 0) {
+    args.insert(args.end(), {"--secrets-fd", StrCat(kZygoteSecretsFd)});
+    fds.push_back({launch.secrets_fd, kZygoteSecretsFd});
+  }
   args.insert(args.end(),
               {"--sandbox", std::string(sandbox::LevelName(launch.sandbox.level)),
                "--worker-memory-bytes", StrCat(launch.sandbox.memory_bytes), "--rerun-timeout-ms",

@@ -32,6 +32,7 @@ inline constexpr int kZygoteControlFd = 3;
 inline constexpr int kZygoteArenaFd = 4;
 
 inline constexpr int kZygoteDenialsFd = 5;
+inline constexpr int kZygoteSecretsFd = 6;
 
 struct ZygoteLaunch {
   std::string app_path;
@@ -42,6 +43,7 @@ struct ZygoteLaunch {
   std::vector<std::string> allow_read;   // canonical paths
   int denials_fd = -1;                   // the seccomp denial counters page; -1: none
   LogLevel log_level = LogLevel::kInfo;  // the zygote's and its workers'
+  int secrets_fd = -1;                   // the open secrets file; -1: none
 };
 
 struct ForkedWorker {

@@ -17,3 +17,18 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/sluiceConfigVersion.cmake
 install(FILES ${PROJECT_BINARY_DIR}/sluiceConfig.cmake ${PROJECT_BINARY_DIR}/sluiceConfigVersion.cmake
               cmake/SluiceApp.cmake
         DESTINATION ${config_dir})
+
+# Running as a service (README, "Running in production"): an example config
+# P/etc/sluice/sluice.toml (+ secrets.toml.example) and the systemd unit
+# P/lib/systemd/system/sluice.service, where systemd looks for units of a
+# /usr or /usr/local install. The unit names the binary and the config by
+# the prefix given at install time (cmake --install --prefix P).
+install(FILES examples/service/sluice.toml examples/service/secrets.toml.example
+        DESTINATION ${CMAKE_INSTALL_SYSCONFDIR}/sluice)
+install(CODE "
+  set(SLUICE_BINDIR \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}\")
+  set(SLUICE_SYSCONFDIR \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_SYSCONFDIR}\")
+  set(unit \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/lib/systemd/system/sluice.service\")
+  message(STATUS \"Installing: \${unit}\")
+  configure_file(\"${PROJECT_SOURCE_DIR}/examples/service/sluice.service.in\" \"\${unit}\" @ONLY)
+")

@@ -292,6 +292,7 @@ UniqueFd SplitOffReaper(ZygoteConfig& config) {
   // The reaper maps nothing of the app's and needs neither of these.
   if (config.arena_fd >= 0) ::close(config.arena_fd);
   if (config.denials_fd >= 0) ::close(config.denials_fd);
+  if (config.secrets_fd >= 0) ::close(config.secrets_fd);
   int flags = ::fcntl(reaper_end.get(), F_GETFL);
   ::fcntl(reaper_end.get(), F_SETFL, flags | O_NONBLOCK);
   LogDebug("reaper_started", {{"zygote_pid", zygote}});

@@ -25,6 +25,7 @@
 #include "worker/become_worker.h"
 #include "worker/cache_runtime.h"
 #include "worker/reaper.h"
+#include "worker/secrets.h"
 
 namespace sluice::worker {
 
@@ -291,6 +292,17 @@ absl::StatusOr<sandbox::PreparedSandbox> PrepareSandbox(const ZygoteConfig& conf
   return prepared;
 }
 
+// Before the app loads, so even its preloads may use st::secrets().
+absl::Status LoadSecrets(int secrets_fd) {
+  if (secrets_fd < 0) return absl::OkStatus();
+  UniqueFd file(secrets_fd);  // closed here: no worker inherits it
+  absl::StatusOr<st::Secrets::Map> secrets = ReadSecrets(file.get(), "the secrets file");
+  if (!secrets.ok()) return secrets.status();
+  LogInfo("secrets_loaded", {{"keys", static_cast<std::int64_t>(secrets->size())}});
+  InstallSecrets(*std::move(secrets));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void RunZygote(ZygoteConfig config) {
@@ -303,17 +315,19 @@ void RunZygote(ZygoteConfig config) {
   }
   ::prctl(PR_SET_NAME, "sluice-zygote");
   ::signal(SIGPIPE, SIG_IGN);
-  LogDebug(
-      "fds_closed",
-      {{"method", CloseDescriptorsFrom(
-                      std::max({config.control_fd, config.arena_fd, config.denials_fd}) + 1)}});
+  LogDebug("fds_closed",
+           {{"method", CloseDescriptorsFrom(std::max({config.control_fd, config.arena_fd,
+                                                      config.denials_fd, config.secrets_fd}) +
+                                            1)}});
   // From here on this process is the zygote; its parent is the reaper.
   UniqueFd reaper = SplitOffReaper(config);
 
   shm_cache::Mapping arena;
   sandbox::DenialPage denials;
   absl::StatusOr<sandbox::PreparedSandbox> sandbox = absl::UnknownError("not prepared");
-  absl::StatusOr<const AppDescriptor*> app = LoadApp(config.app_path);
+  absl::Status secrets = LoadSecrets(config.secrets_fd);
+  absl::StatusOr<const AppDescriptor*> app =
+      secrets.ok() ? LoadApp(config.app_path) : absl::StatusOr<const AppDescriptor*>(secrets);
   if (app.ok()) {
     if (absl::Status prepared = PrepareCache(config, &arena); !prepared.ok()) app = prepared;
   }

@@ -25,6 +25,7 @@ struct ZygoteConfig {
   sandbox::WorkerSandboxConfig sandbox;  // what every worker applies to itself
   std::vector<std::string> allow_read;   // strict: visible besides the app and its libraries
   int denials_fd = -1;                   // the shared page counting seccomp denials; -1: none
+  int secrets_fd = -1;  // the secrets file, read (worker/secrets.h) and closed before the app loads
   // Set by SplitOffReaper (worker/reaper.h):
   bool own_pid_namespace = false;  // strict: the reaper is pid 1 of our pid namespace
   pid_t reaper_pid = 0;            // our parent
@@ -34,7 +35,9 @@ struct ZygoteConfig {
 // killing its workers) or its parent, the reaper, dies (PR_SET_PDEATHSIG).
 // First of all it splits off that reaper (worker/reaper.h), which keeps the
 // workers running, and tells the broker, if the zygote dies; the zygote
-// tells the reaper of every fork and exit. Before it reports ready
+// tells the reaper of every fork and exit. It reads the secrets from
+// `secrets_fd` and closes it, so no worker inherits the file. Before it
+// reports ready
 // it maps the arena read-only, closes `arena_fd`, and prepares the cache
 // runtime (worker/cache_runtime.h); a failure there is a failed load.
 // Every worker inherits the mapping; each fork request may carry the

@@ -21,6 +21,7 @@
 #include <sluice/cache.hpp>
 #include <sluice/file_uploader.hpp>
 #include <sluice/layout.hpp>
+#include <sluice/secrets.hpp>
 #include <sluice/session_state.hpp>
 #include <sluice/text.hpp>
 #include <sluice/widgets.hpp>

@@ -1,11 +1,15 @@
 // README's third step: install sluice, build an app out of tree with
 // find_package(sluice) + sluice_add_app, serve it with the installed binary.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -13,6 +17,7 @@
 #include "tests/support/app_session.h"
 #include "tests/support/broker_process.h"
 #include "tests/support/child_process.h"
+#include "tests/support/sluice_command.h"
 #include "tests/support/status_macros.h"
 
 namespace sluice::testing {
@@ -77,6 +82,59 @@ TEST(OutOfTreeTest, InstalledSluiceBuildsAndServesAnApp) {
   EXPECT_TRUE(tab->page().HasText("My app"));
   ASSERT_OK(tab->Click("Count"));
   EXPECT_TRUE(tab->page().HasText("count = 1"));
+}
+
+std::string ReadAll(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// README "Running in production": the unit and the example config are
+// installed, the unit runs the installed binary on the installed config,
+// and that config checks and names every setting.
+TEST(OutOfTreeTest, InstallsTheServiceUnitAndAnExampleConfigThatChecks) {
+  TempDir temp;
+  ASSERT_FALSE(temp.path().empty());
+  fs::path prefix = temp.path() / "prefix";
+  ASSERT_OK(
+      RunToCompletion(SLUICE_CMAKE, {"--install", SLUICE_BUILD_DIR, "--prefix", prefix.string()}));
+
+  fs::path unit = prefix / "lib/systemd/system/sluice.service";
+  fs::path config = prefix / "etc/sluice/sluice.toml";
+  ASSERT_TRUE(fs::exists(unit));
+  ASSERT_TRUE(fs::exists(config));
+  EXPECT_TRUE(fs::exists(prefix / "etc/sluice/secrets.toml.example"));
+  std::string text = ReadAll(unit);
+  std::string sluice = (prefix / "bin/sluice").string();
+  EXPECT_THAT(text, ::testing::HasSubstr("ExecStart=" + sluice + " serve --config " +
+                                         config.string() + "\n"));
+  for (const char* line : {"ExecReload=/bin/kill -HUP $MAINPID\n", "KillSignal=SIGTERM\n",
+                           "NoNewPrivileges=yes\n", "LimitNOFILE=", "TasksMax=infinity\n",
+                           "WantedBy=multi-user.target\n"}) {
+    EXPECT_THAT(text, ::testing::HasSubstr(line));
+  }
+
+  // With the installed binary, as the unit's ExecStartPre runs it.
+  ASSERT_OK(RunToCompletion(sluice, {"check-config", config.string()}));
+
+  // Every flag of `serve --help` but --config and --help is a key of the
+  // example, set or commented out.
+  ASSERT_OK_AND_ASSIGN(CommandOutcome help, RunSluice({"serve", "--help"}));
+  std::string example = ReadAll(config);
+  std::regex flag(R"(^  --([a-z-]+) )");
+  int flags = 0;
+  for (const std::string& line : help.lines) {
+    std::smatch match;
+    if (!std::regex_search(line, match, flag)) continue;
+    std::string name = match[1];
+    if (name == "config" || name == "help") continue;
+    ++flags;
+    std::regex key("(^|\\n)(# )?" + name + " = ");
+    EXPECT_TRUE(std::regex_search(example, key)) << name << " is missing from " << config;
+  }
+  EXPECT_GT(flags, 10);
 }
 
 }  // namespace

@@ -163,7 +163,7 @@ TEST_F(HaproxyTest, ReconnectAfterADroppedConnectionResumesOnTheSameBroker) {
   EXPECT_THAT(b1_->SessionsFromHealthz().value_or(-1) + b2_->SessionsFromHealthz().value_or(-1), 4);
 }
 
-TEST_F(HaproxyTest, BrokerStoppedWithSigtermClosesItsPagesTheOtherKeepsServing) {
+TEST_F(HaproxyTest, BrokerStoppedWithSigtermDrainsItsPagesTheOtherKeepsServing) {
   // Open tabs until each broker has two.
   std::vector<Tab> on_b1, on_b2;
   for (int i = 0; i < 12 && (on_b1.size() < 2 || on_b2.size() < 2); ++i) {
@@ -174,12 +174,15 @@ TEST_F(HaproxyTest, BrokerStoppedWithSigtermClosesItsPagesTheOtherKeepsServing) 
   ASSERT_GE(on_b2.size(), 2u);
 
   ASSERT_OK(b1_->process().Kill(SIGTERM));
-  // b1's pages are told and closed.
+  // b1 drains: its pages are told it is restarting, then (idle, so at once)
+  // that their session ended, and are closed.
   for (Tab& tab : on_b1) {
     ASSERT_OK_AND_ASSIGN(NoticeInfo notice,
                          tab.session->page().ReceiveUntilNotice(tab.session->client()));
+    EXPECT_EQ(notice.kind, ipc::Notice::Kind::RESTARTING) << notice.message;
+    ASSERT_OK_AND_ASSIGN(notice, tab.session->page().ReceiveUntilNotice(tab.session->client()));
     EXPECT_EQ(notice.kind, ipc::Notice::Kind::ENDED) << notice.message;
-    EXPECT_THAT(notice.message, HasSubstr("shutting down"));
+    EXPECT_THAT(notice.message, HasSubstr("restarting"));
     EXPECT_OK(tab.session->page().ReceiveUntilClosed(tab.session->client()));
   }
   ASSERT_OK_AND_ASSIGN(int status, b1_->process().Wait(After(kStepTimeout)));

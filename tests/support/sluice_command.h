@@ -1,0 +1,23 @@
+// Runs one `sluice ...` command (check-config, a serve that must refuse to
+// start) to completion, for tests of exit codes and messages.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace sluice::testing {
+
+struct CommandOutcome {
+  int status = 0;                  // raw waitpid status
+  std::vector<std::string> lines;  // stderr (and stdout), line by line
+  std::string output;              // the same, joined, for failure messages
+};
+
+// Runs the sluice under test with `args`, stdout captured with stderr.
+// Fails if it does not exit within kStepTimeout or leaves a process of its
+// group behind.
+absl::StatusOr<CommandOutcome> RunSluice(std::vector<std::string> args);
+
+}  // namespace sluice::testing

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "absl/strings/numbers.h"
+#include "broker/admin.h"
 #include "util/strings.h"
 
 namespace sluice::broker {
@@ -94,7 +95,68 @@ absl::StatusOr<AdminAnswer> CallAdmin(const AdminServer& server, const std::stri
                  });
   io.run();
   if (!response) return absl::UnavailableError(error);
-  return AdminAnswer{response->result_int(), std::move(response->body())};
+  return AdminAnswer{static_cast<int>(response->result_int()), std::move(response->body())};
+}
+
+int AdminExitCode(const absl::Status& status) {
+  return absl::IsInvalidArgument(status) ? kAdminUsageError : kAdminFailed;
+}
+
+absl::StatusOr<AdminCommandLine> ParseAdminCommandLine(std::span<const std::string> args,
+                                                       std::string_view command) {
+  AdminCommandLine parsed;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      parsed.help = true;
+      continue;
+    }
+    if (arg.rfind("--", 0) != 0) {
+      parsed.operands.push_back(arg);
+      continue;
+    }
+    std::string name = arg;
+    std::optional<std::string> value;
+    if (auto eq = arg.find('='); eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    }
+    if (name != "--url" && name != "--token-file") {
+      return absl::InvalidArgumentError(
+          StrCat(name, ": unknown flag (see sluice ", command, " --help)"));
+    }
+    if (!value) return absl::InvalidArgumentError(StrCat(name, ": needs a value"));
+    (name == "--url" ? parsed.url : parsed.token_file) = *value;
+  }
+  return parsed;
+}
+
+absl::StatusOr<AdminAnswer> CallAdmin(const AdminCommandLine& command, http::verb method,
+                                      const std::string& target) {
+  if (command.token_file.empty()) return absl::InvalidArgumentError("--token-file is required");
+  absl::StatusOr<std::string> token = ReadTokenFile(command.token_file);
+  if (!token.ok()) return absl::InvalidArgumentError(token.status().message());
+  absl::StatusOr<AdminServer> server = ParseAdminUrl(command.url);
+  if (!server.ok()) return server.status();
+  absl::StatusOr<AdminAnswer> answer = CallAdmin(*server, *token, method, target);
+  if (!answer.ok()) {
+    return absl::UnavailableError(
+        StrCat("cannot reach ", command.url, ": ", answer.status().message()));
+  }
+  return answer;
+}
+
+std::string DescribeAdminRefusal(const AdminCommandLine& command, const AdminAnswer& answer) {
+  switch (static_cast<http::status>(answer.status)) {
+    case http::status::unauthorized:
+      return StrCat(command.url, " refused the token in ", command.token_file, " (401)");
+    case http::status::not_found:
+      return StrCat(command.url, " has no admin endpoints (404); start it with --admin-token-file");
+    default:
+      return StrCat(command.url, " answered ", answer.status, ": ", answer.body);
+  }
 }
 
 }  // namespace sluice::broker

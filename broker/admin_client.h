@@ -2,8 +2,10 @@
 // and `sluice sessions`: a server URL and one bearer-token HTTP request.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "broker/net.h"
@@ -29,5 +31,38 @@ struct AdminAnswer {
 // cannot be reached.
 absl::StatusOr<AdminAnswer> CallAdmin(const AdminServer& server, const std::string& token,
                                       http::verb method, const std::string& target);
+
+// Exit codes of the admin commands (`sluice cache clear`, `sluice sessions`).
+inline constexpr int kAdminFailed = 1;      // unreachable, refused, or an unexpected answer
+inline constexpr int kAdminUsageError = 2;  // bad flags, token file or URL
+
+// kAdminUsageError for InvalidArgument (what ParseAdminCommandLine and
+// CallAdmin say about the command line), else kAdminFailed.
+int AdminExitCode(const absl::Status& status);
+
+// The arguments every admin command takes: --url URL and --token-file FILE
+// (as "--flag value" or "--flag=value"); anything not starting with "--"
+// is kept, in order, in `operands`.
+struct AdminCommandLine {
+  std::string url = "http://127.0.0.1:8501";
+  std::string token_file;
+  std::vector<std::string> operands;
+  bool help = false;  // --help or -h was given
+};
+
+// InvalidArgument "NAME: unknown flag (see sluice COMMAND --help)" or
+// "NAME: needs a value"; `command` is "cache", "sessions", ...
+absl::StatusOr<AdminCommandLine> ParseAdminCommandLine(std::span<const std::string> args,
+                                                       std::string_view command);
+
+// Reads the token file and sends `method` `target` to the command's --url.
+// InvalidArgument (a usage error) for a missing or unreadable token file or
+// a bad URL; Unavailable "cannot reach URL: why" when the call fails.
+absl::StatusOr<AdminAnswer> CallAdmin(const AdminCommandLine& command, http::verb method,
+                                      const std::string& target);
+
+// One line for an answer that is not 200: the token refused (401), no
+// admin endpoints (404), or the status and body.
+std::string DescribeAdminRefusal(const AdminCommandLine& command, const AdminAnswer& answer);
 
 }  // namespace sluice::broker

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <optional>
+#include <span>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
@@ -25,8 +26,8 @@ flags:
 
 namespace {
 
-constexpr int kFailed = 1;
-constexpr int kUsageError = 2;
+constexpr int kFailed = kAdminFailed;
+constexpr int kUsageError = kAdminUsageError;
 constexpr std::string_view kClearPath = "/admin/cache/clear";
 
 int Say(int code, std::string_view message) {
@@ -48,51 +49,23 @@ std::optional<std::uint64_t> ClearedCount(std::string_view body) {
   return count;
 }
 
-int Clear(const std::vector<std::string>& args) {
-  std::string url = "http://127.0.0.1:8501";
-  std::string token_file;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(kCacheUsage, stdout);
-      return 0;
-    }
-    std::string name = arg;
-    std::optional<std::string> value;
-    if (auto eq = arg.find('='); eq != std::string::npos) {
-      name = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-    } else if (i + 1 < args.size()) {
-      value = args[++i];
-    }
-    if (name != "--url" && name != "--token-file") {
-      return Say(kUsageError, StrCat(name, ": unknown flag (see sluice cache --help)"));
-    }
-    if (!value) return Say(kUsageError, StrCat(name, ": needs a value"));
-    (name == "--url" ? url : token_file) = *value;
+int Clear(std::span<const std::string> args) {
+  absl::StatusOr<AdminCommandLine> command = ParseAdminCommandLine(args, "cache");
+  if (!command.ok()) return Say(kUsageError, ToStd(command.status().message()));
+  if (command->help) {
+    std::fputs(kCacheUsage, stdout);
+    return 0;
   }
-  if (token_file.empty()) return Say(kUsageError, "--token-file is required");
-  absl::StatusOr<std::string> token = ReadTokenFile(token_file);
-  if (!token.ok()) return Say(kUsageError, ToStd(token.status().message()));
-  absl::StatusOr<AdminServer> server = ParseAdminUrl(url);
-  if (!server.ok()) return Say(kUsageError, ToStd(server.status().message()));
-
+  if (!command->operands.empty()) {
+    return Say(kUsageError,
+               StrCat(command->operands.front(), ": unknown flag (see sluice cache --help)"));
+  }
   absl::StatusOr<AdminAnswer> response =
-      CallAdmin(*server, *token, http::verb::post, std::string(kClearPath));
-  if (!response.ok()) {
-    return Say(kFailed, StrCat("cannot reach ", url, ": ", response.status().message()));
-  }
-  switch (static_cast<http::status>(response->status)) {
-    case http::status::ok:
-      break;
-    case http::status::unauthorized:
-      return Say(kFailed, StrCat(url, " refused the token in ", token_file, " (401)"));
-    case http::status::not_found:
-      return Say(kFailed, StrCat(url,
-                                 " has no admin endpoints (404); start it with "
-                                 "--admin-token-file"));
-    default:
-      return Say(kFailed, StrCat(url, " answered ", response->status, ": ", response->body));
+      CallAdmin(*command, http::verb::post, std::string(kClearPath));
+  if (!response.ok())
+    return Say(AdminExitCode(response.status()), ToStd(response.status().message()));
+  if (response->status != static_cast<int>(http::status::ok)) {
+    return Say(kFailed, DescribeAdminRefusal(*command, *response));
   }
   std::optional<std::uint64_t> cleared = ClearedCount(response->body);
   if (!cleared) return Say(kFailed, StrCat("unexpected answer: ", response->body));
@@ -111,7 +84,7 @@ int RunCacheCommand(const std::vector<std::string>& args) {
     return Say(kUsageError,
                StrCat("unknown subcommand '", args.front(), "' (see sluice cache --help)"));
   }
-  return Clear(std::vector<std::string>(args.begin() + 1, args.end()));
+  return Clear(std::span<const std::string>(args).subspan(1));
 }
 
 }  // namespace sluice::broker

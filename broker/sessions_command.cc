@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <optional>
+#include <span>
 
 #include "absl/status/statusor.h"
 #include "broker/admin.h"
@@ -25,8 +26,8 @@ flags:
 
 namespace {
 
-constexpr int kFailed = 1;
-constexpr int kUsageError = 2;
+constexpr int kFailed = kAdminFailed;
+constexpr int kUsageError = kAdminUsageError;
 
 int Say(int code, std::string_view message) {
   std::fprintf(stderr, "sluice sessions: %.*s\n", static_cast<int>(message.size()), message.data());
@@ -55,64 +56,32 @@ int RunSessionsCommand(const std::vector<std::string>& args) {
     return Say(kUsageError,
                StrCat("unknown subcommand '", subcommand, "' (see sluice sessions --help)"));
   }
-  std::string url = "http://127.0.0.1:8501";
-  std::string token_file;
+  absl::StatusOr<AdminCommandLine> command =
+      ParseAdminCommandLine(std::span<const std::string>(args).subspan(1), "sessions");
+  if (!command.ok()) return Say(kUsageError, ToStd(command.status().message()));
+  if (command->help) {
+    std::fputs(kSessionsUsage, stdout);
+    return 0;
+  }
   std::optional<std::string> id;
-  for (std::size_t i = 1; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(kSessionsUsage, stdout);
-      return 0;
-    }
-    if (arg.rfind("--", 0) != 0) {
-      if (subcommand != "end" || id) return Say(kUsageError, StrCat("unexpected '", arg, "'"));
-      id = arg;
-      continue;
-    }
-    std::string name = arg;
-    std::optional<std::string> value;
-    if (auto eq = arg.find('='); eq != std::string::npos) {
-      name = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-    } else if (i + 1 < args.size()) {
-      value = args[++i];
-    }
-    if (name != "--url" && name != "--token-file") {
-      return Say(kUsageError, StrCat(name, ": unknown flag (see sluice sessions --help)"));
-    }
-    if (!value) return Say(kUsageError, StrCat(name, ": needs a value"));
-    (name == "--url" ? url : token_file) = *value;
+  for (const std::string& operand : command->operands) {
+    if (subcommand != "end" || id) return Say(kUsageError, StrCat("unexpected '", operand, "'"));
+    id = operand;
   }
   if (subcommand == "end" && !id) return Say(kUsageError, "end needs a session id");
   if (id && !LooksLikeSessionId(*id)) {
     return Say(kUsageError, StrCat("'", *id, "' is not a session id (lower-case hex)"));
   }
-  if (token_file.empty()) return Say(kUsageError, "--token-file is required");
-  absl::StatusOr<std::string> token = ReadTokenFile(token_file);
-  if (!token.ok()) return Say(kUsageError, ToStd(token.status().message()));
-  absl::StatusOr<AdminServer> server = ParseAdminUrl(url);
-  if (!server.ok()) return Say(kUsageError, ToStd(server.status().message()));
-
   absl::StatusOr<AdminAnswer> answer =
-      id ? CallAdmin(*server, *token, http::verb::delete_, StrCat("/admin/sessions/", *id))
-         : CallAdmin(*server, *token, http::verb::get, "/admin/sessions");
-  if (!answer.ok()) {
-    return Say(kFailed, StrCat("cannot reach ", url, ": ", answer.status().message()));
+      id ? CallAdmin(*command, http::verb::delete_, StrCat("/admin/sessions/", *id))
+         : CallAdmin(*command, http::verb::get, "/admin/sessions");
+  if (!answer.ok()) return Say(AdminExitCode(answer.status()), ToStd(answer.status().message()));
+  if (id && answer->status == static_cast<int>(http::status::not_found) &&
+      answer->body.find("no such session") != std::string::npos) {
+    return Say(kFailed, StrCat("no session ", *id, " on ", command->url));
   }
-  switch (static_cast<http::status>(answer->status)) {
-    case http::status::ok:
-      break;
-    case http::status::unauthorized:
-      return Say(kFailed, StrCat(url, " refused the token in ", token_file, " (401)"));
-    case http::status::not_found:
-      if (id && answer->body.find("no such session") != std::string::npos) {
-        return Say(kFailed, StrCat("no session ", *id, " on ", url));
-      }
-      return Say(kFailed, StrCat(url,
-                                 " has no admin endpoints (404); start it with "
-                                 "--admin-token-file"));
-    default:
-      return Say(kFailed, StrCat(url, " answered ", answer->status, ": ", answer->body));
+  if (answer->status != static_cast<int>(http::status::ok)) {
+    return Say(kFailed, DescribeAdminRefusal(*command, *answer));
   }
   if (id) {
     std::printf("ended session %s\n", id->c_str());

@@ -19,6 +19,7 @@
 #include "ipc/zygote.capnp.h"
 #include "sandbox/namespaces.h"
 #include "util/log.h"
+#include "util/signal_fd.h"
 
 namespace sluice::worker {
 
@@ -227,20 +228,9 @@ void Reaper::EndAll() {
 }
 
 UniqueFd WatchSignals() {
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGCHLD);
-  sigaddset(&mask, kBrokerDiedSignal);
-  if (::sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) {
-    LogSyscallError("sigprocmask", errno);
-    _exit(1);
-  }
-  int fd = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (fd < 0) {
-    LogSyscallError("signalfd", errno);
-    _exit(1);
-  }
-  return UniqueFd(fd);
+  UniqueFd fd = BlockIntoSignalFd({SIGCHLD, kBrokerDiedSignal});
+  if (!fd) _exit(1);
+  return fd;
 }
 
 }  // namespace

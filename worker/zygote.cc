@@ -20,6 +20,7 @@
 #include "sandbox/namespaces.h"
 #include "shm_cache/arena.h"
 #include "util/log.h"
+#include "util/signal_fd.h"
 #include "util/strings.h"
 #include "worker/app_library.h"
 #include "worker/become_worker.h"
@@ -233,19 +234,9 @@ UniqueFd WatchChildren() {
   // An ignored SIGCHLD survives exec and would make the kernel reap workers
   // before we hear of them.
   ::signal(SIGCHLD, SIG_DFL);
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGCHLD);
-  if (::sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) {
-    LogSyscallError("sigprocmask", errno);
-    _exit(1);
-  }
-  int fd = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (fd < 0) {
-    LogSyscallError("signalfd", errno);
-    _exit(1);
-  }
-  return UniqueFd(fd);
+  UniqueFd fd = BlockIntoSignalFd({SIGCHLD});
+  if (!fd) _exit(1);
+  return fd;
 }
 
 // Strict level: from here on the zygote, and every worker, sees only what

@@ -86,7 +86,7 @@ absl::StatusOr<ipc::Packet> ReceiveFirstPacket(int socket, std::chrono::millisec
 }
 
 void KillAndReap(pid_t pid) {
-  if (::kill(pid, SIGKILL) != 0) LogSyscallError("kill", errno, {{"pid", pid}});
+  if (::kill(pid, SIGKILL) != 0) LogSyscallError("kill", errno, {{"target_pid", pid}});
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
@@ -104,7 +104,8 @@ std::string ReapAndDescribe(pid_t pid) {
 }
 
 std::string KillReapAndDescribe(pid_t pid) {
-  if (::kill(pid, SIGKILL) != 0 && errno != ESRCH) LogSyscallError("kill", errno, {{"pid", pid}});
+  if (::kill(pid, SIGKILL) != 0 && errno != ESRCH)
+    LogSyscallError("kill", errno, {{"target_pid", pid}});
   return ReapAndDescribe(pid);
 }
 

@@ -263,8 +263,9 @@ void Server::StartSession(const std::shared_ptr<PageConnection>& page, ForkedWor
   sessions_by_token_[session->token()] = session;
   sessions_by_pid_[worker.pid] = session;
   ++metrics_.sessions_started;
-  LogInfo("session_started",
-          {{"session", session->id()}, {"pid", worker.pid}, {"client", page->client_address()}});
+  LogInfo(
+      "session_started",
+      {{"session", session->id()}, {"worker_pid", worker.pid}, {"client", page->client_address()}});
   session->Begin(page);
 }
 
@@ -273,13 +274,13 @@ void Server::OnSessionEnded(Session& session, std::string_view reason) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - session.began()).count();
   if (std::optional<std::uint64_t> peak = session.peak_rss_kb()) {
     LogInfo("session_ended", {{"session", session.id()},
-                              {"pid", session.pid()},
+                              {"worker_pid", session.pid()},
                               {"reason", reason},
                               {"duration_s", seconds},
                               {"peak_rss_kb", *peak}});
   } else {
     LogInfo("session_ended", {{"session", session.id()},
-                              {"pid", session.pid()},
+                              {"worker_pid", session.pid()},
                               {"reason", reason},
                               {"duration_s", seconds}});
   }
@@ -298,7 +299,7 @@ void Server::OnWorkerExited(pid_t pid, int exit_code, int signal) {
     if (it->pid == pid) {
       if (signal != 0) metrics_.CountCrash(signal);
       LogWarning("warm_worker_exited",
-                 {{"pid", pid}, {"exit_code", exit_code}, {"signal", signal}});
+                 {{"worker_pid", pid}, {"exit_code", exit_code}, {"signal", signal}});
       warm_.erase(it);
       RefillWarm();
       return;
@@ -519,7 +520,7 @@ bool Server::EndSessionByOperator(std::string_view id) {
   for (const auto& [pid, session] : sessions_by_pid_) {
     if (session->id() != id) continue;
     std::shared_ptr<Session> keep = session;  // End erases it from the table
-    LogInfo("session_ended_by_operator", {{"session", keep->id()}, {"pid", pid}});
+    LogInfo("session_ended_by_operator", {{"session", keep->id()}, {"worker_pid", pid}});
     keep->End("ended_by_operator",
               "This session was ended by the server's operator. Reload the page to start a new "
               "session.");

@@ -120,7 +120,7 @@ void Session::Resume(const std::shared_ptr<PageConnection>& page) {
   AbortOpenUploads();
   Attach(page, /*resumed=*/true);
   link_->Send(ResyncCommand());
-  LogInfo("session_resumed", {{"session", id_}, {"pid", pid_}});
+  LogInfo("session_resumed", {{"session", id_}, {"worker_pid", pid_}});
 }
 
 void Session::Attach(const std::shared_ptr<PageConnection>& page, bool resumed) {
@@ -259,16 +259,16 @@ void Session::PageDropped(const PageConnection* page) {
 void Session::WorkerExited(int exit_code, int signal) {
   if (ended_) return;
   if (signal != 0) {
-    LogWarning("worker_crashed", {{"session", id_}, {"pid", pid_}, {"signal", signal}});
+    LogWarning("worker_crashed", {{"session", id_}, {"worker_pid", pid_}, {"signal", signal}});
     End("crashed", DescribeCrash(signal));
   } else if (exit_code == sandbox::kExitRerunTimeout) {
-    LogWarning("worker_rerun_timeout", {{"session", id_}, {"pid", pid_}});
+    LogWarning("worker_rerun_timeout", {{"session", id_}, {"worker_pid", pid_}});
     End("rerun_timeout",
         "The app ran longer than this server allows for one run (--rerun-timeout), so its "
         "session was stopped. Other sessions are not affected. Reload the page to start a new "
         "session.");
   } else if (exit_code == sandbox::kExitOutOfMemory) {
-    LogWarning("worker_out_of_memory", {{"session", id_}, {"pid", pid_}});
+    LogWarning("worker_out_of_memory", {{"session", id_}, {"worker_pid", pid_}});
     End("out_of_memory",
         "The session ran out of memory (the server allows each session --worker-memory-mb), so "
         "it was stopped. Other sessions are not affected. Reload the page to start a new "

@@ -179,6 +179,9 @@ TEST(ServiceEndpointsTest, SessionStartAndEndAreLoggedWithDurationReasonAndPeakM
   std::optional<std::string> started = LogLine(*broker, "session_started", id);
   ASSERT_TRUE(started.has_value()) << broker->process().Output();
   EXPECT_THAT(*started, HasSubstr("\"client\":\"127.0.0.1\""));
+  // "pid" is the broker's own (every line has it); the worker's has its own name.
+  EXPECT_THAT(*started, HasSubstr("\"worker_pid\":"));
+  EXPECT_EQ(started->find("\"pid\":"), started->rfind("\"pid\":")) << "a key appears twice";
 
   ASSERT_OK(tab->client().Close());
   std::optional<std::string> ended = LogLine(*broker, "session_ended", id);

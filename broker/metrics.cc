@@ -49,6 +49,20 @@ std::string RenderMetrics(const MetricsSnapshot& s) {
   gauge("sluice_queue_length", "Tabs waiting in line for a worker (--max-queue).",
         static_cast<std::uint64_t>(s.queue_length));
   if (s.service) s.service->AppendTo(&out);
+  gauge("sluice_zygote_up", "1 while a zygote forks new workers, 0 while one is restarted.",
+        s.zygote_up ? 1 : 0);
+  gauge("sluice_zygote_generation",
+        "Which zygote serves new sessions: 1 at start, one more per reload or restart.",
+        s.zygote_generation);
+  counter("sluice_zygote_deaths_total",
+          "Zygotes that died while serving new sessions (each is restarted; open sessions go on).",
+          s.zygote_deaths);
+  counter("sluice_zygote_loads_total",
+          "New zygotes (app reloads and restarts) that loaded the app and took over.",
+          s.zygote_loads_ok);
+  counter("sluice_zygote_load_failures_total",
+          "New zygotes that could not load the app; the serving one kept serving.",
+          s.zygote_loads_failed);
   counter("sluice_log_lines_dropped_total",
           "Log lines the broker could not write to stderr (closed, or a full disk).",
           s.log_lines_dropped);

@@ -21,7 +21,12 @@ struct MetricsSnapshot {
   std::uint64_t sandbox_denied_syscalls = 0;
   int queue_length = 0;                     // tabs waiting for a worker
   const ServiceMetrics* service = nullptr;  // counted as things happen; null: left out
-  std::uint64_t log_lines_dropped = 0;  // the broker's own, util/log.h
+  std::uint64_t log_lines_dropped = 0;      // the broker's own, util/log.h
+  bool zygote_up = false;                   // a current zygote forks workers
+  std::uint64_t zygote_generation = 0;      // 1, then one more per reload or restart
+  std::uint64_t zygote_deaths = 0;          // current zygotes that died (then restarted)
+  std::uint64_t zygote_loads_ok = 0;        // new zygotes that became current
+  std::uint64_t zygote_loads_failed = 0;
 };
 
 // Every series, always (zeroes when the cache is off), each with its

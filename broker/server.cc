@@ -447,6 +447,11 @@ std::string Server::MetricsText() const {
   snapshot.queue_length = static_cast<int>(queue_.size());
   snapshot.service = &metrics_;
   snapshot.log_lines_dropped = LogLinesDropped();
+  snapshot.zygote_up = zygotes_->zygote_up();
+  snapshot.zygote_generation = static_cast<std::uint64_t>(zygotes_->generation());
+  snapshot.zygote_deaths = zygotes_->zygote_deaths();
+  snapshot.zygote_loads_ok = zygotes_->loads_succeeded();
+  snapshot.zygote_loads_failed = zygotes_->loads_failed();
   return RenderMetrics(snapshot);
 }
 

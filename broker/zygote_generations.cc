@@ -174,6 +174,7 @@ void ZygoteGenerations::Launch(std::string_view trigger, DoneCallback done) {
 void ZygoteGenerations::OnLoaded(absl::StatusOr<std::unique_ptr<ZygoteHost>> host,
                                  std::string trigger, DoneCallback done) {
   if (!host.ok()) {
+    ++loads_failed_;
     LogError("app_reload_failed", {{"trigger", trigger},
                                    {"error", host.status().message()},
                                    {"serving_generation", current_ ? generation_ : 0}});
@@ -189,6 +190,7 @@ void ZygoteGenerations::OnLoaded(absl::StatusOr<std::unique_ptr<ZygoteHost>> hos
     retiring_.push_back(std::move(current_));
   }
   ++generation_;
+  ++loads_succeeded_;
   app_name_ = (*host)->app_name();
   LogInfo("zygote_generation_current", {{"generation", generation_},
                                         {"trigger", trigger},
@@ -221,6 +223,7 @@ void ZygoteGenerations::OnCurrentLost(ZygoteHost* host) {
     return;
   }
   if (current_.get() != host) return;
+  ++zygote_deaths_;
   if (std::chrono::steady_clock::now() - current_since_ > kCrashWindow) crashes_in_a_row_ = 0;
   if (host->lost()) {
     asio::post(io_,

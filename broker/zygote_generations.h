@@ -63,6 +63,11 @@ class ZygoteGenerations {
   bool zygote_up() const { return current_ != nullptr; }
   int generation() const { return generation_; }
   int retiring() const { return static_cast<int>(retiring_.size()); }
+  // For /metrics: zygotes that died while current, and new zygotes that
+  // became current (reloads and restarts) or failed to load.
+  std::uint64_t zygote_deaths() const { return zygote_deaths_; }
+  std::uint64_t loads_succeeded() const { return loads_succeeded_; }
+  std::uint64_t loads_failed() const { return loads_failed_; }
 
  private:
   struct Loading;
@@ -89,6 +94,9 @@ class ZygoteGenerations {
   std::string app_name_;
   int generation_ = 1;
   std::chrono::steady_clock::time_point current_since_;
+  std::uint64_t zygote_deaths_ = 0;
+  std::uint64_t loads_succeeded_ = 0;
+  std::uint64_t loads_failed_ = 0;
   int crashes_in_a_row_ = 0;  // zygote deaths, each within 30 s of its start
   bool reap_posted_ = false;
   bool stopped_ = false;

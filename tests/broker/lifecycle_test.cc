@@ -21,6 +21,7 @@
 #include "tests/support/child_process.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process_probe.h"
+#include "tests/support/prometheus_text.h"
 #include "tests/support/status_macros.h"
 
 namespace sluice::testing {
@@ -311,6 +312,11 @@ TEST_F(ReloadTest, AdminReloadServesNewVersionToNewSessionsOnly) {
   ASSERT_OK(old_session->client().Close());
   EXPECT_TRUE(WaitForExit(old_zygotes[0], After(kStepTimeout)));
   ASSERT_NO_FATAL_FAILURE(ExpectNewSessionRuns(2));
+
+  ASSERT_OK_AND_ASSIGN(Metrics metrics, GetMetrics(broker_->port()));
+  EXPECT_EQ(metrics.Value("sluice_zygote_generation"), 2);
+  EXPECT_EQ(metrics.Value("sluice_zygote_loads_total"), 1);
+  EXPECT_EQ(metrics.Value("sluice_zygote_load_failures_total"), 0);
 }
 
 TEST_F(ReloadTest, Sigusr2ReloadsTheApp) {
@@ -382,6 +388,10 @@ TEST_F(ReloadTest, LibraryTheNewZygoteCannotLoadIsRefused) {
 
   ASSERT_NO_FATAL_FAILURE(ExpectNewSessionRuns(1));
   ASSERT_NO_FATAL_FAILURE(ExpectStillOnVersion1(*old_session, *old_pid));
+
+  ASSERT_OK_AND_ASSIGN(Metrics metrics, GetMetrics(broker_->port()));
+  EXPECT_EQ(metrics.Value("sluice_zygote_generation"), 1);
+  EXPECT_EQ(metrics.Value("sluice_zygote_load_failures_total"), 1);
 }
 
 TEST_F(ReloadTest, ReloadNeedsTheAdminToken) {
@@ -437,6 +447,10 @@ TEST_P(ZygoteCrashTest, OpenSessionsSurviveAKilledZygoteWhichIsRestarted) {
   std::vector<pid_t> now = ZygotesOf(broker->pid());
   ASSERT_EQ(now.size(), 1u);
   EXPECT_NE(now[0], zygotes[0]);
+  ASSERT_OK_AND_ASSIGN(Metrics metrics, GetMetrics(broker->port()));
+  EXPECT_EQ(metrics.Value("sluice_zygote_deaths_total"), 1);
+  EXPECT_EQ(metrics.Value("sluice_zygote_up"), 1);
+  EXPECT_EQ(metrics.Value("sluice_zygote_generation"), 2);
 
   // A worker whose zygote is gone still ends with its session.
   ASSERT_OK(closed->client().Close());

@@ -1,6 +1,7 @@
 // bench/load: how many concurrent hello sessions one broker holds on this
 // machine, and what a viewer feels meanwhile. For each count in --sessions
-// it starts a fresh broker (or uses the one at --port), then
+// it starts a fresh broker (or --brokers of them, sessions dealt round
+// robin, as a load balancer would; or uses the one at --port), then
 //
 //   ramp    opens that many sessions (--open-concurrency at a time), each
 //           until its first run finished: session start p50/p99, failures
@@ -18,8 +19,12 @@
 //
 //   load [--sessions 1000,10000] [--reruns 5] [--duration 30] [--think-ms 2000]
 //        [--threads 2] [--open-concurrency 64] [--prefork 32]
-//        [--cache-size 64M] [--sandbox standard] [--app PATH]
+//        [--cache-size 64M] [--sandbox standard] [--app PATH] [--brokers 1]
 //        [--port P --broker-pid PID]   (an already running broker)
+//
+// A broker holds two descriptors per session (the page's connection and the
+// worker's socket), so under a hard RLIMIT_NOFILE of 20,000 one broker holds
+// at most ~9,990 sessions; --brokers 2 shows what the machine holds.
 //
 // Run as root (or with a high enough hard limit): the client raises its own
 // RLIMIT_NOFILE to hold the connections, and the broker it starts inherits
@@ -71,7 +76,8 @@ struct Settings {
   std::string cache_size = "64M";
   std::string sandbox = "standard";
   std::string app = SLUICE_HELLO_APP;
-  int port = 0;  // 0: start a broker per count
+  int brokers = 1;  // started per count, unless --port
+  int port = 0;     // 0: start brokers per count
   pid_t broker_pid = 0;
 };
 
@@ -173,15 +179,16 @@ bool AwaitPhase(std::vector<std::unique_ptr<Lane>>& lanes, Clock::time_point dea
 }
 
 // Opens `count` sessions over the lanes, `concurrency` opening at a time.
-bool Ramp(std::vector<std::unique_ptr<Lane>>& lanes, std::uint16_t port, int count,
-          int concurrency) {
+bool Ramp(std::vector<std::unique_ptr<Lane>>& lanes, const std::vector<std::uint16_t>& ports,
+          int count, int concurrency) {
   auto next = std::make_shared<std::atomic<int>>(0);
   int per_lane = std::max(1, concurrency / static_cast<int>(lanes.size()));
   for (auto& lane_ptr : lanes) {
     Lane* lane = lane_ptr.get();
     for (int opener = 0; opener < per_lane; ++opener) {
-      lane->Spawn([lane, next, port, count]() -> asio::awaitable<void> {
-        while (next->fetch_add(1) < count) {
+      lane->Spawn([lane, next, ports, count]() -> asio::awaitable<void> {
+        for (int k = next->fetch_add(1); k < count; k = next->fetch_add(1)) {
+          std::uint16_t port = ports[static_cast<std::size_t>(k) % ports.size()];
           auto page = std::make_unique<LoadPage>(lane->io);
           auto begin = Clock::now();
           try {
@@ -277,29 +284,49 @@ struct Row {
 absl::StatusOr<Row> RunOne(const Settings& settings, int count) {
   Row row;
   row.target = count;
-  std::unique_ptr<testing::BrokerProcess> broker;
-  std::uint16_t port = static_cast<std::uint16_t>(settings.port);
-  pid_t broker_pid = settings.broker_pid;
-  if (port == 0) {
-    auto started = testing::BrokerProcess::Start(
-        settings.app, {"--workers", std::to_string(count + settings.prefork + 16), "--prefork",
-                       std::to_string(settings.prefork), "--cache-size", settings.cache_size,
-                       "--sandbox", settings.sandbox});
-    if (!started.ok()) return started.status();
-    broker = *std::move(started);
-    port = broker->port();
-    broker_pid = broker->pid();
+  std::vector<std::unique_ptr<testing::BrokerProcess>> brokers;
+  std::vector<std::uint16_t> ports;
+  std::vector<pid_t> broker_pids;
+  if (settings.port != 0) {
+    ports.push_back(static_cast<std::uint16_t>(settings.port));
+    if (settings.broker_pid) broker_pids.push_back(settings.broker_pid);
+  } else {
+    int per_broker = (count + settings.brokers - 1) / settings.brokers;
+    for (int b = 0; b < settings.brokers; ++b) {
+      auto started = testing::BrokerProcess::Start(
+          settings.app, {"--workers", std::to_string(per_broker + settings.prefork + 16),
+                         "--prefork", std::to_string(settings.prefork), "--cache-size",
+                         settings.cache_size, "--sandbox", settings.sandbox});
+      if (!started.ok()) return started.status();
+      ports.push_back((*started)->port());
+      broker_pids.push_back((*started)->pid());
+      brokers.push_back(*std::move(started));
+    }
   }
+  auto cpu_seconds = [&broker_pids] {
+    double total = 0;
+    for (pid_t pid : broker_pids) total += CpuSeconds(pid);
+    return total;
+  };
+  auto footprint = [&broker_pids] {
+    Footprint total;
+    for (pid_t pid : broker_pids) {
+      Footprint one = MeasureFootprint(pid);
+      total.processes += one.processes;
+      total.pss_kib += one.pss_kib;
+    }
+    return total;
+  };
   std::vector<std::unique_ptr<Lane>> lanes;
   for (int i = 0; i < settings.threads; ++i) lanes.push_back(std::make_unique<Lane>());
 
-  double cpu0 = broker_pid ? CpuSeconds(broker_pid) : 0;
+  double cpu0 = cpu_seconds();
   auto ramp_begin = Clock::now();
-  bool ramped = Ramp(lanes, port, count, settings.open_concurrency);
+  bool ramped = Ramp(lanes, ports, count, settings.open_concurrency);
   row.ramp_s = Seconds(Clock::now() - ramp_begin);
-  double cpu1 = broker_pid ? CpuSeconds(broker_pid) : 0;
+  double cpu1 = cpu_seconds();
   row.broker_cpu_ramp = 100 * (cpu1 - cpu0) / row.ramp_s;
-  if (broker_pid) row.footprint = MeasureFootprint(broker_pid);
+  row.footprint = footprint();
 
   auto hold_begin = Clock::now();
   if (ramped) {
@@ -307,9 +334,9 @@ absl::StatusOr<Row> RunOne(const Settings& settings, int count) {
          hold_begin + std::chrono::seconds(settings.duration_s));
   }
   double hold_s = Seconds(Clock::now() - hold_begin);
-  double cpu2 = broker_pid ? CpuSeconds(broker_pid) : 0;
+  double cpu2 = cpu_seconds();
   row.broker_cpu_hold = 100 * (cpu2 - cpu1) / hold_s;
-  if (broker_pid) row.footprint_after = MeasureFootprint(broker_pid);
+  row.footprint_after = footprint();
 
   Samples starts, reruns;
   for (auto& lane : lanes) {
@@ -332,7 +359,7 @@ absl::StatusOr<Row> RunOne(const Settings& settings, int count) {
   row.rerun_p50 = reruns.P50();
   row.rerun_p99 = reruns.P99();
   CloseAll(lanes);
-  if (broker) {
+  for (const auto& broker : brokers) {
     // What the broker said went wrong, for the report: each kind of warning
     // or error, and each reason a session ended other than its page closing
     // it, once, with how often it came.
@@ -374,7 +401,8 @@ int Usage() {
   std::fputs(
       "usage: load [--sessions 1000,10000] [--reruns 5] [--duration 30] [--think-ms 2000]\n"
       "            [--threads 2] [--open-concurrency 64] [--prefork 32] [--cache-size 64M]\n"
-      "            [--sandbox standard] [--app PATH] [--port P --broker-pid PID]\n",
+      "            [--sandbox standard] [--app PATH] [--brokers 1]\n"
+      "            [--port P --broker-pid PID]\n",
       stderr);
   return 2;
 }
@@ -409,6 +437,8 @@ int Main(int argc, char** argv) {
       settings.open_concurrency = std::max(value, 1);
     } else if (flag == "--prefork") {
       settings.prefork = value;
+    } else if (flag == "--brokers") {
+      settings.brokers = std::max(value, 1);
     } else if (flag == "--port") {
       settings.port = value;
     } else if (flag == "--broker-pid") {
@@ -422,10 +452,11 @@ int Main(int argc, char** argv) {
   RaiseDescriptorLimit(most);
 
   std::printf(
-      "sluice load (hello app; %ld cores; --sandbox %s, --cache-size %s, --prefork %d; "
-      "reruns %d per session ~%d ms apart within %d s; %d client threads)\n\n",
-      ::sysconf(_SC_NPROCESSORS_ONLN), settings.sandbox.c_str(), settings.cache_size.c_str(),
-      settings.prefork, settings.reruns, settings.think_ms, settings.duration_s, settings.threads);
+      "sluice load (hello app; %ld cores; %d broker(s); --sandbox %s, --cache-size %s, --prefork "
+      "%d; reruns %d per session ~%d ms apart within %d s; %d client threads)\n\n",
+      ::sysconf(_SC_NPROCESSORS_ONLN), settings.port ? 1 : settings.brokers,
+      settings.sandbox.c_str(), settings.cache_size.c_str(), settings.prefork, settings.reruns,
+      settings.think_ms, settings.duration_s, settings.threads);
   std::printf("%8s %7s %6s %8s %9s %9s %8s %9s %9s %9s %9s %7s %10s %9s %10s\n", "sessions", "held",
               "fail", "ramp s", "start p50", "start p99", "reruns", "rerun p50", "rerun p99",
               "cpu ramp", "cpu hold", "procs", "PSS MiB", "KiB/sess", "after MiB");
@@ -451,7 +482,7 @@ int Main(int argc, char** argv) {
   }
   std::printf(
       "\nstart: connect -> first run finished (ms); rerun: slider change -> run finished (ms);\n"
-      "fail: sessions that did not open, or broke during the hold; cpu: the broker process, %% "
+      "fail: sessions that did not open, or broke during the hold; cpu: the broker processes, %% "
       "of one core;\nPSS: broker + zygote + keeper + workers with every session open, before any "
       "rerun\n(KiB/sess: that / held); after: the same at the end of the hold.\n");
   return 0;

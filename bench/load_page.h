@@ -5,21 +5,16 @@
 #pragma once
 
 #include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/websocket.hpp>
-#include <chrono>
 #include <cstdint>
 #include <string>
 
-namespace sluice::bench {
+#include "bench/page_client.h"
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-using Clock = std::chrono::steady_clock;
+namespace sluice::bench {
 
 class LoadPage {
  public:
-  explicit LoadPage(asio::io_context& io) : ws_(io), finished_signal_(io) {}
+  explicit LoadPage(asio::io_context& io) : page_(io), finished_signal_(io) {}
 
   // Connects, says hello, waits for the first finished run, then keeps
   // reading in the background until Close or an error. Throws on failure
@@ -33,12 +28,9 @@ class LoadPage {
   bool broken() const { return broken_; }
 
  private:
-  // Reads one message; true if it was a finished run.
-  asio::awaitable<bool> ReadOne();
   asio::awaitable<void> ReadForever();
 
-  beast::websocket::stream<beast::tcp_stream> ws_;
-  beast::flat_buffer buffer_;
+  PageClient page_;
   asio::steady_timer finished_signal_;  // cancelled on each finished run
   std::uint64_t finished_runs_ = 0;
   bool broken_ = false;

@@ -23,12 +23,14 @@ std::string Flatten(capnp::MessageBuilder& message) {
 
 }  // namespace
 
-asio::awaitable<void> PageClient::Open(std::uint16_t port) {
+asio::awaitable<void> PageClient::Open(std::uint16_t port, std::optional<Clock::duration> timeout) {
   asio::ip::tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
-  co_await beast::get_lowest_layer(ws_).async_connect(endpoint, use_awaitable);
-  beast::get_lowest_layer(ws_).socket().set_option(asio::ip::tcp::no_delay(true));
-  beast::get_lowest_layer(ws_).expires_never();
+  auto& tcp = beast::get_lowest_layer(ws_);
+  if (timeout) tcp.expires_after(*timeout);
+  co_await tcp.async_connect(endpoint, use_awaitable);
+  tcp.socket().set_option(asio::ip::tcp::no_delay(true));
   co_await ws_.async_handshake("127.0.0.1", "/_sluice/ws", use_awaitable);
+  tcp.expires_never();
   ws_.binary(true);
 }
 

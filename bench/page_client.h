@@ -1,6 +1,7 @@
-// A minimal asynchronous page for load: opens a session, waits for elements,
-// changes a widget and waits for the rerun to finish. C++20 coroutines on
-// one io_context, loopback only.
+// A minimal asynchronous page for the benchmarks: opens a session, waits for
+// elements, changes a widget and waits for the rerun to finish. C++20
+// coroutines on one io_context, loopback only. bench/load_page.h builds its
+// always-reading viewer on it.
 #pragma once
 
 #include <boost/asio.hpp>
@@ -8,6 +9,7 @@
 #include <boost/beast/websocket.hpp>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace sluice::bench {
@@ -20,8 +22,10 @@ class PageClient {
  public:
   explicit PageClient(asio::io_context& io) : ws_(io) {}
 
-  // TCP connect and WebSocket handshake to 127.0.0.1:port.
-  asio::awaitable<void> Open(std::uint16_t port);
+  // TCP connect and WebSocket handshake to 127.0.0.1:port. With `timeout`,
+  // throws if the two together take longer; without, waits as long as it takes.
+  asio::awaitable<void> Open(std::uint16_t port,
+                             std::optional<Clock::duration> timeout = std::nullopt);
   // Sends hello; returns when the first run finished, with the time the
   // first element arrived.
   asio::awaitable<Clock::time_point> Hello();
@@ -31,13 +35,16 @@ class PageClient {
   asio::awaitable<void> SetNumber(const std::string& widget_id, double value);
   asio::awaitable<void> Close();
 
- private:
   struct Received {
     bool has_elements = false;
     bool finished = false;
   };
+  // Reads one server message. Throws on a notice (such as "busy") or a
+  // broken connection. REQUIRES: no other read pending (Hello and
+  // WaitRunFinished read too).
   asio::awaitable<Received> Read();
 
+ private:
   beast::websocket::stream<beast::tcp_stream> ws_;
   beast::flat_buffer buffer_;
 };

@@ -4,11 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <regex>
 #include <sstream>
@@ -18,11 +14,12 @@
 #include "tests/broker/test_apps.h"
 #include "tests/support/app_session.h"
 #include "tests/support/broker_process.h"
-#include "tests/support/child_process.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process_probe.h"
 #include "tests/support/prometheus_text.h"
+#include "tests/support/sluice_command.h"
 #include "tests/support/status_macros.h"
+#include "tests/support/temp_file.h"
 
 namespace sluice::testing {
 namespace {
@@ -30,52 +27,10 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
-// A file holding `contents`, removed with the object.
-class TempFile {
- public:
-  explicit TempFile(const std::string& contents) {
-    static int serial = 0;
-    path_ = std::filesystem::temp_directory_path() /
-            absl::StrCat("sluice-admin-test-", getpid(), "-", ++serial);
-    std::ofstream(path_) << contents;
-  }
-  ~TempFile() { std::filesystem::remove(path_); }
-  std::string path() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
-};
-
 constexpr char kToken[] = "correct-horse-battery-staple";
 
 absl::StatusOr<Metrics> GetMetrics(const BrokerProcess& broker) {
   return sluice::testing::GetMetrics(broker.port());
-}
-
-struct Outcome {
-  int status = 0;
-  std::vector<std::string> lines;  // stdout and stderr
-  std::string output;
-};
-
-absl::StatusOr<Outcome> RunSluice(std::vector<std::string> args) {
-  ChildProcess::Options options;
-  options.program = SluiceBinary();
-  options.args = std::move(args);
-  options.capture_stdout = true;
-  absl::StatusOr<std::unique_ptr<ChildProcess>> process = ChildProcess::Spawn(std::move(options));
-  if (!process.ok()) return process.status();
-  absl::StatusOr<int> status = (*process)->Wait(After(kStepTimeout));
-  if (!status.ok()) return status.status();
-  if (std::vector<pid_t> left = ProcessesInGroup((*process)->pid()); !left.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(left.size(), " processes outlived sluice"));
-  }
-  (*process)->WaitForOutputEnd(After(kStepTimeout));
-  return Outcome{*status, (*process)->Lines(), (*process)->Output()};
-}
-
-int ExitCode(const Outcome& outcome) {
-  return WIFEXITED(outcome.status) ? WEXITSTATUS(outcome.status) : -1;
 }
 
 std::string Bearer(const std::string& token) { return absl::StrCat("Bearer ", token); }
@@ -187,17 +142,17 @@ TEST_F(AdminTest, HealthzSaysTheCacheIsOn) {
 }
 
 TEST_F(AdminTest, CacheClearCommandClearsAndSaysHowMany) {
-  ASSERT_OK_AND_ASSIGN(Outcome outcome, RunSluice({"cache", "clear", "--url", Url(), "--token-file",
-                                                   token_.path()}));
-  EXPECT_EQ(ExitCode(outcome), 0) << outcome.output;
+  ASSERT_OK_AND_ASSIGN(CommandOutcome outcome, RunSluice({"cache", "clear", "--url", Url(),
+                                                          "--token-file", token_.path()}));
+  EXPECT_EQ(outcome.exit_code(), 0) << outcome.output;
   EXPECT_THAT(outcome.output, HasSubstr("cleared 0 cache entries"));
 }
 
 TEST_F(AdminTest, CacheClearCommandFailsClearlyOnABadToken) {
   TempFile wrong("not-the-token\n");
-  ASSERT_OK_AND_ASSIGN(Outcome outcome,
+  ASSERT_OK_AND_ASSIGN(CommandOutcome outcome,
                        RunSluice({"cache", "clear", "--url", Url(), "--token-file", wrong.path()}));
-  EXPECT_EQ(ExitCode(outcome), 1) << outcome.output;
+  EXPECT_EQ(outcome.exit_code(), 1) << outcome.output;
   ASSERT_THAT(outcome.lines, SizeIs(1)) << outcome.output;
   EXPECT_THAT(outcome.lines[0], HasSubstr("401"));
 }
@@ -232,10 +187,10 @@ TEST(AdminOffTest, WithoutATokenFileTheAdminEndpointIs404) {
   EXPECT_EQ(response.status, 404);
   TempFile token(kToken);
   ASSERT_OK_AND_ASSIGN(
-      Outcome outcome,
+      CommandOutcome outcome,
       RunSluice({"cache", "clear", "--url", absl::StrCat("http://127.0.0.1:", broker->port()),
                  "--token-file", token.path()}));
-  EXPECT_EQ(ExitCode(outcome), 1) << outcome.output;
+  EXPECT_EQ(outcome.exit_code(), 1) << outcome.output;
   EXPECT_THAT(outcome.output, HasSubstr("404"));
 }
 
@@ -260,9 +215,9 @@ TEST(CacheSizeTest, SuffixesAreAccepted) {
 
 TEST(CacheSizeTest, BadValuesAreRejectedWithOneLine) {
   for (std::string value : {"lots", "12X", "-1", "1000", "1.5G", "", "99999999999999G"}) {
-    ASSERT_OK_AND_ASSIGN(Outcome outcome,
+    ASSERT_OK_AND_ASSIGN(CommandOutcome outcome,
                          RunSluice({"serve", kStateApp, "--port", "0", "--cache-size", value}));
-    EXPECT_EQ(ExitCode(outcome), 2) << value << ": " << outcome.output;
+    EXPECT_EQ(outcome.exit_code(), 2) << value << ": " << outcome.output;
     ASSERT_THAT(outcome.lines, SizeIs(1)) << value << ": " << outcome.output;
     EXPECT_THAT(outcome.lines[0], HasSubstr("--cache-size")) << value;
   }
@@ -271,9 +226,9 @@ TEST(CacheSizeTest, BadValuesAreRejectedWithOneLine) {
 TEST(AdminTokenFileTest, UnreadableOrEmptyFileIsAnErrorBeforeAnythingStarts) {
   TempFile empty(" \n");
   for (std::string file : {std::string("/nonexistent/sluice-token"), empty.path()}) {
-    ASSERT_OK_AND_ASSIGN(Outcome outcome, RunSluice({"serve", kStateApp, "--port", "0",
-                                                     "--admin-token-file", file}));
-    EXPECT_EQ(ExitCode(outcome), 2) << file << ": " << outcome.output;
+    ASSERT_OK_AND_ASSIGN(CommandOutcome outcome, RunSluice({"serve", kStateApp, "--port", "0",
+                                                            "--admin-token-file", file}));
+    EXPECT_EQ(outcome.exit_code(), 2) << file << ": " << outcome.output;
     ASSERT_THAT(outcome.lines, SizeIs(1)) << file << ": " << outcome.output;
     EXPECT_THAT(outcome.lines[0], HasSubstr(file));
   }
@@ -287,8 +242,8 @@ TEST(CacheCommandTest, UsageErrorsExitWith2) {
         {"cache", "clear", "--token-file", token.path(), "--url", "ftp://x"},
         {"cache", "clear", "--token-file", token.path(), "--bogus", "1"},
         {"cache", "flush"}}) {
-    ASSERT_OK_AND_ASSIGN(Outcome outcome, RunSluice(args));
-    EXPECT_EQ(ExitCode(outcome), 2) << outcome.output;
+    ASSERT_OK_AND_ASSIGN(CommandOutcome outcome, RunSluice(args));
+    EXPECT_EQ(outcome.exit_code(), 2) << outcome.output;
     EXPECT_THAT(outcome.lines, SizeIs(1)) << outcome.output;
   }
 }
@@ -296,9 +251,10 @@ TEST(CacheCommandTest, UsageErrorsExitWith2) {
 TEST(CacheCommandTest, UnreachableServerExitsWith1) {
   TempFile token(kToken);
   // Port 1 on loopback: nothing listens there.
-  ASSERT_OK_AND_ASSIGN(Outcome outcome, RunSluice({"cache", "clear", "--url", "http://127.0.0.1:1",
-                                                   "--token-file", token.path()}));
-  EXPECT_EQ(ExitCode(outcome), 1) << outcome.output;
+  ASSERT_OK_AND_ASSIGN(
+      CommandOutcome outcome,
+      RunSluice({"cache", "clear", "--url", "http://127.0.0.1:1", "--token-file", token.path()}));
+  EXPECT_EQ(outcome.exit_code(), 1) << outcome.output;
   ASSERT_THAT(outcome.lines, SizeIs(1)) << outcome.output;
   EXPECT_THAT(outcome.lines[0], HasSubstr("cannot reach"));
 }

@@ -4,13 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <optional>
 #include <regex>
 #include <string>
@@ -20,11 +16,12 @@
 #include "tests/broker/test_apps.h"
 #include "tests/support/app_session.h"
 #include "tests/support/broker_process.h"
-#include "tests/support/child_process.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process_probe.h"
 #include "tests/support/prometheus_text.h"
+#include "tests/support/sluice_command.h"
 #include "tests/support/status_macros.h"
+#include "tests/support/temp_file.h"
 
 namespace sluice::testing {
 namespace {
@@ -33,22 +30,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr char kToken[] = "sessions-admin-token";
-
-// A file holding `contents`, removed with the object.
-class TempFile {
- public:
-  explicit TempFile(const std::string& contents) {
-    static int serial = 0;
-    path_ = std::filesystem::temp_directory_path() /
-            absl::StrCat("sluice-service-test-", getpid(), "-", ++serial);
-    std::ofstream(path_) << contents;
-  }
-  ~TempFile() { std::filesystem::remove(path_); }
-  std::string path() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 // Lets SIGSEGV kill a worker under AddressSanitizer too (see crash_test).
 std::string AsanLetsSignalsKill() {
@@ -262,55 +243,38 @@ TEST_F(AdminSessionsTest, WrongMethodIs405) {
   EXPECT_EQ(list.status, 405) << list.body;
 }
 
-struct Outcome {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-absl::StatusOr<Outcome> RunSluice(std::vector<std::string> args) {
-  ChildProcess::Options options;
-  options.program = SluiceBinary();
-  options.args = std::move(args);
-  options.capture_stdout = true;
-  absl::StatusOr<std::unique_ptr<ChildProcess>> process = ChildProcess::Spawn(std::move(options));
-  if (!process.ok()) return process.status();
-  absl::StatusOr<int> status = (*process)->Wait(After(kStepTimeout));
-  if (!status.ok()) return status.status();
-  (*process)->WaitForOutputEnd(After(kStepTimeout));
-  return Outcome{WIFEXITED(*status) ? WEXITSTATUS(*status) : -1, (*process)->Output()};
-}
-
 TEST_F(AdminSessionsTest, SessionsCommandListsAndEnds) {
   ASSERT_OK_AND_ASSIGN(auto tab, AppSession::Open(port()));
   std::string id = tab->page().session()->session_id;
   std::string url = absl::StrCat("http://127.0.0.1:", port());
 
-  ASSERT_OK_AND_ASSIGN(
-      Outcome list, RunSluice({"sessions", "list", "--url", url, "--token-file", token_.path()}));
-  EXPECT_EQ(list.exit_code, 0) << list.output;
+  ASSERT_OK_AND_ASSIGN(CommandOutcome list, RunSluice({"sessions", "list", "--url", url,
+                                                       "--token-file", token_.path()}));
+  EXPECT_EQ(list.exit_code(), 0) << list.output;
   EXPECT_THAT(list.output, HasSubstr(absl::StrCat("\"id\":\"", id, "\"")));
 
-  ASSERT_OK_AND_ASSIGN(
-      Outcome end, RunSluice({"sessions", "end", id, "--url", url, "--token-file", token_.path()}));
-  EXPECT_EQ(end.exit_code, 0) << end.output;
+  ASSERT_OK_AND_ASSIGN(CommandOutcome end, RunSluice({"sessions", "end", id, "--url", url,
+                                                      "--token-file", token_.path()}));
+  EXPECT_EQ(end.exit_code(), 0) << end.output;
   EXPECT_THAT(end.output, HasSubstr(absl::StrCat("ended session ", id)));
   ASSERT_OK_AND_ASSIGN(NoticeInfo notice, tab->page().ReceiveUntilNotice(tab->client()));
   EXPECT_THAT(notice.message, HasSubstr("ended by the server's operator"));
 
-  ASSERT_OK_AND_ASSIGN(Outcome again, RunSluice({"sessions", "end", id, "--url", url,
-                                                 "--token-file", token_.path()}));
-  EXPECT_EQ(again.exit_code, 1) << again.output;
+  ASSERT_OK_AND_ASSIGN(CommandOutcome again, RunSluice({"sessions", "end", id, "--url", url,
+                                                        "--token-file", token_.path()}));
+  EXPECT_EQ(again.exit_code(), 1) << again.output;
   EXPECT_THAT(again.output, HasSubstr(absl::StrCat("no session ", id)));
 
   TempFile wrong("not-the-token\n");
-  ASSERT_OK_AND_ASSIGN(Outcome refused,
+  ASSERT_OK_AND_ASSIGN(CommandOutcome refused,
                        RunSluice({"sessions", "list", "--url", url, "--token-file", wrong.path()}));
-  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_EQ(refused.exit_code(), 1) << refused.output;
   EXPECT_THAT(refused.output, HasSubstr("401"));
 
-  ASSERT_OK_AND_ASSIGN(Outcome bad_id, RunSluice({"sessions", "end", "../cache/clear", "--url", url,
-                                                  "--token-file", token_.path()}));
-  EXPECT_EQ(bad_id.exit_code, 2) << bad_id.output;
+  ASSERT_OK_AND_ASSIGN(CommandOutcome bad_id,
+                       RunSluice({"sessions", "end", "../cache/clear", "--url", url, "--token-file",
+                                  token_.path()}));
+  EXPECT_EQ(bad_id.exit_code(), 2) << bad_id.output;
 }
 
 TEST(AdminSessionsOffTest, WithoutATokenFileTheEndpointsAre404) {

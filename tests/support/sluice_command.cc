@@ -7,11 +7,11 @@
 
 namespace sluice::testing {
 
-absl::StatusOr<CommandOutcome> RunSluice(std::vector<std::string> args) {
+absl::StatusOr<CommandOutcome> RunSluice(std::vector<std::string> args, bool capture_stdout) {
   ChildProcess::Options options;
   options.program = SluiceBinary();
   options.args = std::move(args);
-  options.capture_stdout = true;
+  options.capture_stdout = capture_stdout;
   absl::StatusOr<std::unique_ptr<ChildProcess>> process = ChildProcess::Spawn(std::move(options));
   if (!process.ok()) return process.status();
   absl::StatusOr<int> status = (*process)->Wait(After(kStepTimeout));

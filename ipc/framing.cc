@@ -27,13 +27,14 @@ FrameReader::FrameReader(size_t max_message_bytes)
     : max_words_(std::max<size_t>(2, max_message_bytes / kWord)) {}
 
 FrameReader::~FrameReader() {
-  if (end_bytes_ > 0) explicit_bzero(buffer_.data(), end_bytes_);
+  if (end_bytes_ > 0) explicit_bzero(words(), end_bytes_);
 }
 
 void FrameReader::Compact() {
   last_begin_bytes_ = last_end_bytes_ = 0;
+  ReleaseIfDrained();
   if (begin_bytes_ == 0) return;
-  auto* base = reinterpret_cast<std::byte*>(buffer_.data());
+  auto* base = reinterpret_cast<std::byte*>(words());
   size_t unread = end_bytes_ - begin_bytes_;
   std::memmove(base, base + begin_bytes_, unread);
   explicit_bzero(base + unread, end_bytes_ - unread);
@@ -41,29 +42,63 @@ void FrameReader::Compact() {
   begin_bytes_ = 0;
 }
 
+void FrameReader::ReleaseIfDrained() {
+  if (begin_bytes_ != end_bytes_ || capacity_bytes() <= kKeptBytes) return;
+  explicit_bzero(words(), end_bytes_);
+  buffer_.reset();
+  capacity_words_ = 0;
+  begin_bytes_ = end_bytes_ = 0;
+  last_begin_bytes_ = last_end_bytes_ = 0;
+}
+
+std::optional<size_t> FrameReader::PendingMessageBytes() const {
+  size_t available_words = (end_bytes_ - begin_bytes_) / kWord;
+  if (available_words == 0) return std::nullopt;
+  kj::ArrayPtr<const capnp::word> prefix(words() + begin_bytes_ / kWord, available_words);
+  std::uint32_t count_field;
+  std::memcpy(&count_field, prefix.begin(), sizeof(count_field));
+  if (count_field >= kMaxSegments) return std::nullopt;  // Next() reports it
+  // The whole segment table: four bytes of count, four per segment, padded
+  // to a word.
+  if (available_words < (count_field + 3) / 2) return std::nullopt;
+  try {
+    size_t expected = capnp::expectedSizeInWordsFromPrefix(prefix);
+    if (expected > max_words_) return std::nullopt;  // Next() reports it
+    return expected * kWord;
+  } catch (const kj::Exception&) {
+    return std::nullopt;  // Next() reports it
+  }
+}
+
 std::span<std::byte> FrameReader::WritableSpace(size_t min_bytes) {
   Compact();
-  size_t capacity = buffer_.size() * kWord;
-  if (capacity - end_bytes_ < min_bytes) {
-    // Doubling, as vector::resize would: a large frame arrives in many reads.
-    size_t words = std::max((end_bytes_ + min_bytes + kWord - 1) / kWord, 2 * buffer_.size());
-    std::vector<capnp::word> grown(words);
+  size_t wanted = end_bytes_ + min_bytes;
+  if (capacity_bytes() < wanted) {
+    // Room for the whole message being received when its size is known,
+    // else double, as vector::resize would: a large frame arrives in many
+    // reads. Not zero-filled: the reads fill it.
+    wanted = std::max(wanted, PendingMessageBytes().value_or(2 * capacity_bytes()));
+    size_t grown_words = (wanted + kWord - 1) / kWord;
+    auto grown = std::make_unique_for_overwrite<capnp::word[]>(grown_words);
     if (end_bytes_ > 0) {
-      std::memcpy(grown.data(), buffer_.data(), end_bytes_);
-      explicit_bzero(buffer_.data(), end_bytes_);
+      std::memcpy(grown.get(), words(), end_bytes_);
+      explicit_bzero(words(), end_bytes_);
     }
-    buffer_.swap(grown);
-    capacity = buffer_.size() * kWord;
+    buffer_ = std::move(grown);
+    capacity_words_ = grown_words;
   }
-  return {reinterpret_cast<std::byte*>(buffer_.data()) + end_bytes_, capacity - end_bytes_};
+  return {reinterpret_cast<std::byte*>(words()) + end_bytes_, capacity_bytes() - end_bytes_};
 }
 
 void FrameReader::Commit(size_t n) { end_bytes_ += n; }
 
 absl::StatusOr<std::optional<kj::ArrayPtr<const capnp::word>>> FrameReader::Next() {
+  // The view handed out last is given up now: a large buffer that is all
+  // handed out goes back to the allocator before the stream waits for more.
+  ReleaseIfDrained();
   size_t available_words = (end_bytes_ - begin_bytes_) / kWord;
   if (available_words == 0) return std::nullopt;
-  kj::ArrayPtr<const capnp::word> prefix(buffer_.data() + begin_bytes_ / kWord, available_words);
+  kj::ArrayPtr<const capnp::word> prefix(words() + begin_bytes_ / kWord, available_words);
   // capnp does not check the segment count (0xFFFFFFFF wraps to zero
   // segments); reject what its own stream reader would refuse.
   std::uint32_t count_field;
@@ -91,7 +126,7 @@ absl::StatusOr<std::optional<kj::ArrayPtr<const capnp::word>>> FrameReader::Next
 
 void FrameReader::WipeLast() {
   if (last_end_bytes_ > last_begin_bytes_) {
-    auto* base = reinterpret_cast<std::byte*>(buffer_.data());
+    auto* base = reinterpret_cast<std::byte*>(words());
     explicit_bzero(base + last_begin_bytes_, last_end_bytes_ - last_begin_bytes_);
   }
   last_begin_bytes_ = last_end_bytes_ = 0;

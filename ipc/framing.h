@@ -7,9 +7,9 @@
 #include <capnp/serialize.h>
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <span>
-#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -26,8 +26,17 @@ capnp::ReaderOptions UntrustedReaderOptions(size_t max_message_bytes);
 // gives up: moving unread bytes to the front zeroes where they were, a
 // grown buffer wipes the old one before freeing it, and WipeLast() zeroes
 // a message once its reader is done with it (uploaded file contents).
+//
+// Memory follows the messages: once a message's segment table is in, the
+// buffer grows to hold all of it at once (not by doubling past it), and a
+// buffer grown past kKeptBytes is freed as soon as every message in it has
+// been handed out, so one large message does not cost a stream its size
+// for the rest of its life.
 class FrameReader {
  public:
+  // The buffer size kept between messages; a larger one is freed when drained.
+  static constexpr size_t kKeptBytes = 1u << 20;
+
   explicit FrameReader(size_t max_message_bytes);
   ~FrameReader();
   FrameReader(const FrameReader&) = delete;
@@ -44,11 +53,20 @@ class FrameReader {
   // Zeroes the message Next() returned last (its view then reads zeros).
   void WipeLast();
 
+  // The memory the reader holds for its buffer.
+  size_t capacity_bytes() const { return capacity_words_ * sizeof(capnp::word); }
+
  private:
   void Compact();
+  // Frees a large buffer whose every byte has been handed out.
+  void ReleaseIfDrained();
+  // The size of the message being received, once its segment table is in.
+  std::optional<size_t> PendingMessageBytes() const;
+  capnp::word* words() const { return buffer_.get(); }
 
   size_t max_words_;
-  std::vector<capnp::word> buffer_;
+  std::unique_ptr<capnp::word[]> buffer_;
+  size_t capacity_words_ = 0;
   size_t begin_bytes_ = 0;       // first unconsumed byte (always word-aligned)
   size_t end_bytes_ = 0;         // one past the last received byte
   size_t last_begin_bytes_ = 0;  // the message Next() returned last

@@ -6,6 +6,7 @@
 #include <capnp/serialize.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -34,8 +35,8 @@ void Feed(FrameReader& reader, const std::byte* data, size_t size) {
 }
 
 // Parses one handed-out frame as a PageMessage and returns its token.
-std::string TokenOf(kj::ArrayPtr<const capnp::word> frame) {
-  capnp::FlatArrayMessageReader message(frame, UntrustedReaderOptions(1 << 20));
+std::string TokenOf(kj::ArrayPtr<const capnp::word> frame, size_t max_bytes = 1 << 20) {
+  capnp::FlatArrayMessageReader message(frame, UntrustedReaderOptions(max_bytes));
   return message.getRoot<PageMessage>().getHello().getReconnectToken();
 }
 
@@ -84,6 +85,69 @@ TEST(FrameReaderTest, SeveralMessagesInOneReadComeOutInOrder) {
   ASSERT_TRUE(fourth.ok()) << fourth.status();
   ASSERT_TRUE(fourth->has_value());
   EXPECT_EQ(TokenOf(**fourth), "fourth");
+}
+
+// Feeds `frame` the way a socket would: into whatever space the reader
+// offers, at most `read_size` bytes at a time.
+void FeedInReads(FrameReader& reader, const std::vector<std::byte>& frame, size_t read_size) {
+  for (size_t done = 0; done < frame.size();) {
+    std::span<std::byte> space = reader.WritableSpace();
+    size_t n = std::min({space.size(), read_size, frame.size() - done});
+    std::memcpy(space.data(), frame.data() + done, n);
+    reader.Commit(n);
+    done += n;
+  }
+}
+
+TEST(FrameReaderTest, LargeMessageGetsOneBufferOfItsSizeNotADoubling) {
+  std::vector<std::byte> frame = HelloFrame(std::string(5 << 20, 'x'));  // a little over 5 MiB
+  FrameReader reader(64 << 20);
+  ASSERT_NO_FATAL_FAILURE(FeedInReads(reader, frame, 64 * 1024));
+  // Doubling from 64 KiB would have ended at 8 MiB.
+  EXPECT_LT(reader.capacity_bytes(), frame.size() + 128 * 1024);
+  auto next = reader.Next();
+  ASSERT_TRUE(next.ok()) << next.status();
+  ASSERT_TRUE(next->has_value());
+  EXPECT_EQ(TokenOf(**next, 64 << 20).size(), size_t{5} << 20);
+}
+
+TEST(FrameReaderTest, LargeBufferIsFreedOnceItsMessagesAreHandedOut) {
+  std::vector<std::byte> big = HelloFrame(std::string(4 << 20, 'x'));
+  std::vector<std::byte> small = HelloFrame("after");
+  FrameReader reader(64 << 20);
+  ASSERT_NO_FATAL_FAILURE(FeedInReads(reader, big, 256 * 1024));
+  auto first = reader.Next();
+  ASSERT_TRUE(first.ok() && first->has_value());
+  EXPECT_GE(reader.capacity_bytes(), big.size()) << "the view handed out must stay valid";
+  // Asking for the next message gives the view up: a stream that waits
+  // (its page does not read, say) no longer holds the large message.
+  auto none = reader.Next();
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  EXPECT_LE(reader.capacity_bytes(), FrameReader::kKeptBytes);
+  // And the stream goes on.
+  ASSERT_NO_FATAL_FAILURE(Feed(reader, small.data(), small.size()));
+  auto second = reader.Next();
+  ASSERT_TRUE(second.ok() && second->has_value());
+  EXPECT_EQ(TokenOf(**second), "after");
+}
+
+TEST(FrameReaderTest, LargeBufferWithAPartialMessageIsKept) {
+  std::vector<std::byte> big = HelloFrame(std::string(2 << 20, 'x'));
+  std::vector<std::byte> next_frame = HelloFrame("next");
+  std::vector<std::byte> stream = big;
+  stream.insert(stream.end(), next_frame.begin(), next_frame.begin() + 8);
+  FrameReader reader(64 << 20);
+  ASSERT_NO_FATAL_FAILURE(FeedInReads(reader, stream, 1 << 20));
+  auto first = reader.Next();
+  ASSERT_TRUE(first.ok() && first->has_value());
+  auto none = reader.Next();
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  ASSERT_NO_FATAL_FAILURE(Feed(reader, next_frame.data() + 8, next_frame.size() - 8));
+  auto second = reader.Next();
+  ASSERT_TRUE(second.ok() && second->has_value());
+  EXPECT_EQ(TokenOf(**second), "next");
 }
 
 TEST(FrameReaderTest, OversizedFrameIsRejectedFromItsHeader) {

@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
+#include <cstdio>
 #include <exception>
 #include <optional>
 
@@ -96,6 +97,17 @@ absl::StatusOr<AdminAnswer> CallAdmin(const AdminServer& server, const std::stri
   io.run();
   if (!response) return absl::UnavailableError(error);
   return AdminAnswer{static_cast<int>(response->result_int()), std::move(response->body())};
+}
+
+void PrintAdminUsage(std::FILE* out, const char* usage) {
+  std::fputs(usage, out);
+  std::fputs(kAdminFlagsHelp, out);
+}
+
+int AdminCommandError(std::string_view command, int code, std::string_view message) {
+  std::fprintf(stderr, "sluice %.*s: %.*s\n", static_cast<int>(command.size()), command.data(),
+               static_cast<int>(message.size()), message.data());
+  return code;
 }
 
 int AdminExitCode(const absl::Status& status) {

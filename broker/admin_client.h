@@ -2,6 +2,7 @@
 // and `sluice sessions`: a server URL and one bearer-token HTTP request.
 #pragma once
 
+#include <cstdio>
 #include <span>
 #include <string>
 #include <string_view>
@@ -39,6 +40,21 @@ inline constexpr int kAdminUsageError = 2;  // bad flags, token file or URL
 // kAdminUsageError for InvalidArgument (what ParseAdminCommandLine and
 // CallAdmin say about the command line), else kAdminFailed.
 int AdminExitCode(const absl::Status& status);
+
+// The flags part of every admin command's --help, after its own text.
+inline constexpr char kAdminFlagsHelp[] = R"(
+flags:
+  --url URL          the server (default http://127.0.0.1:8501)
+  --token-file FILE  the file holding the server's admin token
+  --help             this text
+)";
+
+// Prints a command's `usage` and kAdminFlagsHelp on `out`.
+void PrintAdminUsage(std::FILE* out, const char* usage);
+
+// Prints "sluice COMMAND: MESSAGE" on stderr and returns `code`, the exit
+// code; `command` is "cache clear", "sessions", ...
+int AdminCommandError(std::string_view command, int code, std::string_view message);
 
 // The arguments every admin command takes: --url URL and --token-file FILE
 // (as "--flag value" or "--flag=value"); anything not starting with "--"

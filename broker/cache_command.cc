@@ -17,23 +17,14 @@ const char kCacheUsage[] = R"(usage: sluice cache clear [--url URL] --token-file
 
 Clears the shared st::cache_data cache of a running `sluice serve` (which
 must have been started with --admin-token-file).
-
-flags:
-  --url URL          the server (default http://127.0.0.1:8501)
-  --token-file FILE  the file holding the server's admin token
-  --help             this text
 )";
 
 namespace {
 
-constexpr int kFailed = kAdminFailed;
-constexpr int kUsageError = kAdminUsageError;
 constexpr std::string_view kClearPath = "/admin/cache/clear";
 
 int Say(int code, std::string_view message) {
-  std::fprintf(stderr, "sluice cache clear: %.*s\n", static_cast<int>(message.size()),
-               message.data());
-  return code;
+  return AdminCommandError("cache clear", code, message);
 }
 
 // The N of {"cleared":N}.
@@ -51,13 +42,13 @@ std::optional<std::uint64_t> ClearedCount(std::string_view body) {
 
 int Clear(std::span<const std::string> args) {
   absl::StatusOr<AdminCommandLine> command = ParseAdminCommandLine(args, "cache");
-  if (!command.ok()) return Say(kUsageError, ToStd(command.status().message()));
+  if (!command.ok()) return Say(kAdminUsageError, ToStd(command.status().message()));
   if (command->help) {
-    std::fputs(kCacheUsage, stdout);
+    PrintAdminUsage(stdout, kCacheUsage);
     return 0;
   }
   if (!command->operands.empty()) {
-    return Say(kUsageError,
+    return Say(kAdminUsageError,
                StrCat(command->operands.front(), ": unknown flag (see sluice cache --help)"));
   }
   absl::StatusOr<AdminAnswer> response =
@@ -65,10 +56,10 @@ int Clear(std::span<const std::string> args) {
   if (!response.ok())
     return Say(AdminExitCode(response.status()), ToStd(response.status().message()));
   if (response->status != static_cast<int>(http::status::ok)) {
-    return Say(kFailed, DescribeAdminRefusal(*command, *response));
+    return Say(kAdminFailed, DescribeAdminRefusal(*command, *response));
   }
   std::optional<std::uint64_t> cleared = ClearedCount(response->body);
-  if (!cleared) return Say(kFailed, StrCat("unexpected answer: ", response->body));
+  if (!cleared) return Say(kAdminFailed, StrCat("unexpected answer: ", response->body));
   std::printf("cleared %llu cache entries\n", static_cast<unsigned long long>(*cleared));
   return 0;
 }
@@ -77,11 +68,11 @@ int Clear(std::span<const std::string> args) {
 
 int RunCacheCommand(const std::vector<std::string>& args) {
   if (args.empty() || args.front() == "--help" || args.front() == "-h" || args.front() == "help") {
-    std::fputs(kCacheUsage, args.empty() ? stderr : stdout);
-    return args.empty() ? kUsageError : 0;
+    PrintAdminUsage(args.empty() ? stderr : stdout, kCacheUsage);
+    return args.empty() ? kAdminUsageError : 0;
   }
   if (args.front() != "clear") {
-    return Say(kUsageError,
+    return Say(kAdminUsageError,
                StrCat("unknown subcommand '", args.front(), "' (see sluice cache --help)"));
   }
   return Clear(std::span<const std::string>(args).subspan(1));

@@ -17,22 +17,11 @@ const char kSessionsUsage[] = R"(usage: sluice sessions list [--url URL] --token
 Lists the sessions of a running `sluice serve` (started with
 --admin-token-file) as JSON: id, worker pid, age, memory, client address.
 `end` ends one session; its page says it was ended by the operator.
-
-flags:
-  --url URL          the server (default http://127.0.0.1:8501)
-  --token-file FILE  the file holding the server's admin token
-  --help             this text
 )";
 
 namespace {
 
-constexpr int kFailed = kAdminFailed;
-constexpr int kUsageError = kAdminUsageError;
-
-int Say(int code, std::string_view message) {
-  std::fprintf(stderr, "sluice sessions: %.*s\n", static_cast<int>(message.size()), message.data());
-  return code;
-}
+int Say(int code, std::string_view message) { return AdminCommandError("sessions", code, message); }
 
 // Hex ids only: anything else cannot name a session and must not reach the
 // URL unescaped.
@@ -48,29 +37,30 @@ bool LooksLikeSessionId(std::string_view id) {
 
 int RunSessionsCommand(const std::vector<std::string>& args) {
   if (args.empty() || args.front() == "--help" || args.front() == "-h" || args.front() == "help") {
-    std::fputs(kSessionsUsage, args.empty() ? stderr : stdout);
-    return args.empty() ? kUsageError : 0;
+    PrintAdminUsage(args.empty() ? stderr : stdout, kSessionsUsage);
+    return args.empty() ? kAdminUsageError : 0;
   }
   const std::string& subcommand = args.front();
   if (subcommand != "list" && subcommand != "end") {
-    return Say(kUsageError,
+    return Say(kAdminUsageError,
                StrCat("unknown subcommand '", subcommand, "' (see sluice sessions --help)"));
   }
   absl::StatusOr<AdminCommandLine> command =
       ParseAdminCommandLine(std::span<const std::string>(args).subspan(1), "sessions");
-  if (!command.ok()) return Say(kUsageError, ToStd(command.status().message()));
+  if (!command.ok()) return Say(kAdminUsageError, ToStd(command.status().message()));
   if (command->help) {
-    std::fputs(kSessionsUsage, stdout);
+    PrintAdminUsage(stdout, kSessionsUsage);
     return 0;
   }
   std::optional<std::string> id;
   for (const std::string& operand : command->operands) {
-    if (subcommand != "end" || id) return Say(kUsageError, StrCat("unexpected '", operand, "'"));
+    if (subcommand != "end" || id)
+      return Say(kAdminUsageError, StrCat("unexpected '", operand, "'"));
     id = operand;
   }
-  if (subcommand == "end" && !id) return Say(kUsageError, "end needs a session id");
+  if (subcommand == "end" && !id) return Say(kAdminUsageError, "end needs a session id");
   if (id && !LooksLikeSessionId(*id)) {
-    return Say(kUsageError, StrCat("'", *id, "' is not a session id (lower-case hex)"));
+    return Say(kAdminUsageError, StrCat("'", *id, "' is not a session id (lower-case hex)"));
   }
   absl::StatusOr<AdminAnswer> answer =
       id ? CallAdmin(*command, http::verb::delete_, StrCat("/admin/sessions/", *id))
@@ -78,10 +68,10 @@ int RunSessionsCommand(const std::vector<std::string>& args) {
   if (!answer.ok()) return Say(AdminExitCode(answer.status()), ToStd(answer.status().message()));
   if (id && answer->status == static_cast<int>(http::status::not_found) &&
       answer->body.find("no such session") != std::string::npos) {
-    return Say(kFailed, StrCat("no session ", *id, " on ", command->url));
+    return Say(kAdminFailed, StrCat("no session ", *id, " on ", command->url));
   }
   if (answer->status != static_cast<int>(http::status::ok)) {
-    return Say(kFailed, DescribeAdminRefusal(*command, *answer));
+    return Say(kAdminFailed, DescribeAdminRefusal(*command, *answer));
   }
   if (id) {
     std::printf("ended session %s\n", id->c_str());

@@ -11,17 +11,11 @@
 #include <sluice/st.hpp>
 #include <string>
 
+#include "../support/fnv1a.h"
+
 namespace {
 
-// FNV-1a: a stable checksum the test computes the same way.
-std::uint64_t Checksum(std::string_view text) {
-  std::uint64_t hash = 1469598103934665603ull;
-  for (unsigned char c : text) {
-    hash ^= c;
-    hash *= 1099511628211ull;
-  }
-  return hash;
-}
+using sluice::testing::Fnv1a;
 
 void app() {
   st::text("pid: " + std::to_string(getpid()));
@@ -29,7 +23,7 @@ void app() {
   for (const std::string& key : st::secrets().keys()) {
     std::string_view value = st::secrets().at(key);
     st::text(key + " length " + std::to_string(value.size()) + " checksum " +
-             std::to_string(Checksum(value)));
+             std::to_string(Fnv1a(value)));
   }
   std::string path = st::text_input("open");
   if (!path.empty()) {

@@ -9,18 +9,11 @@
 #include <sluice/st.hpp>
 #include <string>
 
+#include "../support/fnv1a.h"
+
 namespace {
 
-std::string Digest(std::span<const std::byte> bytes) {
-  std::uint64_t hash = 14695981039346656037ull;
-  for (std::byte b : bytes) {
-    hash ^= static_cast<std::uint8_t>(b);
-    hash *= 1099511628211ull;
-  }
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
-  return text;
-}
+using sluice::testing::Fnv1aHex;
 
 void app() {
   st::text("pid: " + std::to_string(getpid()));
@@ -36,7 +29,7 @@ void app() {
     st::text("name: " + file->name());
     st::text("size: " + std::to_string(file->size()));
     st::text("type: " + file->type());
-    st::text("digest: " + Digest(file->bytes()));
+    st::text("digest: " + Fnv1aHex(file->bytes()));
   } else {
     st::text("no file");
   }

@@ -12,6 +12,7 @@
 
 #include "tests/support/app_session.h"
 #include "tests/support/broker_process.h"
+#include "tests/support/fnv1a.h"
 #include "tests/support/sluice_command.h"
 #include "tests/support/status_macros.h"
 #include "tests/support/temp_dir.h"
@@ -30,23 +31,12 @@ constexpr char kApiKey[] = "sk-live-7f3a9c1e5b2d4068";
 constexpr char kDbPassword[] = "correct horse battery staple";
 
 std::string SecretsToml() {
-  return std::string("api_key = \"") + kApiKey + "\"\n\n[db]\npassword = \"" + kDbPassword +
-         "\"\n";
-}
-
-// The app's checksum (tests/apps/secrets_app.cc).
-std::uint64_t Checksum(std::string_view text) {
-  std::uint64_t hash = 1469598103934665603ull;
-  for (unsigned char c : text) {
-    hash ^= c;
-    hash *= 1099511628211ull;
-  }
-  return hash;
+  return std::string("api_key = \"") + kApiKey + "\"\n\n[db]\npassword = \"" + kDbPassword + "\"\n";
 }
 
 std::string Shown(std::string_view key, std::string_view value) {
   return std::string(key) + " length " + std::to_string(value.size()) + " checksum " +
-         std::to_string(Checksum(value));
+         std::to_string(Fnv1a(value));
 }
 
 TEST(SecretsTest, SecretsBesideTheConfigReachTheApp) {
@@ -57,8 +47,7 @@ TEST(SecretsTest, SecretsBesideTheConfigReachTheApp) {
   ASSERT_OK_AND_ASSIGN(auto tab, AppSession::Open(broker->port()));
   EXPECT_TRUE(tab->page().HasText("secrets: 2")) << tab->page().DebugString();
   EXPECT_TRUE(tab->page().HasText(Shown("api_key", kApiKey))) << tab->page().DebugString();
-  EXPECT_TRUE(tab->page().HasText(Shown("db.password", kDbPassword)))
-      << tab->page().DebugString();
+  EXPECT_TRUE(tab->page().HasText(Shown("db.password", kDbPassword))) << tab->page().DebugString();
 }
 
 TEST(SecretsTest, NoSecretsFileMeansAnEmptyView) {
@@ -75,7 +64,8 @@ TEST(SecretsTest, SecretsNeverAppearInLogsOrMetrics) {
   ASSERT_OK_AND_ASSIGN(auto tab, AppSession::Open(broker->port()));
   ASSERT_TRUE(tab->page().HasText(Shown("api_key", kApiKey))) << tab->page().DebugString();
   ASSERT_OK(tab->Change("open", WidgetInput::Text("/nonexistent")));
-  ASSERT_OK_AND_ASSIGN(HttpResponse metrics, HttpGet(broker->port(), "/metrics", After(kStepTimeout)));
+  ASSERT_OK_AND_ASSIGN(HttpResponse metrics,
+                       HttpGet(broker->port(), "/metrics", After(kStepTimeout)));
   ASSERT_EQ(metrics.status, 200);
   ASSERT_OK(tab->client().Close());
   ASSERT_TRUE(broker->process().WaitForLine(

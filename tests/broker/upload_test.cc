@@ -16,6 +16,7 @@
 #include "tests/broker/test_apps.h"
 #include "tests/support/app_session.h"
 #include "tests/support/broker_process.h"
+#include "tests/support/fnv1a.h"
 #include "tests/support/leak_probe.h"
 #include "tests/support/process_probe.h"
 #include "tests/support/status_macros.h"
@@ -53,18 +54,6 @@ std::string FileWith(const std::string& marker, size_t size) {
   for (size_t at : {size_t{0}, size / 2, size - marker.size()})
     content.replace(at, marker.size(), marker);
   return content;
-}
-
-// upload_app's FNV-1a digest, as it shows it.
-std::string Digest(std::string_view bytes) {
-  uint64_t hash = 14695981039346656037ull;
-  for (char c : bytes) {
-    hash ^= static_cast<uint8_t>(c);
-    hash *= 1099511628211ull;
-  }
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
-  return text;
 }
 
 class UploadTest : public ::testing::Test {
@@ -113,7 +102,7 @@ class UploadTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(UploadStatusInfo status, Upload("Data file", "good.csv", content));
     EXPECT_EQ(status.state, State::DONE) << status.message;
     EXPECT_TRUE(page().HasText("name: good.csv")) << page().DebugString();
-    EXPECT_TRUE(page().HasText("digest: " + Digest(content))) << page().DebugString();
+    EXPECT_TRUE(page().HasText("digest: " + Fnv1aHex(content))) << page().DebugString();
   }
 
   pid_t WorkerPid() {
@@ -135,7 +124,7 @@ TEST_F(UploadTest, AppShowsNameSizeTypeAndTheExactBytes) {
   EXPECT_THAT(page().Texts(), Contains("name: sales.csv")) << page().DebugString();
   EXPECT_THAT(page().Texts(), Contains(absl::StrCat("size: ", content.size())));
   EXPECT_THAT(page().Texts(), Contains("type: text/csv"));
-  EXPECT_THAT(page().Texts(), Contains("digest: " + Digest(content)));
+  EXPECT_THAT(page().Texts(), Contains("digest: " + Fnv1aHex(content)));
   EXPECT_THAT(page().Texts(), Contains("changes: 1"));  // on_change ran before the rerun
   // The widget lists the file, and progress was reported up to every byte.
   std::optional<WidgetInfo> widget = page().FindWidget("Data file");

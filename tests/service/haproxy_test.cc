@@ -18,6 +18,7 @@
 #include "tests/service/haproxy_process.h"
 #include "tests/support/app_session.h"
 #include "tests/support/broker_process.h"
+#include "tests/support/fnv1a.h"
 #include "tests/support/process_probe.h"
 #include "tests/support/status_macros.h"
 
@@ -28,18 +29,6 @@ using ::testing::HasSubstr;
 
 constexpr size_t kChunk = 64 << 10;
 const std::string kConfig = std::string(SLUICE_SOURCE_DIR) + "/examples/haproxy/sluice.cfg";
-
-// upload_app's FNV-1a digest, as it shows it.
-std::string Digest(std::string_view bytes) {
-  uint64_t hash = 14695981039346656037ull;
-  for (char c : bytes) {
-    hash ^= static_cast<uint8_t>(c);
-    hash *= 1099511628211ull;
-  }
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
-  return text;
-}
 
 // Uploads `content` as `name` to upload_app's "Data file" in `tab` (64 KiB
 // chunks, as the page sends them) and waits for the run that shows it.
@@ -62,7 +51,7 @@ absl::Status Upload(AppSession& tab, uint32_t id, const std::string& name,
   if (absl::Status run = tab.page().RunUntilFinished(tab.client()); !run.ok()) return run;
   if (!tab.page().HasText("name: " + name) ||
       !tab.page().HasText("size: " + std::to_string(content.size())) ||
-      !tab.page().HasText("digest: " + Digest(content))) {
+      !tab.page().HasText("digest: " + Fnv1aHex(content))) {
     return absl::DataLossError("the app shows another file\n" + tab.page().DebugString());
   }
   return absl::OkStatus();

@@ -251,12 +251,18 @@ UniqueFd SplitOffReaper(ZygoteConfig& config) {
   UniqueFd reaper_end(sv[0]);
   UniqueFd zygote_end(sv[1]);
   pid_t reaper = ::getpid();
+  // Named before the fork, and the zygote renames itself before it serves:
+  // whoever sees a zygote able to fork workers sees both names right (the
+  // parent renaming itself after the fork left a window where both were
+  // "sluice-zygote").
+  ::prctl(PR_SET_NAME, "sluice-reaper");
   pid_t zygote = ::fork();
   if (zygote < 0) {
     LogSyscallError("fork", errno);
     _exit(1);
   }
   if (zygote == 0) {
+    ::prctl(PR_SET_NAME, "sluice-zygote");
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != reaper) _exit(1);
     config.reaper_pid = reaper;
     return zygote_end;
@@ -264,7 +270,6 @@ UniqueFd SplitOffReaper(ZygoteConfig& config) {
 
   zygote_end.reset();
   SetLogProcess("reaper");
-  ::prctl(PR_SET_NAME, "sluice-reaper");
   // At strict the kernel ends the namespace with us; elsewhere we end our
   // children ourselves, so the broker's death must not kill us first.
   if (!config.own_pid_namespace) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <string>
 
@@ -18,13 +19,25 @@ namespace sluice::sandbox {
 
 namespace {
 
-void Step(std::string_view step, const absl::Status& status, std::string_view how) {
-  if (!status.ok()) {
-    LogError("sandbox_step_failed", {{"step", step}, {"error", status.message()}});
-    ::_exit(1);
+// Ends one checklist step: its failure ends the process; otherwise the
+// path it took is logged with how long it took (since the step before), so
+// an operator can see what the sandbox costs a new worker.
+class Checklist {
+ public:
+  void Step(std::string_view step, const absl::Status& status, std::string_view how) {
+    auto now = std::chrono::steady_clock::now();
+    if (!status.ok()) {
+      LogError("sandbox_step_failed", {{"step", step}, {"error", status.message()}});
+      ::_exit(1);
+    }
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - since_).count();
+    LogDebug("sandbox_step", {{"step", step}, {"path", how}, {"us", us}});
+    since_ = std::chrono::steady_clock::now();  // not counting the log line
   }
-  LogDebug("sandbox_step", {{"step", step}, {"path", how}});
-}
+
+ private:
+  std::chrono::steady_clock::time_point since_ = std::chrono::steady_clock::now();
+};
 
 absl::Status Errno(const char* call) {
   return absl::InternalError(StrCat(call, ": ", std::strerror(errno)));
@@ -82,41 +95,43 @@ absl::StatusOr<PreparedSandbox> PreparedSandbox::Prepare(const WorkerSandboxConf
 
 void ContainZygote(PreparedSandbox& sandbox) {
   if (sandbox.config().level == Level::kOff) return;
-  Step("zygote_no_new_privs", NoNewPrivileges(), "prctl");
-  Step("zygote_denial_handler", InstallDenialHandler(sandbox.counters()),
-       sandbox.counters() ? "sigsys_counted" : "sigsys");
-  Step("zygote_seccomp", LoadFilter(sandbox.zygote_filter()),
-       StrCat("bpf_", sandbox.zygote_filter().program.size(), "_insns"));
+  Checklist checklist;
+  checklist.Step("zygote_no_new_privs", NoNewPrivileges(), "prctl");
+  checklist.Step("zygote_denial_handler", InstallDenialHandler(sandbox.counters()),
+                 sandbox.counters() ? "sigsys_counted" : "sigsys");
+  checklist.Step("zygote_seccomp", LoadFilter(sandbox.zygote_filter()),
+                 StrCat("bpf_", sandbox.zygote_filter().program.size(), "_insns"));
   sandbox.zygote_contained_ = true;
 }
 
 void ContainWorker(const PreparedSandbox& sandbox, int slot, pid_t parent) {
   const WorkerSandboxConfig& config = sandbox.config();
   std::string how;
-  Step("watchdogs", InstallWatchdogs(config.rerun_timeout),
-       StrCat("rerun_cpu_", absl::FormatDuration(config.rerun_timeout)));
+  Checklist checklist;
+  checklist.Step("watchdogs", InstallWatchdogs(config.rerun_timeout),
+                 StrCat("rerun_cpu_", absl::FormatDuration(config.rerun_timeout)));
   if (config.level == Level::kOff) {
     LogDebug("sandbox_step", {{"step", "all"}, {"path", "off"}});
     return;
   }
-  Step("process_group", OwnProcessGroup(), "setpgid");
+  checklist.Step("process_group", OwnProcessGroup(), "setpgid");
   // Each step's `how` is filled by the step itself, so it runs first.
   absl::Status limited = ApplyWorkerLimits(config.memory_bytes, sandbox.inherited_bytes(), &how);
-  Step("limits", limited, how);
+  checklist.Step("limits", limited, how);
   absl::Status dropped = DropToWorkerIds(slot, &how);
-  Step("ids", dropped, how);
-  Step("parent", CheckParent(parent), "getppid");
+  checklist.Step("ids", dropped, how);
+  checklist.Step("parent", CheckParent(parent), "getppid");
   // After the id change, which resets it.
-  Step("not_dumpable", NotDumpable(), "prctl");
-  Step("no_new_privs", NoNewPrivileges(), "prctl");
-  Step("denial_handler", InstallDenialHandler(sandbox.counters()),
-       sandbox.counters() ? "sigsys_counted" : "sigsys");
+  checklist.Step("not_dumpable", NotDumpable(), "prctl");
+  checklist.Step("no_new_privs", NoNewPrivileges(), "prctl");
+  checklist.Step("denial_handler", InstallDenialHandler(sandbox.counters()),
+                 sandbox.counters() ? "sigsys_counted" : "sigsys");
   // Under a contained zygote the policy is mostly in place already.
   const CompiledFilter& filter =
       sandbox.zygote_contained() ? sandbox.worker_over_zygote_filter() : sandbox.filter();
-  Step("seccomp", LoadFilter(filter),
-       StrCat(sandbox.zygote_contained() ? "stacked_bpf_" : "bpf_", filter.program.size(),
-              "_insns"));
+  checklist.Step("seccomp", LoadFilter(filter),
+                 StrCat(sandbox.zygote_contained() ? "stacked_bpf_" : "bpf_", filter.program.size(),
+                        "_insns"));
 }
 
 }  // namespace sluice::sandbox

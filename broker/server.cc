@@ -55,6 +55,7 @@ Server::Server(asio::io_context& io, ServeOptions options,
       signals_(io, SIGINT, SIGTERM, SIGUSR2),
       accept_retry_(io),
       drain_timer_(io),
+      warm_refill_timer_(io),
       queue_(io, static_cast<std::size_t>(options_.max_queue), options_.queue_timeout,
              [this](const std::shared_ptr<PageConnection>& page, SessionQueue::Left why) {
                OnLeftQueue(page, why);
@@ -211,7 +212,9 @@ void Server::Admit(const std::shared_ptr<PageConnection>& page) {
     ForkedWorker worker = std::move(warm_.front());
     warm_.pop_front();
     StartSession(page, std::move(worker), admitted);
-    RefillWarm();
+    // Not now: forking a replacement (and containing it) competes with
+    // this session's first run for the CPUs, and the viewer waits for that.
+    RefillWarmSoon();
     return;
   }
   ++starting_;
@@ -259,7 +262,8 @@ void Server::StartSession(const std::shared_ptr<PageConnection>& page, ForkedWor
       io_, RandomHex(8), RandomHex(24), worker.pid, std::move(link), options_.reconnect_grace,
       UploadLimitsFor(options_.max_message_kb << 10, std::uint64_t{options_.max_upload_mb} << 20),
       [this](Session& ended, std::string_view reason) { OnSessionEnded(ended, reason); },
-      SessionContext{page->client_address(), options_.idle_timeout, &metrics_, admitted});
+      SessionContext{page->client_address(), options_.idle_timeout, &metrics_, admitted,
+                     [this] { RefillWarm(); }});
   sessions_by_token_[session->token()] = session;
   sessions_by_pid_[worker.pid] = session;
   ++metrics_.sessions_started;
@@ -333,6 +337,16 @@ void Server::RefillWarm() {
   }
 }
 
+void Server::RefillWarmSoon() {
+  if (warm_refill_pending_) return;
+  warm_refill_pending_ = true;
+  warm_refill_timer_.expires_after(kWarmRefillDelay);
+  warm_refill_timer_.async_wait([this](boost::system::error_code ec) {
+    warm_refill_pending_ = false;
+    if (!ec) RefillWarm();
+  });
+}
+
 void Server::ForkWorker(ZygoteHost::ForkCallback done) {
   zygotes_->Fork(keeper_ ? keeper_->NewWorkerSocket() : UniqueFd(), std::move(done));
 }
@@ -349,6 +363,7 @@ void Server::Drain() {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
   accept_retry_.cancel();
+  warm_refill_timer_.cancel();
   zygotes_->Stop();
   app_watch_.reset();
   warm_.clear();
@@ -406,6 +421,7 @@ void Server::Shutdown(std::string_view why) {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
   accept_retry_.cancel();
+  warm_refill_timer_.cancel();
   TurnAwayQueued();
   drain_timer_.cancel();
   zygotes_->Stop();

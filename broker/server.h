@@ -108,6 +108,9 @@ class Server {
   void OnSessionEnded(Session& session, std::string_view reason);
   void OnWorkerExited(pid_t pid, int exit_code, int signal);
   void RefillWarm();
+  // RefillWarm once the session just given a warm worker has had its first
+  // run (see Admit), or after kWarmRefillDelay at the latest.
+  void RefillWarmSoon();
   // Asks the zygote for a worker, with a keeper socket when the cache is on.
   void ForkWorker(ZygoteHost::ForkCallback done);
   std::string_view CacheState() const;
@@ -117,6 +120,11 @@ class Server {
   void TurnAwayQueued();
   void EndDrainedSession(const std::shared_ptr<Session>& session);
   void StopIfDrained();
+  // How long a warm worker's replacement waits at most for the first run of
+  // the session that took it. Apps whose first run is slow should not leave
+  // the pool empty for that long.
+  static constexpr std::chrono::milliseconds kWarmRefillDelay{10};
+
   int SessionsInUse() const { return static_cast<int>(sessions_by_pid_.size()) + starting_; }
 
   asio::io_context& io_;
@@ -129,6 +137,8 @@ class Server {
   asio::signal_set signals_;
   asio::steady_timer accept_retry_;
   asio::steady_timer drain_timer_;
+  asio::steady_timer warm_refill_timer_;
+  bool warm_refill_pending_ = false;
   std::unique_ptr<AppWatch> app_watch_;  // --watch
   absl::flat_hash_map<std::string, std::shared_ptr<Session>> sessions_by_token_;
   absl::flat_hash_map<pid_t, std::shared_ptr<Session>> sessions_by_pid_;

@@ -146,6 +146,10 @@ void Session::OnWorkerFrame(Frame frame) {
       rerun_since_.reset();
     }
   }
+  if (edge.finished && !first_run_done_) {
+    first_run_done_ = true;
+    if (context_.on_first_run) asio::post(grace_timer_.get_executor(), context_.on_first_run);
+  }
   if (edge.finished && when_idle_) {
     // After this frame has gone to the page: the idle hook may end the session.
     auto then = std::move(when_idle_);

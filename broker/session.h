@@ -34,6 +34,8 @@ struct SessionContext {
   // When the server began getting this session a worker: the start of the
   // session start histogram.
   std::chrono::steady_clock::time_point admitted;
+  // Called once, after the first run has finished and gone to the page.
+  std::function<void()> on_first_run;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -131,6 +133,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<std::chrono::steady_clock::time_point> rerun_since_;
   std::optional<std::uint64_t> peak_rss_kb_;
   bool first_frame_seen_ = false;
+  bool first_run_done_ = false;
   std::function<void()> when_idle_;
   bool running_ = false;
   bool ended_ = false;

@@ -90,34 +90,38 @@ absl::StatusOr<PreparedSandbox> PreparedSandbox::Prepare(const WorkerSandboxConf
     prepared.worker_over_zygote_filter_ = *std::move(over);
   }
   prepared.inherited_bytes_ = MappedBytes();
+  prepared.worker_limits_ = PlanWorkerLimits(config.memory_bytes, prepared.inherited_bytes_);
+  prepared.watchdogs_how_ = StrCat("rerun_cpu_", absl::FormatDuration(config.rerun_timeout));
+  prepared.seccomp_how_ = StrCat("bpf_", prepared.filter_.program.size(), "_insns");
   return prepared;
 }
 
 void ContainZygote(PreparedSandbox& sandbox) {
   if (sandbox.config().level == Level::kOff) return;
   Checklist checklist;
+  checklist.Step("zygote_groups", DropSupplementaryGroups(), "setgroups_when_root");
   checklist.Step("zygote_no_new_privs", NoNewPrivileges(), "prctl");
   checklist.Step("zygote_denial_handler", InstallDenialHandler(sandbox.counters()),
                  sandbox.counters() ? "sigsys_counted" : "sigsys");
   checklist.Step("zygote_seccomp", LoadFilter(sandbox.zygote_filter()),
                  StrCat("bpf_", sandbox.zygote_filter().program.size(), "_insns"));
   sandbox.zygote_contained_ = true;
+  sandbox.seccomp_how_ =
+      StrCat("stacked_bpf_", sandbox.worker_over_zygote_filter().program.size(), "_insns");
 }
 
 void ContainWorker(const PreparedSandbox& sandbox, int slot, pid_t parent) {
   const WorkerSandboxConfig& config = sandbox.config();
   std::string how;
   Checklist checklist;
-  checklist.Step("watchdogs", InstallWatchdogs(config.rerun_timeout),
-                 StrCat("rerun_cpu_", absl::FormatDuration(config.rerun_timeout)));
+  checklist.Step("watchdogs", InstallWatchdogs(config.rerun_timeout), sandbox.watchdogs_how());
   if (config.level == Level::kOff) {
     LogDebug("sandbox_step", {{"step", "all"}, {"path", "off"}});
     return;
   }
   checklist.Step("process_group", OwnProcessGroup(), "setpgid");
-  // Each step's `how` is filled by the step itself, so it runs first.
-  absl::Status limited = ApplyWorkerLimits(config.memory_bytes, sandbox.inherited_bytes(), &how);
-  checklist.Step("limits", limited, how);
+  checklist.Step("limits", ApplyWorkerLimits(sandbox.worker_limits()), sandbox.worker_limits().how);
+  // The step fills `how` itself, so it runs first.
   absl::Status dropped = DropToWorkerIds(slot, &how);
   checklist.Step("ids", dropped, how);
   checklist.Step("parent", CheckParent(parent), "getppid");
@@ -129,9 +133,7 @@ void ContainWorker(const PreparedSandbox& sandbox, int slot, pid_t parent) {
   // Under a contained zygote the policy is mostly in place already.
   const CompiledFilter& filter =
       sandbox.zygote_contained() ? sandbox.worker_over_zygote_filter() : sandbox.filter();
-  checklist.Step("seccomp", LoadFilter(filter),
-                 StrCat(sandbox.zygote_contained() ? "stacked_bpf_" : "bpf_", filter.program.size(),
-                        "_insns"));
+  checklist.Step("seccomp", LoadFilter(filter), sandbox.seccomp_how());
 }
 
 }  // namespace sluice::sandbox

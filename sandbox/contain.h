@@ -8,11 +8,13 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "sandbox/denials.h"
 #include "sandbox/level.h"
+#include "sandbox/limits.h"
 #include "sandbox/seccomp_policy.h"
 
 namespace sluice::sandbox {
@@ -45,6 +47,12 @@ class PreparedSandbox {
   DenialCounters* counters() const { return counters_; }
   // The zygote's address space when it was prepared: what a worker inherits.
   std::optional<std::uint64_t> inherited_bytes() const { return inherited_bytes_; }
+  // The rlimits each worker sets, worked out from the above.
+  const WorkerLimits& worker_limits() const { return worker_limits_; }
+  // What the worker's watchdog and seccomp steps log as their paths, made
+  // here so that a new worker does not format them.
+  const std::string& watchdogs_how() const { return watchdogs_how_; }
+  const std::string& seccomp_how() const { return seccomp_how_; }
 
  private:
   friend void ContainZygote(PreparedSandbox& sandbox);
@@ -56,11 +64,15 @@ class PreparedSandbox {
   bool zygote_contained_ = false;
   DenialCounters* counters_ = nullptr;
   std::optional<std::uint64_t> inherited_bytes_;
+  WorkerLimits worker_limits_;
+  std::string watchdogs_how_;
+  std::string seccomp_how_;
 };
 
 // In the zygote, once it is ready to fork (unless the level is off):
-// no_new_privs, the SIGSYS handler, and the zygote's filter, which every
-// worker inherits. A step that fails ends the process (exit code 1).
+// no supplementary groups (when root: workers would drop them each), no_new_privs,
+// the SIGSYS handler, and the zygote's filter, which every worker inherits. A step that fails ends
+// the process (exit code 1).
 void ContainZygote(PreparedSandbox& sandbox);
 
 // Runs in the worker right after fork() and the closing of its descriptors,

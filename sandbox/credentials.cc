@@ -19,11 +19,19 @@ absl::Status DropToWorkerIds(int slot, std::string* how) {
   auto fail = [](const char* call) {
     return absl::InternalError(StrCat(call, ": ", std::strerror(errno)));
   };
-  if (::setgroups(0, nullptr) != 0) return fail("setgroups");
+  if (::getgroups(0, nullptr) != 0 && ::setgroups(0, nullptr) != 0) return fail("setgroups");
   if (::setresgid(id, id, id) != 0) return fail("setresgid");
   // Leaving uid 0 for good also clears every capability.
   if (::setresuid(id, id, id) != 0) return fail("setresuid");
   *how = StrCat("uid_", id);
+  return absl::OkStatus();
+}
+
+absl::Status DropSupplementaryGroups() {
+  if (::geteuid() != 0 || ::getgroups(0, nullptr) == 0) return absl::OkStatus();
+  if (::setgroups(0, nullptr) != 0) {
+    return absl::InternalError(StrCat("setgroups: ", std::strerror(errno)));
+  }
   return absl::OkStatus();
 }
 

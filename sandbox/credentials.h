@@ -18,8 +18,14 @@ namespace sluice::sandbox {
 // range is far above the ids distributions hand out to users and services.
 inline constexpr uid_t kWorkerIdBase = 1'500'000'000;
 
-// Switches the calling process to uid = gid = kWorkerIdBase + slot when it
-// runs as root; `how` says which path it took, for the log.
+// Switches the calling process to uid = gid = kWorkerIdBase + slot, with no
+// supplementary groups, when it runs as root; `how` says which path it took,
+// for the log.
 absl::Status DropToWorkerIds(int slot, std::string* how);
+
+// In the zygote, run as root: no supplementary groups, so that workers
+// inherit none and need not drop them each (a credentials change costs a
+// new worker time). Does nothing for anyone else.
+absl::Status DropSupplementaryGroups();
 
 }  // namespace sluice::sandbox

@@ -38,23 +38,30 @@ std::optional<std::uint64_t> MappedBytes() {
   return pages * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
-absl::Status ApplyWorkerLimits(std::uint64_t memory_bytes,
-                               std::optional<std::uint64_t> inherited_bytes, std::string* how) {
-  if (absl::Status s = SetLimit(RLIMIT_CORE, "RLIMIT_CORE", 0); !s.ok()) return s;
+WorkerLimits PlanWorkerLimits(std::uint64_t memory_bytes,
+                              std::optional<std::uint64_t> inherited_bytes) {
+  WorkerLimits plan;
+  plan.limits.push_back({RLIMIT_CORE, "RLIMIT_CORE", 0});
   rlimit fds{};
   ::getrlimit(RLIMIT_NOFILE, &fds);
-  rlim_t max_fds = std::min<rlim_t>(kWorkerMaxFds, fds.rlim_max);
-  if (absl::Status s = SetLimit(RLIMIT_NOFILE, "RLIMIT_NOFILE", max_fds); !s.ok()) return s;
+  plan.limits.push_back(
+      {RLIMIT_NOFILE, "RLIMIT_NOFILE", std::min<rlim_t>(kWorkerMaxFds, fds.rlim_max)});
   if (memory_bytes == 0) {
-    *how = "unbounded";
-    return absl::OkStatus();
+    plan.how = "unbounded";
+  } else if (!inherited_bytes) {
+    plan.how = "unbounded_no_statm";
+  } else {
+    plan.how = StrCat("inherited_", *inherited_bytes >> 20, "MiB_plus_", memory_bytes >> 20, "MiB");
+    plan.limits.push_back({RLIMIT_AS, "RLIMIT_AS", *inherited_bytes + memory_bytes});
   }
-  if (!inherited_bytes) {
-    *how = "unbounded_no_statm";
-    return absl::OkStatus();
+  return plan;
+}
+
+absl::Status ApplyWorkerLimits(const WorkerLimits& plan) {
+  for (const WorkerLimits::Limit& limit : plan.limits) {
+    if (absl::Status s = SetLimit(limit.resource, limit.name, limit.value); !s.ok()) return s;
   }
-  *how = StrCat("inherited_", *inherited_bytes >> 20, "MiB_plus_", memory_bytes >> 20, "MiB");
-  return SetLimit(RLIMIT_AS, "RLIMIT_AS", *inherited_bytes + memory_bytes);
+  return absl::OkStatus();
 }
 
 }  // namespace sluice::sandbox

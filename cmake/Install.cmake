@@ -25,6 +25,8 @@ install(FILES ${PROJECT_BINARY_DIR}/sluiceConfig.cmake ${PROJECT_BINARY_DIR}/slu
 # the prefix given at install time (cmake --install --prefix P).
 install(FILES examples/service/sluice.toml examples/service/secrets.toml.example
         DESTINATION ${CMAKE_INSTALL_SYSCONFDIR}/sluice)
+# The HAProxy front for several brokers (README, "More than one host").
+install(FILES examples/haproxy/sluice.cfg DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/haproxy)
 install(CODE "
   set(SLUICE_BINDIR \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}\")
   set(SLUICE_SYSCONFDIR \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_SYSCONFDIR}\")

@@ -106,6 +106,7 @@ TEST(OutOfTreeTest, InstallsTheServiceUnitAndAnExampleConfigThatChecks) {
   ASSERT_TRUE(fs::exists(unit));
   ASSERT_TRUE(fs::exists(config));
   EXPECT_TRUE(fs::exists(prefix / "etc/sluice/secrets.toml.example"));
+  EXPECT_TRUE(fs::exists(prefix / "share/doc/sluice/examples/haproxy/sluice.cfg"));
   std::string text = ReadAll(unit);
   std::string sluice = (prefix / "bin/sluice").string();
   EXPECT_THAT(text, ::testing::HasSubstr("ExecStart=" + sluice + " serve --config " +

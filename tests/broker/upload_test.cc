@@ -19,6 +19,7 @@
 #include "tests/support/fnv1a.h"
 #include "tests/support/leak_probe.h"
 #include "tests/support/process_probe.h"
+#include "tests/support/prometheus_text.h"
 #include "tests/support/status_macros.h"
 
 namespace sluice::testing {
@@ -143,6 +144,9 @@ TEST_F(UploadTest, AppShowsNameSizeTypeAndTheExactBytes) {
   EXPECT_EQ(page().session()->max_upload_bytes, 2u << 20);
   EXPECT_GT(page().session()->upload_chunk_bytes, 0u);
   EXPECT_THAT(page().protocol_errors(), IsEmpty());
+  // The operator's /metrics counts the bytes passed on to the worker.
+  ASSERT_OK_AND_ASSIGN(Metrics metrics, GetMetrics(broker_->port()));
+  EXPECT_EQ(metrics.Value("sluice_upload_bytes_total"), static_cast<double>(content.size()));
 }
 
 TEST_F(UploadTest, AnEmptyFileIsAFileToo) {

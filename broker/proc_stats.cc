@@ -1,35 +1,14 @@
 #include "broker/proc_stats.h"
-
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <string>
 #include <string_view>
 
 #include "absl/strings/numbers.h"
+#include "util/small_file.h"
 #include "util/strings.h"
-#include "util/unique_fd.h"
 
 namespace sluice::broker {
 
 namespace {
-
-// The whole of a small /proc file, or "" if it cannot be read.
-std::string ReadSmallFile(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return {};
-  std::string contents;
-  char buffer[4096];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buffer, sizeof(buffer));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    contents.append(buffer, static_cast<std::size_t>(n));
-    if (contents.size() > (64u << 10)) break;
-  }
-  return contents;
-}
 
 // The number after "Field:" on its own line (/proc's kB figures).
 std::optional<std::uint64_t> FieldKiB(std::string_view text, std::string_view field) {

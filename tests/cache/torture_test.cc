@@ -114,9 +114,9 @@ char SchedulerState(pid_t pid) {
   return close != std::string::npos && close + 2 < line.size() ? line[close + 2] : '?';
 }
 
-std::string ReadProcFile(pid_t pid, std::string_view name) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/", std::string(name)));
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+// A /proc file of `pid` without its final newline, for a failure message.
+std::string ProcLine(pid_t pid, std::string_view name) {
+  std::string text = ReadProcFile(pid, name);
   while (!text.empty() && text.back() == '\n') text.pop_back();
   return text;
 }
@@ -451,7 +451,7 @@ class Torture {
 
   std::string DescribeProcess(pid_t pid) const {
     return absl::StrCat("pid ", pid, ", state ", std::string(1, SchedulerState(pid)), ", wchan ",
-                        ReadProcFile(pid, "wchan"), ", syscall ", ReadProcFile(pid, "syscall"));
+                        ProcLine(pid, "wchan"), ", syscall ", ProcLine(pid, "syscall"));
   }
 
   std::string DescribeWorkers() const {

@@ -10,7 +10,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
-#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -18,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "util/small_file.h"
 #include "util/unique_fd.h"
 
 namespace sluice::testing {
@@ -58,13 +58,16 @@ std::vector<pid_t> AllPids() {
 }
 
 std::string Cmdline(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
-  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string raw = ReadProcFile(pid, "cmdline");
   std::replace(raw.begin(), raw.end(), '\0', ' ');
   return raw;
 }
 
 }  // namespace
+
+std::string ReadProcFile(pid_t pid, std::string_view name) {
+  return ReadSmallFile("/proc/" + std::to_string(pid) + "/" + std::string(name));
+}
 
 bool ProcessAlive(pid_t pid) {
   if (pid <= 0) return false;

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -21,6 +22,10 @@ std::vector<pid_t> DescendantsOf(pid_t pid);
 
 // Live processes whose process group is `pgid`.
 std::vector<pid_t> ProcessesInGroup(pid_t pgid);
+
+// The whole of /proc/PID/NAME ("cmdline", "wchan", ...); empty if `pid` is
+// gone, and no throw if it exits while being read (see ReadSmallFile).
+std::string ReadProcFile(pid_t pid, std::string_view name);
 
 // Live processes whose command line (arguments joined by spaces) contains
 // `needle`.

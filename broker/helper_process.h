@@ -1,8 +1,9 @@
 // Starting the broker's helper processes (the zygote, the cache keeper):
 // fork + exec of this same binary (/proc/self/exe), so each helper is the
 // right version and gets its own address-space randomisation, with the
-// descriptors it needs at fixed numbers. Call only while the broker has a
-// single thread.
+// descriptors it needs at fixed numbers. Between fork and exec the child
+// makes only async-signal-safe calls, so this is safe while other threads
+// run (the session list's /proc reader, say).
 #pragma once
 
 #include <sys/types.h>

@@ -172,7 +172,10 @@ void HttpConnection::AdminSessions(http::request<http::string_body> request,
                                    std::string_view target) {
   if (target == kSessionsPath) {
     if (!AdminAllowed(request, http::verb::get, kSessionsPath)) return;
-    return Respond(Answer(request, http::status::ok, "application/json", server_.SessionsJson()));
+    return server_.ListSessions(
+        [self = shared_from_this(), request = std::move(request)](std::string json) {
+          self->Respond(Answer(request, http::status::ok, "application/json", std::move(json)));
+        });
   }
   if (!AdminAllowed(request, http::verb::delete_, kSessionsPath)) return;
   std::string_view id = target.substr(kSessionsPath.size() + 1);

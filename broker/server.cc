@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "broker/app_watch.h"
@@ -513,28 +514,59 @@ Server::Readiness Server::ReadyState() const {
   return {reason.empty(), std::move(json)};
 }
 
-std::string Server::SessionsJson() const {
+void Server::ListSessions(std::function<void(std::string json)> done) {
+  struct Row {
+    std::string id;
+    pid_t pid;
+    long long age_s;
+    bool connected;
+    std::string client;
+  };
   auto now = std::chrono::steady_clock::now();
-  std::string json = "{\"sessions\":[";
-  bool first = true;
+  std::vector<Row> rows;
+  rows.reserve(sessions_by_pid_.size());
   for (const auto& [pid, session] : sessions_by_pid_) {
-    if (!first) json.push_back(',');
-    first = false;
-    WorkerMemory memory = ReadWorkerMemory(pid, /*with_pss=*/true);
-    json.append("{\"id\":");
-    AppendJsonString(&json, session->id());
-    json += StrCat(",\"pid\":", pid, ",\"age_s\":",
-                   std::chrono::duration_cast<std::chrono::seconds>(now - session->began()).count(),
-                   ",\"connected\":", session->connected() ? "true" : "false");
-    if (memory.rss_kb) json += StrCat(",\"rss_kb\":", *memory.rss_kb);
-    if (memory.pss_kb) json += StrCat(",\"pss_kb\":", *memory.pss_kb);
-    if (memory.peak_rss_kb) json += StrCat(",\"peak_rss_kb\":", *memory.peak_rss_kb);
-    json.append(",\"client\":");
-    AppendJsonString(&json, session->client_address());
-    json.push_back('}');
+    rows.push_back(
+        {session->id(), pid,
+         std::chrono::duration_cast<std::chrono::seconds>(now - session->began()).count(),
+         session->connected(), session->client_address()});
   }
-  json += StrCat("],\"queued\":", queue_.size(), "}\n");
-  return json;
+  // Off the io thread from here: only the copied rows and io_ (whose post
+  // is thread-safe) are touched. A session that ends meanwhile is listed
+  // without memory figures.
+  asio::post(ProcReader(), [rows = std::move(rows), queued = queue_.size(), &io = io_,
+                            done = std::move(done)]() mutable {
+    std::string json = "{\"sessions\":[";
+    for (const Row& row : rows) {
+      if (&row != &rows.front()) json.push_back(',');
+      WorkerMemory memory = ReadWorkerMemory(row.pid, /*with_pss=*/true);
+      json.append("{\"id\":");
+      AppendJsonString(&json, row.id);
+      json += StrCat(",\"pid\":", row.pid, ",\"age_s\":", row.age_s,
+                     ",\"connected\":", row.connected ? "true" : "false");
+      if (memory.rss_kb) json += StrCat(",\"rss_kb\":", *memory.rss_kb);
+      if (memory.pss_kb) json += StrCat(",\"pss_kb\":", *memory.pss_kb);
+      if (memory.peak_rss_kb) json += StrCat(",\"peak_rss_kb\":", *memory.peak_rss_kb);
+      json.append(",\"client\":");
+      AppendJsonString(&json, row.client);
+      json.push_back('}');
+    }
+    json += StrCat("],\"queued\":", queued, "}\n");
+    asio::post(
+        io, [json = std::move(json), done = std::move(done)]() mutable { done(std::move(json)); });
+  });
+}
+
+asio::thread_pool& Server::ProcReader() {
+  if (!proc_reader_) {
+    // Signals stay with the io thread: the new thread starts with all blocked.
+    sigset_t all, previous;
+    sigfillset(&all);
+    ::pthread_sigmask(SIG_BLOCK, &all, &previous);
+    proc_reader_.emplace(1);
+    ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  }
+  return *proc_reader_;
 }
 
 bool Server::EndSessionByOperator(std::string_view id) {

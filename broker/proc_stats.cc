@@ -1,4 +1,5 @@
 #include "broker/proc_stats.h"
+
 #include <string>
 #include <string_view>
 

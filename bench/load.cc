@@ -83,9 +83,7 @@ struct Settings {
 
 // CPU time (user + system) a process used so far.
 double CpuSeconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text;
-  std::getline(in, text);        // unlike an istreambuf_iterator, no throw if the broker is gone
+  std::string text = testing::ReadProcFile(pid, "stat");
   auto paren = text.rfind(')');  // the command name may hold spaces
   if (paren == std::string::npos) return 0;
   std::istringstream fields(text.substr(paren + 2));

@@ -301,7 +301,7 @@ absl::Status LoadSecrets(int secrets_fd) {
 // next run faults the same memory back in, page by page; glibc raises that
 // threshold by itself only after the first such free, so each session's
 // first rerun still paid (at 1,000 sessions on a VM whose faults cost 10 us
-// a page, that took rerun p99 from ~20 ms to 0.4-1.3 s). These are the values
+// a page, that took rerun p99 from 15-22 ms to 0.4-1.6 s). These are the values
 // glibc's own heuristic can end at: blocks up to 32 MiB come from the heap,
 // and up to 64 MiB of free memory at its top is kept for the next run.
 void KeepRunMemoryForTheNextRun() {

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "tests/support/app_session.h"
@@ -306,6 +308,63 @@ TEST_P(HostileTest, MemoryExhaustionEndsOnlyThatSession) {
 
 TEST_P(HostileTest, EndlessLoopEndsOnlyThatSession) {
   ExpectAttackerEndedWith("Loop forever", "--rerun-timeout");
+}
+
+// Clicks `button` in `session` and returns the result it shows.
+std::string Click(AppSession& session, const std::string& button) {
+  absl::Status clicked = session.Click(button);
+  if (!clicked.ok()) return std::string(clicked.message());
+  return session.page().TextStartingWith("result: ").value_or("no result").substr(8);
+}
+
+long ParentPid(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("PPid:", 0) == 0) return std::stol(line.substr(5));
+  }
+  return -1;
+}
+
+// After a reload the old zygote's workers live on beside the new one's:
+// each still has a uid no other live worker has (each zygote used to number
+// its workers from 0), so the kernel keeps them apart as well as the filter.
+TEST(WorkerGenerationsTest, SessionsOfTwoGenerationsHaveDifferentUidsAndCannotSignalEachOther) {
+  if (::geteuid() != 0) GTEST_SKIP() << "a uid per worker needs root";
+  ASSERT_OK_AND_ASSIGN(
+      auto broker, BrokerProcess::Start(kHostileApp, {"--sandbox", "standard", "--prefork", "0"}));
+  ASSERT_OK_AND_ASSIGN(auto old_session, AppSession::Open(broker->port()));
+  std::optional<pid_t> old_pid = old_session->WorkerPid();
+  ASSERT_TRUE(old_pid);
+
+  ASSERT_OK(broker->process().Kill(SIGUSR2));
+  ASSERT_TRUE(broker->process().WaitForLine(
+      [](std::string_view line) {
+        return line.find("zygote_generation_current") != line.npos &&
+               line.find("\"generation\":2") != line.npos;
+      },
+      After(kStepTimeout * 4)))
+      << broker->process().Output();
+  ASSERT_OK_AND_ASSIGN(auto new_session, AppSession::Open(broker->port()));
+  std::optional<pid_t> new_pid = new_session->WorkerPid();
+  ASSERT_TRUE(new_pid);
+  ASSERT_NE(ParentPid(*old_pid), ParentPid(*new_pid)) << "forked by two zygotes";
+
+  EXPECT_NE(Uid(*old_pid), 0);
+  EXPECT_NE(Uid(*new_pid), 0);
+  EXPECT_NE(Uid(*old_pid), Uid(*new_pid));
+
+  for (auto [attacker, target] :
+       {std::pair{new_session.get(), *old_pid}, std::pair{old_session.get(), *new_pid}}) {
+    ASSERT_OK(attacker->Change("target pid", WidgetInput::Text(std::to_string(target))));
+    for (const char* button : {"Kill", "Tkill", "Tgkill", "Signal via SIGIO"}) {
+      EXPECT_EQ(Click(*attacker, button), "EPERM") << button << " of " << target;
+    }
+  }
+  EXPECT_TRUE(ProcessAlive(*old_pid));
+  EXPECT_TRUE(ProcessAlive(*new_pid));
+  ASSERT_OK(old_session->Click("Add one"));
+  EXPECT_TRUE(old_session->page().HasText("clicks: 1")) << old_session->page().DebugString();
+  EXPECT_EQ(old_session->WorkerPid(), old_pid);
 }
 
 INSTANTIATE_TEST_SUITE_P(Levels, HostileTest,

@@ -140,6 +140,7 @@ int Serve(const std::vector<std::string>& args) {
   // earlier must not end the broker (its default action).
   ::signal(SIGHUP, SIG_IGN);
   broker::RaiseOpenFileLimit(options->workers);
+  broker::KeepWorkersOutOfOurMemory();
   if (!options->admin_token_file.empty()) {
     auto token = broker::ReadTokenFile(options->admin_token_file);
     if (!token.ok()) return Fail("sluice serve", token.status());

@@ -1,6 +1,7 @@
 #include "broker/process_limits.h"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -66,6 +67,15 @@ void RaiseOpenFileLimit(int workers) {
                  "(systemd LimitNOFILE=, ulimit -Hn) or lower --workers; past the limit new "
                  "sessions fail to start"}});
   }
+}
+
+void KeepWorkersOutOfOurMemory() {
+  if (::geteuid() == 0) return;
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+    LogSyscallError("prctl(PR_SET_DUMPABLE)", errno);
+    return;
+  }
+  LogInfo("broker_not_dumpable", {{"why", "workers share our uid (not root)"}});
 }
 
 }  // namespace sluice::broker

@@ -87,6 +87,10 @@ void ZygoteGenerations::Adopt(std::unique_ptr<ZygoteHost> host) {
   raw->Attach(
       io_,
       [this](pid_t pid, int exit_code, int signal) {
+        if (auto it = slot_of_.find(pid); it != slot_of_.end()) {
+          ReleaseSlot(it->second);
+          slot_of_.erase(it);
+        }
         if (on_exit_) on_exit_(pid, exit_code, signal);
         ReapRetired();
       },
@@ -102,8 +106,26 @@ void ZygoteGenerations::Fork(UniqueFd keeper_socket, ZygoteHost::ForkCallback do
     });
     return;
   }
-  current_->Fork(std::move(keeper_socket), std::move(done));
+  int slot = TakeSlot();
+  current_->Fork(std::move(keeper_socket), slot,
+                 [this, slot, done = std::move(done)](absl::StatusOr<ForkedWorker> worker) {
+                   if (worker.ok()) {
+                     slot_of_[worker->pid] = slot;
+                   } else {
+                     ReleaseSlot(slot);
+                   }
+                   done(std::move(worker));
+                 });
 }
+
+int ZygoteGenerations::TakeSlot() {
+  if (free_slots_.empty()) return next_slot_++;
+  int slot = free_slots_.back();
+  free_slots_.pop_back();
+  return slot;
+}
+
+void ZygoteGenerations::ReleaseSlot(int slot) { free_slots_.push_back(slot); }
 
 void ZygoteGenerations::Kill(pid_t pid) {
   if (current_ && current_->HasWorker(pid)) return current_->Kill(pid);

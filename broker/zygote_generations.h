@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "broker/net.h"
 #include "broker/zygote_host.h"
@@ -42,7 +43,11 @@ class ZygoteGenerations {
   void Start(ZygoteHost::ExitCallback on_exit, SwitchedCallback on_switched);
 
   // Forks from the current generation; without one (it died and is being
-  // restarted) `done` gets Unavailable on a later turn of the loop.
+  // restarted) `done` gets Unavailable on a later turn of the loop. The
+  // worker gets a sandbox slot (its uid, when root) that no live worker of
+  // any generation holds: old generations' workers live on after a reload
+  // or a restart, and sharing a uid would let the kernel treat two
+  // sessions' workers as one user.
   void Fork(UniqueFd keeper_socket, ZygoteHost::ForkCallback done);
   // SIGKILLs a worker through whichever generation forked it.
   void Kill(pid_t pid);
@@ -80,6 +85,8 @@ class ZygoteGenerations {
   // Ends retired generations that have no workers left (on a later turn of
   // the loop: this may run inside one of their callbacks).
   void ReapRetired();
+  int TakeSlot();
+  void ReleaseSlot(int slot);
 
   asio::io_context& io_;
   ZygoteLaunch launch_;
@@ -100,6 +107,11 @@ class ZygoteGenerations {
   int crashes_in_a_row_ = 0;  // zygote deaths, each within 30 s of its start
   bool reap_posted_ = false;
   bool stopped_ = false;
+  // Sandbox slots of live (or being forked) workers, across generations; a
+  // slot is free again once its worker's exit is reported (it was reaped).
+  absl::flat_hash_map<pid_t, int> slot_of_;
+  std::vector<int> free_slots_;
+  int next_slot_ = 0;
 };
 
 }  // namespace sluice::broker

@@ -245,7 +245,7 @@ void ZygoteHost::Defer(std::function<void()> work) {
   asio::post(channel_.executor(), std::move(work));
 }
 
-void ZygoteHost::Fork(UniqueFd keeper_socket, ForkCallback done) {
+void ZygoteHost::Fork(UniqueFd keeper_socket, int slot, ForkCallback done) {
   if (zygote_gone()) {
     Defer([done = std::move(done)] { done(absl::UnavailableError("the zygote is gone")); });
     return;
@@ -262,7 +262,9 @@ void ZygoteHost::Fork(UniqueFd keeper_socket, ForkCallback done) {
   std::uint64_t tag = next_tag_++;
   pending_.emplace(tag, PendingFork{UniqueFd(sv[0]), std::move(done)});
   capnp::MallocMessageBuilder message;
-  message.initRoot<ipc::ZygoteRequest>().setFork(tag);
+  auto fork = message.initRoot<ipc::ZygoteRequest>().initFork();
+  fork.setTag(tag);
+  fork.setSlot(static_cast<std::uint32_t>(slot));
   std::vector<UniqueFd> fds;
   fds.emplace_back(sv[1]);
   if (keeper_socket) fds.push_back(std::move(keeper_socket));

@@ -90,8 +90,10 @@ class ZygoteHost {
   // Asks for a new worker; `done` runs later on the io thread (never inside
   // Fork itself) with its pid and socket, or an error. `keeper_socket`, if
   // valid, is the worker's end of its cache keeper socket: it rides with
-  // the fork request and is closed here once sent.
-  void Fork(UniqueFd keeper_socket, ForkCallback done);
+  // the fork request and is closed here once sent. `slot` picks the
+  // worker's uid (sandbox/credentials.h): the caller keeps it unique among
+  // live workers of every zygote.
+  void Fork(UniqueFd keeper_socket, int slot, ForkCallback done);
   // Ends a worker now (SIGKILL, sent by the zygote to its own child).
   void Kill(pid_t pid);
 

@@ -10,10 +10,18 @@ $Cxx.namespace("sluice::ipc");
 
 struct ZygoteRequest {
   union {
-    fork @0 :UInt64;        # tag echoed in Forked; one or two fds attached
-                            # (session socket, then keeper socket)
+    fork @0 :Fork;          # one or two fds attached (session socket, then
+                            # keeper socket)
     kill @1 :Int32;         # SIGKILL this worker pid (a child of the zygote,
                             # as the zygote numbers it)
+  }
+
+  struct Fork {
+    tag @0 :UInt64;         # echoed in Forked
+    slot @1 :UInt32;        # the worker's sandbox slot, hence its uid when
+                            # started as root (sandbox/credentials.h). The
+                            # broker hands slots out across all zygote
+                            # generations: no two live workers share one
   }
 }
 

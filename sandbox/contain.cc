@@ -103,7 +103,7 @@ void ContainZygote(PreparedSandbox& sandbox) {
   checklist.Step("zygote_no_new_privs", NoNewPrivileges(), "prctl");
   checklist.Step("zygote_denial_handler", InstallDenialHandler(sandbox.counters()),
                  sandbox.counters() ? "sigsys_counted" : "sigsys");
-  checklist.Step("zygote_seccomp", LoadFilter(sandbox.zygote_filter()),
+  checklist.Step("zygote_seccomp", LoadFilter(sandbox.zygote_filter(), ::getpid()),
                  StrCat("bpf_", sandbox.zygote_filter().program.size(), "_insns"));
   sandbox.zygote_contained_ = true;
   sandbox.seccomp_how_ =
@@ -133,7 +133,7 @@ void ContainWorker(const PreparedSandbox& sandbox, int slot, pid_t parent) {
   // Under a contained zygote the policy is mostly in place already.
   const CompiledFilter& filter =
       sandbox.zygote_contained() ? sandbox.worker_over_zygote_filter() : sandbox.filter();
-  checklist.Step("seccomp", LoadFilter(filter), sandbox.seccomp_how());
+  checklist.Step("seccomp", LoadFilter(filter, ::getpid()), sandbox.seccomp_how());
 }
 
 }  // namespace sluice::sandbox

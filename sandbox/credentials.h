@@ -1,5 +1,6 @@
 // Who a worker runs as. Started as root, each worker gets a uid and gid of
-// its own (kWorkerIdBase + a slot the zygote hands out), with no
+// its own (kWorkerIdBase + a slot the broker hands out, unique among live
+// workers of every zygote generation: broker/zygote_generations.h), with no
 // supplementary groups and no capabilities, so that the kernel's own checks
 // keep workers apart: another worker's process is not ours to signal,
 // ptrace or read through /proc/PID/mem. Started as anyone else, a worker
@@ -14,7 +15,8 @@
 
 namespace sluice::sandbox {
 
-// Workers' ids are kWorkerIdBase + slot, slot < the --workers limit. The
+// Workers' ids are kWorkerIdBase + slot, slot < the most workers (warm or
+// in a session, of any zygote generation) ever alive at once. The
 // range is far above the ids distributions hand out to users and services.
 inline constexpr uid_t kWorkerIdBase = 1'500'000'000;
 

@@ -42,11 +42,15 @@ struct Rule {
   const char* syscall;
   Verdict verdict = Verdict::kAllow;
   std::optional<ArgIs> only_if = std::nullopt;
+  std::optional<ArgIs> and_if = std::nullopt;  // on another argument than only_if's
 };
 
 constexpr ArgIs Equals(unsigned index, std::uint64_t value) { return {index, SCMP_CMP_EQ, value}; }
 constexpr ArgIs NotEquals(unsigned index, std::uint64_t value) {
   return {index, SCMP_CMP_NE, value};
+}
+constexpr ArgIs LessThan(unsigned index, std::uint64_t value) {
+  return {index, SCMP_CMP_LT, value};
 }
 // (arg & mask) == value
 constexpr ArgIs Masked(unsigned index, std::uint64_t mask, std::uint64_t value) {
@@ -55,6 +59,11 @@ constexpr ArgIs Masked(unsigned index, std::uint64_t mask, std::uint64_t value) 
 constexpr std::uint64_t kWriteOpenFlags = O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND;
 // PR_SET_VMA (naming anonymous mappings) is newer than some headers.
 constexpr std::uint64_t kPrSetVma = 0x53564d41;
+// Stands for the pid of the process that loads the filter: LoadFilter()
+// writes that pid over it (seccomp_policy.h). Above any pid_max (at most
+// 2^22), so it can never name a real process, and unlike any other
+// constant in the tables.
+constexpr std::uint64_t kOwnPid = kOwnPidPlaceholder;
 
 // What one session's worker may do. Several rules for one call are
 // alternatives. Everything else is denied.
@@ -81,7 +90,33 @@ constexpr Rule kWorkerPolicy[] = {
     {"dup"},
     {"dup2"},
     {"dup3"},
-    {"fcntl"},
+    // fcntl, but none of the commands that direct a signal elsewhere:
+    // F_SETOWN, F_SETOWN_EX and F_SETSIG name who gets SIGIO (or another
+    // signal) when the descriptor becomes ready, and O_ASYNC turns that on;
+    // the kernel delivers it to any process of the same uid, and without
+    // root that is the broker and every sibling. F_SETLEASE and F_NOTIFY
+    // (signals to itself, but nothing needs them) are left out as well. Each
+    // command is matched exactly, so that a command number with high bits
+    // set (the kernel looks at the low 32 only) matches nothing.
+    {"fcntl", Verdict::kAllow, Equals(1, F_DUPFD)},
+    {"fcntl", Verdict::kAllow, Equals(1, F_DUPFD_CLOEXEC)},
+    {"fcntl", Verdict::kAllow, Equals(1, F_GETFD)},
+    {"fcntl", Verdict::kAllow, Equals(1, F_SETFD)},
+    {"fcntl", Verdict::kAllow, Equals(1, F_GETFL)},
+    {"fcntl", Verdict::kAllow, Equals(1, F_SETFL), Masked(2, O_ASYNC, 0)},  // O_NONBLOCK &c.
+    {"fcntl", Verdict::kAllow, Equals(1, F_GETLK)},
+    {"fcntl", Verdict::kAllow, Equals(1, F_SETLK)},
+    {"fcntl", Verdict::kAllow, Equals(1, F_SETLKW)},
+    {"fcntl", Verdict::kAllow, Equals(1, F_OFD_GETLK)},
+    {"fcntl", Verdict::kAllow, Equals(1, F_OFD_SETLK)},
+    {"fcntl", Verdict::kAllow, Equals(1, F_OFD_SETLKW)},
+    {"fcntl", Verdict::kAllow, Equals(1, F_GETOWN)},
+    {"fcntl", Verdict::kAllow, Equals(1, F_GETOWN_EX)},
+    {"fcntl", Verdict::kAllow, Equals(1, F_GETSIG)},
+    {"fcntl", Verdict::kAllow, Equals(1, F_ADD_SEALS)},
+    {"fcntl", Verdict::kAllow, Equals(1, F_GET_SEALS)},
+    {"fcntl", Verdict::kAllow, Equals(1, F_GETPIPE_SZ)},
+    {"fcntl", Verdict::kAllow, Equals(1, F_SETPIPE_SZ)},
     {"ftruncate"},
     {"fsync"},
     {"fdatasync"},
@@ -154,17 +189,31 @@ constexpr Rule kWorkerPolicy[] = {
     {"exit_group"},
     {"restart_syscall"},
     // Signal handlers, any but SIGSYS's: that one turns denials into EPERM.
-    {"rt_sigaction", Verdict::kAllow, NotEquals(0, SIGSYS)},
+    // Not "!= SIGSYS": the kernel reads the signal number as an int, so
+    // SIGSYS with high bits set would pass that. 1-30, 32-63, 64.
+    {"rt_sigaction", Verdict::kAllow, LessThan(0, SIGSYS)},
+    {"rt_sigaction", Verdict::kAllow, Masked(0, ~std::uint64_t{0x1f}, 0x20)},
+    {"rt_sigaction", Verdict::kAllow, Equals(0, 64)},
     {"rt_sigprocmask"},
     {"rt_sigreturn"},
     {"sigaltstack"},
     {"rt_sigpending"},
     {"rt_sigsuspend"},
     {"rt_sigtimedwait"},
-    // Signals to itself: raise() and abort() use tgkill; kill only its own
-    // process group (the worker leads a group of its own).
-    {"tgkill"},
-    {"tkill"},
+    // Signals to itself only. glibc's raise(), abort() and pthread_kill()
+    // use tgkill(getpid(), tid, sig): allowed with its own pid as the
+    // thread group, and the kernel then finds `tid` only among its own
+    // threads. tkill names a thread alone, with no group the kernel could
+    // check, and glibc never calls it: allowed only on its own pid (its
+    // first thread), not on its other threads' tids, which a filter made
+    // before they exist cannot know. kill only its own process group (the
+    // worker leads a group of its own). The pid is the worker's own
+    // (kOwnPid); under a contained zygote the stacked filter holds it to
+    // that (kZygoteExtras). Without root every worker, the zygote and the
+    // broker share a uid, so these rules, not the kernel, keep a worker
+    // from signalling them.
+    {"tgkill", Verdict::kAllow, Equals(0, kOwnPid)},
+    {"tkill", Verdict::kAllow, Equals(0, kOwnPid)},
     {"kill", Verdict::kAllow, Equals(0, 0)},
     // Time, identity, limits (reading them).
     {"clock_gettime"},
@@ -216,6 +265,10 @@ constexpr Rule kWorkerPolicy[] = {
 constexpr Rule kZygoteExtras[] = {
     {"clone", Verdict::kAllow, Masked(0, CLONE_THREAD, 0)},  // fork
     {"kill", Verdict::kAllow, NotEquals(0, 0)},
+    // The zygote's own pid is not its workers': it may signal any thread
+    // (abort() in its own loop), each worker only its own (kWorkerPolicy).
+    {"tgkill", Verdict::kAllow, NotEquals(0, kOwnPid)},
+    {"tkill", Verdict::kAllow, NotEquals(0, kOwnPid)},
     {"setpgid"},
     {"setrlimit"},
     {"prlimit64", Verdict::kAllow, NotEquals(2, 0)},
@@ -258,12 +311,12 @@ absl::StatusOr<CompiledFilter> Compile(std::initializer_list<std::span<const Rul
       if (nr == __NR_SCMP_ERROR) continue;  // not on this architecture
       std::uint32_t action = rule.verdict == Verdict::kAllow ? allow_as : SCMP_ACT_ERRNO(ENOSYS);
       int rc;
-      if (rule.only_if) {
-        scmp_arg_cmp cmp{rule.only_if->index, rule.only_if->op, rule.only_if->a, rule.only_if->b};
-        rc = seccomp_rule_add_exact_array(ctx.get(), action, nr, 1, &cmp);
-      } else {
-        rc = seccomp_rule_add_exact(ctx.get(), action, nr, 0);
+      scmp_arg_cmp cmps[2];
+      unsigned count = 0;
+      for (const std::optional<ArgIs>& arg : {rule.only_if, rule.and_if}) {
+        if (arg) cmps[count++] = {arg->index, arg->op, arg->a, arg->b};
       }
+      rc = seccomp_rule_add_exact_array(ctx.get(), action, nr, count, cmps);
       if (rc != 0) return LibseccompError("seccomp_rule_add", rc, rule.syscall);
       ++compiled.rules;
     }
@@ -282,6 +335,16 @@ absl::StatusOr<CompiledFilter> Compile(std::initializer_list<std::span<const Rul
   if (::pread(out.get(), compiled.program.data(), static_cast<std::size_t>(bytes), 0) != bytes) {
     return absl::InternalError(StrCat("pread: ", std::strerror(errno)));
   }
+  // libseccomp compares a 64-bit argument as two 32-bit words: the
+  // placeholder is the datum of the low word's jump-if-equal.
+  for (std::size_t i = 0; i < compiled.program.size(); ++i) {
+    const sock_filter& insn = compiled.program[i];
+    if (insn.k != kOwnPidPlaceholder) continue;
+    if (insn.code != (BPF_JMP | BPF_JEQ | BPF_K)) {
+      return absl::InternalError("the own-pid placeholder is in an unexpected instruction");
+    }
+    compiled.own_pid_at.push_back(i);
+  }
   return compiled;
 }
 
@@ -299,9 +362,11 @@ absl::StatusOr<CompiledFilter> CompileWorkerOverZygoteFilter() {
   return Compile({kZygoteExtras}, SCMP_ACT_TRAP, SCMP_ACT_ALLOW);
 }
 
-absl::Status LoadFilter(const CompiledFilter& filter) {
-  sock_fprog program{static_cast<unsigned short>(filter.program.size()),
-                     const_cast<sock_filter*>(filter.program.data())};
+absl::Status LoadFilter(const CompiledFilter& filter, pid_t own_pid) {
+  // A copy of tens to hundreds of instructions: small beside the load.
+  std::vector<sock_filter> patched = filter.program;
+  for (std::size_t at : filter.own_pid_at) patched[at].k = static_cast<std::uint32_t>(own_pid);
+  sock_fprog program{static_cast<unsigned short>(patched.size()), patched.data()};
   if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0) {
     return absl::InternalError(StrCat("prctl(PR_SET_SECCOMP): ", std::strerror(errno)));
   }

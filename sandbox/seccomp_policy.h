@@ -10,16 +10,27 @@
 #pragma once
 
 #include <linux/filter.h>
+#include <sys/types.h>
 
+#include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "absl/status/statusor.h"
 
 namespace sluice::sandbox {
 
+// What the tables write for "the pid of the process that loads the
+// filter" (a worker may signal only itself); LoadFilter() puts the real pid
+// there. Compiling once and patching a word keeps a new worker from
+// compiling a filter of its own.
+inline constexpr std::uint32_t kOwnPidPlaceholder = 0x51ce0fd0;
+
 struct CompiledFilter {
   std::vector<sock_filter> program;
   int rules = 0;  // table entries that exist on this architecture
+  // Instructions whose constant is kOwnPidPlaceholder.
+  std::vector<std::size_t> own_pid_at;
 };
 
 // Compiles the worker policy. Call once, in the zygote.
@@ -36,8 +47,10 @@ absl::StatusOr<CompiledFilter> CompileWorkerFilter();
 absl::StatusOr<CompiledFilter> CompileZygoteFilter();
 absl::StatusOr<CompiledFilter> CompileWorkerOverZygoteFilter();
 
-// Installs `filter` on the calling process (all of it must be single-threaded).
+// Installs `filter` on the calling process (all of it must be
+// single-threaded), with `own_pid` (the caller's getpid(), as its own pid
+// namespace numbers it) as the one process it may signal.
 // REQUIRES: no_new_privs is set, and the SIGSYS handler is installed.
-absl::Status LoadFilter(const CompiledFilter& filter);
+absl::Status LoadFilter(const CompiledFilter& filter, pid_t own_pid);
 
 }  // namespace sluice::sandbox

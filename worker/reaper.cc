@@ -204,7 +204,7 @@ void Reaper::OnRequest() {
     if (request.isFork()) {
       capnp::MallocMessageBuilder reply;
       auto forked = reply.initRoot<ipc::ZygoteEvent>().initForked();
-      forked.setTag(request.getFork());
+      forked.setTag(request.getFork().getTag());
       forked.setError("the zygote is gone");
       SendToBroker(reply);
     }

@@ -47,22 +47,20 @@ class Zygote {
 
  private:
   void OnRequest();
-  void Fork(std::uint64_t tag, UniqueFd session_fd, UniqueFd keeper_fd);
+  void Fork(std::uint64_t tag, int slot, UniqueFd session_fd, UniqueFd keeper_fd);
   void ReapChildren();
   void Send(capnp::MessageBuilder& message, pid_t credentials_pid = 0);
   void TellReaper(capnp::MessageBuilder& message);
   [[noreturn]] void Shutdown();
-  int TakeSlot();
 
   const ZygoteConfig& config_;
   const AppDescriptor* app_;
   const sandbox::PreparedSandbox& sandbox_;
   UniqueFd child_signals_;
   UniqueFd reaper_;  // our parent's end hears of every fork and exit
-  // Each live child's sandbox slot (its uid, sandbox/credentials.h).
+  // Each live child's sandbox slot (its uid, sandbox/credentials.h), as the
+  // broker handed it out (unique across zygote generations).
   absl::flat_hash_map<pid_t, int> children_;
-  std::vector<int> free_slots_;
-  int next_slot_ = 0;
 };
 
 void Zygote::Send(capnp::MessageBuilder& message, pid_t credentials_pid) {
@@ -109,7 +107,8 @@ void Zygote::OnRequest() {
     auto request = message.getRoot<ipc::ZygoteRequest>();
     switch (request.which()) {
       case ipc::ZygoteRequest::FORK:
-        Fork(request.getFork(), packet->TakeFd(0), packet->TakeFd(1));
+        Fork(request.getFork().getTag(), static_cast<int>(request.getFork().getSlot()),
+             packet->TakeFd(0), packet->TakeFd(1));
         return;
       case ipc::ZygoteRequest::KILL: {
         pid_t pid = request.getKill();
@@ -125,7 +124,7 @@ void Zygote::OnRequest() {
   }
 }
 
-void Zygote::Fork(std::uint64_t tag, UniqueFd session_fd, UniqueFd keeper_fd) {
+void Zygote::Fork(std::uint64_t tag, int slot, UniqueFd session_fd, UniqueFd keeper_fd) {
   capnp::MallocMessageBuilder reply;
   auto forked = reply.initRoot<ipc::ZygoteEvent>().initForked();
   forked.setTag(tag);
@@ -136,7 +135,6 @@ void Zygote::Fork(std::uint64_t tag, UniqueFd session_fd, UniqueFd keeper_fd) {
   }
   std::fflush(nullptr);
   pid_t self = ::getpid();
-  int slot = TakeSlot();
   pid_t pid = ::fork();
   if (pid == 0) {
     child_signals_.reset();
@@ -148,7 +146,6 @@ void Zygote::Fork(std::uint64_t tag, UniqueFd session_fd, UniqueFd keeper_fd) {
     int err = errno;
     LogSyscallError("fork", err);
     forked.setError(std::strerror(err));
-    free_slots_.push_back(slot);
     Send(reply);
     return;
   }
@@ -161,13 +158,6 @@ void Zygote::Fork(std::uint64_t tag, UniqueFd session_fd, UniqueFd keeper_fd) {
   Send(reply, config_.own_pid_namespace ? pid : 0);
 }
 
-int Zygote::TakeSlot() {
-  if (free_slots_.empty()) return next_slot_++;
-  int slot = free_slots_.back();
-  free_slots_.pop_back();
-  return slot;
-}
-
 void Zygote::ReapChildren() {
   signalfd_siginfo info;
   while (::read(child_signals_.get(), &info, sizeof(info)) == sizeof(info)) {
@@ -176,10 +166,7 @@ void Zygote::ReapChildren() {
     int status = 0;
     pid_t pid = ::waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
-    if (auto it = children_.find(pid); it != children_.end()) {
-      free_slots_.push_back(it->second);
-      children_.erase(it);
-    }
+    children_.erase(pid);
     capnp::MallocMessageBuilder event;
     auto exited = event.initRoot<ipc::ZygoteEvent>().initExited();
     exited.setPid(pid);

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -51,6 +52,55 @@ std::string Ptrace(pid_t pid) {
   std::string outcome = Outcome(ok);
   if (ok) ::ptrace(PTRACE_DETACH, pid, nullptr, nullptr);
   return outcome;
+}
+
+// The route around kill(): O_ASYNC on a descriptor whose owner is `pid`
+// makes the kernel send that owner SIGIO (by default, fatal) whenever the
+// descriptor becomes ready, here at once by a write into a pipe. Reports
+// the first step the kernel refused.
+std::string SignalViaSigio(pid_t pid) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return Outcome(false);
+  bool ok = ::fcntl(fds[0], F_SETOWN, pid) == 0;
+  int flags = ok ? ::fcntl(fds[0], F_GETFL) : -1;
+  ok = ok && flags >= 0 && ::fcntl(fds[0], F_SETFL, flags | O_ASYNC) == 0;
+  ok = ok && ::write(fds[1], "x", 1) == 1;
+  std::string outcome = Outcome(ok);
+  ::close(fds[0]);
+  ::close(fds[1]);
+  return outcome;
+}
+
+// One fcntl step of the route on a fresh pipe.
+std::string OnAPipe(int command, long argument) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return Outcome(false);
+  if (command == F_SETFL) argument |= ::fcntl(fds[0], F_GETFL);
+  std::string outcome = Outcome(::fcntl(fds[0], command, argument) == 0);
+  ::close(fds[0]);
+  ::close(fds[1]);
+  return outcome;
+}
+
+std::string SetOwnerEx(pid_t tid) {
+  f_owner_ex owner{F_OWNER_TID, tid};
+  return OnAPipe(F_SETOWN_EX, reinterpret_cast<long>(&owner));
+}
+
+std::string PidfdSignal(pid_t pid) {
+  long fd = ::syscall(SYS_pidfd_open, pid, 0);
+  if (fd < 0) return Outcome(false);
+  std::string outcome = Outcome(::syscall(SYS_pidfd_send_signal, fd, SIGKILL, nullptr, 0) == 0);
+  ::close(static_cast<int>(fd));
+  return outcome;
+}
+
+// What a worker may still do: signal itself (raise, abort and pthread_kill
+// use tgkill on its own pid).
+std::string SignalItself() {
+  ::signal(SIGUSR1, SIG_IGN);
+  bool ok = ::raise(SIGUSR1) == 0 && ::syscall(SYS_tkill, ::getpid(), SIGUSR1) == 0;
+  return Outcome(ok);
 }
 
 std::string Connect(int port) {
@@ -128,6 +178,16 @@ void app() {
   if (st::button("Ptrace")) result = Ptrace(target);
   if (st::button("Kill")) result = Outcome(::kill(target, SIGKILL) == 0);
   if (st::button("Kill everyone")) result = Outcome(::kill(-1, SIGKILL) == 0);
+  if (st::button("Tkill")) result = Outcome(::syscall(SYS_tkill, target, SIGKILL) == 0);
+  if (st::button("Tgkill")) result = Outcome(::syscall(SYS_tgkill, target, target, SIGKILL) == 0);
+  if (st::button("Sigqueue")) result = Outcome(::sigqueue(target, SIGKILL, sigval{}) == 0);
+  if (st::button("Pidfd signal")) result = PidfdSignal(target);
+  if (st::button("Signal via SIGIO")) result = SignalViaSigio(target);
+  if (st::button("Set owner ex")) result = SetOwnerEx(target);
+  if (st::button("Set signal")) result = OnAPipe(F_SETSIG, SIGKILL);
+  if (st::button("Set async")) result = OnAPipe(F_SETFL, O_ASYNC);
+  if (st::button("Set nonblocking")) result = OnAPipe(F_SETFL, O_NONBLOCK);
+  if (st::button("Signal itself")) result = SignalItself();
   if (st::button("Connect to broker")) result = Connect(port);
   if (st::button("Fork")) result = Fork();
   if (st::button("Exec shell")) result = Exec();

@@ -10,21 +10,27 @@
 #include <linux/memfd.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <functional>
 #include <new>
+#include <thread>
 #include <vector>
 
 #include "sandbox/credentials.h"
@@ -65,6 +71,79 @@ class ChildChecks {
   int number_ = 0;
   int failed_ = 0;
 };
+
+// A syscall argument the kernel reads as a 32-bit int, with high bits set
+// that it ignores: a filter that compares 64 bits must not be fooled.
+long WithHighBits(long value) { return static_cast<long>((std::uint64_t{1} << 32) | value); }
+
+// What a contained worker may signal: itself, nothing else; `other` is a
+// process it must not reach (sig 0 only checks, nothing is delivered).
+// The filter refuses 12 calls here.
+void CheckSignalsReachOnlyItself(ChildChecks& c, pid_t other) {
+  pid_t self = ::getpid();
+  c.Expect(::syscall(SYS_tgkill, self, ::gettid(), 0) == 0, "tgkill(self)");
+  c.Expect(::syscall(SYS_tkill, self, 0) == 0, "tkill(self)");
+  c.Expect(::raise(0) == 0, "raise");
+  // Another thread of its own, as pthread_kill() reaches it (tgkill).
+  std::atomic<pid_t> tid{0};
+  std::atomic<bool> done{false};
+  std::thread thread([&] {
+    tid = ::gettid();
+    while (!done) std::this_thread::yield();
+  });
+  while (tid == 0) std::this_thread::yield();
+  c.Expect(::pthread_kill(thread.native_handle(), 0) == 0, "pthread_kill(own thread)");
+  // tkill names no thread group: only its own pid (policy's comment).
+  c.ExpectFails(::syscall(SYS_tkill, tid.load(), 0), EPERM, "tkill(own other thread)");
+  done = true;
+  thread.join();
+  c.ExpectFails(::syscall(SYS_tgkill, other, other, 0), EPERM, "tgkill(other)");
+  c.ExpectFails(::syscall(SYS_tkill, other, 0), EPERM, "tkill(other)");
+  c.ExpectFails(::syscall(SYS_tgkill, WithHighBits(other), other, 0), EPERM,
+                "tgkill(other | 1 << 32)");
+  c.ExpectFails(::kill(other, 0), EPERM, "kill(other)");
+  sigval value{};
+  c.ExpectFails(::sigqueue(other, SIGUSR1, value), EPERM, "sigqueue (rt_sigqueueinfo)");
+  siginfo_t info{};
+  c.ExpectFails(::syscall(SYS_rt_tgsigqueueinfo, other, other, SIGUSR1, &info), EPERM,
+                "rt_tgsigqueueinfo");
+  c.ExpectFails(::syscall(SYS_pidfd_open, other, 0), EPERM, "pidfd_open");
+  c.ExpectFails(::syscall(SYS_pidfd_send_signal, 0, SIGUSR1, nullptr, 0), EPERM,
+                "pidfd_send_signal");
+  char byte;
+  iovec mine{&byte, 1};
+  c.ExpectFails(::process_vm_readv(other, &mine, 1, &mine, 1, 0), EPERM, "process_vm_readv");
+  c.ExpectFails(::process_vm_writev(other, &mine, 1, &mine, 1, 0), EPERM, "process_vm_writev");
+  c.ExpectFails(::ptrace(PTRACE_ATTACH, other, nullptr, nullptr), EPERM, "ptrace");
+}
+
+// No descriptor can be made to signal anyone (F_SETOWN and friends), while
+// the fcntl commands workers use keep working. The filter refuses 8 calls.
+void CheckNoDescriptorSignalsElsewhere(ChildChecks& c, pid_t other) {
+  int fds[2];
+  c.Expect(::pipe2(fds, O_CLOEXEC) == 0, "pipe2");
+  c.ExpectFails(::fcntl(fds[0], F_SETOWN, other), EPERM, "F_SETOWN(other)");
+  c.ExpectFails(::fcntl(fds[0], F_SETOWN, ::getpid()), EPERM, "F_SETOWN(self)");
+  f_owner_ex owner{F_OWNER_PID, other};
+  c.ExpectFails(::fcntl(fds[0], F_SETOWN_EX, &owner), EPERM, "F_SETOWN_EX");
+  c.ExpectFails(::fcntl(fds[0], F_SETSIG, SIGKILL), EPERM, "F_SETSIG");
+  c.ExpectFails(::syscall(SYS_fcntl, fds[0], WithHighBits(F_SETOWN), other), EPERM,
+                "F_SETOWN | 1 << 32");
+  int flags = ::fcntl(fds[0], F_GETFL);
+  c.Expect(flags >= 0, "F_GETFL");
+  c.ExpectFails(::fcntl(fds[0], F_SETFL, flags | O_ASYNC), EPERM, "F_SETFL(O_ASYNC)");
+  int on = 1;
+  c.ExpectFails(::ioctl(fds[0], FIOASYNC, &on), EPERM, "ioctl(FIOASYNC)");
+  c.ExpectFails(::ioctl(fds[0], FIOSETOWN, &other), EPERM, "ioctl(FIOSETOWN)");
+  c.Expect(::fcntl(fds[0], F_SETFL, flags | O_NONBLOCK) == 0, "F_SETFL(O_NONBLOCK)");
+  c.Expect((::fcntl(fds[0], F_GETFL) & (O_NONBLOCK | O_ASYNC)) == O_NONBLOCK, "flags set");
+  c.Expect(::fcntl(fds[0], F_SETFD, FD_CLOEXEC) == 0, "F_SETFD");
+  int copy = ::fcntl(fds[0], F_DUPFD_CLOEXEC, 10);
+  c.Expect(copy >= 10, "F_DUPFD_CLOEXEC");
+  ::close(copy);
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
 
 class ContainTest : public ::testing::Test {
  protected:
@@ -167,6 +246,69 @@ TEST_F(ContainTest, DeniedCallsFailWithEpermAndAreCounted) {
     c.ExpectFails(::sigaction(SIGSYS, &ignore, nullptr), EPERM, "sigaction(SIGSYS)");
   }));
   EXPECT_GE(page_.denied_syscalls(), before + 11);
+}
+
+TEST_F(ContainTest, SignalsReachOnlyTheWorkerItself) {
+  std::uint64_t before = page_.denied_syscalls();
+  ExpectClean(RunContained([](ChildChecks& c) { CheckSignalsReachOnlyItself(c, ::getppid()); }));
+  EXPECT_GE(page_.denied_syscalls(), before + 12) << "the filter, not the uid, refused them";
+}
+
+TEST_F(ContainTest, NoDescriptorCanDirectASignalElsewhere) {
+  std::uint64_t before = page_.denied_syscalls();
+  ExpectClean(
+      RunContained([](ChildChecks& c) { CheckNoDescriptorSignalsElsewhere(c, ::getppid()); }));
+  EXPECT_GE(page_.denied_syscalls(), before + 8);
+}
+
+TEST_F(ContainTest, SigsysHandlerStaysEvenWithHighBitsInTheSignalNumber) {
+  ExpectClean(RunContained([](ChildChecks& c) {
+    struct {
+      void (*handler)(int);
+      unsigned long flags;
+      void (*restorer)();
+      std::uint64_t mask;
+    } ignore{SIG_IGN, 0, nullptr, 0};
+    c.ExpectFails(::syscall(SYS_rt_sigaction, WithHighBits(SIGSYS), &ignore, nullptr, 8), EPERM,
+                  "rt_sigaction(SIGSYS | 1 << 32)");
+    c.Expect(::syscall(SYS_rt_sigaction, SIGUSR1, &ignore, nullptr, 8) == 0,
+             "rt_sigaction(SIGUSR1)");
+    c.Expect(::syscall(SYS_rt_sigaction, SIGRTMIN + 1, &ignore, nullptr, 8) == 0,
+             "rt_sigaction(SIGRTMIN + 1)");
+  }));
+}
+
+// The way workers really run: the zygote loads its wider filter once and
+// each worker stacks the short one, which must hold it to its own pid.
+TEST_F(ContainTest, UnderAContainedZygoteAWorkerSignalsOnlyItself) {
+  pid_t test = ::getpid();
+  auto zygote = ForkedChild::Start([&]() -> int {
+    PreparedSandbox sandbox = sandbox_;
+    ContainZygote(sandbox);
+    ChildChecks z;
+    z.Expect(::syscall(SYS_tgkill, ::getpid(), ::gettid(), 0) == 0, "zygote tgkill(self)");
+    if (z.result() != 0) return 100 + z.result();
+    pid_t zygote_pid = ::getpid();
+    pid_t worker = ::fork();
+    if (worker == 0) {
+      ContainWorker(sandbox, kSlot, zygote_pid);
+      ChildChecks c;
+      CheckSignalsReachOnlyItself(c, zygote_pid);
+      CheckSignalsReachOnlyItself(c, test);
+      CheckNoDescriptorSignalsElsewhere(c, zygote_pid);
+      ::_exit(c.result());
+    }
+    int status = 0;
+    if (worker < 0 || ::waitpid(worker, &status, 0) != worker) return 99;
+    if (!WIFEXITED(status)) {
+      std::fprintf(stderr, "worker: %s\n", DescribeWaitStatus(status).c_str());
+      return 98;
+    }
+    return WEXITSTATUS(status);
+  });
+  ASSERT_TRUE(zygote.ok()) << zygote.status();
+  ASSERT_OK_AND_ASSIGN(int status, zygote->Wait(After(std::chrono::seconds(60))));
+  ExpectClean(status);
 }
 
 TEST_F(ContainTest, WorkerRunsAsItsOwnUnprivilegedIds) {

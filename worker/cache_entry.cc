@@ -41,7 +41,8 @@ void ForEachRecordedElement(std::span<const std::byte> elements,
     at += sizeof count;
     if (count > (elements.size() - at) / sizeof(capnp::word)) break;
     words = std::vector<capnp::word>(count);  // not resize(): see ipc/packet.cc
-    std::memcpy(words.data(), elements.data() + at, count * sizeof(capnp::word));
+    // An empty record has no buffer: memcpy's pointers must not be null.
+    if (count != 0) std::memcpy(words.data(), elements.data() + at, count * sizeof(capnp::word));
     at += count * sizeof(capnp::word);
     try {
       // One canonical segment, no segment table (capnp::canonicalize).

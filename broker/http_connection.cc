@@ -1,6 +1,7 @@
 #include "broker/http_connection.h"
 
 #include "broker/admin.h"
+#include "broker/http_limits.h"
 #include "broker/metrics.h"
 #include "broker/page_connection.h"
 #include "broker/server.h"
@@ -12,8 +13,6 @@ namespace sluice::broker {
 namespace {
 
 constexpr auto kRequestTimeout = std::chrono::seconds(30);
-constexpr std::uint32_t kMaxRequestBodyBytes = 16 * 1024;
-constexpr std::uint32_t kMaxHeaderBytes = 16 * 1024;
 constexpr std::string_view kWebSocketPath = "/_sluice/ws";
 constexpr std::string_view kClearCachePath = "/admin/cache/clear";
 constexpr std::string_view kSessionsPath = "/admin/sessions";
@@ -42,8 +41,7 @@ void HttpConnection::Run() { DoRead(); }
 
 void HttpConnection::DoRead() {
   parser_.emplace();
-  parser_->body_limit(kMaxRequestBodyBytes);
-  parser_->header_limit(kMaxHeaderBytes);
+  LimitRequestParser(*parser_);
   stream_.expires_after(kRequestTimeout);
   http::async_read(
       stream_, buffer_, *parser_,

@@ -21,7 +21,7 @@ RunEdge RunEdgeOf(const Frame& frame) {
                                         frame->size() / sizeof(capnp::word));
   std::vector<capnp::word> aligned;
   if (reinterpret_cast<std::uintptr_t>(frame->data()) % alignof(capnp::word) != 0) {
-    aligned.resize(words.size());
+    aligned = std::vector<capnp::word>(words.size());  // not resize(): see ipc/packet.cc
     std::memcpy(aligned.data(), frame->data(), frame->size());
     words = kj::arrayPtr(aligned.data(), aligned.size());
   }

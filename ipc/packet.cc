@@ -120,8 +120,10 @@ absl::StatusOr<Packet> ReceivePacket(int socket) {
     return absl::DataLossError("packet truncated");
   }
   if (n % sizeof(capnp::word) != 0) return absl::DataLossError("packet not word-aligned");
-  buffer.resize(static_cast<std::size_t>(n) / sizeof(capnp::word));
-  packet.words = std::move(buffer);
+  // A fresh vector of the packet's size, not buffer.resize(): capnp::word
+  // cannot be copied, and clang's libstdc++ checks refuse resize() for it.
+  packet.words = std::vector<capnp::word>(static_cast<std::size_t>(n) / sizeof(capnp::word));
+  std::memcpy(packet.words.data(), buffer.data(), static_cast<std::size_t>(n));
   return packet;
 }
 

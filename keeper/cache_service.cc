@@ -1,5 +1,6 @@
 #include "keeper/cache_service.h"
 
+#include <capnp/serialize.h>
 #include <kj/exception.h>
 
 #include <algorithm>
@@ -16,6 +17,10 @@ namespace sluice::keeper {
 namespace {
 
 using shm_cache::Key;
+
+// Bounds the work decoding one packet may cause (Cap'n Proto counts every
+// word it reads, so pointers aimed at the same bytes cannot amplify it).
+constexpr std::uint64_t kTraversalLimitWords = 4 * ipc::kMaxPacketBytes / sizeof(capnp::word);
 
 // Function ids warned about for values too large to cache; past this many
 // the keeper stops remembering (and warning), so a worker inventing ids
@@ -76,6 +81,18 @@ absl::Status CacheService::Handle(WorkerId worker, ipc::CacheRequest::Reader req
         return Unpin(worker, request.getUnpin());
     }
     return Violation("unknown request");
+  } catch (const kj::Exception& e) {
+    return Violation(StrCat("undecodable request: ", e.getDescription().cStr()));
+  }
+}
+
+absl::Status CacheService::HandlePacket(WorkerId worker, ipc::Packet packet, std::uint64_t now_ns) {
+  try {
+    capnp::ReaderOptions options;
+    options.traversalLimitInWords = kTraversalLimitWords;
+    capnp::FlatArrayMessageReader message(kj::arrayPtr(packet.words.data(), packet.words.size()),
+                                          options);
+    return Handle(worker, message.getRoot<ipc::CacheRequest>(), std::move(packet.fds), now_ns);
   } catch (const kj::Exception& e) {
     return Violation(StrCat("undecodable request: ", e.getDescription().cStr()));
   }

@@ -15,6 +15,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "ipc/keeper.capnp.h"
+#include "ipc/packet.h"
 #include "keeper/flights.h"
 #include "shm_cache/reader.h"
 #include "shm_cache/store.h"
@@ -52,6 +53,10 @@ class CacheService {
   // request breaks the protocol: the caller should drop the worker.
   absl::Status Handle(WorkerId worker, ipc::CacheRequest::Reader request, std::vector<UniqueFd> fds,
                       std::uint64_t now_ns);
+  // Decodes one packet `worker` sent (as ipc::ReceivePacket returned it;
+  // not empty) with the keeper's reader limits, then Handle()s it. A packet
+  // that does not decode is InvalidArgument too.
+  absl::Status HandlePacket(WorkerId worker, ipc::Packet packet, std::uint64_t now_ns);
 
   // `worker` hung up or was dropped: it waits for nothing any more, each key
   // it was computing passes to that key's oldest waiter (told compute), and

@@ -39,9 +39,6 @@ constexpr WorkerId kFirstWorkerId = 2;
 
 // Packets read from one worker before the others get their turn.
 constexpr int kPacketsPerTurn = 32;
-// Bounds the work decoding one message may cause (Cap'n Proto counts every
-// word it reads, so pointers aimed at the same bytes cannot amplify it).
-constexpr std::uint64_t kTraversalLimitWords = 4 * ipc::kMaxPacketBytes / sizeof(capnp::word);
 constexpr int kExpirySeconds = 1;
 
 [[noreturn]] void Fatal(std::string_view event, std::string_view error) {
@@ -255,18 +252,8 @@ void Keeper::OnWorker(WorkerId worker, std::uint32_t events) {
       Drop(worker, "hung up", /*warn=*/false);
       return;
     }
-    absl::Status handled;
-    try {
-      capnp::ReaderOptions options;
-      options.traversalLimitInWords = kTraversalLimitWords;
-      capnp::FlatArrayMessageReader message(
-          kj::arrayPtr(packet->words.data(), packet->words.size()), options);
-      handled = service_.Handle(worker, message.getRoot<ipc::CacheRequest>(),
-                                std::move(packet->fds), shm_cache::MonotonicNowNs());
-    } catch (const kj::Exception& e) {
-      handled =
-          absl::InvalidArgumentError(StrCat("undecodable request: ", e.getDescription().cStr()));
-    }
+    absl::Status handled =
+        service_.HandlePacket(worker, *std::move(packet), shm_cache::MonotonicNowNs());
     if (!handled.ok()) {
       Drop(worker, ToStd(handled.message()), /*warn=*/true);
       return;

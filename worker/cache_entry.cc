@@ -7,7 +7,6 @@
 
 #include "ipc/page.capnp.h"
 #include "util/log.h"
-#include "worker/session.h"
 
 namespace sluice::worker {
 
@@ -32,9 +31,8 @@ void FinishEntry(std::span<std::byte> entry, std::size_t value_bytes, std::strin
   std::memcpy(entry.data() + value_bytes + elements.size(), trailer, sizeof trailer);
 }
 
-void ReplayElements(std::span<const std::byte> elements) {
-  Session* session = Session::CurrentOrNull();
-  if (session == nullptr) return;
+void ForEachRecordedElement(std::span<const std::byte> elements,
+                            const std::function<void(ipc::Element::Reader)>& show) {
   std::size_t at = 0;
   std::vector<capnp::word> words;
   while (elements.size() - at >= sizeof(std::uint32_t)) {
@@ -42,14 +40,15 @@ void ReplayElements(std::span<const std::byte> elements) {
     std::memcpy(&count, elements.data() + at, sizeof count);
     at += sizeof count;
     if (count > (elements.size() - at) / sizeof(capnp::word)) break;
-    words.resize(count);
-    std::memcpy(words.data(), elements.data() + at, count * sizeof(capnp::word));
+    words = std::vector<capnp::word>(count);  // not resize(): see ipc/packet.cc
+    // An empty record has no buffer: memcpy's pointers must not be null.
+    if (count != 0) std::memcpy(words.data(), elements.data() + at, count * sizeof(capnp::word));
     at += count * sizeof(capnp::word);
     try {
       // One canonical segment, no segment table (capnp::canonicalize).
       kj::ArrayPtr<const capnp::word> segments[1] = {kj::arrayPtr(words.data(), words.size())};
       capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1));
-      session->EmitCopy(message.getRoot<ipc::Element>());
+      show(message.getRoot<ipc::Element>());
     } catch (const kj::Exception& e) {
       LogWarning("cache_replay_skipped", {{"error", e.getDescription().cStr()}});
     }

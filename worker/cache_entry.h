@@ -13,9 +13,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string_view>
+
+#include "ipc/page.capnp.h"
 
 namespace sluice::worker {
 
@@ -48,8 +51,12 @@ inline std::size_t EntrySize(std::size_t value_bytes, std::string_view elements)
 // entry.size() == EntrySize(value_bytes, elements).
 void FinishEntry(std::span<std::byte> entry, std::size_t value_bytes, std::string_view elements);
 
-// Shows the recorded elements again (Session::EndCapture's format) in the
-// current session, if any. Damaged records are skipped.
-void ReplayElements(std::span<const std::byte> elements);
+// Reads recorded elements (Session::EndCapture's format) back: calls
+// `show` with each in order (a hit shows them again: st_cache_data.cc
+// Replay). Damaged records are skipped. The element is valid only during
+// the call. Exceptions from `show` other than kj::Exception (such as
+// st::RerunSignal) pass through.
+void ForEachRecordedElement(std::span<const std::byte> elements,
+                            const std::function<void(ipc::Element::Reader)>& show);
 
 }  // namespace sluice::worker

@@ -109,9 +109,13 @@ bool TryMappedHit(const Key& key, ValueOps& ops, std::string* elements) {
   return TakeEntry(entry, location->kind, ops, elements, mapping);
 }
 
+// Shows the elements a hit recorded again, in the current session if any.
 void Replay(const std::string& elements) {
-  if (elements.empty()) return;
-  worker::ReplayElements({reinterpret_cast<const std::byte*>(elements.data()), elements.size()});
+  worker::Session* session = worker::Session::CurrentOrNull();
+  if (elements.empty() || session == nullptr) return;
+  worker::ForEachRecordedElement(
+      {reinterpret_cast<const std::byte*>(elements.data()), elements.size()},
+      [session](sluice::ipc::Element::Reader element) { session->EmitCopy(element); });
 }
 
 // Runs the function (with its spinner, recording what it shows) and returns

@@ -221,6 +221,48 @@ void AssignBytes(V& value, const std::byte* from, std::size_t count) {
   }
 }
 
+// Whether a plain T holds a bool, whose only values are the bytes 0 and 1:
+// any other byte read as a bool is undefined behaviour, so such values are
+// checked (BoolsValid) before anything reads them.
+template <class T>
+constexpr bool HoldsBool();
+template <class T, std::size_t... I>
+constexpr bool FieldsHoldBool(std::index_sequence<I...>) {
+  return (HoldsBool<boost::pfr::tuple_element_t<I, T>>() || ...);
+}
+template <class T>
+constexpr bool HoldsBool() {
+  if constexpr (std::is_same_v<std::remove_cv_t<T>, bool>) {
+    return true;
+  } else if constexpr (std::is_array_v<T>) {
+    return HoldsBool<std::remove_extent_t<T>>();
+  } else if constexpr (std::is_class_v<T> && std::is_aggregate_v<T> && !std::is_union_v<T>) {
+    return FieldsHoldBool<T>(std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
+  } else {
+    return false;
+  }
+}
+// Looks at bytes only, never loads a bool.
+template <class T>
+bool BoolsValid(const T& value) {
+  if constexpr (!HoldsBool<T>()) {
+    return true;
+  } else if constexpr (std::is_same_v<std::remove_cv_t<T>, bool>) {
+    unsigned char byte;
+    std::memcpy(&byte, &value, 1);
+    return byte <= 1;
+  } else if constexpr (std::is_array_v<T>) {
+    for (const auto& element : value) {
+      if (!BoolsValid(element)) return false;
+    }
+    return true;
+  } else {
+    bool ok = true;
+    boost::pfr::for_each_field(value, [&ok](const auto& field) { ok = ok && BoolsValid(field); });
+    return ok;
+  }
+}
+
 template <class T>
 void Encode(ValueWriter& out, const T& value);
 template <class T>
@@ -262,7 +304,7 @@ bool Decode(ValueReader& in, T& value) {
   if constexpr (HasCustomCodec<T>) {
     return ValueCodec<T>::decode(in, value);
   } else if constexpr (IsPlain<T>()) {
-    return in.get(value);
+    return in.get(value) && BoolsValid(value);
   } else if constexpr (std::is_same_v<T, std::string>) {
     std::uint64_t size = 0;
     if (!in.get(size)) return false;
@@ -279,17 +321,22 @@ bool Decode(ValueReader& in, T& value) {
       const std::byte* from = in.take(count * sizeof(E));
       if (from == nullptr) return false;
       AssignBytes(value, from, count);
+      if constexpr (HoldsBool<E>()) {
+        for (const E& element : value) {
+          if (!BoolsValid(element)) return false;
+        }
+      }
       return true;
     } else {
       if (!in.has(count, 1)) return false;  // every element takes a byte at least
       value.clear();
       value.resize(count);
-      for (auto& element : value) {
-        if constexpr (std::is_same_v<E, bool>) {
+      for (std::size_t i = 0; i < count; ++i) {
+        if constexpr (std::is_same_v<E, bool>) {  // std::vector<bool>: no E& to decode into
           bool b = false;
-          if (!in.get(b)) return false;
-          element = b;
-        } else if (!Decode<E>(in, element)) {
+          if (!Decode<bool>(in, b)) return false;
+          value[i] = b;
+        } else if (!Decode<E>(in, value[i])) {
           return false;
         }
       }

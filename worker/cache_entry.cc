@@ -32,27 +32,50 @@ void FinishEntry(std::span<std::byte> entry, std::size_t value_bytes, std::strin
   std::memcpy(entry.data() + value_bytes + elements.size(), trailer, sizeof trailer);
 }
 
-void ReplayElements(std::span<const std::byte> elements) {
-  Session* session = Session::CurrentOrNull();
-  if (session == nullptr) return;
+ReplayCount ForEachRecordedElement(std::span<const std::byte> elements,
+                                   absl::FunctionRef<void(ipc::Element::Reader)> show) {
+  ReplayCount count;
   std::size_t at = 0;
   std::vector<capnp::word> words;
   while (elements.size() - at >= sizeof(std::uint32_t)) {
-    std::uint32_t count;
-    std::memcpy(&count, elements.data() + at, sizeof count);
-    at += sizeof count;
-    if (count > (elements.size() - at) / sizeof(capnp::word)) break;
-    words.resize(count);
-    std::memcpy(words.data(), elements.data() + at, count * sizeof(capnp::word));
-    at += count * sizeof(capnp::word);
+    std::uint32_t size;
+    std::memcpy(&size, elements.data() + at, sizeof size);
+    at += sizeof size;
+    if (size > (elements.size() - at) / sizeof(capnp::word)) break;
+    // Copied: the arena's bytes may be unaligned for words, and may change.
+    words.resize(size);
+    std::memcpy(words.data(), elements.data() + at, std::size_t{size} * sizeof(capnp::word));
+    at += std::size_t{size} * sizeof(capnp::word);
     try {
       // One canonical segment, no segment table (capnp::canonicalize).
       kj::ArrayPtr<const capnp::word> segments[1] = {kj::arrayPtr(words.data(), words.size())};
-      capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1));
-      session->EmitCopy(message.getRoot<ipc::Element>());
+      capnp::ReaderOptions options;
+      options.traversalLimitInWords = kReplayReadsPerWord * (std::uint64_t{size} + 1);
+      options.nestingLimit = kReplayNestingLimit;
+      capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1), options);
+      // A canonical message has no two pointers to the same bytes, so each
+      // whole read of it costs at most its own size.
+      if (!message.isCanonical()) {
+        ++count.refused;
+        continue;
+      }
+      show(message.getRoot<ipc::Element>());
+      ++count.shown;
     } catch (const kj::Exception& e) {
-      LogWarning("cache_replay_skipped", {{"error", e.getDescription().cStr()}});
+      ++count.refused;
     }
+  }
+  if (at != elements.size()) ++count.refused;
+  return count;
+}
+
+void ReplayElements(std::span<const std::byte> elements) {
+  Session* session = Session::CurrentOrNull();
+  if (session == nullptr) return;
+  ReplayCount count = ForEachRecordedElement(
+      elements, [session](ipc::Element::Reader element) { session->EmitCopy(element); });
+  if (count.refused > 0) {
+    LogWarning("cache_replay_skipped", {{"refused", count.refused}, {"shown", count.shown}});
   }
 }
 

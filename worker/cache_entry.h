@@ -17,6 +17,9 @@
 #include <span>
 #include <string_view>
 
+#include "absl/functional/function_ref.h"
+#include "ipc/page.capnp.h"
+
 namespace sluice::worker {
 
 enum class EntryKind : std::uint16_t {
@@ -48,8 +51,26 @@ inline std::size_t EntrySize(std::size_t value_bytes, std::string_view elements)
 // entry.size() == EntrySize(value_bytes, elements).
 void FinishEntry(std::span<std::byte> entry, std::size_t value_bytes, std::string_view elements);
 
-// Shows the recorded elements again (Session::EndCapture's format) in the
-// current session, if any. Damaged records are skipped.
+// Reads recorded elements (Session::EndCapture's format: for each, a uint32
+// word count, then that many words of its canonical one-segment message)
+// out of untrusted bytes, and calls `show` with each one that is sound. A
+// record is refused unless it is canonical, as a real recording is, and
+// nests no deeper than kReplayNestingLimit; it is read with a traversal
+// limit of kReplayReadsPerWord times its own size, so pointers that share
+// their targets cannot make a small record cost much to copy. A `show` that
+// throws kj::Exception refuses that record too; other exceptions pass
+// through. Pure: no session, no I/O.
+struct ReplayCount {
+  std::size_t shown = 0;
+  std::size_t refused = 0;  // including a truncated tail
+};
+inline constexpr int kReplayNestingLimit = 32;
+inline constexpr std::uint64_t kReplayReadsPerWord = 4;
+ReplayCount ForEachRecordedElement(std::span<const std::byte> elements,
+                                   absl::FunctionRef<void(ipc::Element::Reader)> show);
+
+// Shows the recorded elements again in the current session, if any, through
+// ForEachRecordedElement. Refused records are skipped and logged.
 void ReplayElements(std::span<const std::byte> elements);
 
 }  // namespace sluice::worker

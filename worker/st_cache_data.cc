@@ -159,14 +159,30 @@ void CallSessionScoped(const FunctionInfo& function, const Key& key, ValueOps& o
   }
 }
 
-bool TryHit(const Key& key, ValueOps& ops) {
+// An entry that is there but does not decode (damaged, or published by a
+// worker that was taken over) is a miss: logged, at most once per power of
+// two of such misses in this worker.
+void NoteUndecodable(const FunctionInfo& function) {
+  static std::uint64_t count = 0;
+  ++count;
+  if ((count & (count - 1)) != 0) return;
+  sluice::LogWarning("cache_value_undecodable",
+                     {{"function", function.name},
+                      {"count", count},
+                      {"why", "a cached value did not decode; computing it instead"}});
+}
+
+bool TryHit(const FunctionInfo& function, const Key& key, ValueOps& ops) {
   const sluice::shm_cache::Reader* arena = cache::Arena();
   if (arena == nullptr) return false;
   std::string elements;
+  bool refused = false;  // by the last look at the entry
   if (!TryMappedHit(key, ops, &elements) &&
       !arena->Read(key, [&](std::span<const std::byte> entry, std::uint16_t kind) {
-        return TakeEntry(entry, kind, ops, &elements);
+        refused = !TakeEntry(entry, kind, ops, &elements);
+        return !refused;
       })) {
+    if (refused) NoteUndecodable(function);
     return false;
   }
   if (worker::KeeperClient* keeper = cache::Keeper()) keeper->Touch(key);
@@ -250,7 +266,7 @@ void CallCached(const FunctionInfo& function, const Hasher& args, ValueOps& ops)
     CallSessionScoped(function, key, ops);
     return;
   }
-  if (TryHit(key, ops)) return;
+  if (TryHit(function, key, ops)) return;
   worker::KeeperClient* keeper = cache::Keeper();
   if (keeper == nullptr) {
     Compute(function, ops);
@@ -258,7 +274,9 @@ void CallCached(const FunctionInfo& function, const Hasher& args, ValueOps& ops)
   }
   worker::Session* session = worker::Session::CurrentOrNull();
   if (session != nullptr && function.options.show_spinner) {
-    // Shown while another session computes the same key, too.
+    // Shown while another session computes the same key, too. Compute()
+    // shows it again in the same place, so the page sees no gap if this
+    // session computes after all (the wait timed out; the owner went away).
     session->ShowSpinner(function.spinner_text);
   }
   worker::KeeperClient::Claim claim;
@@ -270,7 +288,11 @@ void CallCached(const FunctionInfo& function, const Hasher& args, ValueOps& ops)
     throw;
   }
   if (session != nullptr) session->HideSpinner();
-  if (claim == worker::KeeperClient::Claim::kReady && TryHit(key, ops)) return;
+  if ((claim == worker::KeeperClient::Claim::kReady ||
+       claim == worker::KeeperClient::Claim::kTimedOut) &&
+      TryHit(function, key, ops)) {
+    return;
+  }
   std::string elements;
   try {
     elements = Compute(function, ops);

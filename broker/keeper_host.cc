@@ -27,7 +27,8 @@ absl::Status Failed(std::string_view why) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<KeeperHost>> KeeperHost::Start(std::size_t arena_bytes) {
+absl::StatusOr<std::unique_ptr<KeeperHost>> KeeperHost::Start(std::size_t arena_bytes,
+                                                              absl::Duration wait_timeout) {
   absl::StatusOr<UniqueFd> arena_fd = shm_cache::CreateArenaFile(arena_bytes);
   if (!arena_fd.ok()) {
     return absl::ResourceExhaustedError(StrCat("cannot create a cache arena of ", arena_bytes,
@@ -41,7 +42,8 @@ absl::StatusOr<std::unique_ptr<KeeperHost>> KeeperHost::Start(std::size_t arena_
   UniqueFd keeper_end(sv[1]);
   absl::StatusOr<pid_t> started =
       StartHelper({"__keeper", "--control-fd", StrCat(keeper::kControlFd), "--arena-fd",
-                   StrCat(keeper::kArenaFd), "--broker-pid", StrCat(::getpid())},
+                   StrCat(keeper::kArenaFd), "--broker-pid", StrCat(::getpid()),
+                   "--wait-timeout-ms", StrCat(absl::ToInt64Milliseconds(wait_timeout))},
                   {{keeper_end.get(), keeper::kControlFd}, {arena_fd->get(), keeper::kArenaFd}});
   if (!started.ok()) return started.status();
   pid_t pid = *started;

@@ -15,6 +15,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "broker/helper_channel.h"
 #include "broker/net.h"
 #include "ipc/keeper.capnp.h"
@@ -32,8 +33,11 @@ class KeeperHost {
   // Creates an arena of `arena_bytes`, forks and execs the keeper, and
   // waits (bounded) until it has formatted and sealed the arena. Call
   // before the broker starts any thread. On failure the error says why in
-  // one line and no keeper is left running.
-  static absl::StatusOr<std::unique_ptr<KeeperHost>> Start(std::size_t arena_bytes);
+  // one line and no keeper is left running. `wait_timeout`
+  // (--cache-wait-timeout) bounds how long a worker may hold a key it was
+  // told to compute; zero: no bound.
+  static absl::StatusOr<std::unique_ptr<KeeperHost>> Start(std::size_t arena_bytes,
+                                                           absl::Duration wait_timeout);
   // Closing the control socket makes the keeper exit; this waits for it.
   ~KeeperHost();
   KeeperHost(const KeeperHost&) = delete;

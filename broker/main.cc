@@ -172,7 +172,7 @@ int Serve(const std::vector<std::string>& args) {
   // has formatted and sealed.
   std::unique_ptr<broker::KeeperHost> keeper;
   if (options->cache_bytes > 0) {
-    auto started = broker::KeeperHost::Start(options->cache_bytes);
+    auto started = broker::KeeperHost::Start(options->cache_bytes, options->cache_wait_timeout);
     if (!started.ok()) return Fail("sluice serve", started.status());
     keeper = *std::move(started);
   }
@@ -195,6 +195,7 @@ int Serve(const std::vector<std::string>& args) {
   launch.allow_read = options->allow_read;
   launch.denials_fd = denials.fd();
   launch.log_level = options->log_level;
+  launch.cache_wait_timeout = options->cache_wait_timeout;
   // Kept open (close-on-exec) while the broker runs, so that a zygote
   // started again later can be given the same file.
   launch.secrets_fd = secrets.fd.get();
@@ -262,6 +263,9 @@ int Zygote(const std::vector<std::string>& args) {
     if (name == "--max-message-bytes") config.max_message_bytes = static_cast<std::size_t>(value);
     if (name == "--arena-fd") config.arena_fd = static_cast<int>(value);
     if (name == "--arena-bytes") config.arena_bytes = static_cast<std::size_t>(value);
+    if (name == "--cache-wait-timeout-ms" && value >= 0) {
+      config.cache_wait_timeout_ms = static_cast<std::uint64_t>(value);
+    }
     if (name == "--denials-fd") config.denials_fd = static_cast<int>(value);
     if (name == "--secrets-fd") config.secrets_fd = static_cast<int>(value);
     if (name == "--worker-memory-bytes")
@@ -275,7 +279,7 @@ int Zygote(const std::vector<std::string>& args) {
 }
 
 int Keeper(const std::vector<std::string>& args) {
-  keeper::KeeperConfig config{-1, -1, 0};
+  keeper::KeeperConfig config{-1, -1, 0, 0};
   if (args.size() % 2 != 0) return kUsageError;
   for (std::size_t i = 0; i + 1 < args.size(); i += 2) {
     std::int64_t value = 0;
@@ -283,6 +287,9 @@ int Keeper(const std::vector<std::string>& args) {
     if (args[i] == "--control-fd") config.control_fd = static_cast<int>(value);
     if (args[i] == "--arena-fd") config.arena_fd = static_cast<int>(value);
     if (args[i] == "--broker-pid") config.broker_pid = static_cast<pid_t>(value);
+    if (args[i] == "--wait-timeout-ms" && value >= 0) {
+      config.owner_timeout_ms = static_cast<std::uint64_t>(value);
+    }
   }
   if (config.control_fd < 0 || config.arena_fd < 0 || config.broker_pid <= 0) return kUsageError;
   keeper::RunKeeper(config);

@@ -43,6 +43,9 @@ std::string RenderMetrics(const MetricsSnapshot& s) {
   counter("sluice_cache_single_flight_waits_total",
           "Misses that waited for another session computing the same value.", s.cache.waits);
   counter("sluice_cache_clears_total", "Clears, by the app or by the operator.", s.cache.clears);
+  counter("sluice_cache_claims_overdue_total",
+          "Sessions that held a value's computation past --cache-wait-timeout; it passed on.",
+          s.cache.flights_overdue);
   counter("sluice_sandbox_denied_syscalls_total",
           "System calls of workers that the seccomp filter refused (each failed with EPERM).",
           s.sandbox_denied_syscalls);

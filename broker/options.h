@@ -46,6 +46,10 @@ struct ServeOptions {
   bool watch_app = false;  // reload when the app library file is replaced (inotify)
   std::string config_file;   // --config, as given; empty: none
   std::string secrets_file;  // --secrets, or secrets.toml beside the config file; empty: none
+
+  // Longest wait for another worker's cache_data compute, and longest hold
+  // of one (--cache-wait-timeout); 0: no bound.
+  absl::Duration cache_wait_timeout = absl::Seconds(60);
 };
 
 // Parses a byte count: plain bytes, or with a K, M or G suffix (also KiB,

@@ -166,6 +166,15 @@ const Setting kSettings[] = {
      "powers of 1024); at least 1M; 0 turns the shared cache off (cached functions then just "
      "run)",
      "1G", CacheSize, SLUICE_FIELD(cache_bytes)},
+    {"cache-wait-timeout", "D", TomlType::kString, kRestart, false, false,
+     "longest a session waits for another session computing the same st::cache_data value "
+     "before it computes the value itself (without sharing it); a session that holds a value's "
+     "computation longer loses it to the next in line, and its value is not shared; 0 = no limit",
+     "",
+     [](std::string_view t, ServeOptions* o) {
+       return DurationOf(t, "60s", &o->cache_wait_timeout);
+     },
+     SLUICE_FIELD(cache_wait_timeout)},
     {"admin-token-file", "FILE", TomlType::kString, kRestart, true, false,
      "turns on the admin endpoints (POST /admin/cache/clear); callers must send "
      "\"Authorization: Bearer <the file's contents>\". Without it they answer 404",

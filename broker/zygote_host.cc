@@ -45,7 +45,8 @@ absl::StatusOr<SpawnedZygote> ZygoteHost::Spawn(const ZygoteLaunch& launch) {
   std::vector<FdPlacement> fds = {{zygote_end.get(), kZygoteControlFd}};
   if (launch.arena_fd >= 0) {
     args.insert(args.end(), {"--arena-fd", StrCat(kZygoteArenaFd), "--arena-bytes",
-                             StrCat(launch.arena_bytes)});
+                             StrCat(launch.arena_bytes), "--cache-wait-timeout-ms",
+                             StrCat(absl::ToInt64Milliseconds(launch.cache_wait_timeout))});
     fds.push_back({launch.arena_fd, kZygoteArenaFd});
   }
   if (launch.denials_fd >= 0) {

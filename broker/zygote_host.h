@@ -44,6 +44,7 @@ struct ZygoteLaunch {
   int denials_fd = -1;                   // the seccomp denial counters page; -1: none
   LogLevel log_level = LogLevel::kInfo;  // the zygote's and its workers'
   int secrets_fd = -1;                   // the open secrets file; -1: none
+  absl::Duration cache_wait_timeout = absl::Seconds(60);  // --cache-wait-timeout; 0: none
 };
 
 struct ForkedWorker {

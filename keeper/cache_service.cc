@@ -45,12 +45,14 @@ std::uint64_t Deadline(std::uint64_t now_ns, std::uint64_t ttl_ms) {
 }  // namespace
 
 CacheService::CacheService(shm_cache::Store& store, shm_cache::ArenaHeader& header,
-                           const shm_cache::Reader& reader, ReplyFn reply, bool pins_allowed)
+                           const shm_cache::Reader& reader, ReplyFn reply, bool pins_allowed,
+                           std::uint64_t owner_timeout_ns)
     : store_(store),
       header_(header),
       reader_(reader),
       reply_(std::move(reply)),
-      pins_allowed_(pins_allowed) {}
+      pins_allowed_(pins_allowed),
+      flights_(owner_timeout_ns) {}
 
 absl::Status CacheService::Handle(WorkerId worker, ipc::CacheRequest::Reader request,
                                   std::vector<UniqueFd> fds, std::uint64_t now_ns) {
@@ -64,7 +66,7 @@ absl::Status CacheService::Handle(WorkerId worker, ipc::CacheRequest::Reader req
       case ipc::CacheRequest::PUBLISH:
         return Publish(worker, request.getPublish(), std::move(fds), now_ns);
       case ipc::CacheRequest::ABANDON:
-        return Abandon(worker, ToKey(request.getAbandon()));
+        return Abandon(worker, ToKey(request.getAbandon()), now_ns);
       case ipc::CacheRequest::TOUCH:
         Touch(request.getTouch());
         return absl::OkStatus();
@@ -110,7 +112,12 @@ absl::Status CacheService::Claim(WorkerId worker, ipc::CacheRequest::Claim::Read
     reply_(worker, claim.getId(), Verdict::kReady);
     return absl::OkStatus();
   }
-  switch (flights_.Claim(key, Waiter{worker, claim.getId()})) {
+  // An owner past its time loses the key now, not at the next tick, so that
+  // this claim can own it (or wait for its new owner).
+  if (std::optional<Flights::Overdue> overdue = flights_.EndIfOverdue(key, now_ns)) {
+    EndOverdue(*overdue);
+  }
+  switch (flights_.Claim(key, Waiter{worker, claim.getId()}, now_ns)) {
     case Flights::Claimed::kOwner:
       reply_(worker, claim.getId(), Verdict::kCompute);
       break;
@@ -179,10 +186,10 @@ void CacheService::Insert(const Key& key, std::span<const std::byte> value,
              {{"function", options.function}, {"error", inserted.message()}});
 }
 
-absl::Status CacheService::Abandon(WorkerId worker, const Key& key) {
+absl::Status CacheService::Abandon(WorkerId worker, const Key& key, std::uint64_t now_ns) {
   // From a waiter too: it was interrupted, and must neither be waited on
   // nor inherit the key later.
-  if (std::optional<Waiter> next = flights_.Abandon(key, worker)) {
+  if (std::optional<Waiter> next = flights_.Abandon(key, worker, now_ns)) {
     reply_(next->worker, next->claim_id, Verdict::kCompute);
   }
   return absl::OkStatus();
@@ -257,7 +264,7 @@ void CacheService::WorkerGone(WorkerId worker) {
     for (const PinHeld& pinned : it->second) store_.Unpin(pinned.value_offset);
     pins_.erase(it);
   }
-  for (const Waiter& next : flights_.Forget(worker)) {
+  for (const Waiter& next : flights_.Forget(worker, shm_cache::MonotonicNowNs())) {
     reply_(next.worker, next.claim_id, Verdict::kCompute);
   }
 }
@@ -274,6 +281,17 @@ void CacheService::Expire(std::uint64_t now_ns) {
   if (std::size_t expired = store_.EvictExpired(now_ns); expired > 0) {
     LogDebug("cache_expired", {{"entries", expired}});
   }
+  for (const Flights::Overdue& overdue : flights_.EndOverdue(now_ns)) EndOverdue(overdue);
+}
+
+void CacheService::EndOverdue(const Flights::Overdue& overdue) {
+  header_.flights_overdue.fetch_add(1, std::memory_order_relaxed);
+  LogWarning("cache_claim_overdue", {{"worker", overdue.owner},
+                                     {"why",
+                                      "held a key past --cache-wait-timeout; its publish "
+                                      "will be refused"},
+                                     {"next_owner", overdue.next ? overdue.next->worker : 0}});
+  if (overdue.next) reply_(overdue.next->worker, overdue.next->claim_id, Verdict::kCompute);
 }
 
 }  // namespace sluice::keeper

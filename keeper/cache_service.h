@@ -44,8 +44,12 @@ class CacheService {
   // `store` writes the arena whose header is `header`; `reader` reads the
   // same arena. All three must outlive the service. Without `pins_allowed`
   // (the keeper has no descriptor to send with a pin) every pin is refused.
+  // A worker told to compute a key owns it for at most `owner_timeout_ns`
+  // (--cache-wait-timeout; 0: for ever): then the key passes on as if it had
+  // abandoned it, and its later publish is dropped.
   CacheService(shm_cache::Store& store, shm_cache::ArenaHeader& header,
-               const shm_cache::Reader& reader, ReplyFn reply, bool pins_allowed = true);
+               const shm_cache::Reader& reader, ReplyFn reply, bool pins_allowed = true,
+               std::uint64_t owner_timeout_ns = 0);
 
   // Handles one request from `worker` (ipc/keeper.capnp says what each one
   // means and which are answered), with the descriptors its packet
@@ -66,7 +70,8 @@ class CacheService {
   // The operator's clear: removes every entry. Returns how many there were.
   std::uint64_t ClearAll();
 
-  // Evicts entries whose ttl has passed.
+  // Evicts entries whose ttl has passed, and ends the flights whose owner
+  // held them past the owner timeout.
   void Expire(std::uint64_t now_ns);
 
   const Flights& flights() const { return flights_; }
@@ -75,11 +80,12 @@ class CacheService {
   absl::Status Claim(WorkerId worker, ipc::CacheRequest::Claim::Reader claim, std::uint64_t now_ns);
   absl::Status Publish(WorkerId worker, ipc::CacheRequest::Publish::Reader publish,
                        std::vector<UniqueFd> fds, std::uint64_t now_ns);
-  absl::Status Abandon(WorkerId worker, const shm_cache::Key& key);
+  absl::Status Abandon(WorkerId worker, const shm_cache::Key& key, std::uint64_t now_ns);
   void Touch(capnp::List<ipc::CacheKey>::Reader keys);
   void Pin(WorkerId worker, ipc::CacheRequest::Pin::Reader pin);
   absl::Status Unpin(WorkerId worker, std::uint64_t file_offset);
   void Clear(WorkerId worker, ipc::CacheRequest::Clear::Reader clear);
+  void EndOverdue(const Flights::Overdue& overdue);
   void Insert(const shm_cache::Key& key, std::span<const std::byte> value,
               const shm_cache::EntryOptions& options, std::uint64_t now_ns);
 

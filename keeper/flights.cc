@@ -6,8 +6,8 @@ namespace sluice::keeper {
 
 using shm_cache::Key;
 
-Flights::Claimed Flights::Claim(const Key& key, Waiter claim) {
-  auto [it, inserted] = flights_.try_emplace(key, Flight{claim.worker, {}});
+Flights::Claimed Flights::Claim(const Key& key, Waiter claim, std::uint64_t now_ns) {
+  auto [it, inserted] = flights_.try_emplace(key, Flight{claim.worker, now_ns, {}});
   if (inserted) {
     by_worker_[claim.worker].owned.push_back(key);
     return Claimed::kOwner;
@@ -43,7 +43,7 @@ std::vector<Waiter> Flights::Finish(const Key& key) {
   return waiters;
 }
 
-std::optional<Waiter> Flights::Abandon(const Key& key, WorkerId worker) {
+std::optional<Waiter> Flights::Abandon(const Key& key, WorkerId worker, std::uint64_t now_ns) {
   auto it = flights_.find(key);
   auto claims = by_worker_.find(worker);
   if (it == flights_.end() || claims == by_worker_.end()) return std::nullopt;
@@ -54,15 +54,46 @@ std::optional<Waiter> Flights::Abandon(const Key& key, WorkerId worker) {
     Unindex(worker);
     return std::nullopt;
   }
-  RemoveClaim(claims->second.owned, key);
-  Unindex(worker);
+  return EndOwnership(key, flight, now_ns);
+}
+
+std::optional<Waiter> Flights::EndOwnership(const Key& key, Flight& flight, std::uint64_t now_ns) {
+  if (auto claims = by_worker_.find(flight.owner); claims != by_worker_.end()) {
+    RemoveClaim(claims->second.owned, key);
+    Unindex(flight.owner);
+  }
   std::vector<Waiter> promoted;
-  Promote(key, flight, &promoted);
+  Promote(key, flight, now_ns, &promoted);
   if (promoted.empty()) return std::nullopt;
   return promoted.front();
 }
 
-std::vector<Waiter> Flights::Forget(WorkerId worker) {
+bool Flights::IsOverdue(const Flight& flight, std::uint64_t now_ns) const {
+  return owner_timeout_ns_ > 0 && now_ns >= flight.owned_since_ns &&
+         now_ns - flight.owned_since_ns >= owner_timeout_ns_;
+}
+
+std::optional<Flights::Overdue> Flights::EndIfOverdue(const Key& key, std::uint64_t now_ns) {
+  auto it = flights_.find(key);
+  if (it == flights_.end() || !IsOverdue(it->second, now_ns)) return std::nullopt;
+  WorkerId owner = it->second.owner;
+  return Overdue{key, owner, EndOwnership(key, it->second, now_ns)};
+}
+
+std::vector<Flights::Overdue> Flights::EndOverdue(std::uint64_t now_ns) {
+  if (owner_timeout_ns_ == 0) return {};
+  std::vector<Key> keys;  // ending one changes the table: collect first
+  for (const auto& [key, flight] : flights_) {
+    if (IsOverdue(flight, now_ns)) keys.push_back(key);
+  }
+  std::vector<Overdue> ended;
+  for (const Key& key : keys) {
+    if (std::optional<Overdue> one = EndIfOverdue(key, now_ns)) ended.push_back(*one);
+  }
+  return ended;
+}
+
+std::vector<Waiter> Flights::Forget(WorkerId worker, std::uint64_t now_ns) {
   auto claims = by_worker_.find(worker);
   if (claims == by_worker_.end()) return {};
   WorkerClaims gone = std::move(claims->second);
@@ -77,12 +108,13 @@ std::vector<Waiter> Flights::Forget(WorkerId worker) {
   for (const Key& key : gone.owned) {
     auto it = flights_.find(key);
     if (it == flights_.end() || it->second.owner != worker) continue;
-    Promote(key, it->second, &promoted);
+    Promote(key, it->second, now_ns, &promoted);
   }
   return promoted;
 }
 
-void Flights::Promote(const Key& key, Flight& flight, std::vector<Waiter>* promoted) {
+void Flights::Promote(const Key& key, Flight& flight, std::uint64_t now_ns,
+                      std::vector<Waiter>* promoted) {
   if (flight.waiters.empty()) {
     flights_.erase(key);
     return;
@@ -90,6 +122,7 @@ void Flights::Promote(const Key& key, Flight& flight, std::vector<Waiter>* promo
   Waiter next = flight.waiters.front();
   flight.waiters.pop_front();
   flight.owner = next.worker;
+  flight.owned_since_ns = now_ns;  // the new owner gets the whole timeout
   WorkerClaims& claims = by_worker_[next.worker];
   RemoveClaim(claims.waiting, key);
   claims.owned.push_back(key);

@@ -39,7 +39,16 @@ constexpr WorkerId kFirstWorkerId = 2;
 
 // Packets read from one worker before the others get their turn.
 constexpr int kPacketsPerTurn = 32;
-constexpr int kExpirySeconds = 1;
+// How often entries expire and overdue flights end: every second, or
+// twice per --cache-wait-timeout when that is shorter.
+constexpr std::uint64_t kTickNs = 1'000'000'000;
+
+itimerspec TickFor(std::uint64_t owner_timeout_ns) {
+  std::uint64_t tick = kTickNs;
+  if (owner_timeout_ns > 0) tick = std::clamp<std::uint64_t>(owner_timeout_ns / 2, 1'000'000, tick);
+  timespec every{static_cast<time_t>(tick / kTickNs), static_cast<long>(tick % kTickNs)};
+  return itimerspec{every, every};
+}
 
 [[noreturn]] void Fatal(std::string_view event, std::string_view error) {
   LogError(event, {{"error", error}});
@@ -68,8 +77,10 @@ void RaiseDescriptorLimit() {
 class Keeper {
  public:
   Keeper(int control_fd, shm_cache::Mapping arena, UniqueFd arena_for_workers,
-         std::unique_ptr<shm_cache::Store> store, shm_cache::Reader reader)
-      : control_fd_(control_fd),
+         std::unique_ptr<shm_cache::Store> store, shm_cache::Reader reader,
+         std::uint64_t owner_timeout_ns)
+      : owner_timeout_ns_(owner_timeout_ns),
+        control_fd_(control_fd),
         arena_(std::move(arena)),
         arena_for_workers_(std::move(arena_for_workers)),
         store_(std::move(store)),
@@ -79,7 +90,7 @@ class Keeper {
             [this](WorkerId worker, std::uint64_t claim_id, Verdict verdict) {
               Reply(worker, claim_id, verdict);
             },
-            /*pins_allowed=*/arena_for_workers_.valid()) {}
+            /*pins_allowed=*/arena_for_workers_.valid(), owner_timeout_ns) {}
 
   void SetUp();
   void SendReady();
@@ -98,6 +109,7 @@ class Keeper {
   void ReapDropped();
   void SendToBroker(capnp::MessageBuilder& message);
 
+  std::uint64_t owner_timeout_ns_;
   int control_fd_;
   shm_cache::Mapping arena_;
   // A read-only descriptor of the sealed arena, sent with each pin so the
@@ -120,7 +132,7 @@ void Keeper::SetUp() {
   if (!epoll_) Fatal("keeper_setup_failed", StrCat("epoll_create1: ", std::strerror(errno)));
   timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
   if (!timer_) Fatal("keeper_setup_failed", StrCat("timerfd_create: ", std::strerror(errno)));
-  itimerspec every{{kExpirySeconds, 0}, {kExpirySeconds, 0}};
+  itimerspec every = TickFor(owner_timeout_ns_);
   if (::timerfd_settime(timer_.get(), 0, &every, nullptr) != 0) {
     Fatal("keeper_setup_failed", StrCat("timerfd_settime: ", std::strerror(errno)));
   }
@@ -374,7 +386,7 @@ void RunKeeper(const KeeperConfig& config) {
 
   {
     Keeper keeper(config.control_fd, *std::move(arena), std::move(arena_for_workers),
-                  *std::move(store), *reader);
+                  *std::move(store), *reader, config.owner_timeout_ms * 1'000'000);
     keeper.SetUp();
     keeper.SendReady();
     LogInfo("cache_keeper_ready", {{"arena_bytes", bytes}});

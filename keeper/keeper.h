@@ -11,6 +11,8 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+
 namespace sluice::keeper {
 
 // The keeper's end of its control socket and its arena, at fixed
@@ -22,6 +24,9 @@ struct KeeperConfig {
   int control_fd;    // SOCK_SEQPACKET to the broker
   int arena_fd;      // the arena memfd (shm_cache::CreateArenaFile), not yet sealed
   pid_t broker_pid;  // the parent the keeper dies with
+  // --cache-wait-timeout: the longest a worker may own a key before it
+  // passes on (keeper/flights.h); 0: no bound.
+  std::uint64_t owner_timeout_ms = 0;
 };
 
 // Never returns. Formats the arena (its size is the file's), seals it,

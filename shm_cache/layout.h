@@ -27,7 +27,7 @@
 namespace sluice::shm_cache {
 
 inline constexpr std::uint64_t kArenaMagic = 0x31656863616373ull;  // "scache1"
-inline constexpr std::uint32_t kLayoutVersion = 3;
+inline constexpr std::uint32_t kLayoutVersion = 4;
 inline constexpr std::size_t kPageSize = 4096;
 
 // 128-bit key: XXH3-128 of (function identity, app build, arguments) with
@@ -54,11 +54,13 @@ struct ArenaHeader {
   std::atomic<std::uint64_t> evictions;
   // Counted by the keeper from what workers tell it: hits (reported in
   // touch batches), misses (claims), waits (claims that found another
-  // worker computing the same key), clears.
+  // worker computing the same key), clears, and owners that held a key past
+  // --cache-wait-timeout (their flight was taken from them).
   std::atomic<std::uint64_t> hits;
   std::atomic<std::uint64_t> misses;
   std::atomic<std::uint64_t> waits;
   std::atomic<std::uint64_t> clears;
+  std::atomic<std::uint64_t> flights_overdue;
 };
 static_assert(sizeof(ArenaHeader) <= kPageSize);
 

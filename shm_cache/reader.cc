@@ -233,7 +233,8 @@ ArenaCounters Reader::counters() const {
           header_->hits.load(std::memory_order_relaxed),
           header_->misses.load(std::memory_order_relaxed),
           header_->waits.load(std::memory_order_relaxed),
-          header_->clears.load(std::memory_order_relaxed)};
+          header_->clears.load(std::memory_order_relaxed),
+          header_->flights_overdue.load(std::memory_order_relaxed)};
 }
 
 }  // namespace sluice::shm_cache

@@ -26,6 +26,7 @@ struct ArenaCounters {
   std::uint64_t misses;
   std::uint64_t waits;
   std::uint64_t clears;
+  std::uint64_t flights_overdue;
 };
 
 class Reader {

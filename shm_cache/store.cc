@@ -114,20 +114,49 @@ std::optional<std::uint32_t> Store::FreeSlotFor(const Key& key) {
   return least_used;
 }
 
-std::optional<Store::Block> Store::Allocate(std::uint64_t value_size, std::uint64_t* value_offset) {
+namespace {
+
+// Where a block for `value_size` bytes would lie in the free range
+// [start, end): its value's offset and the block's end. False if it does not fit.
+bool FitIn(std::uint64_t start, std::uint64_t end, std::uint64_t value_size,
+           std::uint64_t* value_at, std::uint64_t* block_end) {
   std::uint64_t align = value_size >= kLargeValue ? kLargeAlign : kSmallAlign;
+  *value_at = AlignUp(start + sizeof(EntryHeader), align);
+  *block_end = AlignUp(*value_at + value_size, kSmallAlign);
+  return *block_end <= end;
+}
+
+}  // namespace
+
+std::optional<Store::Block> Store::Allocate(std::uint64_t value_size, std::uint64_t* value_offset) {
   for (auto it = free_.begin(); it != free_.end(); ++it) {
     std::uint64_t start = it->first;
     std::uint64_t end = it->first + it->second;
-    std::uint64_t value_at = AlignUp(start + sizeof(EntryHeader), align);
-    std::uint64_t block_end = AlignUp(value_at + value_size, kSmallAlign);
-    if (block_end > end) continue;
+    std::uint64_t value_at;
+    std::uint64_t block_end;
+    if (!FitIn(start, end, value_size, &value_at, &block_end)) continue;
     free_.erase(it);
     if (block_end < end) free_[block_end] = end - block_end;
     *value_offset = value_at;
     return Block{start, block_end - start};
   }
   return std::nullopt;
+}
+
+bool Store::FitsBesidePins(std::uint64_t value_size) const {
+  std::vector<Block> pinned;
+  pinned.reserve(pinned_.size());
+  for (const auto& [offset, one] : pinned_) pinned.push_back(one.block);
+  std::sort(pinned.begin(), pinned.end(),
+            [](const Block& a, const Block& b) { return a.start < b.start; });
+  std::uint64_t gap_start = 0;
+  std::uint64_t value_at;
+  std::uint64_t block_end;
+  for (const Block& block : pinned) {
+    if (FitIn(gap_start, block.start, value_size, &value_at, &block_end)) return true;
+    gap_start = block.start + block.size;
+  }
+  return FitIn(gap_start, data_size_, value_size, &value_at, &block_end);
 }
 
 void Store::Free(Block block) {
@@ -189,6 +218,14 @@ absl::Status Store::Insert(const Key& key, std::span<const std::byte> value,
     return absl::ResourceExhaustedError(StrCat(
         "a value of ", value.size(), " bytes does not fit in a cache of ", data_size_, " bytes"));
   }
+  bool in_slot = value.size() <= kInlineBytes;
+  // Evicting everything would still leave the pinned blocks where they are:
+  // if no gap between them can hold the value, evict nothing for it.
+  if (!in_slot && !pinned_.empty() && !FitsBesidePins(value.size())) {
+    return absl::ResourceExhaustedError(
+        StrCat("a value of ", value.size(), " bytes does not fit beside the ", pinned_.size(),
+               " pinned values in a cache of ", data_size_, " bytes"));
+  }
   if (auto existing = FindSlot(key)) EvictSlot(*existing);
   if (options.max_entries > 0) {
     auto it = by_function_.find(options.function);
@@ -197,7 +234,6 @@ absl::Status Store::Insert(const Key& key, std::span<const std::byte> value,
       it = by_function_.find(options.function);
     }
   }
-  bool in_slot = value.size() <= kInlineBytes;
   std::uint64_t value_offset = kInlineOffset;
   std::optional<Block> block = Block{};  // an inline value takes no data bytes
   if (!in_slot) {

@@ -58,7 +58,8 @@ class Store {
 
   // Publishes `value` under `key` (replacing any entry with that key), making
   // room as needed. ResourceExhausted if the value cannot fit even in an
-  // empty cache. Readers see either the old entry, none, or the new one.
+  // empty cache, or beside the pinned values (then nothing is evicted). Readers see either the old
+  // entry, none, or the new one.
   absl::Status Insert(const Key& key, std::span<const std::byte> value, const EntryOptions& options,
                       std::uint64_t now_ns);
 
@@ -114,6 +115,9 @@ class Store {
   std::optional<std::uint32_t> FindSlot(const Key& key) const;
   std::optional<std::uint32_t> FreeSlotFor(const Key& key);
   std::optional<Block> Allocate(std::uint64_t value_size, std::uint64_t* value_offset);
+  // Whether a block for `value_size` bytes would fit once every entry that
+  // is not pinned were evicted, i.e. in a gap between the pinned blocks.
+  bool FitsBesidePins(std::uint64_t value_size) const;
   void Free(Block block);
   void EvictSlot(std::uint32_t i);
   void PublishStats();

@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "ipc/page.capnp.h"
-#include "util/log.h"
 
 namespace sluice::worker {
 
@@ -31,28 +30,44 @@ void FinishEntry(std::span<std::byte> entry, std::size_t value_bytes, std::strin
   std::memcpy(entry.data() + value_bytes + elements.size(), trailer, sizeof trailer);
 }
 
-void ForEachRecordedElement(std::span<const std::byte> elements,
-                            const std::function<void(ipc::Element::Reader)>& show) {
+ReplayCount ForEachRecordedElement(std::span<const std::byte> elements,
+                                   absl::FunctionRef<void(ipc::Element::Reader)> show) {
+  ReplayCount count;
   std::size_t at = 0;
   std::vector<capnp::word> words;
   while (elements.size() - at >= sizeof(std::uint32_t)) {
-    std::uint32_t count;
-    std::memcpy(&count, elements.data() + at, sizeof count);
-    at += sizeof count;
-    if (count > (elements.size() - at) / sizeof(capnp::word)) break;
-    words = std::vector<capnp::word>(count);  // not resize(): see ipc/packet.cc
+    std::uint32_t size;
+    std::memcpy(&size, elements.data() + at, sizeof size);
+    at += sizeof size;
+    if (size > (elements.size() - at) / sizeof(capnp::word)) break;
+    // Copied: the arena's bytes may be unaligned for words, and may change.
+    words = std::vector<capnp::word>(size);  // not resize(): see ipc/packet.cc
     // An empty record has no buffer: memcpy's pointers must not be null.
-    if (count != 0) std::memcpy(words.data(), elements.data() + at, count * sizeof(capnp::word));
-    at += count * sizeof(capnp::word);
+    if (size != 0) {
+      std::memcpy(words.data(), elements.data() + at, std::size_t{size} * sizeof(capnp::word));
+    }
+    at += std::size_t{size} * sizeof(capnp::word);
     try {
       // One canonical segment, no segment table (capnp::canonicalize).
       kj::ArrayPtr<const capnp::word> segments[1] = {kj::arrayPtr(words.data(), words.size())};
-      capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1));
+      capnp::ReaderOptions options;
+      options.traversalLimitInWords = kReplayReadsPerWord * (std::uint64_t{size} + 1);
+      options.nestingLimit = kReplayNestingLimit;
+      capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1), options);
+      // A canonical message has no two pointers to the same bytes, so each
+      // whole read of it costs at most its own size.
+      if (!message.isCanonical()) {
+        ++count.refused;
+        continue;
+      }
       show(message.getRoot<ipc::Element>());
-    } catch (const kj::Exception& e) {
-      LogWarning("cache_replay_skipped", {{"error", e.getDescription().cStr()}});
+      ++count.shown;
+    } catch (const kj::Exception&) {
+      ++count.refused;
     }
   }
+  if (at != elements.size()) ++count.refused;
+  return count;
 }
 
 }  // namespace sluice::worker

@@ -13,11 +13,11 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <span>
 #include <string_view>
 
+#include "absl/functional/function_ref.h"
 #include "ipc/page.capnp.h"
 
 namespace sluice::worker {
@@ -51,12 +51,22 @@ inline std::size_t EntrySize(std::size_t value_bytes, std::string_view elements)
 // entry.size() == EntrySize(value_bytes, elements).
 void FinishEntry(std::span<std::byte> entry, std::size_t value_bytes, std::string_view elements);
 
-// Reads recorded elements (Session::EndCapture's format) back: calls
-// `show` with each in order (a hit shows them again: st_cache_data.cc
-// Replay). Damaged records are skipped. The element is valid only during
-// the call. Exceptions from `show` other than kj::Exception (such as
-// st::RerunSignal) pass through.
-void ForEachRecordedElement(std::span<const std::byte> elements,
-                            const std::function<void(ipc::Element::Reader)>& show);
+// Reads recorded elements (Session::EndCapture's format: for each, a uint32
+// word count, then that many words of its canonical one-segment message)
+// out of untrusted bytes, and calls `show` with each one that is sound. A
+// record is refused unless it is canonical, as a real recording is, and
+// nests no deeper than kReplayNestingLimit; it is read with a traversal
+// limit of kReplayReadsPerWord times its own size, so pointers that share
+// their targets cannot make a small record cost much to copy. A `show` that
+// throws kj::Exception refuses that record too; other exceptions pass
+// through. Pure: no session, no I/O.
+struct ReplayCount {
+  std::size_t shown = 0;
+  std::size_t refused = 0;  // including a truncated tail
+};
+inline constexpr int kReplayNestingLimit = 32;
+inline constexpr std::uint64_t kReplayReadsPerWord = 4;
+ReplayCount ForEachRecordedElement(std::span<const std::byte> elements,
+                                   absl::FunctionRef<void(ipc::Element::Reader)> show);
 
 }  // namespace sluice::worker

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -19,6 +20,7 @@
 
 #include "sluice/cache.hpp"
 #include "util/log.h"
+#include "util/poll_timeout.h"
 #include "util/strings.h"
 #include "worker/cache_state.h"
 #include "worker/session.h"
@@ -36,6 +38,7 @@ struct Runtime {
   bool secret_ready = false;
   std::uint64_t build_low = 0;
   std::uint64_t build_high = 0;
+  std::uint64_t wait_timeout_ms = 0;
   std::optional<shm_cache::Reader> arena;
   std::unique_ptr<KeeperClient> keeper;
   std::vector<std::pair<std::string, std::function<void()>>> preloads;
@@ -90,6 +93,7 @@ absl::Status FingerprintApp(const std::string& path) {
 
 absl::Status PrepareCacheInZygote(const ZygoteCacheSetup& setup) {
   Runtime& runtime = State();
+  runtime.wait_timeout_ms = setup.wait_timeout_ms;
   Secret();
   if (auto status = FingerprintApp(setup.app_path); !status.ok()) return status;
   if (setup.arena != nullptr) {
@@ -114,7 +118,9 @@ absl::Status PrepareCacheInZygote(const ZygoteCacheSetup& setup) {
 }
 
 void AttachKeeper(UniqueFd keeper) {
-  if (keeper.valid()) State().keeper = std::make_unique<KeeperClient>(std::move(keeper));
+  if (!keeper.valid()) return;
+  State().keeper = std::make_unique<KeeperClient>(
+      std::move(keeper), std::chrono::milliseconds(State().wait_timeout_ms));
 }
 
 void FlushCacheTouches() {
@@ -159,13 +165,13 @@ KeeperClient* Keeper() {
   return keeper != nullptr && keeper->alive() ? keeper : nullptr;
 }
 
-void WaitReadable(int fd) {
-  if (Session* session = Session::CurrentOrNull()) {
-    session->WaitReadable(fd);
-    return;
-  }
-  pollfd one{fd, POLLIN, 0};
-  while (::poll(&one, 1, -1) < 0 && errno == EINTR) {
+bool WaitReadable(int fd, std::chrono::steady_clock::time_point deadline) {
+  if (Session* session = Session::CurrentOrNull()) return session->WaitReadable(fd, deadline);
+  for (;;) {
+    pollfd one{fd, POLLIN, 0};
+    int ready = ::poll(&one, 1, PollTimeoutMs(deadline));
+    if (ready < 0 && errno == EINTR) continue;
+    return ready != 0;  // an error: the caller's read finds out what is wrong
   }
 }
 

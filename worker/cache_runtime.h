@@ -15,6 +15,9 @@ struct ZygoteCacheSetup {
   const std::byte* arena = nullptr;  // the read-only arena mapping; null: no shared cache
   std::size_t arena_bytes = 0;
   std::string app_path;  // the loaded app; its contents identify the build
+  // --cache-wait-timeout: how long a worker waits for another's compute of
+  // a key before computing it itself; 0: for ever.
+  std::uint64_t wait_timeout_ms = 0;
 };
 
 // In the zygote, after the app is loaded and before the first fork: makes

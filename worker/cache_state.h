@@ -4,6 +4,7 @@
 // (worker/cache_runtime.h); single-threaded like the app.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -24,8 +25,9 @@ const shm_cache::Reader* Arena();
 // The keeper, or null when there is none (or it went away).
 KeeperClient* Keeper();
 
-// Blocks until `fd` is readable; inside a run it keeps serving the session
-// (and may throw st::RerunSignal), outside one it just waits.
-void WaitReadable(int fd);
+// Blocks until `fd` is readable (true) or `deadline` passes (false); inside
+// a run it keeps serving the session (and may throw st::RerunSignal),
+// outside one it just waits. A KeeperClient::WaitFn.
+bool WaitReadable(int fd, std::chrono::steady_clock::time_point deadline);
 
 }  // namespace sluice::worker::cache

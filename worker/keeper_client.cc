@@ -73,19 +73,19 @@ bool KeeperClient::Send(capnp::MessageBuilder& message, int fd) {
   return true;
 }
 
-bool KeeperClient::AwaitReply(std::uint64_t id, absl::FunctionRef<void(int)> wait,
-                              ipc::CacheReply::Which* which, UniqueFd* fd) {
+KeeperClient::Awaited KeeperClient::AwaitReply(std::uint64_t id, WaitFn wait, Deadline deadline,
+                                               ipc::CacheReply::Which* which, UniqueFd* fd) {
   while (socket_.valid()) {
-    wait(socket_.get());
+    if (!wait(socket_.get(), deadline)) return Awaited::kTimedOut;
     auto packet = ipc::ReceivePacket(socket_.get());
     if (!packet.ok()) {
       if (absl::IsUnavailable(packet.status())) continue;
       Lost("receive failed");
-      return false;
+      return Awaited::kLost;
     }
     if (packet->words.empty()) {
       Lost("the keeper closed the socket");
-      return false;
+      return Awaited::kLost;
     }
     try {
       capnp::FlatArrayMessageReader message(
@@ -99,17 +99,17 @@ bool KeeperClient::AwaitReply(std::uint64_t id, absl::FunctionRef<void(int)> wai
       }
       *which = reply.which();
       if (fd != nullptr) *fd = packet->TakeFd(0);
-      return true;
+      return Awaited::kReplied;
     } catch (const kj::Exception& e) {
       Lost("undecodable reply");
-      return false;
+      return Awaited::kLost;
     }
   }
-  return false;
+  return Awaited::kLost;
 }
 
 KeeperClient::Claim KeeperClient::ClaimKey(const shm_cache::Key& key, std::uint32_t function,
-                                           absl::FunctionRef<void(int)> wait) {
+                                           WaitFn wait) {
   capnp::MallocMessageBuilder message(32);
   auto claim = message.initRoot<ipc::CacheRequest>().initClaim();
   std::uint64_t id = next_id_++;
@@ -117,15 +117,33 @@ KeeperClient::Claim KeeperClient::ClaimKey(const shm_cache::Key& key, std::uint3
   SetKey(claim.initKey(), key);
   claim.setFunction(function);
   if (!Send(message)) return Claim::kLost;
+  Deadline deadline = wait_timeout_.count() > 0 ? std::chrono::steady_clock::now() + wait_timeout_
+                                                : Deadline::max();
   ipc::CacheReply::Which which;
+  Awaited awaited;
   try {
-    if (!AwaitReply(id, wait, &which)) return Claim::kLost;
+    awaited = AwaitReply(id, wait, deadline, &which);
   } catch (...) {
     // Waiting, or owning by takeover: either way nobody should wait on us.
     Abandon(key);
     throw;
   }
-  return which == ipc::CacheReply::COMPUTE ? Claim::kCompute : Claim::kReady;
+  switch (awaited) {
+    case Awaited::kReplied:
+      return which == ipc::CacheReply::COMPUTE ? Claim::kCompute : Claim::kReady;
+    case Awaited::kTimedOut:
+      // Stop waiting (or, had the key just passed to us, give it up): the
+      // keeper's answer to this claim will come as a stale reply.
+      LogWarning("cache_wait_timed_out",
+                 {{"function", function},
+                  {"waited_ms", wait_timeout_.count()},
+                  {"why", "another session held the value's computation; computing it here"}});
+      Abandon(key);
+      return Claim::kTimedOut;
+    case Awaited::kLost:
+      break;
+  }
+  return Claim::kLost;
 }
 
 void KeeperClient::Publish(const shm_cache::Key& key, const PublishOptions& options,
@@ -161,7 +179,7 @@ void KeeperClient::OnStaleReply(std::uint64_t id, bool pinned) {
 }
 
 UniqueFd KeeperClient::Pin(const shm_cache::Key& key, std::uint64_t file_offset, std::uint64_t size,
-                           absl::FunctionRef<void(int)> wait) {
+                           WaitFn wait) {
   capnp::MallocMessageBuilder message(32);
   auto pin = message.initRoot<ipc::CacheRequest>().initPin();
   std::uint64_t id = next_id_++;
@@ -173,7 +191,7 @@ UniqueFd KeeperClient::Pin(const shm_cache::Key& key, std::uint64_t file_offset,
   ipc::CacheReply::Which which;
   UniqueFd arena;
   try {
-    if (!AwaitReply(id, wait, &which, &arena)) return {};
+    if (AwaitReply(id, wait, Deadline::max(), &which, &arena) != Awaited::kReplied) return {};
   } catch (...) {
     abandoned_pins_[id] = file_offset;
     throw;
@@ -218,8 +236,7 @@ void KeeperClient::FlushTouches() {
   Send(message);
 }
 
-void KeeperClient::Clear(const std::uint32_t* function, const shm_cache::Key* key,
-                         absl::FunctionRef<void(int)> wait) {
+void KeeperClient::Clear(const std::uint32_t* function, const shm_cache::Key* key, WaitFn wait) {
   capnp::MallocMessageBuilder message(32);
   auto clear = message.initRoot<ipc::CacheRequest>().initClear();
   std::uint64_t id = next_id_++;
@@ -233,7 +250,7 @@ void KeeperClient::Clear(const std::uint32_t* function, const shm_cache::Key* ke
   }
   if (!Send(message)) return;
   ipc::CacheReply::Which which;
-  AwaitReply(id, wait, &which);
+  AwaitReply(id, wait, Deadline::max(), &which);
 }
 
 }  // namespace sluice::worker

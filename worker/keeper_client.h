@@ -3,6 +3,7 @@
 // single-threaded.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -19,21 +20,30 @@ namespace sluice::worker {
 
 class KeeperClient {
  public:
-  explicit KeeperClient(UniqueFd socket) : socket_(std::move(socket)) {}
+  using Deadline = std::chrono::steady_clock::time_point;
+  // Blocks until `fd` is readable (true) or `deadline` passes (false). It
+  // may throw (a rerun is due); see each caller for what happens then.
+  using WaitFn = absl::FunctionRef<bool(int fd, Deadline deadline)>;
+
+  // `wait_timeout` (--cache-wait-timeout; zero: none) bounds how long
+  // ClaimKey waits for another worker's compute.
+  KeeperClient(UniqueFd socket, std::chrono::milliseconds wait_timeout)
+      : socket_(std::move(socket)), wait_timeout_(wait_timeout) {}
 
   // False once the keeper is gone (or misbehaved): stop asking it.
   bool alive() const { return socket_.valid(); }
 
   enum class Claim {
-    kCompute,  // this worker owns the key: compute, then Publish or Abandon
-    kReady,    // look again; on a miss compute without publishing
-    kLost,     // no keeper: compute without publishing
+    kCompute,   // this worker owns the key: compute, then Publish or Abandon
+    kReady,     // look again; on a miss compute without publishing
+    kTimedOut,  // another worker held the key for the whole wait timeout:
+                // compute without publishing (the claim is withdrawn)
+    kLost,      // no keeper: compute without publishing
   };
-  // Asks to compute `key`, blocking until the keeper answers. `wait(fd)`
-  // blocks until fd is readable and may throw (a rerun is due); the claim is
-  // then abandoned so that no other worker waits on this one.
-  Claim ClaimKey(const shm_cache::Key& key, std::uint32_t function,
-                 absl::FunctionRef<void(int)> wait);
+  // Asks to compute `key`, blocking until the keeper answers or the wait
+  // timeout passes. If `wait` throws (a rerun is due) the claim is abandoned
+  // so that no other worker waits on this one.
+  Claim ClaimKey(const shm_cache::Key& key, std::uint32_t function, WaitFn wait);
 
   struct PublishOptions {
     std::uint32_t function;
@@ -54,7 +64,7 @@ class KeeperClient {
   // copy instead. `wait` as for ClaimKey; if it throws, a pin granted
   // meanwhile is released when its reply comes.
   UniqueFd Pin(const shm_cache::Key& key, std::uint64_t file_offset, std::uint64_t size,
-               absl::FunctionRef<void(int)> wait);
+               WaitFn wait);
   // Releases a pin Pin() returned a descriptor for.
   void Unpin(std::uint64_t file_offset);
 
@@ -67,8 +77,7 @@ class KeeperClient {
 
   // Clears (all when both are null) and waits for the keeper to confirm, so a
   // lookup right after misses.
-  void Clear(const std::uint32_t* function, const shm_cache::Key* key,
-             absl::FunctionRef<void(int)> wait);
+  void Clear(const std::uint32_t* function, const shm_cache::Key* key, WaitFn wait);
 
  private:
   static constexpr std::size_t kTouchBatch = 256;
@@ -77,15 +86,17 @@ class KeeperClient {
   static constexpr std::size_t kInlineValueBytes = 32 * 1024;
 
   bool Send(capnp::MessageBuilder& message, int fd = -1);
-  // Reads replies until the one for `id`; false if the keeper is gone.
-  // `fd`, if given, gets the descriptor the reply carried.
-  bool AwaitReply(std::uint64_t id, absl::FunctionRef<void(int)> wait,
-                  ipc::CacheReply::Which* which, UniqueFd* fd = nullptr);
+  enum class Awaited { kReplied, kTimedOut, kLost };
+  // Reads replies until the one for `id` (kLost: the keeper is gone). `fd`,
+  // if given, gets the descriptor the reply carried.
+  Awaited AwaitReply(std::uint64_t id, WaitFn wait, Deadline deadline,
+                     ipc::CacheReply::Which* which, UniqueFd* fd = nullptr);
   // A reply to a request nobody waits for any more.
   void OnStaleReply(std::uint64_t id, bool pinned);
   void Lost(const char* why);
 
   UniqueFd socket_;
+  std::chrono::milliseconds wait_timeout_;
   std::uint64_t next_id_ = 1;
   struct KeyHash {
     std::size_t operator()(const shm_cache::Key& key) const { return key.low; }

@@ -12,6 +12,7 @@
 
 #include "sandbox/watchdog.h"
 #include "util/log.h"
+#include "util/poll_timeout.h"
 #include "util/strings.h"
 #include "worker/cache_runtime.h"
 #include "worker/demangle.h"
@@ -227,20 +228,22 @@ void Session::HideSpinner() {
   spinner_.reset();
 }
 
-void Session::WaitReadable(int fd) {
+bool Session::WaitReadable(int fd, std::chrono::steady_clock::time_point deadline) {
   for (;;) {
     DrainPending();
     if (rerun_needed_) {
       interrupted_ = true;
       throw st::RerunSignal{};
     }
+    int timeout_ms = PollTimeoutMs(deadline);
+    if (timeout_ms == 0) return false;
     pollfd fds[2] = {{fd, POLLIN, 0}, {channel_.fd(), POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0) {
+    if (::poll(fds, 2, timeout_ms) < 0) {
       if (errno == EINTR) continue;
       LogSyscallError("poll", errno);
-      return;
+      return true;  // the caller's read finds out what is wrong
     }
-    if (fds[0].revents != 0) return;
+    if (fds[0].revents != 0) return true;
   }
 }
 

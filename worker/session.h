@@ -77,9 +77,11 @@ class Session {
   void ShowSpinner(std::string_view text);
   void HideSpinner();
 
-  // Blocks until `fd` is readable while still serving the broker's
-  // commands; throws st::RerunSignal if a rerun became due meanwhile.
-  void WaitReadable(int fd);
+  // Blocks until `fd` is readable (true) or `deadline` passes (false) while
+  // still serving the broker's commands; throws st::RerunSignal if a rerun
+  // became due meanwhile.
+  bool WaitReadable(int fd, std::chrono::steady_clock::time_point deadline =
+                                std::chrono::steady_clock::time_point::max());
 
   ContainerTree& containers() { return containers_; }
   WidgetRegistry& widgets() { return widgets_; }

@@ -113,9 +113,13 @@ bool TryMappedHit(const Key& key, ValueOps& ops, std::string* elements) {
 void Replay(const std::string& elements) {
   worker::Session* session = worker::Session::CurrentOrNull();
   if (elements.empty() || session == nullptr) return;
-  worker::ForEachRecordedElement(
+  worker::ReplayCount count = worker::ForEachRecordedElement(
       {reinterpret_cast<const std::byte*>(elements.data()), elements.size()},
       [session](sluice::ipc::Element::Reader element) { session->EmitCopy(element); });
+  if (count.refused > 0) {
+    sluice::LogWarning("cache_replay_skipped",
+                       {{"refused", count.refused}, {"shown", count.shown}});
+  }
 }
 
 // Runs the function (with its spinner, recording what it shows) and returns
@@ -163,14 +167,30 @@ void CallSessionScoped(const FunctionInfo& function, const Key& key, ValueOps& o
   }
 }
 
-bool TryHit(const Key& key, ValueOps& ops) {
+// An entry that is there but does not decode (damaged, or published by a
+// worker that was taken over) is a miss: logged, at most once per power of
+// two of such misses in this worker.
+void NoteUndecodable(const FunctionInfo& function) {
+  static std::uint64_t count = 0;
+  ++count;
+  if ((count & (count - 1)) != 0) return;
+  sluice::LogWarning("cache_value_undecodable",
+                     {{"function", function.name},
+                      {"count", count},
+                      {"why", "a cached value did not decode; computing it instead"}});
+}
+
+bool TryHit(const FunctionInfo& function, const Key& key, ValueOps& ops) {
   const sluice::shm_cache::Reader* arena = cache::Arena();
   if (arena == nullptr) return false;
   std::string elements;
+  bool refused = false;  // by the last look at the entry
   if (!TryMappedHit(key, ops, &elements) &&
       !arena->Read(key, [&](std::span<const std::byte> entry, std::uint16_t kind) {
-        return TakeEntry(entry, kind, ops, &elements);
+        refused = !TakeEntry(entry, kind, ops, &elements);
+        return !refused;
       })) {
+    if (refused) NoteUndecodable(function);
     return false;
   }
   if (worker::KeeperClient* keeper = cache::Keeper()) keeper->Touch(key);
@@ -254,7 +274,7 @@ void CallCached(const FunctionInfo& function, const Hasher& args, ValueOps& ops)
     CallSessionScoped(function, key, ops);
     return;
   }
-  if (TryHit(key, ops)) return;
+  if (TryHit(function, key, ops)) return;
   worker::KeeperClient* keeper = cache::Keeper();
   if (keeper == nullptr) {
     Compute(function, ops);
@@ -262,7 +282,9 @@ void CallCached(const FunctionInfo& function, const Hasher& args, ValueOps& ops)
   }
   worker::Session* session = worker::Session::CurrentOrNull();
   if (session != nullptr && function.options.show_spinner) {
-    // Shown while another session computes the same key, too.
+    // Shown while another session computes the same key, too. Compute()
+    // shows it again in the same place, so the page sees no gap if this
+    // session computes after all (the wait timed out; the owner went away).
     session->ShowSpinner(function.spinner_text);
   }
   worker::KeeperClient::Claim claim;
@@ -274,7 +296,11 @@ void CallCached(const FunctionInfo& function, const Hasher& args, ValueOps& ops)
     throw;
   }
   if (session != nullptr) session->HideSpinner();
-  if (claim == worker::KeeperClient::Claim::kReady && TryHit(key, ops)) return;
+  if ((claim == worker::KeeperClient::Claim::kReady ||
+       claim == worker::KeeperClient::Claim::kTimedOut) &&
+      TryHit(function, key, ops)) {
+    return;
+  }
   std::string elements;
   try {
     elements = Compute(function, ops);

@@ -210,7 +210,8 @@ absl::Status PrepareCache(const ZygoteConfig& config, shm_cache::Mapping* arena)
     }
     *arena = *std::move(mapped);
   }
-  absl::Status prepared = PrepareCacheInZygote({arena->data(), arena->size(), config.app_path});
+  absl::Status prepared = PrepareCacheInZygote(
+      {arena->data(), arena->size(), config.app_path, config.cache_wait_timeout_ms});
   if (!prepared.ok()) {
     return absl::Status(prepared.code(),
                         StrCat("cannot prepare the app's caches: ", prepared.message()));

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,7 @@ struct ZygoteConfig {
   std::vector<std::string> allow_read;   // strict: visible besides the app and its libraries
   int denials_fd = -1;                   // the shared page counting seccomp denials; -1: none
   int secrets_fd = -1;  // the secrets file, read (worker/secrets.h) and closed before the app loads
+  std::uint64_t cache_wait_timeout_ms = 0;  // --cache-wait-timeout; 0: wait for ever
   // Set by SplitOffReaper (worker/reaper.h):
   bool own_pid_namespace = false;  // strict: the reaper is pid 1 of our pid namespace
   pid_t reaper_pid = 0;            // our parent

@@ -10,6 +10,15 @@
 //
 //   struct Frame { std::vector<double> x, y, z, w; };  // storable as is
 //
+// A cached value may have been written by a worker that was taken over, so
+// decoding checks the bytes that could make an invalid object: a bool must
+// be 0 or 1 (in aggregates and arrays too), and an enum needs a fixed
+// underlying type (`enum class E`, or `enum E : int`), for which every value
+// of that type is valid C++ (check unknown enumerators as you would any
+// untrusted integer). An enum without one is refused at compile time. A
+// trivially copyable class with private members is taken as its bytes:
+// if it holds a bool, give it a ValueCodec.
+//
 // Your own type: specialize st::ValueCodec (encode writes what decode reads
 // back; decode gets untrusted bytes and must return false on anything it
 // cannot read, which ValueReader's checked reads make easy):
@@ -161,6 +170,13 @@ constexpr bool AggregateStorable() {
   }
 }
 
+// An enum with a fixed underlying type, for which every value of that type
+// is a valid value (list-initialisation from it compiles only then).
+template <class T>
+concept FixedEnum = std::is_enum_v<T> && requires(std::underlying_type_t<T> raw) {
+  T{raw};
+};
+
 // A plain value: its bytes are the value in any process. Aggregates are
 // checked field by field, so a struct holding a pointer is not plain.
 template <class T>
@@ -168,7 +184,9 @@ constexpr bool IsPlain() {
   if constexpr (!std::is_trivially_copyable_v<T> || std::is_pointer_v<T> ||
                 std::is_member_pointer_v<T> || std::is_reference_v<T>) {
     return false;
-  } else if constexpr (std::is_arithmetic_v<T> || std::is_enum_v<T>) {
+  } else if constexpr (std::is_enum_v<T>) {
+    return FixedEnum<T>;  // without one, values outside a range we cannot know are UB
+  } else if constexpr (std::is_arithmetic_v<T>) {
     return true;
   } else if constexpr (std::is_array_v<T>) {
     return IsPlain<std::remove_extent_t<T>>();
@@ -194,7 +212,8 @@ constexpr bool RequireStorable() {
   static_assert(kStorable<T>,
                 "st::cache_data: the function's return type cannot be stored in the cache. "
                 "Return trivially copyable data, std::string, std::vector, or a struct of "
-                "these, or specialize st::ValueCodec for it (see sluice/cache_value.hpp); "
+                "these (an enum needs a fixed underlying type: enum class E, or enum E : int), "
+                "or specialize st::ValueCodec for it (see sluice/cache_value.hpp); "
                 "for objects that must not be copied use st::cache_resource.");
   return true;
 }
@@ -221,44 +240,55 @@ void AssignBytes(V& value, const std::byte* from, std::size_t count) {
   }
 }
 
-// Whether a plain T holds a bool, whose only values are the bytes 0 and 1:
-// any other byte read as a bool is undefined behaviour, so such values are
-// checked (BoolsValid) before anything reads them.
+// Whether some bytes of a plain T are not a valid T: a bool is 0 or 1, and
+// so is an enum whose underlying type is bool.
 template <class T>
-constexpr bool HoldsBool();
-template <class T, std::size_t... I>
-constexpr bool FieldsHoldBool(std::index_sequence<I...>) {
-  return (HoldsBool<boost::pfr::tuple_element_t<I, T>>() || ...);
-}
-template <class T>
-constexpr bool HoldsBool() {
-  if constexpr (std::is_same_v<std::remove_cv_t<T>, bool>) {
+constexpr bool HasInvalidBytes() {
+  if constexpr (std::is_same_v<T, bool>) {
     return true;
+  } else if constexpr (std::is_enum_v<T>) {
+    return std::is_same_v<std::underlying_type_t<T>, bool>;
   } else if constexpr (std::is_array_v<T>) {
-    return HoldsBool<std::remove_extent_t<T>>();
-  } else if constexpr (std::is_class_v<T> && std::is_aggregate_v<T> && !std::is_union_v<T>) {
-    return FieldsHoldBool<T>(std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
+    return HasInvalidBytes<std::remove_extent_t<T>>();
+  } else if constexpr (std::is_aggregate_v<T> && !std::is_union_v<T> && !std::is_arithmetic_v<T>) {
+    return []<std::size_t... I>(std::index_sequence<I...>) {
+      return (HasInvalidBytes<boost::pfr::tuple_element_t<I, T>>() || ...);
+    }
+    (std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
   } else {
-    return false;
+    return false;  // numbers, fixed enums; a class with private members is taken as is
   }
 }
-// Looks at bytes only, never loads a bool.
+
+// Whether `bytes` (sizeof(T) of them) are a valid plain T.
 template <class T>
-bool BoolsValid(const T& value) {
-  if constexpr (!HoldsBool<T>()) {
+bool ValidBytes(const std::byte* bytes) {
+  if constexpr (!HasInvalidBytes<T>()) {
     return true;
-  } else if constexpr (std::is_same_v<std::remove_cv_t<T>, bool>) {
-    unsigned char byte;
-    std::memcpy(&byte, &value, 1);
-    return byte <= 1;
+  } else if constexpr (std::is_same_v<T, bool> || std::is_enum_v<T>) {
+    static_assert(sizeof(T) == 1);
+    return std::to_integer<unsigned>(*bytes) <= 1;
   } else if constexpr (std::is_array_v<T>) {
-    for (const auto& element : value) {
-      if (!BoolsValid(element)) return false;
+    using E = std::remove_extent_t<T>;
+    for (std::size_t i = 0; i < std::extent_v<T>; ++i) {
+      if (!ValidBytes<E>(bytes + i * sizeof(E))) return false;
     }
     return true;
   } else {
+    static_assert(std::is_default_constructible_v<T>,
+                  "st::cache_data: a struct with a bool field must be default constructible "
+                  "(its fields are checked where a default one has them), or have a "
+                  "st::ValueCodec");
+    // Where each field lies, measured on a real object.
+    static const T probe{};
+    const auto* base = reinterpret_cast<const std::byte*>(&probe);
     bool ok = true;
-    boost::pfr::for_each_field(value, [&ok](const auto& field) { ok = ok && BoolsValid(field); });
+    boost::pfr::for_each_field(probe, [&](const auto& field) {
+      using F = std::remove_cvref_t<decltype(field)>;
+      if constexpr (HasInvalidBytes<F>()) {
+        ok = ok && ValidBytes<F>(bytes + (reinterpret_cast<const std::byte*>(&field) - base));
+      }
+    });
     return ok;
   }
 }
@@ -303,8 +333,14 @@ template <class T>
 bool Decode(ValueReader& in, T& value) {
   if constexpr (HasCustomCodec<T>) {
     return ValueCodec<T>::decode(in, value);
+  } else if constexpr (IsPlain<T>() && HasInvalidBytes<T>()) {
+    // Checked before they become a T: an invalid bool is undefined behaviour.
+    const std::byte* from = in.take(sizeof(T));
+    if (from == nullptr || !ValidBytes<T>(from)) return false;
+    std::memcpy(&value, from, sizeof(T));
+    return true;
   } else if constexpr (IsPlain<T>()) {
-    return in.get(value) && BoolsValid(value);
+    return in.get(value);
   } else if constexpr (std::is_same_v<T, std::string>) {
     std::uint64_t size = 0;
     if (!in.get(size)) return false;
@@ -320,23 +356,23 @@ bool Decode(ValueReader& in, T& value) {
       if (!in.align(kArrayAlignment) || !in.has(count, sizeof(E))) return false;
       const std::byte* from = in.take(count * sizeof(E));
       if (from == nullptr) return false;
-      AssignBytes(value, from, count);
-      if constexpr (HoldsBool<E>()) {
-        for (const E& element : value) {
-          if (!BoolsValid(element)) return false;
+      if constexpr (HasInvalidBytes<E>()) {
+        for (std::uint64_t i = 0; i < count; ++i) {
+          if (!ValidBytes<E>(from + i * sizeof(E))) return false;
         }
       }
+      AssignBytes(value, from, count);
       return true;
     } else {
       if (!in.has(count, 1)) return false;  // every element takes a byte at least
       value.clear();
       value.resize(count);
-      for (std::size_t i = 0; i < count; ++i) {
-        if constexpr (std::is_same_v<E, bool>) {  // std::vector<bool>: no E& to decode into
-          bool b = false;
-          if (!Decode<bool>(in, b)) return false;
-          value[i] = b;
-        } else if (!Decode<E>(in, value[i])) {
+      for (auto&& element : value) {  // && : vector<bool> hands out proxies
+        if constexpr (std::is_same_v<E, bool>) {
+          std::uint8_t b = 0;  // not read as a bool: 2 would be one it cannot hold
+          if (!in.get(b) || b > 1) return false;
+          element = b != 0;
+        } else if (!Decode<E>(in, element)) {
           return false;
         }
       }

@@ -1,16 +1,20 @@
 // A session that turns on the cache: it finds the shared arena in its own
 // address space and tries to make it writable or write to it. Each button
 // shows what the kernel answered; "write" is expected to crash the worker.
+// "hold" claims a cached value and sleeps far past the test's
+// --cache-wait-timeout before returning it; "fetch" asks for the same value.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sluice/st.hpp>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -41,9 +45,20 @@ std::string Outcome(bool refused) {
 const auto shared =
     st::cache_data([](int n) { return std::to_string(getpid()) + "/" + std::to_string(n); });
 
+// The key is (7) either way: how long to hold it is left out of the key.
+constexpr int kHoldMs = 6000;
+const auto held = st::cache_data(
+    [](int n, int hold_ms) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms));
+      return std::to_string(getpid()) + "/" + std::to_string(n);
+    },
+    {.spinner_text = "Computing the held value"});
+
 void app() {
   st::text("pid: " + std::to_string(getpid()));
   st::text("value " + shared(1));
+  if (st::button("hold")) st::text("held " + held(7, st::unhashed(kHoldMs)));
+  if (st::button("fetch")) st::text("held " + held(7, st::unhashed(0)));
   Range arena = FindArena();
   st::text(arena.start != nullptr ? "arena found" : "arena not found");
   if (arena.start == nullptr) return;

@@ -221,6 +221,15 @@ TEST(SettingsTest, EveryRowParsesItsOwnDefaultBack) {
   }
 }
 
+TEST(SettingsTest, CacheWaitTimeoutIsADurationDefaultingToAMinute) {
+  EXPECT_EQ(ServeOptions().cache_wait_timeout, absl::Seconds(60));
+  ASSERT_OK_AND_ASSIGN(ServeOptions options,
+                       ParseServeOptions({"app.so", "--cache-wait-timeout", "500ms"}));
+  EXPECT_EQ(options.cache_wait_timeout, absl::Milliseconds(500));
+  EXPECT_THAT(ErrorOf(ParseServeOptions({"app.so", "--cache-wait-timeout", "-1s"}).status()),
+              HasSubstr("cache-wait-timeout"));
+}
+
 TEST(SettingsTest, DiffSaysWhatIsLiveAndWhatNeedsARestart) {
   ServeOptions before;
   ServeOptions after;

@@ -1,10 +1,13 @@
 // The typed halves of st::cache_data, in one process: what makes two calls
 // the same key (sluice/cache_key.hpp), how values survive a round trip
 // through bytes (sluice/cache_value.hpp), and that damaged bytes are refused.
+#include <capnp/message.h>
+#include <capnp/serialize.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -16,10 +19,13 @@
 #include <string>
 #include <vector>
 
+#include "worker/cache_entry.h"
 #include "worker/cache_runtime.h"
 #include "worker/cache_state.h"
 
 namespace {
+
+namespace ipc = sluice::ipc;
 
 struct Frame {
   std::vector<double> x, y;
@@ -112,6 +118,157 @@ TEST(CacheValueTest, TruncatedOrDamagedBytesAreRefused) {
   const std::uint64_t absurd = std::uint64_t{1} << 60;
   std::memcpy(huge.data(), &absurd, sizeof absurd);
   EXPECT_FALSE(DecodeValue<Frame>(huge).has_value());
+}
+
+// A cached value may come from a worker that was taken over: bytes that
+// would make an invalid bool (undefined behaviour to read) are a miss.
+struct Flags {
+  int count;
+  bool on;
+  std::array<bool, 2> pair;
+};
+enum class Switch : bool { off, on };
+enum class Color : std::uint8_t { red, green, blue };
+enum Unfixed { kA, kB };
+
+// The offset of `field` within `object`'s bytes.
+template <class T, class F>
+std::size_t OffsetIn(const T& object, const F& field) {
+  return static_cast<std::size_t>(reinterpret_cast<const std::byte*>(&field) -
+                                  reinterpret_cast<const std::byte*>(&object));
+}
+
+TEST(CacheValueTest, BoolByteOfTwoIsAMiss) {
+  std::vector<std::byte> bytes = EncodeValue(true);
+  ASSERT_EQ(bytes.size(), 1u);
+  EXPECT_EQ(DecodeValue<bool>(bytes), true);
+  bytes[0] = std::byte{2};
+  EXPECT_EQ(DecodeValue<bool>(bytes), std::nullopt);
+
+  // Inside a plain struct, an array, a vector of structs and a vector<bool>.
+  Flags flags{7, true, {false, true}};
+  std::vector<std::byte> flag_bytes = EncodeValue(flags);
+  ASSERT_TRUE(DecodeValue<Flags>(flag_bytes).has_value());
+  for (std::size_t at : {OffsetIn(flags, flags.on), OffsetIn(flags, flags.pair[1])}) {
+    std::vector<std::byte> bad = flag_bytes;
+    bad[at] = std::byte{2};
+    EXPECT_EQ(DecodeValue<Flags>(bad), std::nullopt) << "byte " << at;
+  }
+  std::vector<Flags> many(3, flags);
+  std::vector<std::byte> many_bytes = EncodeValue(many);
+  ASSERT_TRUE(DecodeValue<std::vector<Flags>>(many_bytes).has_value());
+  many_bytes[many_bytes.size() - sizeof(Flags) + OffsetIn(flags, flags.on)] = std::byte{0xff};
+  EXPECT_EQ(DecodeValue<std::vector<Flags>>(many_bytes), std::nullopt);
+  std::vector<std::byte> bools = EncodeValue(std::vector<bool>{true, false, true});
+  EXPECT_EQ(DecodeValue<std::vector<bool>>(bools), (std::vector<bool>{true, false, true}));
+  bools.back() = std::byte{2};
+  EXPECT_EQ(DecodeValue<std::vector<bool>>(bools), std::nullopt);
+  std::vector<std::byte> pair = EncodeValue(std::pair<int, bool>{1, false});
+  pair.back() = std::byte{3};
+  EXPECT_EQ((DecodeValue<std::pair<int, bool>>(pair)), std::nullopt);
+}
+
+TEST(CacheValueTest, EnumOutsideItsUnderlyingTypesValuesIsAMiss) {
+  // An enum over bool holds 0 or 1 only.
+  std::vector<std::byte> bytes = EncodeValue(Switch::on);
+  ASSERT_EQ(bytes.size(), 1u);
+  bytes[0] = std::byte{2};
+  EXPECT_EQ(DecodeValue<Switch>(bytes), std::nullopt);
+  // Any value of a fixed underlying type is a valid enum value in C++ (the
+  // app checks unknown enumerators as for any untrusted integer) ...
+  bytes[0] = std::byte{200};
+  EXPECT_EQ(static_cast<int>(*DecodeValue<Color>(bytes)), 200);
+  // ... and an enum without one, whose valid range the cache cannot know,
+  // cannot be a cached value at all.
+  static_assert(!st::detail::kStorable<Unfixed>);
+  static_assert(!st::detail::kStorable<std::vector<Unfixed>>);
+  static_assert(st::detail::kStorable<Color> && st::detail::kStorable<Switch>);
+}
+
+// A recorded element as Session::EndCapture writes it.
+std::string RecordOf(capnp::MessageBuilder& message) {
+  kj::Array<capnp::word> words = capnp::canonicalize(message.getRoot<ipc::Element>().asReader());
+  auto count = static_cast<std::uint32_t>(words.size());
+  std::string record(reinterpret_cast<const char*>(&count), sizeof count);
+  record.append(reinterpret_cast<const char*>(words.begin()), words.asBytes().size());
+  return record;
+}
+
+std::span<const std::byte> BytesOf(const std::string& text) {
+  return {reinterpret_cast<const std::byte*>(text.data()), text.size()};
+}
+
+TEST(ReplayTest, RecordedElementsAreShownAndATruncatedTailIsRefused) {
+  capnp::MallocMessageBuilder first;
+  first.initRoot<ipc::Element>().setText("first");
+  capnp::MallocMessageBuilder second;
+  second.initRoot<ipc::Element>().initCode().setSource("x = 1");
+  std::string records = RecordOf(first) + RecordOf(second);
+  std::vector<std::string> shown;
+  auto show = [&](ipc::Element::Reader element) {
+    shown.push_back(element.isText() ? element.getText().cStr() : "code");
+  };
+  sluice::worker::ReplayCount count =
+      sluice::worker::ForEachRecordedElement(BytesOf(records), show);
+  EXPECT_EQ(count.shown, 2u);
+  EXPECT_EQ(count.refused, 0u);
+  EXPECT_THAT(shown, ::testing::ElementsAre("first", "code"));
+
+  shown.clear();
+  count =
+      sluice::worker::ForEachRecordedElement(BytesOf(records.substr(0, records.size() - 3)), show);
+  EXPECT_EQ(count.shown, 1u);
+  EXPECT_EQ(count.refused, 1u);
+}
+
+// A crafted record: a selectbox whose many options all point at one large
+// text. Small as bytes, but a copy of it (as the page would be sent) would be
+// options x text long: 64 MiB under Cap'n Proto's default traversal limit.
+TEST(ReplayTest, RecordWhosePointersShareTheirTargetIsRefused) {
+  constexpr unsigned kOptions = 2000;
+  constexpr std::size_t kTextBytes = 32 * 1024;
+  capnp::MallocMessageBuilder message(1u << 16, capnp::AllocationStrategy::FIXED_SIZE);
+  auto options =
+      message.initRoot<ipc::Element>().initWidget().initSelectbox().initOptions(kOptions);
+  options.set(0, std::string(kTextBytes, 'x'));
+  for (unsigned i = 1; i < kOptions; ++i) options.set(i, "a");
+  kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>> segments = message.getSegmentsForOutput();
+  ASSERT_EQ(segments.size(), 1u);
+  std::vector<std::uint64_t> words(segments[0].size());
+  std::memcpy(words.data(), segments[0].begin(), words.size() * sizeof(std::uint64_t));
+  const auto* base = reinterpret_cast<const char*>(segments[0].begin());
+  auto word_of = [&](const char* at) { return static_cast<std::size_t>(at - base) / 8; };
+  const std::size_t big = word_of(options[0].begin());
+  // A list pointer to bytes: kind 1, element size 2, the count above bit 35,
+  // the offset (from the word after the pointer) in bits 2..31.
+  auto list_pointer = [](std::size_t from, std::size_t to, std::uint64_t bytes) {
+    auto offset = static_cast<std::uint32_t>(static_cast<std::int64_t>(to) -
+                                             static_cast<std::int64_t>(from + 1));
+    return std::uint64_t{1} | (std::uint64_t{offset} << 2) | (std::uint64_t{2} << 32) |
+           (bytes << 35);
+  };
+  // The options' pointers sit side by side; find them by the second one.
+  const std::size_t second = word_of(options[1].begin());
+  std::size_t list = words.size();
+  for (std::size_t w = 0; w < words.size(); ++w) {
+    if (words[w] == list_pointer(w, second, 2)) list = w - 1;
+  }
+  ASSERT_LT(list, words.size()) << "the options' pointers were not found";
+  ASSERT_EQ(words[list], list_pointer(list, big, kTextBytes + 1));
+  for (unsigned i = 1; i < kOptions; ++i) {
+    words[list + i] = list_pointer(list + i, big, kTextBytes + 1);
+  }
+  auto count = static_cast<std::uint32_t>(words.size());
+  std::string record(reinterpret_cast<const char*>(&count), sizeof count);
+  record.append(reinterpret_cast<const char*>(words.data()), words.size() * 8);
+  ASSERT_LT(record.size(), 128u * 1024);
+
+  bool shown = false;
+  sluice::worker::ReplayCount replayed = sluice::worker::ForEachRecordedElement(
+      BytesOf(record), [&](ipc::Element::Reader) { shown = true; });
+  EXPECT_FALSE(shown);
+  EXPECT_EQ(replayed.refused, 1u);
+  EXPECT_EQ(replayed.shown, 0u);
 }
 
 TEST(CacheKeyTest, EqualValuesGiveEqualKeys) {

@@ -477,6 +477,41 @@ TEST_F(StoreTest, PinnedBytesOutliveTheirEntryUntilTheLastUnpin) {
   ASSERT_OK(Put(2, data_size() - 2 * kPageSize));
 }
 
+// A small pinned value in the middle of the data region splits it: a value
+// larger than either side can never fit, so trying must not first evict
+// every other entry.
+TEST_F(StoreTest, InsertThatCannotFitBesideAPinnedValueEvictsNothing) {
+  constexpr std::size_t kFiller = 60 * 1024;
+  std::uint64_t id = 10;
+  while (store().stats().bytes_used < data_size() / 2) ASSERT_OK(Put(id++, kFiller));
+  ASSERT_OK(Put(1, 1000));
+  std::optional<Reader::Location> location = arena_->reader().Locate(KeyFor(1), kNow);
+  ASSERT_TRUE(location.has_value());
+  const std::uint64_t value_offset = location->file_offset - arena_->header().data_offset;
+  ASSERT_TRUE(store().Pin(KeyFor(1), value_offset, 1000));
+  // Full: the next filler had to evict.
+  while (store().stats().evictions == 0) ASSERT_OK(Put(id++, kFiller));
+  std::vector<std::uint64_t> live;
+  for (std::uint64_t i = 10; i < id; ++i) {
+    if (Has(i)) live.push_back(i);
+  }
+  const StoreStats before = store().stats();
+
+  absl::Status status = store().Insert(KeyFor(2), ValueFor(2, 1, data_size() * 3 / 4), {}, kNow);
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
+  const StoreStats after = store().stats();
+  EXPECT_EQ(after.evictions, before.evictions);
+  EXPECT_EQ(after.entries, before.entries);
+  EXPECT_EQ(after.bytes_used, before.bytes_used);
+  for (std::uint64_t i : live) EXPECT_EQ(Get(KeyFor(i)), ValueFor(i, 1, kFiller)) << i;
+  EXPECT_EQ(Get(KeyFor(1)), ValueFor(1, 1, 1000));
+
+  // A value that fits beside the pin still makes room as before.
+  ASSERT_OK(Put(3, kFiller * 4));
+  EXPECT_GT(store().stats().evictions, before.evictions);
+  EXPECT_TRUE(store().Unpin(value_offset));
+}
+
 TEST_F(StoreTest, InlineValuesCannotBePinned) {
   ASSERT_OK(Put(1, 32));
   EXPECT_FALSE(store().Pin(KeyFor(1), kInlineOffset, 32));

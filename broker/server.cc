@@ -11,6 +11,7 @@
 #include "broker/app_watch.h"
 #include "broker/http_connection.h"
 #include "broker/metrics.h"
+#include "broker/origin_check.h"
 #include "broker/page_connection.h"
 #include "broker/proc_stats.h"
 #include "broker/session.h"
@@ -41,6 +42,16 @@ std::string RandomHex(std::size_t bytes) {
   return absl::BytesToHexString(raw);
 }
 
+// "*" in --allowed-origins turns the cross-site WebSocket check off: said
+// at start and whenever SIGHUP turns it on.
+void WarnIfAnyOriginAllowed(const ServeOptions& options) {
+  if (!AllowsAnyOrigin(options.allowed_origins)) return;
+  LogWarning("any_origin_allowed",
+             {{"warning",
+               "--allowed-origins includes *: a page on any web site a viewer visits can open a "
+               "session in their name and read what the app shows them"}});
+}
+
 }  // namespace
 
 Server::Server(asio::io_context& io, ServeOptions options,
@@ -65,6 +76,7 @@ Server::Server(asio::io_context& io, ServeOptions options,
 Server::~Server() = default;
 
 void Server::Start() {
+  WarnIfAnyOriginAllowed(options_);
   if (keeper_) keeper_->Attach(io_);
   zygotes_->Start([this](pid_t pid, int code, int signal) { OnWorkerExited(pid, code, signal); },
                   [this] {
@@ -473,7 +485,9 @@ std::string Server::MetricsText() const {
 }
 
 void Server::ApplyLiveSettings(const ServeOptions& next) {
+  bool any_origin_before = AllowsAnyOrigin(options_.allowed_origins);
   CopyLiveSettings(next, &options_);
+  if (!any_origin_before) WarnIfAnyOriginAllowed(options_);
   SetLogLevel(options_.log_level);
   AdmitQueued();  // more --workers may admit tabs waiting in line
   RefillWarm();

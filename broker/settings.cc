@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "broker/origin_check.h"
 #include "shm_cache/store.h"
 #include "util/strings.h"
 
@@ -123,6 +124,17 @@ const Setting kSettings[] = {
        return IntIn<std::uint16_t>(t, 0, 65535, &o->port);
      },
      SLUICE_FIELD(port)},
+    {"allowed-origins", "ORIGIN", TomlType::kStringArray, kLive, false, true,
+     "a web origin (https://dashboards.example.com) whose pages may open sessions besides the "
+     "broker's own (the Origin of an upgrade must match its Host); * allows any site, which lets "
+     "any web page a viewer visits use the app in their name; repeatable",
+     "none",
+     [](std::string_view t, ServeOptions* o) {
+       if (absl::Status valid = ValidateAllowedOrigin(t); !valid.ok()) return valid;
+       o->allowed_origins.emplace_back(t);
+       return absl::OkStatus();
+     },
+     SLUICE_FIELD(allowed_origins)},
     {"workers", "N", TomlType::kInteger, kLive, false, false,
      "most live sessions; more tabs get \"server busy\"", "",
      [](std::string_view t, ServeOptions* o) { return IntIn(t, 1, 100000, &o->workers); },

@@ -64,6 +64,7 @@ struct WsClient::Impl {
   websocket::stream<beast::tcp_stream> ws{context};
   beast::flat_buffer buffer;
   std::string cookie;
+  std::string origin;
   bool unusable = false;
 
   // Starts one async operation through `start(handler)` and runs the context
@@ -104,6 +105,8 @@ WsClient::~WsClient() { Drop(); }
 
 void WsClient::SetCookie(std::string cookie) { impl_->cookie = std::move(cookie); }
 
+void WsClient::SetOrigin(std::string origin) { impl_->origin = std::move(origin); }
+
 absl::Status WsClient::Connect(uint16_t port, Deadline deadline) {
   net::ip::tcp::endpoint endpoint(net::ip::address_v4::loopback(), port);
   absl::StatusOr<beast::error_code> ec = impl_->Run("connect", deadline, [&](auto handler) {
@@ -115,18 +118,26 @@ absl::Status WsClient::Connect(uint16_t port, Deadline deadline) {
 
   impl_->ws.auto_fragment(false);  // one message, one frame, as the page sends them
   impl_->ws.read_message_max(64u << 20);
-  if (!impl_->cookie.empty()) {
-    impl_->ws.set_option(websocket::stream_base::decorator(
-        [cookie = impl_->cookie](websocket::request_type& request) {
-          request.set(beast::http::field::cookie, cookie);
-        }));
-  }
+  impl_->ws.set_option(websocket::stream_base::decorator(
+      [cookie = impl_->cookie, origin = impl_->origin](websocket::request_type& request) {
+        if (!cookie.empty()) request.set(beast::http::field::cookie, cookie);
+        if (!origin.empty()) request.set(beast::http::field::origin, origin);
+      }));
   std::string host = absl::StrCat("127.0.0.1:", port);
+  websocket::response_type response;
   ec = impl_->Run("WebSocket handshake", deadline, [&](auto handler) {
-    impl_->ws.async_handshake(host, "/_sluice/ws", std::move(handler));
+    impl_->ws.async_handshake(response, host, "/_sluice/ws", std::move(handler));
   });
   if (!ec.ok()) return ec.status();
-  if (*ec) return absl::UnavailableError(absl::StrCat("WebSocket handshake: ", ec->message()));
+  if (*ec) {
+    impl_->unusable = true;
+    std::string what =
+        absl::StrCat("WebSocket handshake: ", ec->message(), " (HTTP ", response.result_int(), ")");
+    if (response.result() == beast::http::status::forbidden) {
+      return absl::PermissionDeniedError(what);
+    }
+    return absl::UnavailableError(what);
+  }
   return absl::OkStatus();
 }
 

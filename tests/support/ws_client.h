@@ -63,8 +63,14 @@ class WsClient {
   // sends the cookies of the page's origin (a load balancer's stickiness
   // cookie, say). Empty: none.
   void SetCookie(std::string cookie);
+  // An Origin header for the handshake of the next Connect, as a browser
+  // sends the origin of the page that opens the socket
+  // ("http://127.0.0.1:8501"). Empty: none, as non-browser clients send.
+  void SetOrigin(std::string origin);
 
   // TCP connect to 127.0.0.1:port and the WebSocket handshake on /_sluice/ws.
+  // A handshake the server answers with an HTTP error is PermissionDenied
+  // for 403, Unavailable otherwise, naming the status.
   absl::Status Connect(uint16_t port, Deadline deadline = After(kStepTimeout));
 
   absl::Status SendHello(std::string_view reconnect_token = "",

@@ -26,6 +26,8 @@ struct ServeOptions {
   std::size_t max_message_kb = 4096;  // largest frame a page may send
   std::size_t max_upload_mb = 200;    // largest file a page may upload
   absl::Duration reconnect_grace = absl::Seconds(30);
+  // A page whose send queue made no progress for this long is dropped; 0: never.
+  absl::Duration write_timeout = absl::Seconds(30);
   // Origins besides the request's own Host whose pages may open a
   // WebSocket ("*": any; broker/origin_check.h).
   std::vector<std::string> allowed_origins;

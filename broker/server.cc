@@ -535,6 +535,7 @@ void Server::ListSessions(std::function<void(std::string json)> done) {
     long long age_s;
     bool connected;
     std::string client;
+    std::size_t output_buffered_bytes;
   };
   auto now = std::chrono::steady_clock::now();
   std::vector<Row> rows;
@@ -543,7 +544,7 @@ void Server::ListSessions(std::function<void(std::string json)> done) {
     rows.push_back(
         {session->id(), pid,
          std::chrono::duration_cast<std::chrono::seconds>(now - session->began()).count(),
-         session->connected(), session->client_address()});
+         session->connected(), session->client_address(), session->output_buffered_bytes()});
   }
   // Off the io thread from here: only the copied rows and io_ (whose post
   // is thread-safe) are touched. A session that ends meanwhile is listed
@@ -561,6 +562,7 @@ void Server::ListSessions(std::function<void(std::string json)> done) {
       if (memory.rss_kb) json += StrCat(",\"rss_kb\":", *memory.rss_kb);
       if (memory.pss_kb) json += StrCat(",\"pss_kb\":", *memory.pss_kb);
       if (memory.peak_rss_kb) json += StrCat(",\"peak_rss_kb\":", *memory.peak_rss_kb);
+      json += StrCat(",\"output_buffered_bytes\":", row.output_buffered_bytes);
       json.append(",\"client\":");
       AppendJsonString(&json, row.client);
       json.push_back('}');

@@ -119,6 +119,9 @@ void ServiceMetrics::AppendTo(std::string* out) const {
           "WebSocket upgrades refused (403) because their Origin is neither the request's Host "
           "nor in --allowed-origins.",
           websocket_origin_refused);
+  Counter(out, "sluice_page_write_stalls_total",
+          "Pages dropped because nothing of what was sent to them was taken for --write-timeout.",
+          page_write_stalls);
   rerun_seconds.AppendTo(out, "sluice_rerun_duration_seconds",
                          "From forwarding a page's widget change to the worker's end-of-run "
                          "frame, as the broker sees it.");

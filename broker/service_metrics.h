@@ -54,6 +54,7 @@ struct ServiceMetrics {
   std::uint64_t page_bytes_out = 0;            // WebSocket message bytes written to pages
   std::uint64_t upload_bytes = 0;              // file bytes passed on to workers
   std::uint64_t websocket_origin_refused = 0;  // upgrades refused for their Origin (403)
+  std::uint64_t page_write_stalls = 0;         // pages dropped by --write-timeout
   Histogram rerun_seconds;          // widget change forwarded -> the run's finished frame
   Histogram session_start_seconds;  // admitted (hello, or out of the queue) -> first frame
 };

@@ -159,6 +159,13 @@ const Setting kSettings[] = {
      "how long a dropped tab's session waits to be resumed, e.g. 30s, 2m", "",
      [](std::string_view t, ServeOptions* o) { return DurationOf(t, "30s", &o->reconnect_grace); },
      SLUICE_FIELD(reconnect_grace)},
+    {"write-timeout", "D", TomlType::kString, kLive, false, false,
+     "drop a page that has taken nothing of what the broker sends it for D (a client that keeps "
+     "its connection alive but does not read); its session then waits --reconnect-grace; 0 = "
+     "never",
+     "",
+     [](std::string_view t, ServeOptions* o) { return DurationOf(t, "30s", &o->write_timeout); },
+     SLUICE_FIELD(write_timeout)},
     {"web-dir", "DIR", TomlType::kString, kRestart, true, false, "page assets",
      "installed next to the binary",
      [](std::string_view t, ServeOptions* o) { return NonEmpty(t, &o->web_dir); },

@@ -120,10 +120,12 @@ TEST(ConfigFileTest, AllowedOriginsAreAnArrayOfOrigins) {
   ServeOptions options;
   std::string file =
       dir.Write("c.toml",
-                "allowed-origins = [\"https://dashboards.example.com\", \"http://10.0.0.5:8080\"]\n");
+                "allowed-origins = [\"https://dashboards.example.com\", \"http://10.0.0.5:8080\"]\n"
+                "write-timeout = \"5s\"\n");
   ASSERT_OK(LoadConfigFile(file, &options));
   EXPECT_THAT(options.allowed_origins,
               ElementsAre("https://dashboards.example.com", "http://10.0.0.5:8080"));
+  EXPECT_EQ(options.write_timeout, absl::Seconds(5));
 
   file = dir.Write("d.toml", "allowed-origins = [\n  \"*\",\n  \"dashboards.example.com\",\n]\n");
   EXPECT_THAT(ErrorOf(LoadConfigFile(file, &options)),

@@ -15,8 +15,12 @@ namespace sluice::broker {
 // longer than 4 KiB.
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path);
 
-// Whether an Authorization header value is "Bearer <token>". The time it
-// takes does not depend on where the presented token differs from `token`.
+// Whether an Authorization header value is "Bearer <token>" (the scheme in
+// any case, spaces around the token ignored); never for an empty `token`.
+// It compares XXH3-128 digests of both under a random per-process secret,
+// in constant time: the time it takes depends neither on where the
+// presented token differs from `token` nor on `token`'s length.
+// Thread-safe.
 bool BearerTokenMatches(std::string_view authorization, std::string_view token);
 
 }  // namespace sluice::broker

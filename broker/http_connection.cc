@@ -3,6 +3,7 @@
 #include "broker/admin.h"
 #include "broker/http_limits.h"
 #include "broker/metrics.h"
+#include "broker/origin_check.h"
 #include "broker/page_connection.h"
 #include "broker/server.h"
 #include "util/log.h"
@@ -13,6 +14,8 @@ namespace sluice::broker {
 namespace {
 
 constexpr auto kRequestTimeout = std::chrono::seconds(30);
+// A refused Origin is logged; this much of it is enough to name the site.
+constexpr std::size_t kLoggedOriginBytes = 256;
 constexpr std::string_view kWebSocketPath = "/_sluice/ws";
 constexpr std::string_view kClearCachePath = "/admin/cache/clear";
 constexpr std::string_view kSessionsPath = "/admin/sessions";
@@ -62,6 +65,11 @@ void HttpConnection::OnRead(boost::system::error_code ec) {
     if (target != kWebSocketPath) {
       return Respond(Answer(request, http::status::not_found, "text/plain", "no such WebSocket\n"));
     }
+    if (!OriginAllowed(request)) {
+      return Respond(Answer(request, http::status::forbidden, "text/plain",
+                            "this page's origin may not open a session here (see the broker's "
+                            "--allowed-origins)\n"));
+    }
     std::make_shared<PageConnection>(stream_.release_socket(), server_)->Run(std::move(request));
     return;
   }
@@ -94,6 +102,26 @@ void HttpConnection::OnRead(boost::system::error_code ec) {
     return Respond(std::move(response));
   }
   Respond(Answer(request, http::status::not_found, "text/plain", "not found\n"));
+}
+
+bool HttpConnection::OriginAllowed(const http::request<http::string_body>& request) {
+  std::optional<std::string_view> origin;
+  if (auto found = request.find(http::field::origin); found != request.end()) {
+    origin = std::string_view(found->value().data(), found->value().size());
+  }
+  auto host = request[http::field::host];
+  std::string_view host_text(host.data(), host.size());
+  if (CheckOrigin(origin, host_text, server_.options().allowed_origins) !=
+      OriginVerdict::kRefused) {
+    return true;
+  }
+  ++server_.service_metrics().websocket_origin_refused;
+  boost::system::error_code ignored;
+  LogWarning("websocket_origin_refused",
+             {{"origin", origin->substr(0, kLoggedOriginBytes)},
+              {"host", host_text},
+              {"remote", stream_.socket().remote_endpoint(ignored).address().to_string()}});
+  return false;
 }
 
 // POST /admin/cache/clear: 404 unless an admin token is set, 405 for other

@@ -3,7 +3,8 @@
 // /healthz, /readyz and /metrics, and the operator's admin calls
 // (POST /admin/cache/clear, POST /admin/reload, GET /admin/sessions,
 // DELETE /admin/sessions/ID). An
-// upgrade request to /_sluice/ws hands the socket to a PageConnection.
+// upgrade request to /_sluice/ws hands the socket to a PageConnection, if
+// its Origin may open a session (broker/origin_check.h); else 403.
 #pragma once
 
 #include <memory>
@@ -23,6 +24,9 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
  private:
   void DoRead();
   void OnRead(boost::system::error_code ec);
+  // Whether an upgrade's Origin may open a session; logs and counts one
+  // that may not.
+  bool OriginAllowed(const http::request<http::string_body>& request);
   void ClearCache(http::request<http::string_body> request);
   // POST /admin/reload: answers once the new app serves, or why not.
   void Reload(http::request<http::string_body> request);

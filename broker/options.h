@@ -26,6 +26,11 @@ struct ServeOptions {
   std::size_t max_message_kb = 4096;  // largest frame a page may send
   std::size_t max_upload_mb = 200;    // largest file a page may upload
   absl::Duration reconnect_grace = absl::Seconds(30);
+  // A page whose send queue made no progress for this long is dropped; 0: never.
+  absl::Duration write_timeout = absl::Seconds(30);
+  // Origins besides the request's own Host whose pages may open a
+  // WebSocket ("*": any; broker/origin_check.h).
+  std::vector<std::string> allowed_origins;
   std::string web_dir;  // empty: next to the binary
   LogLevel log_level = LogLevel::kInfo;
   std::size_t cache_bytes = std::size_t{1} << 30;  // the cache_data arena; 0: no shared cache
@@ -43,7 +48,7 @@ struct ServeOptions {
   int max_queue = 100;                           // tabs waiting for a worker; 0: busy at once
   absl::Duration queue_timeout = absl::Seconds(60);  // longest wait in the queue
   absl::Duration drain_timeout = absl::Seconds(10);  // SIGTERM: how long runs may finish
-  bool watch_app = false;  // reload when the app library file is replaced (inotify)
+  bool watch_app = false;    // reload when the app library file is replaced (inotify)
   std::string config_file;   // --config, as given; empty: none
   std::string secrets_file;  // --secrets, or secrets.toml beside the config file; empty: none
 

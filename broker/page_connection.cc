@@ -12,17 +12,27 @@ namespace sluice::broker {
 
 namespace {
 
-constexpr std::size_t kPageLowWaterBytes = 1u << 20;
-constexpr std::size_t kPageHighWaterBytes = 16u << 20;
+// A page with this much unsent is not reading at all: notices about its
+// own bad messages are not queued for it (twice the high mark: the session
+// alone never queues that much, but for one large frame).
+constexpr std::size_t kUnreadNoticeBytes = 2 * PageConnection::kSendQueueHighWaterBytes;
 constexpr std::size_t kReadChunkBytes = 64 * 1024;
 constexpr std::chrono::seconds kHelloTimeout{10};
+// The most of a frame written in one go (one WebSocket frame of a
+// fragmented message; the page sees whole messages). Each piece written is
+// progress for --write-timeout: a reading client must take 64 KiB per
+// timeout (2 KiB/s at the default 30 s), however big the frame.
+constexpr std::size_t kWritePieceBytes = 64 * 1024;
 // The largest upload chunk (UploadLimits), its envelope, and one read.
 constexpr std::size_t kUploadBufferBytes = (256u << 10) + 4096 + kReadChunkBytes;
 
 }  // namespace
 
 PageConnection::PageConnection(tcp::socket socket, Server& server)
-    : ws_(std::move(socket)), server_(server), hello_timer_(ws_.get_executor()) {
+    : ws_(std::move(socket)),
+      server_(server),
+      hello_timer_(ws_.get_executor()),
+      write_timer_(ws_.get_executor()) {
   boost::system::error_code ec;
   auto endpoint = beast::get_lowest_layer(ws_).socket().remote_endpoint(ec);
   if (!ec) client_address_ = endpoint.address().to_string();
@@ -156,7 +166,7 @@ void PageConnection::Send(Frame frame) {
 }
 
 void PageConnection::SendNotice(ipc::Notice::Kind kind, std::string_view message) {
-  if (queued_bytes_ > kPageHighWaterBytes) {
+  if (queued_bytes_ > kUnreadNoticeBytes) {
     // A page that sends bad messages and reads nothing must not make the
     // broker queue notices without end.
     CloseWith(websocket::close_code::policy_error, "the page does not read its messages");
@@ -183,6 +193,7 @@ void PageConnection::DoWrite() {
   if (outbox_.empty()) {
     if (!closing_) return;
     writing_ = true;
+    WatchWrite();
     ws_.async_close(close_reason_, [self = shared_from_this()](boost::system::error_code) {
       self->writing_ = false;
       self->gone_ = true;
@@ -194,29 +205,77 @@ void PageConnection::DoWrite() {
     return;
   }
   writing_ = true;
+  WatchWrite();
   const Frame& frame = outbox_.front();
-  ws_.async_write(asio::buffer(frame->data(), frame->size()),
-                  [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                    self->OnWrite(ec);
-                  });
+  std::size_t piece = std::min(kWritePieceBytes, frame->size() - front_written_);
+  bool last = front_written_ + piece == frame->size();
+  ws_.async_write_some(
+      last, asio::buffer(frame->data() + front_written_, piece),
+      [self = shared_from_this()](boost::system::error_code ec, std::size_t written) {
+        self->OnWrite(ec, written);
+      });
 }
 
-void PageConnection::OnWrite(boost::system::error_code ec) {
+void PageConnection::OnWrite(boost::system::error_code ec, std::size_t written) {
   writing_ = false;
   // The frame that was being written stays queued until here (see Fail).
-  if (!ec) server_.service_metrics().page_bytes_out += outbox_.front()->size();
+  if (!ec) {
+    server_.service_metrics().page_bytes_out += written;
+    front_written_ += written;
+    if (front_written_ < outbox_.front()->size() && !gone_) return DoWrite();
+  }
+  front_written_ = 0;
   queued_bytes_ -= outbox_.front()->size();
   outbox_.pop_front();
   if (ec) return Fail(ec, "write");
   if (gone_) return;
-  if (queued_bytes_ < kPageLowWaterBytes && session_) session_->PageDrained();
+  if (queued_bytes_ < kSendQueueLowWaterBytes && session_) session_->PageDrained();
   DoWrite();
+}
+
+void PageConnection::WatchWrite() {
+  write_started_ = std::chrono::steady_clock::now();
+  if (write_watch_armed_ || server_.options().write_timeout <= absl::ZeroDuration()) return;
+  ArmWriteWatch(absl::ToChronoMilliseconds(server_.options().write_timeout));
+}
+
+// One timer per connection, re-armed only when it fires: a write that
+// finishes just moves write_started_ on, so writing costs no timer
+// operations.
+void PageConnection::ArmWriteWatch(std::chrono::steady_clock::duration after) {
+  write_watch_armed_ = true;
+  write_timer_.expires_after(after);
+  write_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (!self) return;
+    self->write_watch_armed_ = false;
+    absl::Duration timeout = self->server_.options().write_timeout;
+    if (ec || self->gone_ || !self->writing_ || timeout <= absl::ZeroDuration()) return;
+    auto limit = absl::ToChronoMilliseconds(timeout);
+    auto waited = std::chrono::steady_clock::now() - self->write_started_;
+    if (waited < limit) return self->ArmWriteWatch(limit - waited);
+    self->WriteStalled();
+  });
+}
+
+void PageConnection::WriteStalled() {
+  ++server_.service_metrics().page_write_stalls;
+  LogInfo("page_write_stalled",
+          {{"session", session_ ? std::string_view(session_->id()) : std::string_view()},
+           {"queued_bytes", queued_bytes_},
+           {"write_timeout", absl::FormatDuration(server_.options().write_timeout)}});
+  // As a broken connection: the session (if any) waits for the page to
+  // come back. Closing the socket ends the write that waits for ever.
+  Fail(beast::error::timeout, "write");
+  boost::system::error_code ignored;
+  beast::get_lowest_layer(ws_).socket().close(ignored);
 }
 
 void PageConnection::Fail(boost::system::error_code ec, std::string_view what) {
   if (gone_) return;
   gone_ = true;
   hello_timer_.cancel();
+  write_timer_.cancel();
   // A write still in flight reads from the front frame: it must outlive it.
   std::size_t keep = writing_ && !outbox_.empty() ? 1 : 0;
   outbox_.resize(keep);

@@ -1,8 +1,15 @@
 // One page's WebSocket, driven as Beast's async server session is:
 // accept -> read -> (handle) -> read ..., with an outgoing queue written one
 // frame at a time. All frames are binary Cap'n Proto messages.
+//
+// A page that takes nothing of what is written to it for --write-timeout
+// (a client that keeps its connection alive but never reads) is dropped,
+// as a broken connection is: its session waits --reconnect-grace. Frames
+// are written in pieces, each one progress, so a big frame to a slow
+// client that does read is not taken for a stall.
 #pragma once
 
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -19,6 +26,16 @@ class Session;
 
 class PageConnection : public std::enable_shared_from_this<PageConnection> {
  public:
+  // The page's send queue as its session's back-pressure: above the high
+  // mark the session stops taking frames from its worker (which then
+  // blocks in write), below the low mark it takes them again. High enough
+  // that a page on a fast link never waits on the round trip to the
+  // worker, low enough that thousands of slow pages cost little; with one
+  // worker frame past it, it is what a session's output holds in the
+  // broker (see Session).
+  static constexpr std::size_t kSendQueueHighWaterBytes = 8u << 20;
+  static constexpr std::size_t kSendQueueLowWaterBytes = 1u << 20;
+
   PageConnection(tcp::socket socket, Server& server);
 
   // Completes the WebSocket handshake for `upgrade` and starts reading.
@@ -49,7 +66,11 @@ class PageConnection : public std::enable_shared_from_this<PageConnection> {
   void OnRead(boost::system::error_code ec, std::size_t bytes);
   void Handle(std::string_view bytes);
   void DoWrite();
-  void OnWrite(boost::system::error_code ec);
+  void OnWrite(boost::system::error_code ec, std::size_t written);
+  // A write (or the close) starts now: the stall watch measures from here.
+  void WatchWrite();
+  void ArmWriteWatch(std::chrono::steady_clock::duration after);
+  void WriteStalled();
   void Fail(boost::system::error_code ec, std::string_view what);
   void NotifyGone();
 
@@ -57,7 +78,11 @@ class PageConnection : public std::enable_shared_from_this<PageConnection> {
   Server& server_;
   beast::flat_buffer buffer_;
   asio::steady_timer hello_timer_;
+  asio::steady_timer write_timer_;
+  std::chrono::steady_clock::time_point write_started_;  // of the write in flight
+  bool write_watch_armed_ = false;
   std::deque<Frame> outbox_;
+  std::size_t front_written_ = 0;  // bytes of outbox_.front() already written
   std::size_t queued_bytes_ = 0;
   std::shared_ptr<Session> session_;
   std::function<void()> on_gone_;

@@ -11,6 +11,7 @@
 #include "broker/app_watch.h"
 #include "broker/http_connection.h"
 #include "broker/metrics.h"
+#include "broker/origin_check.h"
 #include "broker/page_connection.h"
 #include "broker/proc_stats.h"
 #include "broker/session.h"
@@ -41,6 +42,16 @@ std::string RandomHex(std::size_t bytes) {
   return absl::BytesToHexString(raw);
 }
 
+// "*" in --allowed-origins turns the cross-site WebSocket check off: said
+// at start and whenever SIGHUP turns it on.
+void WarnIfAnyOriginAllowed(const ServeOptions& options) {
+  if (!AllowsAnyOrigin(options.allowed_origins)) return;
+  LogWarning("any_origin_allowed",
+             {{"warning",
+               "--allowed-origins includes *: a page on any web site a viewer visits can open a "
+               "session in their name and read what the app shows them"}});
+}
+
 }  // namespace
 
 Server::Server(asio::io_context& io, ServeOptions options,
@@ -65,6 +76,7 @@ Server::Server(asio::io_context& io, ServeOptions options,
 Server::~Server() = default;
 
 void Server::Start() {
+  WarnIfAnyOriginAllowed(options_);
   if (keeper_) keeper_->Attach(io_);
   zygotes_->Start([this](pid_t pid, int code, int signal) { OnWorkerExited(pid, code, signal); },
                   [this] {
@@ -473,7 +485,9 @@ std::string Server::MetricsText() const {
 }
 
 void Server::ApplyLiveSettings(const ServeOptions& next) {
+  bool any_origin_before = AllowsAnyOrigin(options_.allowed_origins);
   CopyLiveSettings(next, &options_);
+  if (!any_origin_before) WarnIfAnyOriginAllowed(options_);
   SetLogLevel(options_.log_level);
   AdmitQueued();  // more --workers may admit tabs waiting in line
   RefillWarm();
@@ -521,6 +535,7 @@ void Server::ListSessions(std::function<void(std::string json)> done) {
     long long age_s;
     bool connected;
     std::string client;
+    std::size_t output_buffered_bytes;
   };
   auto now = std::chrono::steady_clock::now();
   std::vector<Row> rows;
@@ -529,7 +544,7 @@ void Server::ListSessions(std::function<void(std::string json)> done) {
     rows.push_back(
         {session->id(), pid,
          std::chrono::duration_cast<std::chrono::seconds>(now - session->began()).count(),
-         session->connected(), session->client_address()});
+         session->connected(), session->client_address(), session->output_buffered_bytes()});
   }
   // Off the io thread from here: only the copied rows and io_ (whose post
   // is thread-safe) are touched. A session that ends meanwhile is listed
@@ -547,6 +562,7 @@ void Server::ListSessions(std::function<void(std::string json)> done) {
       if (memory.rss_kb) json += StrCat(",\"rss_kb\":", *memory.rss_kb);
       if (memory.pss_kb) json += StrCat(",\"pss_kb\":", *memory.pss_kb);
       if (memory.peak_rss_kb) json += StrCat(",\"peak_rss_kb\":", *memory.peak_rss_kb);
+      json += StrCat(",\"output_buffered_bytes\":", row.output_buffered_bytes);
       json.append(",\"client\":");
       AppendJsonString(&json, row.client);
       json.push_back('}');

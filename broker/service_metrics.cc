@@ -115,6 +115,13 @@ void ServiceMetrics::AppendTo(std::string* out) const {
           page_bytes_out);
   Counter(out, "sluice_upload_bytes_total", "Uploaded file bytes passed on to workers.",
           upload_bytes);
+  Counter(out, "sluice_websocket_origin_refused_total",
+          "WebSocket upgrades refused (403) because their Origin is neither the request's Host "
+          "nor in --allowed-origins.",
+          websocket_origin_refused);
+  Counter(out, "sluice_page_write_stalls_total",
+          "Pages dropped because nothing of what was sent to them was taken for --write-timeout.",
+          page_write_stalls);
   rerun_seconds.AppendTo(out, "sluice_rerun_duration_seconds",
                          "From forwarding a page's widget change to the worker's end-of-run "
                          "frame, as the broker sees it.");

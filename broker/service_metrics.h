@@ -50,11 +50,13 @@ struct ServiceMetrics {
   std::map<std::string, std::uint64_t> ended_by_reason;  // ordered: stable output
   std::map<std::string, std::uint64_t> crashes_by_signal;
   std::map<std::string, std::uint64_t> rejected_by_reason;  // busy, queue_full, ...
-  std::uint64_t page_bytes_in = 0;   // WebSocket message bytes read from pages
-  std::uint64_t page_bytes_out = 0;  // WebSocket message bytes written to pages
-  std::uint64_t upload_bytes = 0;    // file bytes passed on to workers
-  Histogram rerun_seconds;           // widget change forwarded -> the run's finished frame
-  Histogram session_start_seconds;   // admitted (hello, or out of the queue) -> first frame
+  std::uint64_t page_bytes_in = 0;             // WebSocket message bytes read from pages
+  std::uint64_t page_bytes_out = 0;            // WebSocket message bytes written to pages
+  std::uint64_t upload_bytes = 0;              // file bytes passed on to workers
+  std::uint64_t websocket_origin_refused = 0;  // upgrades refused for their Origin (403)
+  std::uint64_t page_write_stalls = 0;         // pages dropped by --write-timeout
+  Histogram rerun_seconds;          // widget change forwarded -> the run's finished frame
+  Histogram session_start_seconds;  // admitted (hello, or out of the queue) -> first frame
 };
 
 }  // namespace sluice::broker

@@ -21,8 +21,6 @@ namespace sluice::broker {
 
 namespace {
 
-// Above this many queued bytes for a page, stop reading from its worker.
-constexpr std::size_t kPageHighWaterBytes = 8u << 20;
 // How long a closed link waits for the zygote's report of how its worker
 // ended before the session ends without it.
 constexpr std::chrono::seconds kExitReportWait{2};
@@ -33,7 +31,7 @@ constexpr std::size_t kWorkerBacklogBytes = 16u << 20;
 constexpr std::size_t kUploadHighWaterBytes = 2u << 20;
 constexpr std::size_t kUploadLowWaterBytes = 512u << 10;
 // A page with this much unsent to it while it uploads is not reading at all.
-constexpr std::size_t kUnreadPageBytes = 16u << 20;
+constexpr std::size_t kUnreadPageBytes = 2 * PageConnection::kSendQueueHighWaterBytes;
 
 std::string DescribeCrash(int signal) {
   const char* name = sigabbrev_np(signal);
@@ -159,10 +157,16 @@ void Session::OnWorkerFrame(Frame frame) {
   auto page = page_.lock();
   if (!page) return;  // detached: the page gets everything again on resume
   page->Send(std::move(frame));
-  if (page->queued_bytes() > kPageHighWaterBytes) link_->SetPaused(true);
+  if (page->queued_bytes() > PageConnection::kSendQueueHighWaterBytes) link_->SetPaused(true);
 }
 
 void Session::PageDrained() { link_->SetPaused(false); }
+
+std::size_t Session::output_buffered_bytes() const {
+  std::size_t bytes = link_->read_buffer_bytes();
+  if (auto page = page_.lock()) bytes += page->queued_bytes();
+  return bytes;
+}
 
 bool Session::ForwardToWorker(kj::Array<capnp::word> command) {
   if (link_->queued_bytes() > kWorkerBacklogBytes) return false;

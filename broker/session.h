@@ -5,6 +5,13 @@
 // A page that closes (bye, or a WebSocket close) ends the session at once; a
 // page whose connection drops leaves the session waiting --reconnect-grace
 // for the same page to come back with the reconnect token.
+//
+// What the broker holds of a worker's output is bounded, however much the
+// app sends and however slowly its page reads: the page's send queue up
+// to PageConnection::kSendQueueHighWaterBytes plus the one frame that took
+// it past (at most WorkerLink::kMaxWorkerFrameBytes), and the link's read
+// buffer, which holds at most one frame and stops filling while paused
+// (output_buffered_bytes() reports the two).
 #pragma once
 
 #include <sys/types.h>
@@ -63,6 +70,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void PageDropped(const PageConnection* page);
   // The page drained its send queue: take frames from the worker again.
   void PageDrained();
+  // Bytes of the worker's output the broker holds for this session now:
+  // the attached page's send queue and the link's read buffer.
+  std::size_t output_buffered_bytes() const;
 
   // Upload messages from the attached page: checked by the session's
   // UploadGate, forwarded to the worker or answered with a failed

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "broker/origin_check.h"
 #include "shm_cache/store.h"
 #include "util/strings.h"
 
@@ -123,6 +124,17 @@ const Setting kSettings[] = {
        return IntIn<std::uint16_t>(t, 0, 65535, &o->port);
      },
      SLUICE_FIELD(port)},
+    {"allowed-origins", "ORIGIN", TomlType::kStringArray, kLive, false, true,
+     "a web origin (https://dashboards.example.com) whose pages may open sessions besides the "
+     "broker's own (the Origin of an upgrade must match its Host); * allows any site, which lets "
+     "any web page a viewer visits use the app in their name; repeatable",
+     "none",
+     [](std::string_view t, ServeOptions* o) {
+       if (absl::Status valid = ValidateAllowedOrigin(t); !valid.ok()) return valid;
+       o->allowed_origins.emplace_back(t);
+       return absl::OkStatus();
+     },
+     SLUICE_FIELD(allowed_origins)},
     {"workers", "N", TomlType::kInteger, kLive, false, false,
      "most live sessions; more tabs get \"server busy\"", "",
      [](std::string_view t, ServeOptions* o) { return IntIn(t, 1, 100000, &o->workers); },
@@ -147,6 +159,13 @@ const Setting kSettings[] = {
      "how long a dropped tab's session waits to be resumed, e.g. 30s, 2m", "",
      [](std::string_view t, ServeOptions* o) { return DurationOf(t, "30s", &o->reconnect_grace); },
      SLUICE_FIELD(reconnect_grace)},
+    {"write-timeout", "D", TomlType::kString, kLive, false, false,
+     "drop a page that has taken nothing of what the broker sends it for D (a client that keeps "
+     "its connection alive but does not read); its session then waits --reconnect-grace; 0 = "
+     "never",
+     "",
+     [](std::string_view t, ServeOptions* o) { return DurationOf(t, "30s", &o->write_timeout); },
+     SLUICE_FIELD(write_timeout)},
     {"web-dir", "DIR", TomlType::kString, kRestart, true, false, "page assets",
      "installed next to the binary",
      [](std::string_view t, ServeOptions* o) { return NonEmpty(t, &o->web_dir); },

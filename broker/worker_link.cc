@@ -19,36 +19,44 @@ void WorkerLink::Start(FrameHandler on_frame, ClosedHandler on_closed) {
 
 void WorkerLink::DoRead() {
   if (reading_ || paused_ || closed_) return;
+  if (!DeliverFrames()) return;
   reading_ = true;
   auto space = reader_.WritableSpace();
-  socket_.async_read_some(
-      asio::buffer(space.data(), space.size()),
-      [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-        self->reading_ = false;
-        if (ec) {
-          self->Fail();
-          return;
-        }
-        self->reader_.Commit(n);
-        for (;;) {
-          auto next = self->reader_.Next();
-          if (!next.ok()) {
-            LogWarning("worker_frame_rejected", {{"error", next.status().message()}});
-            self->Fail();
-            return;
-          }
-          if (!next->has_value()) break;
-          Frame frame = FrameOf((*next)->asBytes());
-          if (self->on_frame_) self->on_frame_(std::move(frame));
-          if (self->closed_) return;
-        }
-        self->DoRead();
-      });
+  socket_.async_read_some(asio::buffer(space.data(), space.size()),
+                          [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                            self->reading_ = false;
+                            if (ec) {
+                              self->Fail();
+                              return;
+                            }
+                            self->reader_.Commit(n);
+                            self->DoRead();
+                          });
+}
+
+bool WorkerLink::DeliverFrames() {
+  while (!paused_ && !closed_) {
+    auto next = reader_.TakeNext();
+    if (!next.ok()) {
+      LogWarning("worker_frame_rejected", {{"error", next.status().message()}});
+      Fail();
+      return false;
+    }
+    if (!next->has_value()) return true;
+    Frame frame = FrameOf(std::move(**next));
+    if (on_frame_) on_frame_(std::move(frame));
+  }
+  return false;
 }
 
 void WorkerLink::SetPaused(bool paused) {
+  bool was_paused = paused_;
   paused_ = paused;
-  if (!paused_) DoRead();
+  // Not paused before: a read is in flight already (or the link closed).
+  if (paused_ || !was_paused) return;
+  // Not from inside the caller: frames still in the read buffer are handed
+  // on first, and their handler may pause, close or end the session.
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
 }
 
 void WorkerLink::Send(capnp::MessageBuilder& message) { Send(capnp::messageToFlatArray(message)); }

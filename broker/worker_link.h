@@ -34,11 +34,16 @@ class WorkerLink : public std::enable_shared_from_this<WorkerLink> {
   void Send(capnp::MessageBuilder& message);
   void Send(kj::Array<capnp::word> flat_message);
   // Stops reading while the page cannot keep up (back-pressure reaches the
-  // worker, which then blocks in write).
+  // worker, which then blocks in write). Paused, the link hands on no more
+  // frames, not even ones already read: what the broker holds for a
+  // session's output is bounded (see Session). Unpausing hands them on
+  // from the io loop, not from inside this call.
   void SetPaused(bool paused);
   void Close();
   // Bytes of commands not yet written to the worker.
   std::size_t queued_bytes() const { return queued_bytes_; }
+  // The memory the link holds for frames from the worker not yet handed on.
+  std::size_t read_buffer_bytes() const { return reader_.capacity_bytes(); }
   // Calls `then` once, as soon as fewer than `bytes` are queued (at once if
   // that is already so). A later call replaces an earlier one; Close()
   // drops it.
@@ -46,6 +51,9 @@ class WorkerLink : public std::enable_shared_from_this<WorkerLink> {
 
  private:
   void DoRead();
+  // Hands every complete frame already read to on_frame_ until paused or
+  // closed; true if the buffer holds no complete frame and reading may go on.
+  bool DeliverFrames();
   void DoWrite();
   void Fail();
   void CheckBelow();

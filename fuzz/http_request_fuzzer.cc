@@ -3,7 +3,8 @@
 // limits (LimitRequestParser), one connection's keep-alive requests in
 // turn through one buffer, the bytes arriving in reads of the size the
 // input's first byte picks. Each parsed request then meets what the broker
-// does with it that needs no server: the upgrade test and the target's
+// does with it that needs no server: the upgrade test, the Origin check
+// (against the Host, with and without an allowed list) and the target's
 // route, the admin bearer token check, the session id echoed in JSON, the
 // static file lookup, and a response written for it.
 #include <algorithm>
@@ -13,10 +14,12 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "broker/admin.h"
 #include "broker/http_limits.h"
 #include "broker/net.h"
+#include "broker/origin_check.h"
 #include "broker/static_files.h"
 #include "util/log.h"
 
@@ -61,7 +64,29 @@ void Route(const http::request<http::string_body>& request) {
   http::status status = http::status::not_found;
   std::string body;
   if (websocket::is_upgrade(request)) {
-    status = target == "/_sluice/ws" ? http::status::switching_protocols : http::status::not_found;
+    std::optional<std::string_view> origin;
+    if (auto found = request.find(http::field::origin); found != request.end()) {
+      origin = std::string_view(found->value().data(), found->value().size());
+    }
+    auto host = request[http::field::host];
+    std::string_view host_text(host.data(), host.size());
+    static const std::vector<std::string> kAllowed = {"https://dashboards.example.com",
+                                                      "http://[::1]:8501"};
+    static const std::vector<std::string> kAny = {"*"};
+    OriginVerdict verdict = CheckOrigin(origin, host_text, {});
+    // An allowed list only ever widens what is accepted; "*" accepts all.
+    if (verdict != OriginVerdict::kRefused &&
+        CheckOrigin(origin, host_text, kAllowed) == OriginVerdict::kRefused) {
+      std::abort();
+    }
+    if (CheckOrigin(origin, host_text, kAny) == OriginVerdict::kRefused) std::abort();
+    if (!origin && verdict != OriginVerdict::kNoOrigin) std::abort();
+    if (verdict == OriginVerdict::kRefused) {
+      status = http::status::forbidden;
+    } else {
+      status =
+          target == "/_sluice/ws" ? http::status::switching_protocols : http::status::not_found;
+    }
   } else if (target == "/admin/cache/clear" || target == "/admin/reload" ||
              target == "/admin/sessions" || target.starts_with("/admin/sessions/")) {
     auto authorization = request[http::field::authorization];

@@ -73,6 +73,12 @@ std::optional<size_t> FrameReader::PendingMessageBytes() const {
 std::span<std::byte> FrameReader::WritableSpace(size_t min_bytes) {
   Compact();
   size_t wanted = end_bytes_ + min_bytes;
+  // The rest of a message being received needs no more room than that: a
+  // buffer sized for a large message is not grown (copying it) for its
+  // last read.
+  if (std::optional<size_t> pending = PendingMessageBytes(); pending && *pending > end_bytes_) {
+    wanted = std::min(wanted, *pending);
+  }
   if (capacity_bytes() < wanted) {
     // Room for the whole message being received when its size is known,
     // else double, as vector::resize would: a large frame arrives in many
@@ -122,6 +128,48 @@ absl::StatusOr<std::optional<kj::ArrayPtr<const capnp::word>>> FrameReader::Next
   begin_bytes_ += expected * kWord;
   last_end_bytes_ = begin_bytes_;
   return prefix.slice(0, expected);
+}
+
+namespace {
+
+// Frees a buffer of FrameReader's (made with new[]) that TakeNext handed out.
+class HandedBufferDisposer final : public kj::ArrayDisposer {
+ public:
+  static const HandedBufferDisposer instance;
+
+ private:
+  void disposeImpl(void* first, size_t, size_t, size_t, void (*)(void*)) const override {
+    delete[] static_cast<capnp::word*>(first);
+  }
+};
+const HandedBufferDisposer HandedBufferDisposer::instance;
+
+}  // namespace
+
+absl::StatusOr<std::optional<kj::Array<capnp::word>>> FrameReader::TakeNext() {
+  auto next = Next();
+  if (!next.ok()) return next.status();
+  if (!next->has_value()) return std::nullopt;
+  kj::ArrayPtr<const capnp::word> message = **next;
+  size_t message_bytes = message.size() * kWord;
+  if (last_begin_bytes_ != 0 || message_bytes <= kKeptBytes) {
+    kj::Array<capnp::word> copy = kj::heapArray<capnp::word>(message.size());
+    std::memcpy(copy.begin(), message.begin(), message_bytes);
+    return copy;
+  }
+  std::unique_ptr<capnp::word[]> handed = std::move(buffer_);
+  size_t tail_bytes = end_bytes_ - begin_bytes_;  // the start of the next message
+  capacity_words_ = 0;
+  begin_bytes_ = end_bytes_ = 0;
+  last_begin_bytes_ = last_end_bytes_ = 0;
+  if (tail_bytes > 0) {
+    auto* tail = reinterpret_cast<std::byte*>(handed.get()) + message_bytes;
+    std::span<std::byte> space = WritableSpace(tail_bytes);
+    std::memcpy(space.data(), tail, tail_bytes);
+    Commit(tail_bytes);
+    explicit_bzero(tail, tail_bytes);
+  }
+  return kj::Array<capnp::word>(handed.release(), message.size(), HandedBufferDisposer::instance);
 }
 
 void FrameReader::WipeLast() {

@@ -42,7 +42,8 @@ class FrameReader {
   FrameReader(const FrameReader&) = delete;
   FrameReader& operator=(const FrameReader&) = delete;
 
-  // Writable space of at least `min_bytes`; read into it, then Commit(n).
+  // Writable space of at least `min_bytes`, or of the rest of the message
+  // being received if that is less; read into it, then Commit(n).
   std::span<std::byte> WritableSpace(size_t min_bytes = 64 * 1024);
   void Commit(size_t n);
 
@@ -52,6 +53,14 @@ class FrameReader {
   absl::StatusOr<std::optional<kj::ArrayPtr<const capnp::word>>> Next();
   // Zeroes the message Next() returned last (its view then reads zeros).
   void WipeLast();
+
+  // The next complete message as an array of its own, or nullopt as Next().
+  // A message larger than kKeptBytes that starts the buffer (the buffer
+  // was sized for it when its segment table came in) is handed over
+  // without a copy: the array is that buffer, and the reader starts a new
+  // one with any bytes that followed it. A smaller one is copied out.
+  // Errors as Next().
+  absl::StatusOr<std::optional<kj::Array<capnp::word>>> TakeNext();
 
   // The memory the reader holds for its buffer.
   size_t capacity_bytes() const { return capacity_words_ * sizeof(capnp::word); }

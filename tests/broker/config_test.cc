@@ -115,6 +115,24 @@ TEST(ConfigFileTest, ImpossibleValueNamesLineKeyAndRange) {
               StartsWith(file + ":1: allow-read: '/no/such/dir'"));
 }
 
+TEST(ConfigFileTest, AllowedOriginsAreAnArrayOfOrigins) {
+  TempDir dir;
+  ServeOptions options;
+  std::string file =
+      dir.Write("c.toml",
+                "allowed-origins = [\"https://dashboards.example.com\", \"http://10.0.0.5:8080\"]\n"
+                "write-timeout = \"5s\"\n");
+  ASSERT_OK(LoadConfigFile(file, &options));
+  EXPECT_THAT(options.allowed_origins,
+              ElementsAre("https://dashboards.example.com", "http://10.0.0.5:8080"));
+  EXPECT_EQ(options.write_timeout, absl::Seconds(5));
+
+  file = dir.Write("d.toml", "allowed-origins = [\n  \"*\",\n  \"dashboards.example.com\",\n]\n");
+  EXPECT_THAT(ErrorOf(LoadConfigFile(file, &options)),
+              AllOf(StartsWith(file + ":3: allowed-origins: expected an origin like"),
+                    HasSubstr("'dashboards.example.com'")));
+}
+
 TEST(ConfigFileTest, SyntaxErrorNamesLineAndColumn) {
   TempDir dir;
   ServeOptions options;

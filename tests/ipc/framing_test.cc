@@ -150,6 +150,77 @@ TEST(FrameReaderTest, LargeBufferWithAPartialMessageIsKept) {
   EXPECT_EQ(TokenOf(**second), "next");
 }
 
+// The broker hands a worker's frame on to the page: a large one is given
+// away as the buffer it was read into, not copied a second time.
+TEST(FrameReaderTest, TakenLargeMessageIsTheBufferItWasReadIntoNotACopy) {
+  std::vector<std::byte> big = HelloFrame(std::string(4 << 20, 'x'));
+  std::vector<std::byte> small = HelloFrame("after");
+  std::vector<std::byte> stream = big;
+  stream.insert(stream.end(), small.begin(), small.begin() + 8);  // the next one begins
+  FrameReader reader(64 << 20);
+  std::span<std::byte> space = reader.WritableSpace(stream.size());
+  std::memcpy(space.data(), stream.data(), stream.size());
+  reader.Commit(stream.size());
+
+  auto taken = reader.TakeNext();
+  ASSERT_TRUE(taken.ok()) << taken.status();
+  ASSERT_TRUE(taken->has_value());
+  EXPECT_EQ(reinterpret_cast<std::byte*>((*taken)->begin()), space.data());
+  EXPECT_EQ((*taken)->asBytes().size(), big.size());
+  EXPECT_EQ(TokenOf(**taken, 64 << 20), std::string(4 << 20, 'x'));
+  // The reader keeps only the start of the next message, and goes on.
+  EXPECT_LE(reader.capacity_bytes(), FrameReader::kKeptBytes);
+  ASSERT_NO_FATAL_FAILURE(Feed(reader, small.data() + 8, small.size() - 8));
+  auto second = reader.TakeNext();
+  ASSERT_TRUE(second.ok() && second->has_value());
+  EXPECT_EQ(TokenOf(**second), "after");
+}
+
+// Read as a socket delivers it, a large message lands in one buffer of its
+// size, which is not grown (copying it) for the message's last read.
+TEST(FrameReaderTest, LargeMessageIsReadIntoExactlyOneBuffer) {
+  std::vector<std::byte> big = HelloFrame(std::string(4 << 20, 'x'));
+  FrameReader reader(64 << 20);
+  const std::byte* buffer = nullptr;
+  for (size_t done = 0; done < big.size();) {
+    std::span<std::byte> space = reader.WritableSpace();
+    const std::byte* base = space.data() - done;
+    if (done > 0 && buffer == nullptr) buffer = base;  // sized once the header is in
+    EXPECT_TRUE(buffer == nullptr || base == buffer) << "regrown after " << done << " bytes";
+    size_t n = std::min({space.size(), size_t{200} << 10, big.size() - done});
+    std::memcpy(space.data(), big.data() + done, n);
+    reader.Commit(n);
+    done += n;
+  }
+  EXPECT_EQ(reader.capacity_bytes(), big.size());
+  auto taken = reader.TakeNext();
+  ASSERT_TRUE(taken.ok() && taken->has_value());
+  EXPECT_EQ(reinterpret_cast<const std::byte*>((*taken)->begin()), buffer);
+}
+
+TEST(FrameReaderTest, TakenSmallMessagesAreCopiesThatOutliveTheReader) {
+  std::vector<std::byte> stream;
+  for (const char* token : {"one", "two"}) {
+    std::vector<std::byte> frame = HelloFrame(token);
+    stream.insert(stream.end(), frame.begin(), frame.end());
+  }
+  std::vector<kj::Array<capnp::word>> taken;
+  {
+    FrameReader reader(1 << 20);
+    ASSERT_NO_FATAL_FAILURE(Feed(reader, stream.data(), stream.size()));
+    for (int i = 0; i < 2; ++i) {
+      auto next = reader.TakeNext();
+      ASSERT_TRUE(next.ok() && next->has_value());
+      taken.push_back(std::move(**next));
+    }
+    auto none = reader.TakeNext();
+    ASSERT_TRUE(none.ok());
+    EXPECT_FALSE(none->has_value());
+  }
+  EXPECT_EQ(TokenOf(taken[0]), "one");
+  EXPECT_EQ(TokenOf(taken[1]), "two");
+}
+
 TEST(FrameReaderTest, OversizedFrameIsRejectedFromItsHeader) {
   std::vector<std::byte> frame = HelloFrame(std::string(8192, 'x'));
   FrameReader reader(1024);

@@ -32,6 +32,7 @@
 #include "tests/support/process_probe.h"
 #include "tests/support/status_macros.h"
 #include "tests/support/tcp_probe.h"
+#include "tests/support/temp_file.h"
 #include "util/unique_fd.h"
 
 namespace sluice::testing {
@@ -290,8 +291,8 @@ TEST(FaultTest, ClientsThatNeverFinishOrNeverReadCostBoundedMemory) {
 // ever: a page that neither reads nor sends anything misses the broker's
 // keep-alive ping and is dropped when the WebSocket idle timeout (30 s)
 // passes, even with a write to it blocked. (A client that keeps sending
-// while reading nothing is not dropped this way; see README "Running in
-// production".)
+// while reading nothing is dropped by --write-timeout instead; see the
+// next test.)
 TEST(FaultTest, PageThatNeitherReadsNorSendsIsDroppedByTheIdleTimeout) {
   ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(kFloodApp, {"--cache-size", "0",
                                                                      "--reconnect-grace", "0s"}));
@@ -307,6 +308,126 @@ TEST(FaultTest, PageThatNeitherReadsNorSendsIsDroppedByTheIdleTimeout) {
   // Dropped with no grace, the session ends and its worker with it.
   EXPECT_TRUE(WaitUntil([&] { return broker->SessionsFromHealthz().value_or(-1) == 0; },
                         After(kRequestTimeoutBound)));
+}
+
+// A client that keeps its connection alive (it sends pongs, which the
+// WebSocket idle timeout counts as traffic) but never reads is dropped once
+// nothing of what the broker writes to it has gone for --write-timeout;
+// its session then waits --reconnect-grace as for any drop, and a page
+// that comes back with the token (and reads) has the same worker.
+TEST(FaultTest, PageThatKeepsItsConnectionAliveButNeverReadsIsDroppedByTheWriteTimeout) {
+  ASSERT_OK_AND_ASSIGN(
+      auto broker, BrokerProcess::Start(kFloodApp, {"--cache-size", "0", "--write-timeout", "2s",
+                                                    "--reconnect-grace", "60s"}));
+  WsClient client;
+  client.SetReceiveBufferBytes(16 << 10);  // so little of the run fits on the way
+  ASSERT_OK(client.Connect(broker->port()));
+  ASSERT_OK(client.SendHello());
+  PageModel page;
+  ASSERT_OK(page.RunUntilFinished(client));
+  ASSERT_TRUE(page.session());
+  std::string token = page.session()->reconnect_token;
+  std::optional<WidgetInfo> emit = page.FindWidget("Emit 40 MiB");
+  ASSERT_TRUE(emit) << page.DebugString();
+  ASSERT_OK(client.SendWidgetChange(emit->id, WidgetInput::Click()));
+
+  auto stalled = [](std::string_view line) {
+    return line.find("\"page_write_stalled\"") != line.npos;
+  };
+  std::optional<std::string> line;
+  Deadline deadline = After(kStepTimeout);
+  while (!line && Clock::now() < deadline) {
+    // A heartbeat, not a wait: the client stays alive until it is dropped.
+    (void)client.SendPong();
+    line = broker->process().WaitForLine(stalled, After(std::chrono::milliseconds(250)));
+  }
+  ASSERT_TRUE(line) << broker->process().Output();
+  EXPECT_THAT(*line, HasSubstr("\"write_timeout\":\"2s\""));
+  EXPECT_TRUE(broker->process().WaitForLine(
+      [](std::string_view l) { return l.find("\"session_detached\"") != l.npos; },
+      After(kStepTimeout)));
+  EXPECT_THAT(Metric(broker->port(), "sluice_page_write_stalls_total"), absl::StatusOr<long>(1));
+  EXPECT_THAT(broker->SessionsFromHealthz(), absl::StatusOr<int>(1));  // waiting for its page
+
+  ASSERT_OK_AND_ASSIGN(auto back, AppSession::Open(broker->port(), token));
+  ASSERT_TRUE(back->page().session());
+  EXPECT_TRUE(back->page().session()->resumed);
+  // The rest of the run the stalled page did not take may come first (if
+  // the worker was still sending it), then the rerun that resends the page.
+  for (int run = 0; run < 2 && !back->page().TextStartingWith("pid: "); ++run) {
+    ASSERT_OK(back->page().RunUntilFinished(back->client()));
+  }
+  EXPECT_EQ(back->page().TextStartingWith("pid: "), page.TextStartingWith("pid: "))
+      << "the same worker serves it";
+  ASSERT_OK(back->Change("note", WidgetInput::Text("read this time")));
+  EXPECT_THAT(Metric(broker->port(), "sluice_page_write_stalls_total"), absl::StatusOr<long>(1));
+}
+
+// A worker frame is held once in the broker, not copied: from the worker's
+// socket into the buffer that goes to the page as it is. A 128 MiB frame
+// to a page that does not read raises the broker's peak memory by about
+// 128 MiB (a copy would make it 256 MiB or more).
+TEST(FaultTest, BigWorkerFrameIsHeldOnceNotCopied) {
+  constexpr long kFrameKiB = 128 * 1024;
+  ASSERT_OK_AND_ASSIGN(auto broker, BrokerProcess::Start(kFloodApp, {"--cache-size", "0"}));
+  ASSERT_OK_AND_ASSIGN(auto tab, AppSession::Open(broker->port()));
+  std::optional<long> before = StatusKiB(broker->pid(), "VmHWM");
+  ASSERT_TRUE(before);
+  ASSERT_OK(tab->Send("Emit one 128 MiB text", WidgetInput::Click()));
+  // Once the broker writes the frame to the page it has read all of it.
+  auto blocked = [&] {
+    absl::StatusOr<TcpSendQueue> queue =
+        LoopbackTcpSendQueue(broker->port(), tab->client().local_port());
+    return queue.ok() && !queue->writable();
+  };
+  ASSERT_TRUE(WaitUntil(blocked, After(kStepTimeout)));
+  std::optional<long> peak = StatusKiB(broker->pid(), "VmHWM");
+  ASSERT_TRUE(peak);
+  std::printf("broker VmHWM before: %ld KiB, with a 128 MiB frame queued: %ld KiB\n", *before,
+              *peak);
+  if (std::string_view(SLUICE_SANITIZE).find("address") == std::string_view::npos) {
+    EXPECT_GT(*peak - *before, kFrameKiB * 3 / 4) << "the frame was not held at all?";
+    EXPECT_LT(*peak - *before, kFrameKiB * 3 / 2);
+  }
+}
+
+// However much the app sends, the broker holds a bounded amount of it for
+// a page that does not read (broker/session.h): its send queue up to the
+// 8 MiB high-water mark plus the frame that took it past, and the link's
+// read buffer. /admin/sessions shows the figure.
+TEST(FaultTest, OutputHeldForAPageThatDoesNotReadStaysBounded) {
+  constexpr long kHighWater = 8 << 20;
+  constexpr long kBound = kHighWater + (2 << 20) + (1 << 20);  // + a 1 MiB text's frame + buffer
+  TempFile token("fault-test-token\n");
+  ASSERT_OK_AND_ASSIGN(
+      auto broker,
+      BrokerProcess::Start(kFloodApp, {"--cache-size", "0", "--admin-token-file", token.path()}));
+  auto buffered = [&]() -> absl::StatusOr<long> {
+    std::vector<HttpHeader> headers = {{"Authorization", "Bearer fault-test-token"}};
+    absl::StatusOr<HttpResponse> sessions =
+        HttpRequest(broker->port(), "GET", "/admin/sessions", headers, "", After(kStepTimeout));
+    if (!sessions.ok()) return sessions.status();
+    long most = 0;
+    static const std::regex kField("\"output_buffered_bytes\":(\\d+)");
+    for (std::sregex_iterator it(sessions->body.begin(), sessions->body.end(), kField), end;
+         it != end; ++it) {
+      long value = 0;
+      if (!absl::SimpleAtoi((*it)[1].str(), &value)) return absl::DataLossError(sessions->body);
+      most = std::max(most, value);
+    }
+    return most;
+  };
+  ASSERT_OK_AND_ASSIGN(auto reader, AppSession::Open(broker->port()));
+  ASSERT_OK_AND_ASSIGN(auto non_reader, AppSession::Open(broker->port()));
+  ASSERT_OK(non_reader->Send("Stream 200 MiB", WidgetInput::Click()));
+  // The queue for the page fills up to the mark...
+  ASSERT_TRUE(WaitUntil([&] { return buffered().value_or(0) >= kHighWater; }, After(kStepTimeout)));
+  // ...and no further, while the app goes on trying and another tab reruns.
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_OK(reader->Change("note", WidgetInput::Text("rerun " + std::to_string(i))));
+    ASSERT_OK_AND_ASSIGN(long now, buffered());
+    EXPECT_LE(now, kBound) << "after " << i << " reruns of the other tab";
+  }
 }
 
 }  // namespace

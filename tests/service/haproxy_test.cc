@@ -77,7 +77,9 @@ class HaproxyTest : public ::testing::Test {
 
   // What a browser does: load the page through HAProxy (which balances it
   // and sets the stickiness cookie), then open the page's WebSocket on the
-  // same origin with that cookie.
+  // same origin with that cookie, and that origin as its Origin header: the
+  // broker's check compares it with the Host that HAProxy passes on.
+  std::string PageOrigin() const { return "http://127.0.0.1:" + std::to_string(haproxy_->port()); }
   struct Tab {
     std::string cookie;  // "SERVERID=b1"
     std::unique_ptr<AppSession> session;
@@ -91,7 +93,7 @@ class HaproxyTest : public ::testing::Test {
     if (std::string set = page->Header("Set-Cookie"); !set.empty()) cookie = CookiePair(set);
     if (cookie.empty()) return absl::NotFoundError("the page came without a SERVERID cookie");
     absl::StatusOr<std::unique_ptr<AppSession>> session =
-        AppSession::Open(haproxy_->port(), "", After(kStepTimeout), cookie);
+        AppSession::Open(haproxy_->port(), "", After(kStepTimeout), cookie, PageOrigin());
     if (!session.ok()) return session.status();
     return Tab{cookie, *std::move(session)};
   }
@@ -128,6 +130,16 @@ TEST_F(HaproxyTest, SessionsSpreadStickToTheirBrokerAndUploadThroughIt) {
   EXPECT_OK(Upload(*tabs[1].session, 1, "rows.csv", content));
 }
 
+// The Origin check holds behind HAProxy too: a page of another site is
+// refused by whichever broker the request reaches.
+TEST_F(HaproxyTest, PageOfAnotherSiteCannotOpenASessionThroughIt) {
+  WsClient client;
+  client.SetOrigin("http://evil.example");
+  absl::Status connected = client.Connect(haproxy_->port());
+  EXPECT_EQ(connected.code(), absl::StatusCode::kPermissionDenied) << connected;
+  EXPECT_EQ(b1_->SessionsFromHealthz().value_or(-1) + b2_->SessionsFromHealthz().value_or(-1), 0);
+}
+
 TEST_F(HaproxyTest, ReconnectAfterADroppedConnectionResumesOnTheSameBroker) {
   // Several tabs, so that some are on each broker: each must come back to
   // its own, where its token is known.
@@ -142,8 +154,8 @@ TEST_F(HaproxyTest, ReconnectAfterADroppedConnectionResumesOnTheSameBroker) {
     std::optional<pid_t> shown = tab.session->ShownPid();
     ASSERT_TRUE(shown);
     tab.session->client().Drop();  // a network blip
-    ASSERT_OK_AND_ASSIGN(
-        auto back, AppSession::Open(haproxy_->port(), token, After(kStepTimeout), tab.cookie));
+    ASSERT_OK_AND_ASSIGN(auto back, AppSession::Open(haproxy_->port(), token, After(kStepTimeout),
+                                                     tab.cookie, PageOrigin()));
     ASSERT_TRUE(back->page().session());
     EXPECT_TRUE(back->page().session()->resumed) << tab.cookie;
     EXPECT_EQ(back->ShownPid(), shown) << "the same worker serves it";

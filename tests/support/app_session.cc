@@ -10,10 +10,12 @@ namespace sluice::testing {
 absl::StatusOr<std::unique_ptr<AppSession>> AppSession::Open(uint16_t port,
                                                              std::string_view reconnect_token,
                                                              Deadline deadline,
-                                                             std::string_view cookie) {
+                                                             std::string_view cookie,
+                                                             std::string_view origin) {
   std::unique_ptr<AppSession> session(new AppSession());
   session->port_ = port;
   session->client_.SetCookie(std::string(cookie));
+  session->client_.SetOrigin(std::string(origin));
   if (absl::Status s = session->client_.Connect(port, deadline); !s.ok()) return s;
   if (absl::Status s = session->client_.SendHello(reconnect_token, deadline); !s.ok()) return s;
   if (absl::Status s = session->page_.RunUntilFinished(session->client_, deadline); !s.ok()) {

@@ -19,12 +19,14 @@ namespace sluice::testing {
 class AppSession {
  public:
   // Connects, says hello (with `reconnect_token` to resume a session) and
-  // waits for the session answer and the first finished run. `cookie`, if
-  // set, goes with the WebSocket handshake (WsClient::SetCookie).
+  // waits for the session answer and the first finished run. `cookie` and
+  // `origin`, if set, go with the WebSocket handshake (WsClient::SetCookie,
+  // WsClient::SetOrigin).
   static absl::StatusOr<std::unique_ptr<AppSession>> Open(uint16_t port,
                                                           std::string_view reconnect_token = "",
                                                           Deadline deadline = After(kStepTimeout),
-                                                          std::string_view cookie = "");
+                                                          std::string_view cookie = "",
+                                                          std::string_view origin = "");
 
   WsClient& client() { return client_; }
   PageModel& page() { return page_; }

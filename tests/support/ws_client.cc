@@ -64,6 +64,8 @@ struct WsClient::Impl {
   websocket::stream<beast::tcp_stream> ws{context};
   beast::flat_buffer buffer;
   std::string cookie;
+  std::string origin;
+  int receive_buffer_bytes = 0;
   bool unusable = false;
 
   // Starts one async operation through `start(handler)` and runs the context
@@ -104,8 +106,20 @@ WsClient::~WsClient() { Drop(); }
 
 void WsClient::SetCookie(std::string cookie) { impl_->cookie = std::move(cookie); }
 
+void WsClient::SetOrigin(std::string origin) { impl_->origin = std::move(origin); }
+
+void WsClient::SetReceiveBufferBytes(int bytes) { impl_->receive_buffer_bytes = bytes; }
+
 absl::Status WsClient::Connect(uint16_t port, Deadline deadline) {
   net::ip::tcp::endpoint endpoint(net::ip::address_v4::loopback(), port);
+  if (impl_->receive_buffer_bytes > 0) {
+    auto& socket = beast::get_lowest_layer(impl_->ws).socket();
+    beast::error_code ec;
+    socket.open(net::ip::tcp::v4(), ec);
+    if (!ec)
+      socket.set_option(net::socket_base::receive_buffer_size(impl_->receive_buffer_bytes), ec);
+    if (ec) return absl::InternalError(absl::StrCat("SO_RCVBUF: ", ec.message()));
+  }
   absl::StatusOr<beast::error_code> ec = impl_->Run("connect", deadline, [&](auto handler) {
     beast::get_lowest_layer(impl_->ws).async_connect(endpoint, std::move(handler));
   });
@@ -115,18 +129,26 @@ absl::Status WsClient::Connect(uint16_t port, Deadline deadline) {
 
   impl_->ws.auto_fragment(false);  // one message, one frame, as the page sends them
   impl_->ws.read_message_max(64u << 20);
-  if (!impl_->cookie.empty()) {
-    impl_->ws.set_option(websocket::stream_base::decorator(
-        [cookie = impl_->cookie](websocket::request_type& request) {
-          request.set(beast::http::field::cookie, cookie);
-        }));
-  }
+  impl_->ws.set_option(websocket::stream_base::decorator(
+      [cookie = impl_->cookie, origin = impl_->origin](websocket::request_type& request) {
+        if (!cookie.empty()) request.set(beast::http::field::cookie, cookie);
+        if (!origin.empty()) request.set(beast::http::field::origin, origin);
+      }));
   std::string host = absl::StrCat("127.0.0.1:", port);
+  websocket::response_type response;
   ec = impl_->Run("WebSocket handshake", deadline, [&](auto handler) {
-    impl_->ws.async_handshake(host, "/_sluice/ws", std::move(handler));
+    impl_->ws.async_handshake(response, host, "/_sluice/ws", std::move(handler));
   });
   if (!ec.ok()) return ec.status();
-  if (*ec) return absl::UnavailableError(absl::StrCat("WebSocket handshake: ", ec->message()));
+  if (*ec) {
+    impl_->unusable = true;
+    std::string what =
+        absl::StrCat("WebSocket handshake: ", ec->message(), " (HTTP ", response.result_int(), ")");
+    if (response.result() == beast::http::status::forbidden) {
+      return absl::PermissionDeniedError(what);
+    }
+    return absl::UnavailableError(what);
+  }
   return absl::OkStatus();
 }
 
@@ -195,6 +217,14 @@ absl::Status WsClient::SendUploadCancel(uint32_t upload_id, Deadline deadline) {
 
 absl::Status WsClient::SendRaw(std::string_view bytes, bool binary, Deadline deadline) {
   return impl_->Write("send raw", net::const_buffer(bytes.data(), bytes.size()), binary, deadline);
+}
+
+absl::Status WsClient::SendPong(Deadline deadline) {
+  absl::StatusOr<beast::error_code> ec = impl_->Run(
+      "pong", deadline, [&](auto handler) { impl_->ws.async_pong({}, std::move(handler)); });
+  if (!ec.ok()) return ec.status();
+  if (*ec) return absl::UnavailableError(absl::StrCat("pong: ", ec->message()));
+  return absl::OkStatus();
 }
 
 absl::Status WsClient::Close(uint16_t code, Deadline deadline) {

@@ -63,8 +63,18 @@ class WsClient {
   // sends the cookies of the page's origin (a load balancer's stickiness
   // cookie, say). Empty: none.
   void SetCookie(std::string cookie);
+  // An Origin header for the handshake of the next Connect, as a browser
+  // sends the origin of the page that opens the socket
+  // ("http://127.0.0.1:8501"). Empty: none, as non-browser clients send.
+  void SetOrigin(std::string origin);
+  // SO_RCVBUF for the socket of the next Connect (set before connecting,
+  // so the kernel's window follows it): a small one makes a client that
+  // does not read hold little. 0: the kernel's default.
+  void SetReceiveBufferBytes(int bytes);
 
   // TCP connect to 127.0.0.1:port and the WebSocket handshake on /_sluice/ws.
+  // A handshake the server answers with an HTTP error is PermissionDenied
+  // for 403, Unavailable otherwise, naming the status.
   absl::Status Connect(uint16_t port, Deadline deadline = After(kStepTimeout));
 
   absl::Status SendHello(std::string_view reconnect_token = "",
@@ -84,6 +94,10 @@ class WsClient {
   // Any bytes as one binary (or text) frame.
   absl::Status SendRaw(std::string_view bytes, bool binary = true,
                        Deadline deadline = After(kStepTimeout));
+
+  // An unsolicited pong (RFC 6455 allows one as a heartbeat): traffic that
+  // keeps the connection alive without reading anything.
+  absl::Status SendPong(Deadline deadline = After(kStepTimeout));
 
   // The WebSocket closing handshake with `code` (1000: normal closure).
   absl::Status Close(uint16_t code = 1000, Deadline deadline = After(kStepTimeout));

@@ -189,6 +189,8 @@ void ZygoteHost::HandleEvent(ipc::ZygoteEvent::Reader event) {
       return;
     case ipc::ZygoteEvent::READY:
     case ipc::ZygoteEvent::LOAD_FAILED:
+    case ipc::ZygoteEvent::WORKER_OUTPUT:  // zygote -> reaper only
+    case ipc::ZygoteEvent::WORKER_SESSION:
       return;
   }
 }

@@ -25,10 +25,10 @@
 #include "broker/zygote_generations.h"
 #include "broker/zygote_host.h"
 #include "keeper/keeper.h"
-#include "sandbox/denials.h"
 #include "sandbox/namespaces.h"
 #include "util/log.h"
 #include "util/strings.h"
+#include "worker/reaper_counters.h"
 #include "worker/zygote.h"
 
 namespace sluice {
@@ -180,12 +180,9 @@ int Serve(const std::vector<std::string>& args) {
   if (!level.ok()) return Fail("sluice serve", level.status());
   options->sandbox = *level;
   if (secrets.fd.valid()) broker::WarnIfWorkersCanOpen(options->secrets_file, *level);
-  sandbox::DenialPage denials;
-  if (*level != sandbox::Level::kOff) {
-    auto page = sandbox::DenialPage::Create();
-    if (!page.ok()) return Fail("sluice serve", page.status());
-    denials = *std::move(page);
-  }
+  // Counted by each zygote's reaper, whatever the level (worker/reaper_counters.h).
+  auto counters = worker::ReaperCounterPage::Create();
+  if (!counters.ok()) return Fail("sluice serve", counters.status());
   broker::ZygoteLaunch launch{options->app_path, options->max_message_kb * 1024};
   if (keeper) {
     launch.arena_fd = keeper->arena_fd();
@@ -193,7 +190,9 @@ int Serve(const std::vector<std::string>& args) {
   }
   launch.sandbox = {*level, options->worker_memory_mb << 20, options->rerun_timeout};
   launch.allow_read = options->allow_read;
-  launch.denials_fd = denials.fd();
+  launch.denials_fd = counters->fd();
+  launch.output = {options->app_output_lines_per_second, options->app_output_line_bytes,
+                   options->max_denials_per_worker};
   launch.log_level = options->log_level;
   launch.cache_wait_timeout = options->cache_wait_timeout;
   // Kept open (close-on-exec) while the broker runs, so that a zygote
@@ -207,7 +206,7 @@ int Serve(const std::vector<std::string>& args) {
     zygotes = std::make_unique<broker::ZygoteGenerations>(io, launch, *std::move(zygote));
   }
   if (keeper) keeper->CloseArenaFd();
-  denials.CloseFd();
+  counters->CloseFd();
   if (!zygotes) return Fail("sluice serve", zygote.status());
   LogSandboxLayers(*options);
 
@@ -216,7 +215,7 @@ int Serve(const std::vector<std::string>& args) {
   if (!files.ok()) LogWarning("page_assets_missing", {{"error", files.status().message()}});
 
   auto endpoint = acceptor->local_endpoint();
-  broker::Server server(io, *options, std::move(zygotes), std::move(keeper), std::move(denials),
+  broker::Server server(io, *options, std::move(zygotes), std::move(keeper), *std::move(counters),
                         files.ok() ? std::move(*files)
                                    : broker::StaticFiles::Missing(ToStd(files.status().message())),
                         std::move(*acceptor));
@@ -267,6 +266,12 @@ int Zygote(const std::vector<std::string>& args) {
       config.cache_wait_timeout_ms = static_cast<std::uint64_t>(value);
     }
     if (name == "--denials-fd") config.denials_fd = static_cast<int>(value);
+    if (name == "--app-output-lines-per-second")
+      config.output.lines_per_second = static_cast<int>(value);
+    if (name == "--app-output-line-bytes")
+      config.output.line_bytes = static_cast<std::size_t>(value);
+    if (name == "--max-denials-per-worker")
+      config.output.denials_per_worker = static_cast<int>(value);
     if (name == "--secrets-fd") config.secrets_fd = static_cast<int>(value);
     if (name == "--worker-memory-bytes")
       config.sandbox.memory_bytes = static_cast<std::uint64_t>(value);

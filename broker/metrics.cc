@@ -49,6 +49,9 @@ std::string RenderMetrics(const MetricsSnapshot& s) {
   counter("sluice_sandbox_denied_syscalls_total",
           "System calls of workers that the seccomp filter refused (each failed with EPERM).",
           s.sandbox_denied_syscalls);
+  counter("sluice_app_output_lines_dropped_total",
+          "Lines apps printed that were not logged: past --app-output-lines-per-second.",
+          s.app_output_lines_dropped);
   gauge("sluice_queue_length", "Tabs waiting in line for a worker (--max-queue).",
         static_cast<std::uint64_t>(s.queue_length));
   if (s.service) s.service->AppendTo(&out);

@@ -15,17 +15,18 @@ inline constexpr char kMetricsContentType[] = "text/plain; version=0.0.4; charse
 struct MetricsSnapshot {
   int sessions_live = 0;
   int warm_workers = 0;
-  bool cache_up = false;                // a keeper is running
-  std::uint64_t cache_size_bytes = 0;   // 0: the cache is off
-  shm_cache::ArenaCounters cache = {};  // zeroes when the cache is off
-  std::uint64_t sandbox_denied_syscalls = 0;
-  int queue_length = 0;                     // tabs waiting for a worker
-  const ServiceMetrics* service = nullptr;  // counted as things happen; null: left out
-  std::uint64_t log_lines_dropped = 0;      // the broker's own, util/log.h
-  bool zygote_up = false;                   // a current zygote forks workers
-  std::uint64_t zygote_generation = 0;      // 1, then one more per reload or restart
-  std::uint64_t zygote_deaths = 0;          // current zygotes that died (then restarted)
-  std::uint64_t zygote_loads_ok = 0;        // new zygotes that became current
+  bool cache_up = false;                       // a keeper is running
+  std::uint64_t cache_size_bytes = 0;          // 0: the cache is off
+  shm_cache::ArenaCounters cache = {};         // zeroes when the cache is off
+  std::uint64_t sandbox_denied_syscalls = 0;   // as the reapers counted them
+  std::uint64_t app_output_lines_dropped = 0;  // likewise
+  int queue_length = 0;                        // tabs waiting for a worker
+  const ServiceMetrics* service = nullptr;     // counted as things happen; null: left out
+  std::uint64_t log_lines_dropped = 0;         // the broker's own, util/log.h
+  bool zygote_up = false;                      // a current zygote forks workers
+  std::uint64_t zygote_generation = 0;         // 1, then one more per reload or restart
+  std::uint64_t zygote_deaths = 0;             // current zygotes that died (then restarted)
+  std::uint64_t zygote_loads_ok = 0;           // new zygotes that became current
   std::uint64_t zygote_loads_failed = 0;
 };
 

@@ -42,6 +42,10 @@ struct ServeOptions {
   std::uint64_t worker_memory_mb = 2048;             // address space a worker may add; 0: no bound
   std::vector<std::string> allow_read;               // canonical paths, visible read-only (strict)
   absl::Duration rerun_timeout = absl::Seconds(60);  // CPU time per run; 0: no limit
+  // What a worker prints, logged by its zygote's reaper (worker/output_reader.h).
+  int app_output_lines_per_second = 100;     // per worker; more are dropped and counted
+  std::size_t app_output_line_bytes = 4096;  // longer lines are cut
+  int max_denials_per_worker = 1000;         // denied calls counted for one worker, at most
   // Worker pool policy (broker/session_queue.h, README "Worker pool").
   int max_sessions_per_ip = 0;                   // live + queued per client address; 0: no limit
   absl::Duration idle_timeout = absl::Hours(1);  // no interaction for this long ends it; 0: never

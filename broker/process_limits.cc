@@ -17,7 +17,11 @@ namespace {
 // Descriptors the broker holds besides its sessions: listener, zygote and
 // keeper channels, signal pipe, epoll, the odd HTTP request.
 constexpr std::int64_t kFixedDescriptors = 64;
-constexpr std::int64_t kDescriptorsPerSession = 2;
+// Per session, in the process that holds the most: the broker holds two
+// (the page's connection, the worker's socket), the zygote's reaper three
+// (the worker's stdout, stderr and denial-report pipes). All inherit the
+// limit raised here.
+constexpr std::int64_t kDescriptorsPerSession = 3;
 
 std::int64_t AsCount(rlim_t limit) {
   return limit == RLIM_INFINITY ? INT64_MAX : static_cast<std::int64_t>(limit);
@@ -63,9 +67,10 @@ void RaiseOpenFileLimit(int workers) {
                 {"workers", workers},
                 {"needed", needed},
                 {"hint",
-                 "each session holds 2 descriptors in the broker: raise the hard limit "
+                 "each session holds 2 descriptors in the broker and 3 in its zygote's reaper: "
+                 "raise the hard limit "
                  "(systemd LimitNOFILE=, ulimit -Hn) or lower --workers; past the limit new "
-                 "sessions fail to start"}});
+                 "sessions fail to start, or their output is not logged"}});
   }
 }
 

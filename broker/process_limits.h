@@ -14,8 +14,9 @@ void EnsureStandardDescriptors();
 
 // Raises the soft RLIMIT_NOFILE to the hard limit (logged), and warns when
 // even the hard limit cannot hold `workers` sessions: each live session
-// holds two descriptors in the broker (its page and its worker) and, with
-// the cache on, one in the keeper. Call before the keeper and the zygote
+// holds two descriptors in the broker (its page and its worker), three in
+// its zygote's reaper (the worker's output and denial pipes) and, with the
+// cache on, one in the keeper. Call before the keeper and the zygote
 // are started: they inherit the limit.
 void RaiseOpenFileLimit(int workers);
 

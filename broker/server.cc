@@ -56,12 +56,12 @@ void WarnIfAnyOriginAllowed(const ServeOptions& options) {
 
 Server::Server(asio::io_context& io, ServeOptions options,
                std::unique_ptr<ZygoteGenerations> zygotes, std::unique_ptr<KeeperHost> keeper,
-               sandbox::DenialPage denials, StaticFiles files, tcp::acceptor acceptor)
+               worker::ReaperCounterPage counters, StaticFiles files, tcp::acceptor acceptor)
     : io_(io),
       options_(std::move(options)),
       zygotes_(std::move(zygotes)),
       keeper_(std::move(keeper)),
-      denials_(std::move(denials)),
+      counters_(std::move(counters)),
       files_(std::move(files)),
       acceptor_(std::move(acceptor)),
       signals_(io, SIGINT, SIGTERM, SIGUSR2),
@@ -280,6 +280,8 @@ void Server::StartSession(const std::shared_ptr<PageConnection>& page, ForkedWor
   sessions_by_token_[session->token()] = session;
   sessions_by_pid_[worker.pid] = session;
   ++metrics_.sessions_started;
+  // Before the worker hears of its session: the lines its runs print carry the id.
+  zygotes_->NameWorker(worker.pid, session->id());
   LogInfo(
       "session_started",
       {{"session", session->id()}, {"worker_pid", worker.pid}, {"client", page->client_address()}});
@@ -472,7 +474,8 @@ std::string Server::MetricsText() const {
     snapshot.cache_size_bytes = keeper_->arena_bytes();
     snapshot.cache = keeper_->counters();
   }
-  snapshot.sandbox_denied_syscalls = denials_.denied_syscalls();
+  snapshot.sandbox_denied_syscalls = counters_.denied_syscalls();
+  snapshot.app_output_lines_dropped = counters_.app_output_lines_dropped();
   snapshot.queue_length = static_cast<int>(queue_.size());
   snapshot.service = &metrics_;
   snapshot.log_lines_dropped = LogLinesDropped();

@@ -20,7 +20,7 @@
 #include "broker/session_queue.h"
 #include "broker/static_files.h"
 #include "broker/zygote_generations.h"
-#include "sandbox/denials.h"
+#include "worker/reaper_counters.h"
 
 namespace sluice::broker {
 
@@ -31,10 +31,10 @@ class Session;
 class Server {
  public:
   // `keeper` is null when the shared cache is off (--cache-size 0).
-  // `denials` is the workers' seccomp denial counter page (empty when the
-  // sandbox is off).
+  // `counters` is the page the reapers count denied calls and dropped
+  // output lines in (worker/reaper_counters.h).
   Server(asio::io_context& io, ServeOptions options, std::unique_ptr<ZygoteGenerations> zygotes,
-         std::unique_ptr<KeeperHost> keeper, sandbox::DenialPage denials, StaticFiles files,
+         std::unique_ptr<KeeperHost> keeper, worker::ReaperCounterPage counters, StaticFiles files,
          tcp::acceptor acceptor);
   ~Server();
 
@@ -141,7 +141,7 @@ class Server {
   ServeOptions options_;
   std::unique_ptr<ZygoteGenerations> zygotes_;
   std::unique_ptr<KeeperHost> keeper_;
-  sandbox::DenialPage denials_;
+  worker::ReaperCounterPage counters_;
   StaticFiles files_;
   tcp::acceptor acceptor_;
   asio::signal_set signals_;

@@ -227,6 +227,28 @@ const Setting kSettings[] = {
      "CPU time one run of the app may use before its session is ended, e.g. 60s; 0 = no limit", "",
      [](std::string_view t, ServeOptions* o) { return DurationOf(t, "60s", &o->rerun_timeout); },
      SLUICE_FIELD(rerun_timeout)},
+    {"app-output-lines-per-second", "N", TomlType::kInteger, kRestart, false, false,
+     "lines of what an app prints (stdout, stderr) logged per second and worker, as "
+     "\"app_output\" lines; more are dropped and counted in /metrics; 0 = log none",
+     "",
+     [](std::string_view t, ServeOptions* o) {
+       return IntIn(t, 0, 1000000, &o->app_output_lines_per_second);
+     },
+     SLUICE_FIELD(app_output_lines_per_second)},
+    {"app-output-line-bytes", "N", TomlType::kInteger, kRestart, false, false,
+     "longest line of app output logged whole; a longer one is cut there, marked \"cut\":true", "",
+     [](std::string_view t, ServeOptions* o) {
+       return IntIn<std::size_t>(t, 64, 1 << 20, &o->app_output_line_bytes);
+     },
+     SLUICE_FIELD(app_output_line_bytes)},
+    {"max-denials-per-worker", "N", TomlType::kInteger, kRestart, false, false,
+     "refused system calls counted (and logged) for one worker, at most: a worker that forges "
+     "its reports inflates the figure by no more",
+     "",
+     [](std::string_view t, ServeOptions* o) {
+       return IntIn(t, 0, 1000000, &o->max_denials_per_worker);
+     },
+     SLUICE_FIELD(max_denials_per_worker)},
     {"max-sessions-per-ip", "N", TomlType::kInteger, kLive, false, false,
      "most sessions (live, starting and queued) one client address may hold; behind a load "
      "balancer every client has the balancer's address; 0 = no limit",

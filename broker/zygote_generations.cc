@@ -134,6 +134,13 @@ void ZygoteGenerations::Kill(pid_t pid) {
   }
 }
 
+void ZygoteGenerations::NameWorker(pid_t pid, std::string_view session) {
+  if (current_ && current_->HasWorker(pid)) return current_->NameWorker(pid, session);
+  for (const auto& host : retiring_) {
+    if (host->HasWorker(pid)) return host->NameWorker(pid, session);
+  }
+}
+
 bool ZygoteGenerations::IsCurrent(pid_t pid) const { return current_ && current_->HasWorker(pid); }
 
 void ZygoteGenerations::Reload(std::string_view trigger, DoneCallback done) {

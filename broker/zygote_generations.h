@@ -51,6 +51,8 @@ class ZygoteGenerations {
   void Fork(UniqueFd keeper_socket, ZygoteHost::ForkCallback done);
   // SIGKILLs a worker through whichever generation forked it.
   void Kill(pid_t pid);
+  // Names the session `pid` serves, to whichever generation forked it.
+  void NameWorker(pid_t pid, std::string_view session);
   // Whether `pid` was forked by the current generation (warm workers of a
   // retired one are not handed to new sessions).
   bool IsCurrent(pid_t pid) const;

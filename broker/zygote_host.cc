@@ -62,6 +62,9 @@ absl::StatusOr<SpawnedZygote> ZygoteHost::Spawn(const ZygoteLaunch& launch) {
                "--worker-memory-bytes", StrCat(launch.sandbox.memory_bytes), "--rerun-timeout-ms",
                StrCat(absl::ToInt64Milliseconds(launch.sandbox.rerun_timeout))});
   for (const std::string& path : launch.allow_read) args.insert(args.end(), {"--allow-read", path});
+  args.insert(args.end(), {"--app-output-lines-per-second", StrCat(launch.output.lines_per_second),
+                           "--app-output-line-bytes", StrCat(launch.output.line_bytes),
+                           "--max-denials-per-worker", StrCat(launch.output.denials_per_worker)});
   constexpr const char* kLogLevels[] = {"debug", "info", "warning", "error"};
   args.insert(args.end(), {"--log-level", kLogLevels[static_cast<int>(launch.log_level)]});
   args.push_back(launch.app_path);
@@ -186,6 +189,8 @@ void ZygoteHost::HandleEvent(ipc::ZygoteEvent::Reader event) {
       return;
     case ipc::ZygoteEvent::READY:
     case ipc::ZygoteEvent::LOAD_FAILED:
+    case ipc::ZygoteEvent::WORKER_OUTPUT:  // zygote -> reaper only
+    case ipc::ZygoteEvent::WORKER_SESSION:
       return;
   }
 }
@@ -270,6 +275,17 @@ void ZygoteHost::Fork(UniqueFd keeper_socket, int slot, ForkCallback done) {
   fds.emplace_back(sv[1]);
   if (keeper_socket) fds.push_back(std::move(keeper_socket));
   channel_.Send(capnp::messageToFlatArray(message), std::move(fds));
+}
+
+void ZygoteHost::NameWorker(pid_t pid, std::string_view session) {
+  auto it = workers_.find(pid);
+  if (channel_.lost() || it == workers_.end()) return;
+  capnp::MallocMessageBuilder message;
+  auto named = message.initRoot<ipc::ZygoteRequest>().initWorkerSession();
+  named.setPid(it->second);
+  named.setSession(std::string(session));
+  named.setBrokerPid(pid);
+  channel_.Send(capnp::messageToFlatArray(message));
 }
 
 void ZygoteHost::Kill(pid_t pid) {

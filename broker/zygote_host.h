@@ -23,6 +23,7 @@
 #include "sandbox/contain.h"
 #include "util/log.h"
 #include "util/unique_fd.h"
+#include "worker/app_output.h"
 
 namespace sluice::broker {
 
@@ -40,8 +41,9 @@ struct ZygoteLaunch {
   int arena_fd = -1;  // the sealed cache arena (the zygote maps it); -1: cache off
   std::size_t arena_bytes = 0;
   sandbox::WorkerSandboxConfig sandbox;
-  std::vector<std::string> allow_read;   // canonical paths
-  int denials_fd = -1;                   // the seccomp denial counters page; -1: none
+  std::vector<std::string> allow_read;  // canonical paths
+  int denials_fd = -1;          // the reapers' counter page (worker/reaper_counters.h); -1: none
+  worker::OutputLimits output;  // what reapers log of workers' output
   LogLevel log_level = LogLevel::kInfo;  // the zygote's and its workers'
   int secrets_fd = -1;                   // the open secrets file; -1: none
   absl::Duration cache_wait_timeout = absl::Seconds(60);  // --cache-wait-timeout; 0: none
@@ -97,6 +99,9 @@ class ZygoteHost {
   void Fork(UniqueFd keeper_socket, int slot, ForkCallback done);
   // Ends a worker now (SIGKILL, sent by the zygote to its own child).
   void Kill(pid_t pid);
+  // Tells the zygote (or its reaper) which session the worker serves: the
+  // log lines of what it prints name it (worker/output_reader.h).
+  void NameWorker(pid_t pid, std::string_view session);
 
   // Every worker pid this class hands out or takes is as the broker's pid
   // namespace numbers it; at the strict level the zygote numbers its

@@ -123,7 +123,9 @@ absl::StatusOr<Packet> ReceivePacket(int socket) {
   // A fresh vector of the packet's size, not buffer.resize(): capnp::word
   // cannot be copied, and clang's libstdc++ checks refuse resize() for it.
   packet.words = std::vector<capnp::word>(static_cast<std::size_t>(n) / sizeof(capnp::word));
-  std::memcpy(packet.words.data(), buffer.data(), static_cast<std::size_t>(n));
+  // Not for the empty packet of a closed peer: memcpy from data() of an
+  // empty vector (null) is undefined.
+  if (n > 0) std::memcpy(packet.words.data(), buffer.data(), static_cast<std::size_t>(n));
   return packet;
 }
 

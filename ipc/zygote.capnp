@@ -3,7 +3,12 @@
 # message per packet. A fork request carries the worker's end of its session
 # socket as SCM_RIGHTS ancillary data, followed, while the shared cache is
 # on, by the worker's end of its keeper socket (ipc/keeper.capnp). The set of commands is deliberately
-# small (Chromium's zygote host has the same shape): fork, kill.
+# small (Chromium's zygote host has the same shape): fork, kill, and naming
+# the session a worker serves (for its output's log lines).
+#
+# The zygote tells its reaper (worker/reaper.h) of every fork and exit with
+# the same ZygoteEvent messages, on a private socket; two variants are only
+# ever sent there (workerOutput, workerSession).
 
 using Cxx = import "/capnp/c++.capnp";
 $Cxx.namespace("sluice::ipc");
@@ -14,6 +19,8 @@ struct ZygoteRequest {
                             # keeper socket)
     kill @1 :Int32;         # SIGKILL this worker pid (a child of the zygote,
                             # as the zygote numbers it)
+    workerSession @2 :WorkerSession;  # the worker now serves this session:
+                            # its output's log lines name it (worker/output_reader.h)
   }
 
   struct Fork {
@@ -25,6 +32,13 @@ struct ZygoteRequest {
   }
 }
 
+struct WorkerSession {
+  pid @0 :Int32;            # as the zygote numbers it
+  session @1 :Text;         # the broker's session id
+  brokerPid @2 :Int32;      # the same worker as the broker numbers it (they
+                            # differ at strict): what its log lines show
+}
+
 struct ZygoteEvent {
   union {
     ready @0 :Ready;        # app loaded; first event on success
@@ -34,6 +48,11 @@ struct ZygoteEvent {
                             # zygoteExited by the reaper, worker/reaper.h)
     zygoteExited @4 :ZygoteExited;  # from the reaper: the zygote died; from
                             # now on the reaper reports exits and serves kills
+    workerOutput @5 :Int32; # zygote -> reaper only, after Forked: this worker's
+                            # stdout, stderr and denial-report pipes (read ends)
+                            # ride along, in that order
+    workerSession @6 :WorkerSession;  # zygote -> reaper only: the broker's
+                            # request of that name, passed on
   }
 
   struct ZygoteExited {

@@ -74,10 +74,10 @@ absl::Status CheckParent(pid_t parent) {
 }  // namespace
 
 absl::StatusOr<PreparedSandbox> PreparedSandbox::Prepare(const WorkerSandboxConfig& config,
-                                                         DenialCounters* counters) {
+                                                         DenialReportFds reports) {
   PreparedSandbox prepared;
   prepared.config_ = config;
-  prepared.counters_ = counters;
+  prepared.denial_reports_ = reports;
   if (config.level != Level::kOff) {
     absl::StatusOr<CompiledFilter> filter = CompileWorkerFilter();
     if (!filter.ok()) return filter.status();
@@ -101,8 +101,8 @@ void ContainZygote(PreparedSandbox& sandbox) {
   Checklist checklist;
   checklist.Step("zygote_groups", DropSupplementaryGroups(), "setgroups_when_root");
   checklist.Step("zygote_no_new_privs", NoNewPrivileges(), "prctl");
-  checklist.Step("zygote_denial_handler", InstallDenialHandler(sandbox.counters()),
-                 sandbox.counters() ? "sigsys_counted" : "sigsys");
+  checklist.Step("zygote_denial_handler", InstallDenialHandler(sandbox.denial_reports().zygote),
+                 sandbox.denial_reports().zygote >= 0 ? "sigsys_reported" : "sigsys");
   checklist.Step("zygote_seccomp", LoadFilter(sandbox.zygote_filter(), ::getpid()),
                  StrCat("bpf_", sandbox.zygote_filter().program.size(), "_insns"));
   sandbox.zygote_contained_ = true;
@@ -128,8 +128,8 @@ void ContainWorker(const PreparedSandbox& sandbox, int slot, pid_t parent) {
   // After the id change, which resets it.
   checklist.Step("not_dumpable", NotDumpable(), "prctl");
   checklist.Step("no_new_privs", NoNewPrivileges(), "prctl");
-  checklist.Step("denial_handler", InstallDenialHandler(sandbox.counters()),
-                 sandbox.counters() ? "sigsys_counted" : "sigsys");
+  checklist.Step("denial_handler", InstallDenialHandler(sandbox.denial_reports().worker),
+                 sandbox.denial_reports().worker >= 0 ? "sigsys_reported" : "sigsys");
   // Under a contained zygote the policy is mostly in place already.
   const CompiledFilter& filter =
       sandbox.zygote_contained() ? sandbox.worker_over_zygote_filter() : sandbox.filter();

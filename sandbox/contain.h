@@ -19,6 +19,13 @@
 
 namespace sluice::sandbox {
 
+// Where contained processes write their denial reports: descriptor numbers
+// (write ends of pipes only the reaper reads); -1: nowhere.
+struct DenialReportFds {
+  int zygote = -1;  // the zygote's own, open while it runs
+  int worker = -1;  // where each worker finds its own once its descriptors are placed
+};
+
 struct WorkerSandboxConfig {
   Level level = Level::kStrict;
   std::uint64_t memory_bytes = 0;  // --worker-memory-mb; 0: no bound
@@ -30,11 +37,10 @@ class PreparedSandbox {
  public:
   // Compiles the seccomp filter (unless the level is off) and measures the
   // address space workers will inherit; call when the zygote is otherwise
-  // ready. `counters`, if
-  // not null, is the shared page that counts denials; it must outlive every
-  // worker.
+  // ready. `reports` says where the zygote and each worker write their
+  // denial reports (sandbox/denials.h).
   static absl::StatusOr<PreparedSandbox> Prepare(const WorkerSandboxConfig& config,
-                                                 DenialCounters* counters);
+                                                 DenialReportFds reports);
 
   const WorkerSandboxConfig& config() const { return config_; }
   // The worker policy, whole; and split for a contained zygote (seccomp_policy.h).
@@ -44,7 +50,7 @@ class PreparedSandbox {
   // True once ContainZygote loaded the zygote's filter into this process:
   // its workers inherit it and stack only the short one.
   bool zygote_contained() const { return zygote_contained_; }
-  DenialCounters* counters() const { return counters_; }
+  const DenialReportFds& denial_reports() const { return denial_reports_; }
   // The zygote's address space when it was prepared: what a worker inherits.
   std::optional<std::uint64_t> inherited_bytes() const { return inherited_bytes_; }
   // The rlimits each worker sets, worked out from the above.
@@ -62,7 +68,7 @@ class PreparedSandbox {
   CompiledFilter zygote_filter_;
   CompiledFilter worker_over_zygote_filter_;
   bool zygote_contained_ = false;
-  DenialCounters* counters_ = nullptr;
+  DenialReportFds denial_reports_;
   std::optional<std::uint64_t> inherited_bytes_;
   WorkerLimits worker_limits_;
   std::string watchdogs_how_;

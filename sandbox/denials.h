@@ -1,56 +1,35 @@
-// Counting what the seccomp filter refused. The broker creates one shared
-// page (a memfd it maps too, to show the count at /metrics); the zygote maps
-// it before forking, so every worker adds to it from its SIGSYS handler.
-// A hostile worker can write any number there: it is a statistic for the
-// operator, not an audit trail.
+// Counting what the seccomp filter refused. A contained process (the zygote,
+// each worker) turns every trapped call into EPERM in its SIGSYS handler and
+// writes a small report for it to a pipe of its own, whose other end only
+// the reaper holds (worker/output_reader.h). The reaper adds them up, at
+// most a bounded number per process, in a page no zygote or worker maps
+// (worker/reaper_counters.h). A hostile worker can write reports without
+// making the calls, so it can inflate its own count up to that bound, but
+// it cannot reach the total, nor anyone else's count.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 
-#include "absl/status/statusor.h"
-#include "util/unique_fd.h"
+#include "absl/status/status.h"
 
 namespace sluice::sandbox {
 
-// Lives at the start of the shared page. Written by workers (any of them,
-// concurrently, with atomic adds), read by the broker.
-struct DenialCounters {
-  std::atomic<std::uint64_t> denied_syscalls;
+// One report: the number of the refused call, in the writer's byte order.
+struct DenialReport {
+  std::int32_t syscall;
 };
-static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+static_assert(sizeof(DenialReport) == 4);
 
-// The shared page, unmapped exactly once.
-class DenialPage {
- public:
-  // Broker: a fresh zeroed page in a memfd; fd() is what the zygote gets.
-  static absl::StatusOr<DenialPage> Create();
-  // Zygote: maps the page the broker passed as `fd` (and closes it).
-  static absl::StatusOr<DenialPage> Map(UniqueFd fd);
+// Makes every call the filter traps (SECCOMP_RET_TRAP) return EPERM to its
+// caller and write a DenialReport to `report_fd` (-1: nowhere; a report that
+// does not fit into a full pipe is lost, the write end should be
+// non-blocking). Install before loading the filter; installing again only
+// changes the descriptor. Async-signal-safe handler; process-wide.
+absl::Status InstallDenialHandler(int report_fd);
 
-  DenialPage() = default;
-  DenialPage(DenialPage&& other) noexcept;
-  DenialPage& operator=(DenialPage&& other) noexcept;
-  DenialPage(const DenialPage&) = delete;
-  DenialPage& operator=(const DenialPage&) = delete;
-  ~DenialPage();
-
-  int fd() const { return fd_.get(); }
-  void CloseFd() { fd_.reset(); }
-  // Null when there is no page (the sandbox is off).
-  DenialCounters* counters() const { return counters_; }
-  std::uint64_t denied_syscalls() const {
-    return counters_ ? counters_->denied_syscalls.load(std::memory_order_relaxed) : 0;
-  }
-
- private:
-  UniqueFd fd_;
-  DenialCounters* counters_ = nullptr;
-};
-
-// Worker: makes every call the filter traps (SECCOMP_RET_TRAP) return
-// EPERM to its caller and adds one to `counters` (may be null). Install
-// before loading the filter. Async-signal-safe handler; process-wide.
-absl::Status InstallDenialHandler(DenialCounters* counters);
+// Only changes where the installed handler writes (-1: nowhere).
+// Async-signal-safe: for a child right after fork, whose inherited
+// descriptor number is about to mean something else.
+void ReportDenialsTo(int report_fd);
 
 }  // namespace sluice::sandbox

@@ -7,9 +7,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <vector>
 
+#include "sandbox/denials.h"
 #include "util/log.h"
 #include "worker/cache_runtime.h"
 #include "worker/session.h"
@@ -45,25 +48,55 @@ void Place(UniqueFd fd, int at) {
   }
 }
 
-// Leaves open only stdio, the session socket and the keeper socket.
-// Returns whether there is a keeper socket.
-bool KeepOnlyWorkerFds(UniqueFd session_fd, UniqueFd keeper_fd) {
-  // Lift both out of the way first: either may sit on the other's place.
-  UniqueFd session(::fcntl(session_fd.get(), F_DUPFD_CLOEXEC, kWorkerKeeperFd + 1));
-  UniqueFd keeper;
-  if (keeper_fd) keeper.reset(::fcntl(keeper_fd.get(), F_DUPFD_CLOEXEC, kWorkerKeeperFd + 1));
-  if (!session || (keeper_fd && !keeper)) {
-    LogSyscallError("fcntl(F_DUPFD_CLOEXEC)", errno);
+// Where the worker's own stdin, stdout and stderr wait while it contains
+// itself with the broker's still on 0-2 (so a failing step logs as usual).
+constexpr int kStagedStdin = 6;
+constexpr int kStagedStdout = 7;
+constexpr int kStagedStderr = 8;
+
+// Leaves open only the broker's stdio and the descriptors of `start`, each
+// at its place (a place without one is closed).
+void KeepOnlyWorkerFds(WorkerStart& start) {
+  struct Move {
+    UniqueFd* fd;
+    int at;
+  };
+  Move moves[] = {{&start.session_fd, kWorkerSessionFd}, {&start.keeper_fd, kWorkerKeeperFd},
+                  {&start.denials_fd, kWorkerDenialsFd}, {&start.stdin_fd, kStagedStdin},
+                  {&start.stdout_fd, kStagedStdout},     {&start.stderr_fd, kStagedStderr}};
+  // Lift them all out of the way first: any may sit on another's place.
+  UniqueFd lifted[std::size(moves)];
+  for (std::size_t i = 0; i < std::size(moves); ++i) {
+    if (!moves[i].fd->valid()) continue;
+    lifted[i].reset(::fcntl(moves[i].fd->get(), F_DUPFD_CLOEXEC, kStagedStderr + 1));
+    if (!lifted[i]) {
+      LogSyscallError("fcntl(F_DUPFD_CLOEXEC)", errno, {{"fd", moves[i].fd->get()}});
+      _exit(1);
+    }
+    moves[i].fd->reset();
+  }
+  for (std::size_t i = 0; i < std::size(moves); ++i) {
+    if (lifted[i]) {
+      Place(std::move(lifted[i]), moves[i].at);
+    } else {
+      ::close(moves[i].at);  // whatever of the zygote's sat there
+    }
+  }
+  LogDebug("fds_closed", {{"method", CloseDescriptorsFrom(kStagedStderr + 1)}});
+}
+
+// After containment, before any app code: 0-2 become the worker's own, and
+// the broker's open file descriptions are gone from this process.
+void TakeOwnStdio() {
+  if (::dup2(kStagedStdin, STDIN_FILENO) < 0 || ::dup2(kStagedStdout, STDOUT_FILENO) < 0 ||
+      ::dup2(kStagedStderr, STDERR_FILENO) < 0) {
+    LogSyscallError("dup2", errno);
     _exit(1);
   }
-  session_fd.reset();
-  keeper_fd.reset();
-  Place(std::move(session), kWorkerSessionFd);
-  bool has_keeper = keeper.valid();
-  if (has_keeper) Place(std::move(keeper), kWorkerKeeperFd);
-  int first_closed = has_keeper ? kWorkerKeeperFd + 1 : kWorkerSessionFd + 1;
-  LogDebug("fds_closed", {{"method", CloseDescriptorsFrom(first_closed)}, {"keeper", has_keeper}});
-  return has_keeper;
+  for (int fd : {kStagedStdin, kStagedStdout, kStagedStderr}) ::close(fd);
+  // A pipe would make stdout fully buffered: a printed line would show up
+  // in the log only kilobytes later.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
 }
 
 }  // namespace
@@ -87,12 +120,17 @@ const char* CloseDescriptorsFrom(int lowest) {
 void BecomeWorker(WorkerStart start) {
   // Whoever holds the zygote's channel can fork and kill workers.
   start.zygote_control.reset();
+  // Its inherited handler would report into the zygote's descriptor number.
+  sandbox::ReportDenialsTo(-1);
   CheckParent(start.zygote_pid);
   ResetSignals();
   SetLogProcess("worker");
   ::prctl(PR_SET_NAME, "sluice-worker");
-  bool has_keeper = KeepOnlyWorkerFds(std::move(start.session_fd), std::move(start.keeper_fd));
+  bool has_keeper = start.keeper_fd.valid();
+  if (!start.stdin_fd || !start.stdout_fd || !start.stderr_fd) _exit(1);
+  KeepOnlyWorkerFds(start);
   sandbox::ContainWorker(*start.sandbox, start.sandbox_slot, start.zygote_pid);
+  TakeOwnStdio();
   AttachKeeper(has_keeper ? UniqueFd(kWorkerKeeperFd) : UniqueFd());
   ServeSession(UniqueFd(kWorkerSessionFd), start.app, start.max_message_bytes);
 }

@@ -13,15 +13,22 @@
 
 namespace sluice::worker {
 
-// Where a worker finds its descriptors: nothing else is open but stdio.
+// Where a worker finds its descriptors. 0-2 are its own: stdin is
+// /dev/null, stdout and stderr are pipes the reaper reads
+// (worker/output_reader.h); nothing it holds is the broker's.
 inline constexpr int kWorkerSessionFd = 3;
-inline constexpr int kWorkerKeeperFd = 4;  // only while the shared cache is on
+inline constexpr int kWorkerKeeperFd = 4;   // only while the shared cache is on
+inline constexpr int kWorkerDenialsFd = 5;  // its SIGSYS handler's reports (sandbox/denials.h)
 
 struct WorkerStart {
   UniqueFd session_fd;      // the worker's end of its session socket
   UniqueFd keeper_fd;       // its end of the cache keeper socket; invalid: cache off
   UniqueFd zygote_control;  // the zygote's channel to the broker: closed first
-  pid_t zygote_pid;         // the parent we must die with
+  UniqueFd stdin_fd;        // /dev/null
+  UniqueFd stdout_fd;       // write ends of its output pipes
+  UniqueFd stderr_fd;
+  UniqueFd denials_fd;  // write end of its denial-report pipe
+  pid_t zygote_pid;     // the parent we must die with
   st::AppFunction app;
   std::size_t max_message_bytes;
   const sandbox::PreparedSandbox* sandbox;  // the zygote's, compiled before the fork
@@ -29,10 +36,12 @@ struct WorkerStart {
 };
 
 // Runs in the child right after fork(); never returns. Puts the session
-// socket at kWorkerSessionFd and the keeper socket (if any) at
-// kWorkerKeeperFd, closes every other descriptor, contains itself
-// (sandbox::ContainWorker), hands the keeper socket to the cache runtime
-// (worker/cache_runtime.h) and serves the session.
+// socket at kWorkerSessionFd, the keeper socket (if any) at kWorkerKeeperFd
+// and the denial pipe at kWorkerDenialsFd, closes every other descriptor but
+// the broker's stdio, contains itself (sandbox::ContainWorker; its steps
+// still log to the broker's stderr, as trusted code), then swaps in its own
+// stdin, stdout and stderr before any app code runs, hands the keeper socket
+// to the cache runtime (worker/cache_runtime.h) and serves the session.
 [[noreturn]] void BecomeWorker(WorkerStart start);
 
 // Closes every descriptor >= `lowest`: close_range(2) first, then a walk of

@@ -20,6 +20,9 @@
 #include "sandbox/namespaces.h"
 #include "util/log.h"
 #include "util/signal_fd.h"
+#include "worker/output_reader.h"
+#include "worker/reaper_counters.h"
+#include "worker/stdio_pipes.h"
 
 namespace sluice::worker {
 
@@ -34,16 +37,18 @@ constexpr int kBrokerDiedSignal = SIGUSR1;
 
 class Reaper {
  public:
-  Reaper(int control_fd, pid_t zygote, UniqueFd zygote_link, UniqueFd signals)
+  Reaper(int control_fd, pid_t zygote, UniqueFd zygote_link, UniqueFd signals, OutputReader& output)
       : control_fd_(control_fd),
         zygote_(zygote),
         zygote_link_(std::move(zygote_link)),
-        signals_(std::move(signals)) {}
+        signals_(std::move(signals)),
+        output_(output) {}
 
   [[noreturn]] void Loop();
 
  private:
   void OnZygoteLink();
+  void OnZygoteEvent(ipc::ZygoteEvent::Reader event, ipc::Packet& packet);
   void OnSignals();
   void ReapChildren();
   void OnZygoteExited(int status);
@@ -58,6 +63,7 @@ class Reaper {
   UniqueFd signals_;      // SIGCHLD and kBrokerDiedSignal
   // The zygote's live workers as it told us; after its death, ours.
   absl::flat_hash_set<pid_t> workers_;
+  OutputReader& output_;  // what the workers print and report
 };
 
 void SetExitStatus(ipc::ZygoteEvent::Exited::Builder exited, int status) {
@@ -71,17 +77,20 @@ void SetExitStatus(ipc::ZygoteEvent::Exited::Builder exited, int status) {
 void Reaper::Loop() {
   ReapChildren();  // a SIGCHLD that came before the signalfd existed
   for (;;) {
-    pollfd fds[3] = {{signals_.get(), POLLIN, 0},
+    pollfd fds[4] = {{signals_.get(), POLLIN, 0},
                      // While the zygote lives the control socket is its to
                      // read; the reaper only notices the broker closing it.
                      {control_fd_, static_cast<short>(zygote_alive_ ? 0 : POLLIN), 0},
-                     {zygote_link_ ? zygote_link_.get() : -1, POLLIN, 0}};
-    if (::poll(fds, 3, -1) < 0) {
+                     {zygote_link_ ? zygote_link_.get() : -1, POLLIN, 0},
+                     {output_.fd(), POLLIN, 0}};
+    if (::poll(fds, 4, -1) < 0) {
       if (errno == EINTR) continue;
       LogSyscallError("poll", errno);
       EndAll();
     }
+    // The zygote's news first: a worker's pipes and session before its output.
     if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) OnZygoteLink();
+    if (fds[3].revents & POLLIN) output_.OnReadable();
     if (fds[0].revents & POLLIN) OnSignals();
     if (!zygote_alive_ && (fds[1].revents & POLLIN)) {
       OnRequest();
@@ -95,6 +104,12 @@ void Reaper::OnZygoteLink() {
   for (;;) {
     absl::StatusOr<ipc::Packet> packet = ipc::ReceivePacket(zygote_link_.get());
     if (!packet.ok() && absl::IsUnavailable(packet.status())) return;
+    if (!packet.ok() && absl::IsDataLoss(packet.status())) {
+      // A worker's pipes that found no free descriptor here: its output is
+      // lost (its writes fail), nothing else.
+      LogError("zygote_event_lost", {{"error", packet.status().message()}});
+      continue;
+    }
     if (!packet.ok() || packet->words.empty()) {
       zygote_link_.reset();  // the zygote is gone (or broke the link)
       return;
@@ -102,15 +117,33 @@ void Reaper::OnZygoteLink() {
     try {
       capnp::FlatArrayMessageReader message(
           kj::arrayPtr(packet->words.data(), packet->words.size()));
-      auto event = message.getRoot<ipc::ZygoteEvent>();
-      if (event.isForked() && event.getForked().getPid() > 0) {
-        workers_.insert(event.getForked().getPid());
-      } else if (event.isExited()) {
-        workers_.erase(event.getExited().getPid());
-      }
+      OnZygoteEvent(message.getRoot<ipc::ZygoteEvent>(), *packet);
     } catch (const kj::Exception& e) {
       LogWarning("undecodable_zygote_event", {{"error", e.getDescription().cStr()}});
     }
+  }
+}
+
+void Reaper::OnZygoteEvent(ipc::ZygoteEvent::Reader event, ipc::Packet& packet) {
+  switch (event.which()) {
+    case ipc::ZygoteEvent::FORKED:
+      if (event.getForked().getPid() > 0) workers_.insert(event.getForked().getPid());
+      return;
+    case ipc::ZygoteEvent::EXITED:
+      workers_.erase(event.getExited().getPid());
+      output_.WorkerExited(event.getExited().getPid());
+      return;
+    case ipc::ZygoteEvent::WORKER_OUTPUT:
+      output_.AddWorker(event.getWorkerOutput(), packet.TakeFd(0), packet.TakeFd(1),
+                        packet.TakeFd(2));
+      return;
+    case ipc::ZygoteEvent::WORKER_SESSION: {
+      auto named = event.getWorkerSession();
+      output_.NameWorker(named.getPid(), named.getSession().cStr(), named.getBrokerPid());
+      return;
+    }
+    default:
+      return;
   }
 }
 
@@ -135,6 +168,7 @@ void Reaper::ReapChildren() {
     }
     // An orphaned worker (only the zygote's death gives us any).
     workers_.erase(pid);
+    output_.WorkerExited(pid);
     capnp::MallocMessageBuilder event;
     auto exited = event.initRoot<ipc::ZygoteEvent>().initExited();
     exited.setPid(pid);
@@ -155,6 +189,7 @@ bool BrokerHungUp(int control_fd) {
 
 void Reaper::OnZygoteExited(int status) {
   zygote_alive_ = false;
+  output_.WorkerExited(zygote_);  // its last denial reports
   // The broker ended this generation (a shutdown, a retired zygote): the
   // zygote exited because of that, not a crash.
   if (BrokerHungUp(control_fd_)) EndAll();
@@ -199,6 +234,13 @@ void Reaper::OnRequest() {
     if (request.isKill()) {
       // Only our own children: nothing else may be signalled on request.
       if (workers_.contains(request.getKill())) ::kill(request.getKill(), SIGKILL);
+      return;
+    }
+    if (request.isWorkerSession()) {
+      auto named = request.getWorkerSession();
+      if (workers_.contains(named.getPid())) {
+        output_.NameWorker(named.getPid(), named.getSession().cStr(), named.getBrokerPid());
+      }
       return;
     }
     if (request.isFork()) {
@@ -250,6 +292,11 @@ UniqueFd SplitOffReaper(ZygoteConfig& config) {
   }
   UniqueFd reaper_end(sv[0]);
   UniqueFd zygote_end(sv[1]);
+  absl::StatusOr<std::pair<UniqueFd, UniqueFd>> zygote_denials = MakeDenialPipe();
+  if (!zygote_denials.ok()) {
+    LogError("denial_pipe_failed", {{"error", zygote_denials.status().message()}});
+    _exit(1);
+  }
   pid_t reaper = ::getpid();
   // Named before the fork, and the zygote renames itself before it serves:
   // whoever sees a zygote able to fork workers sees both names right (the
@@ -265,6 +312,11 @@ UniqueFd SplitOffReaper(ZygoteConfig& config) {
     ::prctl(PR_SET_NAME, "sluice-zygote");
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != reaper) _exit(1);
     config.reaper_pid = reaper;
+    // The counter page is the reaper's alone: gone before any app code.
+    if (config.denials_fd >= 0) ::close(config.denials_fd);
+    config.denials_fd = -1;
+    zygote_denials->first.reset();
+    config.denial_report_fd = zygote_denials->second.release();
     return zygote_end;
   }
 
@@ -286,12 +338,21 @@ UniqueFd SplitOffReaper(ZygoteConfig& config) {
   }
   // The reaper maps nothing of the app's and needs neither of these.
   if (config.arena_fd >= 0) ::close(config.arena_fd);
-  if (config.denials_fd >= 0) ::close(config.denials_fd);
   if (config.secrets_fd >= 0) ::close(config.secrets_fd);
+  zygote_denials->second.reset();
+  ReaperCounterPage counters;
+  if (config.denials_fd >= 0) {
+    absl::StatusOr<ReaperCounterPage> page = ReaperCounterPage::Map(UniqueFd(config.denials_fd));
+    // Without it the figures stay 0 at /metrics; output is still logged.
+    if (!page.ok()) LogError("counter_page_unmapped", {{"error", page.status().message()}});
+    if (page.ok()) counters = *std::move(page);
+  }
   int flags = ::fcntl(reaper_end.get(), F_GETFL);
   ::fcntl(reaper_end.get(), F_SETFL, flags | O_NONBLOCK);
+  OutputReader output(config.output, counters.counters());
+  output.AddZygote(zygote, std::move(zygote_denials->first));
   LogDebug("reaper_started", {{"zygote_pid", zygote}});
-  Reaper(config.control_fd, zygote, std::move(reaper_end), std::move(signals)).Loop();
+  Reaper(config.control_fd, zygote, std::move(reaper_end), std::move(signals), output).Loop();
 }
 
 }  // namespace sluice::worker

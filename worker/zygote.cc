@@ -1,6 +1,7 @@
 #include "worker/zygote.h"
 
 #include <capnp/serialize.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
 #include <signal.h>
@@ -28,6 +29,7 @@
 #include "worker/cache_runtime.h"
 #include "worker/reaper.h"
 #include "worker/secrets.h"
+#include "worker/stdio_pipes.h"
 
 namespace sluice::worker {
 
@@ -36,12 +38,14 @@ namespace {
 class Zygote {
  public:
   Zygote(const ZygoteConfig& config, const AppDescriptor* app,
-         const sandbox::PreparedSandbox& sandbox, UniqueFd child_signals, UniqueFd reaper)
+         const sandbox::PreparedSandbox& sandbox, UniqueFd child_signals, UniqueFd reaper,
+         UniqueFd dev_null)
       : config_(config),
         app_(app),
         sandbox_(sandbox),
         child_signals_(std::move(child_signals)),
-        reaper_(std::move(reaper)) {}
+        reaper_(std::move(reaper)),
+        dev_null_(std::move(dev_null)) {}
 
   [[noreturn]] void Loop();
 
@@ -50,14 +54,15 @@ class Zygote {
   void Fork(std::uint64_t tag, int slot, UniqueFd session_fd, UniqueFd keeper_fd);
   void ReapChildren();
   void Send(capnp::MessageBuilder& message, pid_t credentials_pid = 0);
-  void TellReaper(capnp::MessageBuilder& message);
+  void TellReaper(capnp::MessageBuilder& message, absl::Span<const int> fds = {});
   [[noreturn]] void Shutdown();
 
   const ZygoteConfig& config_;
   const AppDescriptor* app_;
   const sandbox::PreparedSandbox& sandbox_;
   UniqueFd child_signals_;
-  UniqueFd reaper_;  // our parent's end hears of every fork and exit
+  UniqueFd reaper_;    // our parent's end hears of every fork and exit
+  UniqueFd dev_null_;  // every worker's stdin
   // Each live child's sandbox slot (its uid, sandbox/credentials.h), as the
   // broker handed it out (unique across zygote generations).
   absl::flat_hash_map<pid_t, int> children_;
@@ -74,8 +79,8 @@ void Zygote::Send(capnp::MessageBuilder& message, pid_t credentials_pid) {
 
 // The reaper must know every live worker before the broker does: if we die
 // it takes them over (worker/reaper.h).
-void Zygote::TellReaper(capnp::MessageBuilder& message) {
-  if (auto status = ipc::SendPacket(reaper_.get(), message); !status.ok()) {
+void Zygote::TellReaper(capnp::MessageBuilder& message, absl::Span<const int> fds) {
+  if (auto status = ipc::SendPacket(reaper_.get(), message, fds); !status.ok()) {
     LogError("reaper_send_failed", {{"error", status.message()}});
     Shutdown();
   }
@@ -117,6 +122,14 @@ void Zygote::OnRequest() {
         if (children_.contains(pid)) ::kill(pid, SIGKILL);
         return;
       }
+      case ipc::ZygoteRequest::WORKER_SESSION: {
+        // For the reaper, which logs the worker's output (worker/output_reader.h).
+        if (!children_.contains(request.getWorkerSession().getPid())) return;
+        capnp::MallocMessageBuilder note;
+        note.initRoot<ipc::ZygoteEvent>().setWorkerSession(request.getWorkerSession());
+        TellReaper(note);
+        return;
+      }
     }
     LogWarning("unknown_zygote_request");
   } catch (const kj::Exception& e) {
@@ -133,13 +146,22 @@ void Zygote::Fork(std::uint64_t tag, int slot, UniqueFd session_fd, UniqueFd kee
     Send(reply);
     return;
   }
+  absl::StatusOr<WorkerPipes> pipes = MakeWorkerPipes();
+  if (!pipes.ok()) {
+    LogError("worker_pipes_failed", {{"error", pipes.status().message()}});
+    forked.setError(std::string(pipes.status().message()).c_str());
+    Send(reply);
+    return;
+  }
   std::fflush(nullptr);
   pid_t self = ::getpid();
   pid_t pid = ::fork();
   if (pid == 0) {
     child_signals_.reset();
     reaper_.reset();
-    BecomeWorker({std::move(session_fd), std::move(keeper_fd), UniqueFd(config_.control_fd), self,
+    BecomeWorker({std::move(session_fd), std::move(keeper_fd), UniqueFd(config_.control_fd),
+                  UniqueFd(dev_null_.release()), std::move(pipes->stdout_write),
+                  std::move(pipes->stderr_write), std::move(pipes->denials_write), self,
                   app_->entry, config_.max_message_bytes, &sandbox_, slot});
   }
   if (pid < 0) {
@@ -152,6 +174,12 @@ void Zygote::Fork(std::uint64_t tag, int slot, UniqueFd session_fd, UniqueFd kee
   children_[pid] = slot;
   forked.setPid(pid);
   TellReaper(reply);
+  // The read ends, in a packet of their own: if the reaper cannot take them
+  // (no descriptor left), only this worker's output is lost.
+  capnp::MallocMessageBuilder output;
+  output.initRoot<ipc::ZygoteEvent>().setWorkerOutput(pid);
+  TellReaper(output,
+             {pipes->stdout_read.get(), pipes->stderr_read.get(), pipes->denials_read.get()});
   // Only from its own pid namespace do the broker and the zygote number the
   // worker differently; naming another process in credentials needs
   // CAP_SYS_ADMIN, which a zygote started without root does not have.
@@ -242,14 +270,7 @@ absl::Status EnterMountView(const ZygoteConfig& config) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<sandbox::PreparedSandbox> PrepareSandbox(const ZygoteConfig& config,
-                                                        sandbox::DenialPage* denials) {
-  if (config.denials_fd >= 0) {
-    absl::StatusOr<sandbox::DenialPage> page =
-        sandbox::DenialPage::Map(UniqueFd(config.denials_fd));
-    if (!page.ok()) return page.status();
-    *denials = *std::move(page);
-  }
+absl::StatusOr<sandbox::PreparedSandbox> PrepareSandbox(const ZygoteConfig& config) {
   if (config.sandbox.level == sandbox::Level::kStrict) {
     if (!config.own_pid_namespace) {
       return absl::FailedPreconditionError(
@@ -257,8 +278,8 @@ absl::StatusOr<sandbox::PreparedSandbox> PrepareSandbox(const ZygoteConfig& conf
     }
     if (absl::Status entered = EnterMountView(config); !entered.ok()) return entered;
   }
-  absl::StatusOr<sandbox::PreparedSandbox> prepared =
-      sandbox::PreparedSandbox::Prepare(config.sandbox, denials->counters());
+  absl::StatusOr<sandbox::PreparedSandbox> prepared = sandbox::PreparedSandbox::Prepare(
+      config.sandbox, {config.denial_report_fd, kWorkerDenialsFd});
   if (!prepared.ok()) {
     return absl::Status(prepared.status().code(),
                         StrCat("cannot prepare the sandbox: ", prepared.status().message()));
@@ -316,8 +337,13 @@ void RunZygote(ZygoteConfig config) {
   // From here on this process is the zygote; its parent is the reaper.
   UniqueFd reaper = SplitOffReaper(config);
 
+  // Before the mount view: every worker's stdin.
+  UniqueFd dev_null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!dev_null) {
+    LogSyscallError("open(/dev/null)", errno);
+    _exit(1);
+  }
   shm_cache::Mapping arena;
-  sandbox::DenialPage denials;
   absl::StatusOr<sandbox::PreparedSandbox> sandbox = absl::UnknownError("not prepared");
   absl::Status secrets = LoadSecrets(config.secrets_fd);
   absl::StatusOr<const AppDescriptor*> app =
@@ -326,7 +352,7 @@ void RunZygote(ZygoteConfig config) {
     if (absl::Status prepared = PrepareCache(config, &arena); !prepared.ok()) app = prepared;
   }
   if (app.ok()) {
-    sandbox = PrepareSandbox(config, &denials);
+    sandbox = PrepareSandbox(config);
     if (!sandbox.ok()) app = sandbox.status();
   }
   ReportLoad(config.control_fd, app);
@@ -338,7 +364,8 @@ void RunZygote(ZygoteConfig config) {
   // Last: from here on the zygote runs under the workers' policy plus what
   // forking them needs.
   sandbox::ContainZygote(*sandbox);
-  Zygote zygote(config, *app, *sandbox, std::move(child_signals), std::move(reaper));
+  Zygote zygote(config, *app, *sandbox, std::move(child_signals), std::move(reaper),
+                std::move(dev_null));
   zygote.Loop();
 }
 

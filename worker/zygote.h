@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sandbox/contain.h"
+#include "worker/app_output.h"
 
 namespace sluice::worker {
 
@@ -25,12 +26,15 @@ struct ZygoteConfig {
   std::size_t arena_bytes = 0;
   sandbox::WorkerSandboxConfig sandbox;  // what every worker applies to itself
   std::vector<std::string> allow_read;   // strict: visible besides the app and its libraries
-  int denials_fd = -1;                   // the shared page counting seccomp denials; -1: none
+  int denials_fd = -1;  // the reapers' counter page (worker/reaper_counters.h); -1: none.
+                        // Only the reaper maps it: the zygote closes it at once
+  OutputLimits output;  // what the reaper logs of each worker's output (worker/output_reader.h)
   int secrets_fd = -1;  // the secrets file, read (worker/secrets.h) and closed before the app loads
   std::uint64_t cache_wait_timeout_ms = 0;  // --cache-wait-timeout; 0: wait for ever
   // Set by SplitOffReaper (worker/reaper.h):
   bool own_pid_namespace = false;  // strict: the reaper is pid 1 of our pid namespace
   pid_t reaper_pid = 0;            // our parent
+  int denial_report_fd = -1;       // the zygote's own denial reports, to the reaper
 };
 
 // Never returns: exits when the broker closes the control socket (after
@@ -43,7 +47,10 @@ struct ZygoteConfig {
 // it maps the arena read-only, closes `arena_fd`, and prepares the cache
 // runtime (worker/cache_runtime.h); a failure there is a failed load.
 // Every worker inherits the mapping; each fork request may carry the
-// worker's keeper socket after its session socket.
+// worker's keeper socket after its session socket. Each worker gets
+// /dev/null as stdin and fresh pipes as stdout, stderr and denial-report
+// channel (worker/stdio_pipes.h), whose read ends go to the reaper; the
+// broker's naming of a worker's session is passed on to the reaper too.
 // At the strict sandbox level the broker starts the process as pid 1 of its
 // own namespaces (sandbox/namespaces.h), which the reaper stays (the zygote
 // is its child in them); once the app is loaded the zygote

@@ -4,6 +4,7 @@
 #include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -130,8 +131,22 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(Options option
   UniqueFd error_read(fds[0]), error_write(fds[1]);
   if (pipe2(fds, O_CLOEXEC) != 0) return ErrnoStatus("pipe2(stop)");
   UniqueFd stop_read(fds[0]), stop_write(fds[1]);
-  UniqueFd devnull(open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (!devnull.valid()) return ErrnoStatus("open(/dev/null)");
+  const std::string& stdin_path =
+      options.inherited.stdin_file.empty() ? "/dev/null" : options.inherited.stdin_file;
+  UniqueFd devnull(open(stdin_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!devnull.valid()) return ErrnoStatus("open(" + stdin_path + ")");
+  UniqueFd changes;
+  if (!options.inherited.stderr_file.empty()) {
+    const char* path = options.inherited.stderr_file.c_str();
+    output_write.reset(open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    if (!output_write.valid()) return ErrnoStatus("open(stderr file)");
+    changes.reset(inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+    if (!changes.valid()) return ErrnoStatus("inotify_init1");
+    if (inotify_add_watch(changes.get(), path, IN_MODIFY) < 0)
+      return ErrnoStatus("inotify_add_watch");
+    output_read.reset(open(path, O_RDONLY | O_CLOEXEC));
+    if (!output_read.valid()) return ErrnoStatus("open(stderr file) for reading");
+  }
 
   std::optional<rlimit> open_files;
   if (options.inherited.max_open_files) {
@@ -168,16 +183,45 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(Options option
                      options.program, ": ", std::strerror(error.err)));
   }
   if (fcntl(output_read.get(), F_SETFL, O_NONBLOCK) != 0) return ErrnoStatus("fcntl(O_NONBLOCK)");
-  return std::unique_ptr<ChildProcess>(
-      new ChildProcess(pid, std::move(output_read), std::move(stop_read), std::move(stop_write)));
+  return std::unique_ptr<ChildProcess>(new ChildProcess(pid, std::move(output_read),
+                                                        std::move(changes), std::move(stop_read),
+                                                        std::move(stop_write)));
 }
 
-ChildProcess::ChildProcess(pid_t pid, UniqueFd output, UniqueFd stop_read, UniqueFd stop_write)
+ChildProcess::ChildProcess(pid_t pid, UniqueFd output, UniqueFd changes, UniqueFd stop_read,
+                           UniqueFd stop_write)
     : pid_(pid),
       output_(std::move(output)),
+      changes_(std::move(changes)),
       stop_read_(std::move(stop_read)),
       stop_write_(std::move(stop_write)) {
-  reader_ = std::thread([this] { ReadOutput(); });
+  reader_ = std::thread([this] { changes_.valid() ? FollowFile() : ReadOutput(); });
+}
+
+// Like `tail -f`: reads what the file gained each time inotify says it
+// changed, until told to stop (then once more).
+void ChildProcess::FollowFile() {
+  char buffer[4096];
+  bool stopping = false;
+  while (!stopping) {
+    pollfd fds[2] = {{changes_.get(), POLLIN, 0}, {stop_read_.get(), POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0 && errno != EINTR) break;
+    if (fds[1].revents != 0) stopping = true;
+    while (read(changes_.get(), buffer, sizeof buffer) > 0) {
+    }
+    for (;;) {
+      ssize_t n = read(output_.get(), buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      std::lock_guard lock(mutex_);
+      AppendLocked(std::string_view(buffer, static_cast<size_t>(n)));
+      changed_.notify_all();
+    }
+  }
+  std::lock_guard lock(mutex_);
+  if (!partial_.empty()) lines_.push_back(std::exchange(partial_, {}));
+  output_ended_ = true;
+  changed_.notify_all();
 }
 
 ChildProcess::~ChildProcess() { Terminate(); }

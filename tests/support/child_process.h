@@ -29,6 +29,12 @@ class ChildProcess {
   struct Inherited {
     std::vector<int> ignored_signals;      // set to SIG_IGN, which execve keeps
     std::optional<rlim_t> max_open_files;  // RLIMIT_NOFILE, soft and hard
+    std::string stdin_file;                // stdin reads this file instead of /dev/null
+    // stderr appends to this file (created if need be) instead of a pipe,
+    // as a service manager's `2>>log` would; the output is then read from
+    // the file as it grows (inotify), so Lines() and WaitForLine() work the
+    // same, and it ends only with Terminate().
+    std::string stderr_file;
   };
 
   struct Options {
@@ -76,13 +82,16 @@ class ChildProcess {
   absl::StatusOr<int> Wait(Deadline deadline);
 
  private:
-  ChildProcess(pid_t pid, UniqueFd output, UniqueFd stop_read, UniqueFd stop_write);
+  ChildProcess(pid_t pid, UniqueFd output, UniqueFd changes, UniqueFd stop_read,
+               UniqueFd stop_write);
+  void FollowFile();
   void ReadOutput();
   void AppendLocked(std::string_view bytes);
 
   const pid_t pid_;
   std::optional<int> wait_status_;  // set once reaped
-  UniqueFd output_;                 // read end of the child's stderr pipe
+  UniqueFd output_;                 // read end of the child's stderr pipe, or its log file
+  UniqueFd changes_;                // inotify on that log file; invalid for a pipe
   UniqueFd stop_read_;              // becomes readable when the reader must stop
   UniqueFd stop_write_;
 

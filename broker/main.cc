@@ -27,6 +27,7 @@
 #include "keeper/keeper.h"
 #include "sandbox/namespaces.h"
 #include "util/log.h"
+#include "util/not_dumpable.h"
 #include "util/strings.h"
 #include "worker/reaper_counters.h"
 #include "worker/zygote.h"
@@ -140,7 +141,7 @@ int Serve(const std::vector<std::string>& args) {
   // earlier must not end the broker (its default action).
   ::signal(SIGHUP, SIG_IGN);
   broker::RaiseOpenFileLimit(options->workers);
-  broker::KeepWorkersOutOfOurMemory();
+  KeepWorkersOutOfOurMemory();
   if (!options->admin_token_file.empty()) {
     auto token = broker::ReadTokenFile(options->admin_token_file);
     if (!token.ok()) return Fail("sluice serve", token.status());

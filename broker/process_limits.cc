@@ -74,13 +74,4 @@ void RaiseOpenFileLimit(int workers) {
   }
 }
 
-void KeepWorkersOutOfOurMemory() {
-  if (::geteuid() == 0) return;
-  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
-    LogSyscallError("prctl(PR_SET_DUMPABLE)", errno);
-    return;
-  }
-  LogInfo("broker_not_dumpable", {{"why", "workers share our uid (not root)"}});
-}
-
 }  // namespace sluice::broker

@@ -20,14 +20,4 @@ void EnsureStandardDescriptors();
 // are started: they inherit the limit.
 void RaiseOpenFileLimit(int workers);
 
-// Started without root, workers keep the broker's uid, and the kernel lets
-// a process of that uid read a dumpable process's memory (/proc/PID/mem,
-// opened read-only, which the seccomp policy allows) and reopen its files
-// (/proc/PID/fd/N): the broker holds every session's traffic. So it makes
-// itself not dumpable, which gives its /proc files to root. As root there
-// is no need (each worker has a uid of its own), and the broker keeps its
-// core dumps. Its helpers (zygote, keeper) are exec'd: this does not pass
-// to them.
-void KeepWorkersOutOfOurMemory();
-
 }  // namespace sluice::broker

@@ -25,6 +25,7 @@
 #include "shm_cache/reader.h"
 #include "shm_cache/store.h"
 #include "util/log.h"
+#include "util/not_dumpable.h"
 #include "util/strings.h"
 #include "worker/become_worker.h"
 
@@ -344,6 +345,7 @@ void RunKeeper(const KeeperConfig& config) {
   SetLogProcess("keeper");
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != config.broker_pid) _exit(1);
   ::prctl(PR_SET_NAME, "sluice-keeper");
+  KeepWorkersOutOfOurMemory();
   // Its life is the broker's: a Ctrl-C or a SIGTERM to the whole group must
   // not end it before the broker, which closes the control socket last.
   ::signal(SIGINT, SIG_IGN);

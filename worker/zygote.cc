@@ -22,6 +22,7 @@
 #include "sandbox/namespaces.h"
 #include "shm_cache/arena.h"
 #include "util/log.h"
+#include "util/not_dumpable.h"
 #include "util/signal_fd.h"
 #include "util/strings.h"
 #include "worker/app_library.h"
@@ -329,6 +330,7 @@ void RunZygote(ZygoteConfig config) {
     _exit(1);
   }
   ::prctl(PR_SET_NAME, "sluice-zygote");
+  KeepWorkersOutOfOurMemory();  // the reaper split off below inherits it
   ::signal(SIGPIPE, SIG_IGN);
   LogDebug("fds_closed",
            {{"method", CloseDescriptorsFrom(std::max({config.control_fd, config.arena_fd,

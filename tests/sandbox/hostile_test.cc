@@ -268,6 +268,22 @@ TEST_P(HostileTest, CannotReadTheBrokersMemoryThroughProc) {
   EXPECT_EQ(health.status, 200);
 }
 
+// The keeper holds values other sessions are publishing, the reaper what
+// every worker prints, the zygote the secrets: without root they share the
+// workers' uid, so each makes itself not dumpable as the broker does.
+TEST_P(HostileTest, CannotReadTheKeepersReapersOrZygotesMemoryThroughProc) {
+  for (std::string_view name : {"sluice-keeper", "sluice-reaper", "sluice-zygote"}) {
+    std::optional<pid_t> helper;
+    for (pid_t pid : DescendantsOf(broker_->pid())) {
+      if (ReadProcFile(pid, "comm") == std::string(name) + "\n") helper = pid;
+    }
+    ASSERT_TRUE(helper.has_value()) << name;
+    Target(*helper);
+    EXPECT_EQ(Attack("Read memory via /proc"), strict() ? "ENOENT" : "EACCES") << name;
+  }
+  ExpectVictimUnharmed();
+}
+
 TEST_P(HostileTest, CannotConnectToTheBroker) {
   EXPECT_EQ(Attack("Connect to broker"), "EPERM");
   ExpectVictimUnharmed();

@@ -44,8 +44,8 @@ struct ZygoteLaunch {
   std::vector<std::string> allow_read;  // canonical paths
   int denials_fd = -1;          // the reapers' counter page (worker/reaper_counters.h); -1: none
   worker::OutputLimits output;  // what reapers log of workers' output
-  LogLevel log_level = LogLevel::kInfo;  // the zygote's and its workers'
-  int secrets_fd = -1;                   // the open secrets file; -1: none
+  LogLevel log_level = LogLevel::kInfo;                   // the zygote's and its workers'
+  int secrets_fd = -1;                                    // the open secrets file; -1: none
   absl::Duration cache_wait_timeout = absl::Seconds(60);  // --cache-wait-timeout; 0: none
 };
 

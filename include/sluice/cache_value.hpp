@@ -44,6 +44,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace st {
@@ -143,6 +144,10 @@ namespace detail {
 
 template <class T>
 struct IsPair : std::false_type {};
+template <class T>
+struct IsVariant : std::false_type {};
+template <class... T>
+struct IsVariant<std::variant<T...>> : std::true_type {};
 template <class A, class B>
 struct IsPair<std::pair<A, B>> : std::true_type {};
 
@@ -192,6 +197,11 @@ constexpr bool IsPlain() {
     return IsPlain<std::remove_extent_t<T>>();
   } else if constexpr (std::is_aggregate_v<T> && !std::is_union_v<T>) {
     return AggregateStorable<T>();
+  } else if constexpr (IsOptional<T>::value || IsVariant<T>::value) {
+    // Trivially copyable for plain contents, but their bytes hold a flag or
+    // an index that must be checked: an optional goes through its own
+    // codec below; a variant has none (it needs a st::ValueCodec).
+    return false;
   } else {
     return true;  // a trivially copyable class with private members
   }

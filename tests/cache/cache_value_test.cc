@@ -17,6 +17,7 @@
 #include <sluice/st.hpp>
 #include <stdexcept>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "worker/cache_entry.h"
@@ -136,6 +137,25 @@ template <class T, class F>
 std::size_t OffsetIn(const T& object, const F& field) {
   return static_cast<std::size_t>(reinterpret_cast<const std::byte*>(&field) -
                                   reinterpret_cast<const std::byte*>(&object));
+}
+
+// std::optional of plain contents is trivially copyable, but its flag byte
+// (and a bool inside) must be checked, not copied.
+TEST(CacheValueTest, AnOptionalsFlagAndContentsAreCheckedNotCopied) {
+  static_assert(!st::detail::IsPlain<std::optional<int>>());
+  static_assert(!st::detail::kStorable<std::variant<int, float>>, "its index is unchecked bytes");
+  std::vector<std::byte> some = EncodeValue(std::optional<bool>(true));
+  ASSERT_EQ(some.size(), 2u);  // the flag, then the bool
+  EXPECT_EQ(DecodeValue<std::optional<bool>>(some), std::optional<bool>(true));
+  for (std::size_t at : {0u, 1u}) {
+    std::vector<std::byte> bad = some;
+    bad[at] = std::byte{2};
+    EXPECT_EQ(DecodeValue<std::optional<bool>>(bad), std::nullopt) << "byte " << at;
+  }
+  EXPECT_EQ(DecodeValue<std::optional<int>>(EncodeValue(std::optional<int>())),
+            std::optional<std::optional<int>>(std::optional<int>()));
+  EXPECT_EQ(DecodeValue<std::optional<int>>(EncodeValue(std::optional<int>(42))),
+            std::optional<int>(42));
 }
 
 TEST(CacheValueTest, BoolByteOfTwoIsAMiss) {

@@ -28,11 +28,19 @@ absl::Status IntIn(std::string_view text, Int min, Int max, Int* out) {
   return absl::OkStatus();
 }
 
+// The longest duration a setting takes: "inf" or a century would overflow
+// the clocks the processes add it to (steady_clock in nanoseconds).
+constexpr absl::Duration kLongestDuration = absl::Hours(24 * 365);
+
 absl::Status DurationOf(std::string_view text, std::string_view example, absl::Duration* out) {
   absl::Duration value;
   if (!absl::ParseDuration(ToAbsl(text), &value) || value < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         StrCat("expected a duration like ", example, " or 2m, got '", text, "'"));
+  }
+  if (value > kLongestDuration) {
+    return absl::InvalidArgumentError(
+        StrCat("expected a duration of at most 8760h (a year), got '", text, "'"));
   }
   *out = value;
   return absl::OkStatus();

@@ -248,6 +248,22 @@ TEST(SettingsTest, CacheWaitTimeoutIsADurationDefaultingToAMinute) {
               HasSubstr("cache-wait-timeout"));
 }
 
+// "inf" parses as a duration, and a timer or deadline that far off
+// overflows the clock it is added to: every wait would end at once.
+TEST(SettingsTest, DurationsAreFiniteAndAtMostAYear) {
+  for (std::string_view flag : {"--cache-wait-timeout", "--write-timeout", "--idle-timeout"}) {
+    for (std::string_view value : {"inf", "8761h", "1000000h"}) {
+      EXPECT_THAT(
+          ErrorOf(ParseServeOptions({"app.so", std::string(flag), std::string(value)}).status()),
+          HasSubstr("at most 8760h"))
+          << flag << " " << value;
+    }
+  }
+  ASSERT_OK_AND_ASSIGN(ServeOptions options,
+                       ParseServeOptions({"app.so", "--write-timeout", "8760h"}));
+  EXPECT_EQ(options.write_timeout, absl::Hours(8760));
+}
+
 TEST(SettingsTest, DiffSaysWhatIsLiveAndWhatNeedsARestart) {
   ServeOptions before;
   ServeOptions after;

@@ -33,12 +33,6 @@ inline Frame FrameOf(kj::Array<capnp::word> words) {
   return std::make_shared<const FrameBytes>(view.attach(kj::mv(words)));
 }
 
-// Copies `bytes`.
-inline Frame FrameOf(kj::ArrayPtr<const kj::byte> bytes) {
-  kj::Array<kj::byte> copy = kj::heapArray<kj::byte>(bytes);
-  return std::make_shared<const FrameBytes>(kj::Array<const kj::byte>(kj::mv(copy)));
-}
-
 inline Frame FrameOf(capnp::MessageBuilder& message) {
   return FrameOf(capnp::messageToFlatArray(message));
 }

@@ -42,6 +42,9 @@ constexpr std::size_t kArenaBytes = 1 << 20;
 constexpr std::size_t kWorkers = 4;
 constexpr WorkerId kFirstWorker = 2;  // as the keeper numbers them
 constexpr std::size_t kMemfdBytes = 4096;
+// --cache-wait-timeout: the clock moves by up to 7 s a record, so owners
+// overstay it and their flights are ended (CacheService::Expire).
+constexpr std::uint64_t kOwnerTimeoutNs = 2'000'000'000;
 
 [[noreturn]] void Broken(const char* what, const absl::Status& status) {
   std::fprintf(stderr, "%s: %s\n", what, std::string(status.message()).c_str());
@@ -79,19 +82,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto reader = shm_cache::Reader::Attach(memory, kArenaBytes);
   if (!reader.ok()) Broken("attach", reader.status());
   std::array<bool, kWorkers> gone{};
-  CacheService service(**store, *reinterpret_cast<shm_cache::ArenaHeader*>(memory), *reader,
-                       [](WorkerId worker, std::uint64_t, Verdict) {
-                         // A reply only ever goes to a worker the keeper knows.
-                         if (worker < kFirstWorker || worker >= kFirstWorker + kWorkers)
-                           std::abort();
-                       });
+  CacheService service(
+      **store, *reinterpret_cast<shm_cache::ArenaHeader*>(memory), *reader,
+      [](WorkerId worker, std::uint64_t, Verdict) {
+        // A reply only ever goes to a worker the keeper knows.
+        if (worker < kFirstWorker || worker >= kFirstWorker + kWorkers) std::abort();
+      },
+      /*pins_allowed=*/true, kOwnerTimeoutNs);
+  std::uint64_t now_ns = 1'000'000'000;
   auto drop = [&](std::size_t index) {
     if (gone[index]) return;
     gone[index] = true;
-    service.WorkerGone(kFirstWorker + index);
+    service.WorkerGone(kFirstWorker + index, now_ns);
   };
 
-  std::uint64_t now_ns = 1'000'000'000;
   fuzz::Records records(data, size);
   std::string_view record;
   while (records.Next(&record)) {

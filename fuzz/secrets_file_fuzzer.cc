@@ -12,19 +12,19 @@
 #include <string>
 #include <string_view>
 
+#include "util/unique_fd.h"
 #include "worker/secrets.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace sluice;
-  int fd = ::memfd_create("fuzz-secrets.toml", MFD_CLOEXEC);
-  if (fd < 0) std::abort();
+  UniqueFd fd(::memfd_create("fuzz-secrets.toml", MFD_CLOEXEC));
+  if (!fd) std::abort();
   for (std::size_t written = 0; written < size;) {
-    ssize_t n = ::write(fd, data + written, size - written);
+    ssize_t n = ::write(fd.get(), data + written, size - written);
     if (n <= 0) std::abort();
     written += static_cast<std::size_t>(n);
   }
-  auto secrets = worker::ReadSecrets(fd, "secrets.toml");
-  ::close(fd);
+  auto secrets = worker::ReadSecrets(fd.get(), "secrets.toml");
   if (!secrets.ok()) {
     // A syntax error says where, never what: exactly
     // "secrets.toml:LINE:COLUMN: not valid TOML (details withheld: ...)",

@@ -32,10 +32,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     data += n;
     size -= n;
     for (;;) {
-      auto next = reader.Next();
+      // As WorkerLink::DeliverFrames: a large frame is the buffer it was
+      // read into, handed over; the reader goes on with what followed it.
+      auto next = reader.TakeNext();
       if (!next.ok()) return 0;  // the broker drops the worker
       if (!next->has_value()) break;
-      broker::Frame frame = broker::FrameOf((*next)->asBytes());
+      broker::Frame frame = broker::FrameOf(std::move(**next));
       frames_bytes += frame->size();
       broker::RunEdgeOf(frame);
       // Frames are whole words, and never more than was read.

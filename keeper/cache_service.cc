@@ -259,12 +259,12 @@ absl::Status CacheService::Unpin(WorkerId worker, std::uint64_t file_offset) {
   return absl::OkStatus();
 }
 
-void CacheService::WorkerGone(WorkerId worker) {
+void CacheService::WorkerGone(WorkerId worker, std::uint64_t now_ns) {
   if (auto it = pins_.find(worker); it != pins_.end()) {
     for (const PinHeld& pinned : it->second) store_.Unpin(pinned.value_offset);
     pins_.erase(it);
   }
-  for (const Waiter& next : flights_.Forget(worker, shm_cache::MonotonicNowNs())) {
+  for (const Waiter& next : flights_.Forget(worker, now_ns)) {
     reply_(next.worker, next.claim_id, Verdict::kCompute);
   }
 }

@@ -64,8 +64,8 @@ class CacheService {
 
   // `worker` hung up or was dropped: it waits for nothing any more, each key
   // it was computing passes to that key's oldest waiter (told compute), and
-  // its pins are released.
-  void WorkerGone(WorkerId worker);
+  // its pins are released. `now_ns` as for Handle.
+  void WorkerGone(WorkerId worker, std::uint64_t now_ns);
 
   // The operator's clear: removes every entry. Returns how many there were.
   std::uint64_t ClearAll();

@@ -335,7 +335,7 @@ void Keeper::ReapDropped() {
   while (!dropped_.empty()) {
     WorkerId worker = dropped_.back();
     dropped_.pop_back();
-    service_.WorkerGone(worker);
+    service_.WorkerGone(worker, shm_cache::MonotonicNowNs());
   }
 }
 

@@ -116,10 +116,14 @@ void Replay(const std::string& elements) {
   worker::ReplayCount count = worker::ForEachRecordedElement(
       {reinterpret_cast<const std::byte*>(elements.data()), elements.size()},
       [session](sluice::ipc::Element::Reader element) { session->EmitCopy(element); });
-  if (count.refused > 0) {
-    sluice::LogWarning("cache_replay_skipped",
-                       {{"refused", count.refused}, {"shown", count.shown}});
-  }
+  if (count.refused == 0) return;
+  // Every hit of a damaged entry refuses again: logged at the 1st, 2nd,
+  // 4th, 8th... such hit, as NoteUndecodable does.
+  static std::uint64_t hits = 0;
+  ++hits;
+  if ((hits & (hits - 1)) != 0) return;
+  sluice::LogWarning("cache_replay_skipped",
+                     {{"refused", count.refused}, {"shown", count.shown}, {"hits", hits}});
 }
 
 // Runs the function (with its spinner, recording what it shows) and returns

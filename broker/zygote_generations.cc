@@ -86,9 +86,13 @@ void ZygoteGenerations::Adopt(std::unique_ptr<ZygoteHost> host) {
   ZygoteHost* raw = host.get();
   raw->Attach(
       io_,
-      [this](pid_t pid, int exit_code, int signal) {
+      [this, raw](pid_t pid, int exit_code, int signal) {
         if (auto it = slot_of_.find(pid); it != slot_of_.end()) {
-          ReleaseSlot(it->second);
+          // A host that lost its reaper reports every worker as killed, but
+          // at standard a worker outlives its reaper until it notices its
+          // socket closed (it has no parent-death signal): its slot, and so
+          // its uid, is never handed out again.
+          if (!raw->lost()) ReleaseSlot(it->second);
           slot_of_.erase(it);
         }
         if (on_exit_) on_exit_(pid, exit_code, signal);

@@ -239,7 +239,11 @@ void ZygoteHost::OnZygoteLost(std::string_view why) {
   broker_pid_of_.clear();
   Defer([this, pending, workers = std::move(workers)] {
     for (auto& [tag, fork] : *pending) fork.done(absl::UnavailableError("the zygote is gone"));
-    // Its workers die with it (PR_SET_PDEATHSIG): report them as killed.
+    // Its reaper is gone: at strict its workers died with it (it was pid 1
+    // of their pid namespace); at standard they have no parent-death
+    // signal and end once they notice their session socket closed. Report
+    // them as killed either way (ZygoteGenerations keeps their uids out of
+    // use).
     for (const auto& [pid, zygote_pid] : workers) {
       if (on_exit_) on_exit_(pid, 0, SIGKILL);
     }

@@ -116,7 +116,6 @@ constexpr Rule kWorkerPolicy[] = {
     {"fcntl", Verdict::kAllow, Equals(1, F_ADD_SEALS)},
     {"fcntl", Verdict::kAllow, Equals(1, F_GET_SEALS)},
     {"fcntl", Verdict::kAllow, Equals(1, F_GETPIPE_SZ)},
-    {"fcntl", Verdict::kAllow, Equals(1, F_SETPIPE_SZ)},
     {"ftruncate"},
     {"fsync"},
     {"fdatasync"},
@@ -281,6 +280,10 @@ constexpr Rule kZygoteExtras[] = {
     {"prctl", Verdict::kAllow, Equals(0, PR_SET_SECCOMP)},
     {"seccomp"},
     {"rt_sigaction", Verdict::kAllow, Equals(0, SIGSYS)},
+    // The zygote shrinks each worker's denial pipe (worker/stdio_pipes.cc);
+    // a worker growing its pipes would take from the pipe memory every
+    // process of its uid shares.
+    {"fcntl", Verdict::kAllow, Equals(1, F_SETPIPE_SZ)},
 };
 
 struct FilterContext {

@@ -202,6 +202,7 @@ void Reaper::OnZygoteExited(int status) {
     siginfo_t info{};
     if (::waitid(P_PID, static_cast<id_t>(*it), &info, WEXITED | WNOHANG | WNOWAIT) != 0 &&
         errno == ECHILD) {
+      output_.WorkerExited(*it);  // what it printed last, and its place in the reader
       workers_.erase(it++);
       continue;
     }

@@ -37,6 +37,8 @@ struct LogField {
 };
 
 void SetLogLevel(LogLevel level);
+// Whether a line at `level` would be written: for work that only feeds one.
+bool LogEnabled(LogLevel level);
 // "debug", "info", "warning", "error"; false if unknown.
 bool ParseLogLevel(std::string_view text, LogLevel* level);
 // Names the process in every line ("broker", "zygote", "worker").

@@ -215,6 +215,8 @@ void OutputReader::OnDenials(Process& process, std::string_view bytes) {
 }
 
 void OutputReader::Line(Process& process, int stream, std::string_view text, bool cut) {
+  // Above info, app output is neither logged nor counted as dropped.
+  if (!LogEnabled(LogLevel::kInfo)) return;
   if (!process.budget.Take(absl::Now())) return Drop(process);
   if (!process.named) {
     if (process.held.size() >= kMaxHeldLines) return Drop(process);

@@ -140,7 +140,7 @@ int Serve(const std::vector<std::string>& args) {
   // SIGHUP re-reads the settings once the server runs; one that comes
   // earlier must not end the broker (its default action).
   ::signal(SIGHUP, SIG_IGN);
-  broker::RaiseOpenFileLimit(options->workers);
+  broker::RaiseOpenFileLimit(options->workers, options->prefork);
   KeepWorkersOutOfOurMemory();
   if (!options->admin_token_file.empty()) {
     auto token = broker::ReadTokenFile(options->admin_token_file);

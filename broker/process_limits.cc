@@ -1,7 +1,6 @@
 #include "broker/process_limits.h"
 
 #include <fcntl.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -43,7 +42,7 @@ void EnsureStandardDescriptors() {
   }
 }
 
-void RaiseOpenFileLimit(int workers) {
+void RaiseOpenFileLimit(int workers, int prefork) {
   rlimit limit{};
   if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) {
     LogSyscallError("getrlimit(RLIMIT_NOFILE)", errno);
@@ -60,16 +59,20 @@ void RaiseOpenFileLimit(int workers) {
               {{"from", AsCount(before)}, {"to", AsCount(limit.rlim_cur)}});
     }
   }
-  std::int64_t needed = kFixedDescriptors + kDescriptorsPerSession * std::int64_t{workers};
+  // A warm worker (--prefork) holds what a live session holds.
+  std::int64_t needed =
+      kFixedDescriptors + kDescriptorsPerSession * (std::int64_t{workers} + prefork);
   if (AsCount(limit.rlim_cur) < needed) {
     LogWarning("open_file_limit_low",
                {{"limit", AsCount(limit.rlim_cur)},
                 {"workers", workers},
+                {"prefork", prefork},
                 {"needed", needed},
                 {"hint",
                  "each session holds 2 descriptors in the broker and 3 in its zygote's reaper: "
                  "raise the hard limit "
-                 "(systemd LimitNOFILE=, ulimit -Hn) or lower --workers; past the limit new "
+                 "(systemd LimitNOFILE=, ulimit -Hn) or lower --workers (and --prefork); past the "
+                 "limit new "
                  "sessions fail to start, or their output is not logged"}});
   }
 }

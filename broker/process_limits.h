@@ -13,11 +13,12 @@ namespace sluice::broker {
 void EnsureStandardDescriptors();
 
 // Raises the soft RLIMIT_NOFILE to the hard limit (logged), and warns when
-// even the hard limit cannot hold `workers` sessions: each live session
+// even the hard limit cannot hold `workers` sessions and `prefork` warm
+// workers: each live session (or warm worker)
 // holds two descriptors in the broker (its page and its worker), three in
 // its zygote's reaper (the worker's output and denial pipes) and, with the
 // cache on, one in the keeper. Call before the keeper and the zygote
 // are started: they inherit the limit.
-void RaiseOpenFileLimit(int workers);
+void RaiseOpenFileLimit(int workers, int prefork);
 
 }  // namespace sluice::broker

@@ -10,7 +10,8 @@
 // app sends and however slowly its page reads: the page's send queue up
 // to PageConnection::kSendQueueHighWaterBytes plus the one frame that took
 // it past (at most WorkerLink::kMaxWorkerFrameBytes), and the link's read
-// buffer, which holds at most one frame and stops filling while paused
+// buffer, which holds one large frame or up to 1 MiB of small ones and
+// stops filling while paused
 // (output_buffered_bytes() reports the two).
 #pragma once
 

@@ -16,7 +16,7 @@
 namespace sluice::worker {
 
 // The settings rows --app-output-lines-per-second, --app-output-line-bytes
-// and --max-denials-per-worker (README, "Logs").
+// and --max-denials-per-worker (README, "App output" and "Sandbox").
 struct OutputLimits {
   int lines_per_second = 100;     // per worker, also its burst; 0: every line dropped
   std::size_t line_bytes = 4096;  // a longer line is cut here
@@ -29,7 +29,7 @@ class LineSplitter {
   explicit LineSplitter(std::size_t max_line_bytes) : max_(max_line_bytes ? max_line_bytes : 1) {}
 
   // Feeds `bytes`; calls `emit(std::string_view text, bool cut)` for each
-  // finished line, without its '\n'. A line that reaches the limit is
+  // finished line, without its '\n'. A line that exceeds the limit is
   // emitted then (cut = true), at most once per line. Holds at most the
   // limit in bytes between calls.
   template <class Emit>

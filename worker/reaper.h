@@ -17,8 +17,9 @@
 //   - exits once the last one has, or at once when the broker closes the
 //     socket (killing the survivors first).
 // The reaper also reads what every worker prints and reports of refused
-// calls, and logs and counts it (worker/output_reader.h); it alone maps the
-// counter page the broker shows at /metrics (worker/reaper_counters.h).
+// calls, and logs and counts it (worker/output_reader.h); of the processes
+// below the broker, it alone maps the counter page the broker shows at
+// /metrics (worker/reaper_counters.h).
 // If the broker dies, the reaper's parent-death signal ends it: SIGKILL at
 // strict (the pid namespace goes with it), else SIGUSR1, which it catches to
 // kill the zygote and every worker first.

@@ -272,6 +272,9 @@ TEST_P(HostileTest, CannotReadTheBrokersMemoryThroughProc) {
 // every worker prints, the zygote the secrets: without root they share the
 // workers' uid, so each makes itself not dumpable as the broker does.
 TEST_P(HostileTest, CannotReadTheKeepersReapersOrZygotesMemoryThroughProc) {
+  // At strict they are outside the worker's pid namespace, or hidden in its
+  // /proc: nothing of theirs can be named there.
+  if (strict()) GTEST_SKIP() << "their pids mean nothing in the worker's pid namespace";
   for (std::string_view name : {"sluice-keeper", "sluice-reaper", "sluice-zygote"}) {
     std::optional<pid_t> helper;
     for (pid_t pid : DescendantsOf(broker_->pid())) {
@@ -279,7 +282,7 @@ TEST_P(HostileTest, CannotReadTheKeepersReapersOrZygotesMemoryThroughProc) {
     }
     ASSERT_TRUE(helper.has_value()) << name;
     Target(*helper);
-    EXPECT_EQ(Attack("Read memory via /proc"), strict() ? "ENOENT" : "EACCES") << name;
+    EXPECT_EQ(Attack("Read memory via /proc"), "EACCES") << name;
   }
   ExpectVictimUnharmed();
 }

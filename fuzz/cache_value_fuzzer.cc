@@ -103,7 +103,8 @@ void Decode(std::uint8_t type, std::span<const std::byte> value) {
       return Hit<std::optional<std::pair<std::int64_t, std::string>>>(value, mapping);
     case 4:
       return Hit<std::vector<bool>>(value, mapping);
-    case 5:
+    case 5:  // 0x40: the same, optional (its flag is checked, not copied)
+      if (type & 0x40) return Hit<std::optional<Point>>(value, mapping);
       return Hit<Point>(value, mapping);
     case 6:
       return Hit<std::vector<std::vector<Point>>>(value, mapping);

@@ -1,11 +1,11 @@
 #include "worker/secrets.h"
 
 #include <string.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <toml++/toml.h>
 
 #include "util/strings.h"
 
@@ -32,6 +32,15 @@ struct Wiped {
 absl::Status Flatten(const toml::table& table, const std::string& prefix, std::string_view source,
                      st::Secrets::Map* out) {
   for (auto&& [key, node] : table) {
+    // Keys are joined with dots ("db.password"): an empty or dotted key of
+    // its own ("" or "db.password" quoted) would be no name, or would
+    // collide with one from a table.
+    if (key.str().empty() || key.str().find('.') != std::string_view::npos) {
+      std::string in = prefix.empty() ? std::string() : StrCat(prefix, ": ");
+      return absl::InvalidArgumentError(StrCat(
+          source, ":", key.source().begin.line, ": ", in,
+          "a key is empty or holds a dot; name secrets with bare keys and group them in tables"));
+    }
     std::string name = prefix.empty() ? std::string(key.str()) : StrCat(prefix, ".", key.str());
     if (const toml::table* inner = node.as_table()) {
       if (absl::Status flattened = Flatten(*inner, name, source, out); !flattened.ok()) {

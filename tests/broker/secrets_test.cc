@@ -112,6 +112,15 @@ TEST(SecretsTest, MalformedFileIsRefusedWithoutQuotingIt) {
   ExpectRefused(outcome, secrets + ":2:");
   EXPECT_THAT(outcome.output, Not(HasSubstr(kDbPassword)));
 
+  // A key that would be no name, or would collide once keys are joined with
+  // dots (found by fuzz/secrets_file).
+  secrets = dir.Write("keys.toml", "ok = \"fine\"\n\"\" = \"sk-0\"\n", 0600);
+  ASSERT_OK_AND_ASSIGN(outcome, ServeExpectingRefusal(secrets));
+  ExpectRefused(outcome, secrets + ":2: a key is empty or holds a dot");
+  secrets = dir.Write("dotted.toml", "[db]\n\"pass.word\" = \"x\"\n", 0600);
+  ASSERT_OK_AND_ASSIGN(outcome, ServeExpectingRefusal(secrets));
+  ExpectRefused(outcome, secrets + ":2: db: a key is empty or holds a dot");
+
   secrets = dir.Write("numbers.toml", "[db]\nport = 5432\n", 0600);
   ASSERT_OK_AND_ASSIGN(outcome, ServeExpectingRefusal(secrets));
   ExpectRefused(outcome, secrets + ":2: db.port: every secret must be a string");

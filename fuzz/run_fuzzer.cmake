@@ -3,7 +3,7 @@
 # regression inputs as a second, read-only corpus. A crash fails the test;
 # libFuzzer leaves the input in WORK/artifacts/. Found inputs stay in
 # WORK/corpus for the next run.
-#   cmake -DFUZZER=... -DSECONDS=... -DSEEDS=... -DREGRESSIONS=... -DWORK=... -P run_fuzzer.cmake
+#   cmake -DFUZZER=... -DSECONDS=... -DSEED=... -DSEEDS=... -DREGRESSIONS=... -DWORK=... -P run_fuzzer.cmake
 file(MAKE_DIRECTORY ${WORK}/corpus ${WORK}/artifacts)
 file(GLOB seeds ${SEEDS}/*)
 if(seeds)
@@ -14,7 +14,7 @@ if(IS_DIRECTORY ${REGRESSIONS})
   list(APPEND corpora ${REGRESSIONS})
 endif()
 execute_process(
-  COMMAND ${FUZZER} -max_total_time=${SECONDS} -timeout=60 -print_final_stats=1
+  COMMAND ${FUZZER} -max_total_time=${SECONDS} -seed=${SEED} -timeout=60 -print_final_stats=1
           -artifact_prefix=${WORK}/artifacts/ ${corpora}
   RESULT_VARIABLE result)
 if(NOT result EQUAL 0)

@@ -131,18 +131,20 @@ int ZygoteGenerations::TakeSlot() {
 
 void ZygoteGenerations::ReleaseSlot(int slot) { free_slots_.push_back(slot); }
 
-void ZygoteGenerations::Kill(pid_t pid) {
-  if (current_ && current_->HasWorker(pid)) return current_->Kill(pid);
+ZygoteHost* ZygoteGenerations::HostOf(pid_t pid) const {
+  if (current_ && current_->HasWorker(pid)) return current_.get();
   for (const auto& host : retiring_) {
-    if (host->HasWorker(pid)) return host->Kill(pid);
+    if (host->HasWorker(pid)) return host.get();
   }
+  return nullptr;
+}
+
+void ZygoteGenerations::Kill(pid_t pid) {
+  if (ZygoteHost* host = HostOf(pid)) host->Kill(pid);
 }
 
 void ZygoteGenerations::NameWorker(pid_t pid, std::string_view session) {
-  if (current_ && current_->HasWorker(pid)) return current_->NameWorker(pid, session);
-  for (const auto& host : retiring_) {
-    if (host->HasWorker(pid)) return host->NameWorker(pid, session);
-  }
+  if (ZygoteHost* host = HostOf(pid)) host->NameWorker(pid, session);
 }
 
 bool ZygoteGenerations::IsCurrent(pid_t pid) const { return current_ && current_->HasWorker(pid); }

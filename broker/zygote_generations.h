@@ -89,6 +89,8 @@ class ZygoteGenerations {
   void ReapRetired();
   int TakeSlot();
   void ReleaseSlot(int slot);
+  // The host (current or retiring) whose zygote forked `pid`; null if none.
+  ZygoteHost* HostOf(pid_t pid) const;
 
   asio::io_context& io_;
   ZygoteLaunch launch_;

@@ -24,7 +24,7 @@
 #include "bench/frame.capnp.h"
 #include "bench/stats.h"
 #include "sluice/cache.hpp"
-#include "worker/cache_state.h"
+#include "runtime/cache_state.h"
 
 namespace sluice::bench {
 namespace {
@@ -98,7 +98,7 @@ shm_cache::Key KeyOf(F function, const std::source_location& site, const A&... a
       st::detail::DescribeFunction(typeid(F), reinterpret_cast<const void*>(function), site, {});
   st::Hasher hasher;
   st::detail::HashArguments(hasher, args...);
-  return worker::cache::MakeKey(info.id_low, info.id_high, hasher);
+  return runtime::cache::MakeKey(info.id_low, info.id_high, hasher);
 }
 shm_cache::Key FrameKey(std::int64_t rows, std::int64_t seed) {
   return KeyOf(&MakeFrame, kFrameSite, rows, seed);

@@ -19,7 +19,7 @@
 
 #include "ipc/keeper.capnp.h"
 #include "ipc/packet.h"
-#include "worker/cache_runtime.h"
+#include "runtime/cache_runtime.h"
 
 namespace sluice::bench {
 
@@ -118,7 +118,7 @@ std::unique_ptr<RealCache> RealCache::Start(std::size_t arena_bytes) {
       shm_cache::Reader::Attach(mapping->data(), arena_bytes);
   if (!reader.ok()) fail("the arena is not formatted");
   absl::Status prepared =
-      worker::PrepareCacheInZygote({mapping->data(), mapping->size(), "/proc/self/exe"});
+      runtime::PrepareCacheInZygote({mapping->data(), mapping->size(), "/proc/self/exe"});
   if (!prepared.ok()) fail("PrepareCacheInZygote failed");
   return std::unique_ptr<RealCache>(new RealCache(
       pid, std::move(control), std::move(log), *std::move(arena_fd), *std::move(mapping), *reader));
@@ -145,7 +145,7 @@ pid_t RealCache::ForkWorker() {
   }
   keeper_end.reset();
   pid_t pid = ::fork();
-  if (pid == 0) worker::AttachKeeper(std::move(worker_end));
+  if (pid == 0) runtime::AttachKeeper(std::move(worker_end));
   return pid;
 }
 

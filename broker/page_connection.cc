@@ -4,7 +4,7 @@
 
 #include "broker/page_protocol.h"
 #include "broker/server.h"
-#include "broker/session.h"
+#include "broker/session_relay.h"
 #include "util/log.h"
 #include "util/strings.h"
 

@@ -22,7 +22,7 @@
 namespace sluice::broker {
 
 class Server;
-class Session;
+class SessionRelay;
 
 class PageConnection : public std::enable_shared_from_this<PageConnection> {
  public:
@@ -49,7 +49,7 @@ class PageConnection : public std::enable_shared_from_this<PageConnection> {
   // A `queued` notice: every worker is busy and this page waits at `position`.
   void SendQueued(std::uint32_t position, std::string_view message);
 
-  void SetSession(std::shared_ptr<Session> session) { session_ = std::move(session); }
+  void SetSession(std::shared_ptr<SessionRelay> session) { session_ = std::move(session); }
   // Called once when the connection is gone (closed by either side or
   // broken) while no session is attached: how a tab waiting in the queue
   // leaves it. Replaces any earlier callback; null clears it.
@@ -84,7 +84,7 @@ class PageConnection : public std::enable_shared_from_this<PageConnection> {
   std::deque<Frame> outbox_;
   std::size_t front_written_ = 0;  // bytes of outbox_.front() already written
   std::size_t queued_bytes_ = 0;
-  std::shared_ptr<Session> session_;
+  std::shared_ptr<SessionRelay> session_;
   std::function<void()> on_gone_;
   std::string client_address_;
   bool hello_seen_ = false;

@@ -10,7 +10,7 @@
 
 #include "util/log.h"
 #include "util/strings.h"
-#include "worker/secrets.h"
+#include "runtime/secrets.h"
 
 namespace sluice::broker {
 
@@ -55,7 +55,7 @@ absl::StatusOr<SecretsFile> OpenSecretsFile(const std::string& path,
       }
     }
   }
-  absl::StatusOr<st::Secrets::Map> secrets = worker::ReadSecrets(file.fd.get(), path);
+  absl::StatusOr<st::Secrets::Map> secrets = runtime::ReadSecrets(file.fd.get(), path);
   if (!secrets.ok()) {
     return absl::InvalidArgumentError(StrCat("secrets file ", secrets.status().message()));
   }

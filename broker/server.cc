@@ -14,7 +14,7 @@
 #include "broker/origin_check.h"
 #include "broker/page_connection.h"
 #include "broker/proc_stats.h"
-#include "broker/session.h"
+#include "broker/session_relay.h"
 #include "broker/settings.h"
 #include "broker/worker_link.h"
 #include "util/log.h"
@@ -271,10 +271,10 @@ void Server::Admit(const std::shared_ptr<PageConnection>& page) {
 void Server::StartSession(const std::shared_ptr<PageConnection>& page, ForkedWorker worker,
                           std::chrono::steady_clock::time_point admitted) {
   auto link = std::make_shared<WorkerLink>(io_, std::move(worker.socket));
-  auto session = std::make_shared<Session>(
+  auto session = std::make_shared<SessionRelay>(
       io_, RandomHex(8), RandomHex(24), worker.pid, std::move(link), options_.reconnect_grace,
       UploadLimitsFor(options_.max_message_kb << 10, std::uint64_t{options_.max_upload_mb} << 20),
-      [this](Session& ended, std::string_view reason) { OnSessionEnded(ended, reason); },
+      [this](SessionRelay& ended, std::string_view reason) { OnSessionEnded(ended, reason); },
       SessionContext{page->client_address(), options_.idle_timeout, &metrics_, admitted,
                      [this] { RefillWarm(); }});
   sessions_by_token_[session->token()] = session;
@@ -288,7 +288,7 @@ void Server::StartSession(const std::shared_ptr<PageConnection>& page, ForkedWor
   session->Begin(page);
 }
 
-void Server::OnSessionEnded(Session& session, std::string_view reason) {
+void Server::OnSessionEnded(SessionRelay& session, std::string_view reason) {
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - session.began()).count();
   if (std::optional<std::uint64_t> peak = session.peak_rss_kb()) {
@@ -325,7 +325,7 @@ void Server::OnWorkerExited(pid_t pid, int exit_code, int signal) {
     }
   }
   if (auto it = sessions_by_pid_.find(pid); it != sessions_by_pid_.end()) {
-    std::shared_ptr<Session> session = it->second;
+    std::shared_ptr<SessionRelay> session = it->second;
     if (signal != 0) metrics_.CountCrash(signal);
     session->WorkerExited(exit_code, signal);
   }
@@ -387,7 +387,7 @@ void Server::Drain() {
   for (auto& [pid, session] : sessions) {
     session->Notify(ipc::Notice::Kind::RESTARTING,
                     "The server is restarting. A run in progress finishes first.");
-    std::weak_ptr<Session> weak = session;
+    std::weak_ptr<SessionRelay> weak = session;
     session->WhenIdle([this, weak] {
       if (auto idle = weak.lock()) EndDrainedSession(idle);
     });
@@ -415,7 +415,7 @@ void Server::TurnAwayQueued() {
   }
 }
 
-void Server::EndDrainedSession(const std::shared_ptr<Session>& session) {
+void Server::EndDrainedSession(const std::shared_ptr<SessionRelay>& session) {
   session->End("drained",
                "The server is restarting. Reload the page in a moment to start a new session.");
 }
@@ -591,7 +591,7 @@ asio::thread_pool& Server::ProcReader() {
 bool Server::EndSessionByOperator(std::string_view id) {
   for (const auto& [pid, session] : sessions_by_pid_) {
     if (session->id() != id) continue;
-    std::shared_ptr<Session> keep = session;  // End erases it from the table
+    std::shared_ptr<SessionRelay> keep = session;  // End erases it from the table
     LogInfo("session_ended_by_operator", {{"session", keep->id()}, {"worker_pid", pid}});
     keep->End("ended_by_operator",
               "This session was ended by the server's operator. Reload the page to start a new "

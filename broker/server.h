@@ -26,7 +26,7 @@ namespace sluice::broker {
 
 class AppWatch;
 class PageConnection;
-class Session;
+class SessionRelay;
 
 class Server {
  public:
@@ -112,7 +112,7 @@ class Server {
   void ReleaseClientSlot(const std::string& address);
   void StartSession(const std::shared_ptr<PageConnection>& page, ForkedWorker worker,
                     std::chrono::steady_clock::time_point admitted);
-  void OnSessionEnded(Session& session, std::string_view reason);
+  void OnSessionEnded(SessionRelay& session, std::string_view reason);
   void OnWorkerExited(pid_t pid, int exit_code, int signal);
   void RefillWarm();
   // RefillWarm once the session just given a warm worker has had its first
@@ -125,7 +125,7 @@ class Server {
   void WatchSignals();
   // Closes every queued page with "shutting down" (drain and stop).
   void TurnAwayQueued();
-  void EndDrainedSession(const std::shared_ptr<Session>& session);
+  void EndDrainedSession(const std::shared_ptr<SessionRelay>& session);
   void StopIfDrained();
   // How long a warm worker's replacement waits at most for the first run of
   // the session that took it. Apps whose first run is slow should not leave
@@ -150,8 +150,8 @@ class Server {
   asio::steady_timer warm_refill_timer_;
   bool warm_refill_pending_ = false;
   std::unique_ptr<AppWatch> app_watch_;  // --watch
-  absl::flat_hash_map<std::string, std::shared_ptr<Session>> sessions_by_token_;
-  absl::flat_hash_map<pid_t, std::shared_ptr<Session>> sessions_by_pid_;
+  absl::flat_hash_map<std::string, std::shared_ptr<SessionRelay>> sessions_by_token_;
+  absl::flat_hash_map<pid_t, std::shared_ptr<SessionRelay>> sessions_by_pid_;
   std::deque<ForkedWorker> warm_;
   int warm_forks_in_flight_ = 0;
   int starting_ = 0;  // sessions waiting for a fork

@@ -23,7 +23,7 @@
 
 #include "fuzz/cache_value_types.h"
 #include "util/log.h"
-#include "worker/cache_entry.h"
+#include "runtime/cache_entry.h"
 
 namespace {
 
@@ -123,7 +123,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using namespace sluice::worker;
+  using namespace sluice::runtime;
   if (size < 2) return 0;
   std::uint8_t type = data[0];
   std::uint16_t kind = data[1] < 0xf0 ? data[1] % 2 : data[1];  // mostly the two real kinds

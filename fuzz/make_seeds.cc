@@ -26,7 +26,7 @@
 #include "fuzz/records.h"
 #include "ipc/keeper.capnp.h"
 #include "ipc/page.capnp.h"
-#include "worker/cache_entry.h"
+#include "runtime/cache_entry.h"
 
 namespace {
 
@@ -346,12 +346,12 @@ std::string Recorded(std::string_view markdown) {
 // Byte 0 picks the type (cache_value_fuzzer.cc's list), byte 1 the kind.
 void Entry(const std::string& name, std::uint8_t type, const std::string& value,
            const std::string& elements) {
-  std::string entry(sluice::worker::EntrySize(value.size(), elements), '\0');
+  std::string entry(sluice::runtime::EntrySize(value.size(), elements), '\0');
   std::memcpy(entry.data(), value.data(), value.size());
-  sluice::worker::FinishEntry(
+  sluice::runtime::FinishEntry(
       std::span<std::byte>(reinterpret_cast<std::byte*>(entry.data()), entry.size()), value.size(),
       elements);
-  std::uint8_t kind = static_cast<std::uint8_t>(sluice::worker::EntryKindFor(elements));
+  std::uint8_t kind = static_cast<std::uint8_t>(sluice::runtime::EntryKindFor(elements));
   Write("cache_value", name, std::string{static_cast<char>(type), static_cast<char>(kind)} + entry);
 }
 

@@ -1,7 +1,7 @@
 // The secrets file (--secrets, or secrets.toml beside the config file):
 // the input is the file, read through a descriptor the way the broker
 // checks it (OpenSecretsFile) and the zygote loads it, by
-// worker::ReadSecrets: toml++, then flattened to dotted keys. An error
+// runtime::ReadSecrets: toml++, then flattened to dotted keys. An error
 // must never quote the file, which holds the secrets.
 #include <sys/mman.h>
 #include <unistd.h>
@@ -13,7 +13,7 @@
 #include <string_view>
 
 #include "util/unique_fd.h"
-#include "worker/secrets.h"
+#include "runtime/secrets.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace sluice;
@@ -24,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (n <= 0) std::abort();
     written += static_cast<std::size_t>(n);
   }
-  auto secrets = worker::ReadSecrets(fd.get(), "secrets.toml");
+  auto secrets = runtime::ReadSecrets(fd.get(), "secrets.toml");
   if (!secrets.ok()) {
     // A syntax error says where, never what: exactly
     // "secrets.toml:LINE:COLUMN: not valid TOML (details withheld: ...)",

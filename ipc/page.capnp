@@ -94,9 +94,10 @@ struct UploadStatus {
 }
 
 # Elements live in containers addressed by paths. Roots: [0] main, [1] sidebar.
-# An element at [r, i] is the i-th element of root r. A `columns` element at
-# path p owns one container per column at p ++ [c]; an `expander` element at
-# path p is itself a container, its children at p ++ [i].
+# An element at [r, i] is the i-th element of root r. A block element at path
+# p owns its containers at p ++ [c], whatever its kind (`columns`: one per
+# column; `expander`: one, c = 0), so the element at p ++ [c, i] is the i-th
+# of container c. One rule for every kind: walking a path needs no kind.
 struct RunUpdate {
   runId @0 :UInt64;
   started @1 :Bool;                # first update of this run: show "running"

@@ -12,10 +12,12 @@
 #include <iterator>
 #include <vector>
 
+#include "runtime/app_runner.h"
+#include "runtime/cache_runtime.h"
 #include "sandbox/denials.h"
+#include "sandbox/watchdog.h"
 #include "util/log.h"
-#include "worker/cache_runtime.h"
-#include "worker/session.h"
+#include "worker/broker_channel.h"
 
 namespace sluice::worker {
 
@@ -131,8 +133,12 @@ void BecomeWorker(WorkerStart start) {
   KeepOnlyWorkerFds(start);
   sandbox::ContainWorker(*start.sandbox, start.sandbox_slot, start.zygote_pid);
   TakeOwnStdio();
-  AttachKeeper(has_keeper ? UniqueFd(kWorkerKeeperFd) : UniqueFd());
-  ServeSession(UniqueFd(kWorkerSessionFd), start.app, start.max_message_bytes);
+  runtime::AttachKeeper(has_keeper ? UniqueFd(kWorkerKeeperFd) : UniqueFd());
+  BrokerChannel channel(UniqueFd(kWorkerSessionFd), start.max_message_bytes);
+  runtime::AppRunner runner(
+      channel, start.app,
+      {.before_run = sandbox::ArmRunWatchdog, .after_run = sandbox::DisarmRunWatchdog});
+  runner.Serve();
 }
 
 }  // namespace sluice::worker

@@ -18,6 +18,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "ipc/packet.h"
 #include "ipc/zygote.capnp.h"
+#include "runtime/cache_runtime.h"
+#include "runtime/secrets.h"
 #include "sandbox/mount_view.h"
 #include "sandbox/namespaces.h"
 #include "shm_cache/arena.h"
@@ -27,9 +29,7 @@
 #include "util/strings.h"
 #include "worker/app_library.h"
 #include "worker/become_worker.h"
-#include "worker/cache_runtime.h"
 #include "worker/reaper.h"
-#include "worker/secrets.h"
 #include "worker/stdio_pipes.h"
 
 namespace sluice::worker {
@@ -239,7 +239,7 @@ absl::Status PrepareCache(const ZygoteConfig& config, shm_cache::Mapping* arena)
     }
     *arena = *std::move(mapped);
   }
-  absl::Status prepared = PrepareCacheInZygote(
+  absl::Status prepared = runtime::PrepareCacheInZygote(
       {arena->data(), arena->size(), config.app_path, config.cache_wait_timeout_ms});
   if (!prepared.ok()) {
     return absl::Status(prepared.code(),
@@ -298,10 +298,10 @@ absl::StatusOr<sandbox::PreparedSandbox> PrepareSandbox(const ZygoteConfig& conf
 absl::Status LoadSecrets(int secrets_fd) {
   if (secrets_fd < 0) return absl::OkStatus();
   UniqueFd file(secrets_fd);  // closed here: no worker inherits it
-  absl::StatusOr<st::Secrets::Map> secrets = ReadSecrets(file.get(), "the secrets file");
+  absl::StatusOr<st::Secrets::Map> secrets = runtime::ReadSecrets(file.get(), "the secrets file");
   if (!secrets.ok()) return secrets.status();
   LogInfo("secrets_loaded", {{"keys", static_cast<std::int64_t>(secrets->size())}});
-  InstallSecrets(*std::move(secrets));
+  runtime::InstallSecrets(*std::move(secrets));
   return absl::OkStatus();
 }
 

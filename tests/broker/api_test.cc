@@ -206,8 +206,8 @@ TEST_F(ApiTest, StopKeepsElementsBeforeItAndDropsTheRest) {
 TEST_F(ApiTest, ExpanderChildrenLiveUnderTheExpander) {
   std::optional<ElementPath> expander = PathOfBlock(page(), ipc::Element::EXPANDER, "details");
   ASSERT_TRUE(expander.has_value()) << page().DebugString();
-  EXPECT_EQ(page().PathOfText("inside expander"), Child(*expander, {0})) << page().DebugString();
-  EXPECT_EQ(page().PathOfText("second inside expander"), Child(*expander, {1}))
+  EXPECT_EQ(page().PathOfText("inside expander"), Child(*expander, {0, 0})) << page().DebugString();
+  EXPECT_EQ(page().PathOfText("second inside expander"), Child(*expander, {0, 1}))
       << page().DebugString();
 }
 

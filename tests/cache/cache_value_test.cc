@@ -20,9 +20,9 @@
 #include <variant>
 #include <vector>
 
-#include "worker/cache_entry.h"
-#include "worker/cache_runtime.h"
-#include "worker/cache_state.h"
+#include "runtime/cache_entry.h"
+#include "runtime/cache_runtime.h"
+#include "runtime/cache_state.h"
 
 namespace {
 
@@ -72,7 +72,7 @@ template <class... A>
 sluice::shm_cache::Key KeyOf(const A&... args) {
   st::Hasher hasher;
   st::detail::HashArguments(hasher, args...);
-  return sluice::worker::cache::MakeKey(1, 2, hasher);
+  return sluice::runtime::cache::MakeKey(1, 2, hasher);
 }
 
 TEST(CacheValueTest, AggregateOfVectorsRoundTrips) {
@@ -228,15 +228,15 @@ TEST(ReplayTest, RecordedElementsAreShownAndATruncatedTailIsRefused) {
   auto show = [&](ipc::Element::Reader element) {
     shown.push_back(element.isText() ? element.getText().cStr() : "code");
   };
-  sluice::worker::ReplayCount count =
-      sluice::worker::ForEachRecordedElement(BytesOf(records), show);
+  sluice::runtime::ReplayCount count =
+      sluice::runtime::ForEachRecordedElement(BytesOf(records), show);
   EXPECT_EQ(count.shown, 2u);
   EXPECT_EQ(count.refused, 0u);
   EXPECT_THAT(shown, ::testing::ElementsAre("first", "code"));
 
   shown.clear();
   count =
-      sluice::worker::ForEachRecordedElement(BytesOf(records.substr(0, records.size() - 3)), show);
+      sluice::runtime::ForEachRecordedElement(BytesOf(records.substr(0, records.size() - 3)), show);
   EXPECT_EQ(count.shown, 1u);
   EXPECT_EQ(count.refused, 1u);
 }
@@ -284,7 +284,7 @@ TEST(ReplayTest, RecordWhosePointersShareTheirTargetIsRefused) {
   ASSERT_LT(record.size(), 128u * 1024);
 
   bool shown = false;
-  sluice::worker::ReplayCount replayed = sluice::worker::ForEachRecordedElement(
+  sluice::runtime::ReplayCount replayed = sluice::runtime::ForEachRecordedElement(
       BytesOf(record), [&](ipc::Element::Reader) { shown = true; });
   EXPECT_FALSE(shown);
   EXPECT_EQ(replayed.refused, 1u);
@@ -327,11 +327,11 @@ TEST(CacheKeyTest, ARebuiltAppGivesEveryKeyAnew) {
   std::string v1 = dir + "/app_v1.so", v2 = dir + "/app_v2.so";
   write(v1, "build one");
   write(v2, "build two");
-  ASSERT_TRUE(sluice::worker::PrepareCacheInZygote({nullptr, 0, v1}).ok());
+  ASSERT_TRUE(sluice::runtime::PrepareCacheInZygote({nullptr, 0, v1}).ok());
   auto old_key = KeyOf(3);
-  ASSERT_TRUE(sluice::worker::PrepareCacheInZygote({nullptr, 0, v2}).ok());
+  ASSERT_TRUE(sluice::runtime::PrepareCacheInZygote({nullptr, 0, v2}).ok());
   EXPECT_NE(KeyOf(3), old_key);
-  ASSERT_TRUE(sluice::worker::PrepareCacheInZygote({nullptr, 0, v1}).ok());
+  ASSERT_TRUE(sluice::runtime::PrepareCacheInZygote({nullptr, 0, v1}).ok());
   EXPECT_EQ(KeyOf(3), old_key) << "the same build must find its entries";
   std::remove(v1.c_str());
   std::remove(v2.c_str());

@@ -59,7 +59,7 @@
 #include "tests/support/process_probe.h"
 #include "tests/support/status_macros.h"
 #include "util/unique_fd.h"
-#include "worker/cache_runtime.h"
+#include "runtime/cache_runtime.h"
 
 namespace sluice::testing::torture {
 namespace {
@@ -535,7 +535,7 @@ TEST(CacheTortureTest, WorkersKilledAnywhereInHitsAndMissesLeaveTheCacheWhole) {
   // runtime once; every worker forked after inherits both.
   ASSERT_OK_AND_ASSIGN(shm_cache::Mapping arena,
                        shm_cache::Mapping::ReadOnly(keeper->arena_fd(), kArenaBytes));
-  ASSERT_OK(sluice::worker::PrepareCacheInZygote({arena.data(), kArenaBytes, "/proc/self/exe"}));
+  ASSERT_OK(sluice::runtime::PrepareCacheInZygote({arena.data(), kArenaBytes, "/proc/self/exe"}));
   ASSERT_OK_AND_ASSIGN(Boards boards, Boards::Create(kWorkers + 1));
 
   Clock::time_point start = Clock::now();

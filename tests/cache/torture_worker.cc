@@ -20,7 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "shm_cache/reader.h"
 #include "util/unique_fd.h"
-#include "worker/cache_runtime.h"
+#include "runtime/cache_runtime.h"
 
 namespace sluice::testing::torture {
 
@@ -168,7 +168,7 @@ void ClearKey(Kind kind, int key) {
 void WorkerLife(Board& board, int keeper_fd, std::uint64_t seed) {
   g_board = &board;
   g_work_rng.seed(seed ^ 0x5eedull);
-  sluice::worker::AttachKeeper(UniqueFd(keeper_fd));
+  sluice::runtime::AttachKeeper(UniqueFd(keeper_fd));
   std::mt19937_64 rng(seed);
   for (std::uint64_t n = 1;; ++n) {
     std::uint64_t pick = rng();
@@ -176,7 +176,7 @@ void WorkerLife(Board& board, int keeper_fd, std::uint64_t seed) {
     int key =
         static_cast<int>((pick >> 8) % 2 == 0 ? (pick >> 16) % 4 : (pick >> 16) % kKeysPerKind);
     CallAndCheck(kind, key);
-    if (n % 64 == 0) sluice::worker::FlushCacheTouches();  // as a worker does after each run
+    if (n % 64 == 0) sluice::runtime::FlushCacheTouches();  // as a worker does after each run
     if ((pick >> 40) % 256 == 0) ClearKey(kind, key);
   }
 }
@@ -187,7 +187,7 @@ void WorkerLife(Board& board, int keeper_fd, std::uint64_t seed) {
 // trip clears a key never cached.
 void ReadEverything(Board& board, int keeper_fd) {
   g_board = &board;
-  sluice::worker::AttachKeeper(UniqueFd(keeper_fd));
+  sluice::runtime::AttachKeeper(UniqueFd(keeper_fd));
   for (Kind kind : {kSmall, kMedium, kLarge, kSmall}) {
     for (int key = 0; key < kKeysPerKind; ++key) CallAndCheck(kind, key);
   }

@@ -129,15 +129,11 @@ void PageModel::VisitContainer(
     path.push_back(i);
     ipc::Element::Reader element = child.element->get();
     visit(path, element);
-    if (element.which() == ipc::Element::COLUMNS) {
-      // Each column is a container at path ++ [c].
-      for (uint32_t c = 0; c < element.getColumns() && c < child.children.size(); ++c) {
-        path.push_back(c);
-        VisitContainer(child.children[c], path, visit);
-        path.pop_back();
-      }
-    } else if (element.which() == ipc::Element::EXPANDER) {
-      VisitContainer(child, path, visit);
+    // A block's containers are at path ++ [c] (whatever its kind).
+    for (uint32_t c = 0; c < child.children.size(); ++c) {
+      path.push_back(c);
+      VisitContainer(child.children[c], path, visit);
+      path.pop_back();
     }
     path.pop_back();
   }

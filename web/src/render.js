@@ -2,8 +2,8 @@
 //
 // Elements live in containers addressed by paths (see RunUpdate in
 // ipc/page.capnp): [0, i] is the i-th element of the main area, [1, i] of the
-// sidebar; a `columns` element at p owns one container per column at p ++ [c];
-// an `expander` element at p is a container whose children are at p ++ [i].
+// sidebar; a block element at p owns its containers at p ++ [c] (columns: one
+// per column; expander: one).
 //
 // A Container mirrors one DOM node and keeps one Slot per element, in order.
 // A Slot whose kind is unchanged by a delta is updated in place (blocks keep
@@ -136,20 +136,14 @@ export class Renderer {
     return this.roots[1].slots.length > 0;
   }
 
-  // Walks a container path: root index, then per element either a column
-  // index (columns) or nothing more (an expander is its own container).
+  // Walks a container path: root index, then pairs of (element index,
+  // container index of that block element), the same for every kind.
   container(path) {
+    if (path.length % 2 === 0) return null;
     let container = this.roots[path[0]];
-    let i = 1;
-    while (container && i < path.length) {
-      const slot = container.slots[path[i++]];
-      if (!slot || !slot.children) return null;
-      if (slot.kind === 'expander') {
-        container = slot.children[0];
-      } else {
-        if (i >= path.length) return null;
-        container = slot.children[path[i++]];
-      }
+    for (let i = 1; container && i < path.length; i += 2) {
+      const slot = container.slots[path[i]];
+      container = slot?.children?.[path[i + 1]];
     }
     return container ?? null;
   }

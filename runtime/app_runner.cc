@@ -1,0 +1,332 @@
+#include "runtime/app_runner.h"
+
+#include <capnp/serialize.h>
+#include <cxxabi.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <stdexcept>
+
+#include "runtime/cache_runtime.h"
+#include "runtime/demangle.h"
+#include "util/log.h"
+#include "util/poll_timeout.h"
+#include "util/strings.h"
+
+namespace sluice::runtime {
+
+namespace {
+
+AppRunner* g_current = nullptr;  // set while the app function runs
+
+// Sets `current` for the lifetime of a run, even when the run throws.
+class CurrentSession {
+ public:
+  explicit CurrentSession(AppRunner* session) { g_current = session; }
+  ~CurrentSession() { g_current = nullptr; }
+};
+
+}  // namespace
+
+AppRunner::AppRunner(Channel& channel, st::AppFunction app, RunHooks hooks)
+    : channel_(channel), app_(app), hooks_(hooks), stream_(channel) {}
+
+AppRunner& AppRunner::Current() {
+  if (g_current == nullptr) {
+    throw std::logic_error("st:: functions can only be called while the app function runs");
+  }
+  return *g_current;
+}
+
+AppRunner* AppRunner::CurrentOrNull() { return g_current; }
+
+void AppRunner::Serve() {
+  for (;;) ServeOne();
+}
+
+void AppRunner::ServeOne() {
+  Handle(channel_.Wait());
+  DrainPending();
+  RunUntilSettled();
+}
+
+void AppRunner::Handle(Command command) {
+  if (auto* start = std::get_if<StartCommand>(&command)) {
+    if (started_) return;
+    started_ = true;
+    session_id_ = start->session_id;
+    max_upload_bytes_ = start->max_upload_bytes;
+    rerun_needed_ = true;
+    LogDebug("session_start", {{"session", session_id_}});
+  } else if (auto* change = std::get_if<WidgetChangeCommand>(&command)) {
+    if (started_) ApplyChange(*change);
+  } else if (std::holds_alternative<ResyncCommand>(command)) {
+    stream_.ForgetSent();
+    rerun_needed_ = true;
+  } else if (auto* begin = std::get_if<UploadBeginCommand>(&command)) {
+    BeginUpload(*begin);
+  } else if (auto* chunk = std::get_if<UploadChunkCommand>(&command)) {
+    AppendUpload(*chunk);
+  } else if (auto* end = std::get_if<UploadEndCommand>(&command)) {
+    FinishUpload(end->upload_id);
+  } else if (auto* abort = std::get_if<UploadAbortCommand>(&command)) {
+    uploads_.Abort(abort->upload_id);
+  }
+}
+
+void AppRunner::BeginUpload(const UploadBeginCommand& begin) {
+  const WidgetSpec* spec = widgets_.Find(begin.widget_id);
+  absl::Status status = spec == nullptr || spec->kind != WidgetKind::kFileUploader
+                            ? absl::NotFoundError(StrCat("\"", begin.name,
+                                                         "\" was refused: there is no file "
+                                                         "uploader '",
+                                                         begin.widget_id, "'"))
+                            : uploads_.Begin(begin.upload_id, begin.widget_id, *spec, begin.name,
+                                             begin.type, begin.size);
+  if (!status.ok()) {
+    SendUploadStatus(begin.upload_id, begin.widget_id, ipc::UploadStatus::State::FAILED,
+                     ToStd(status.message()));
+  }
+}
+
+void AppRunner::AppendUpload(const UploadChunkCommand& chunk) {
+  std::string widget_id = uploads_.WidgetOf(chunk.upload_id);
+  absl::Status status = uploads_.Append(chunk.upload_id, chunk.data);
+  // The copy in the receive buffer is the last one outside the upload's own
+  // mapping; a refused chunk's bytes go too.
+  channel_.WipeLast();
+  if (!status.ok() && !absl::IsNotFound(status)) {
+    SendUploadStatus(chunk.upload_id, widget_id, ipc::UploadStatus::State::FAILED,
+                     ToStd(status.message()));
+  }
+}
+
+void AppRunner::FinishUpload(std::uint32_t upload_id) {
+  absl::StatusOr<std::string> widget_id = uploads_.Finish(upload_id);
+  if (!widget_id.ok()) {
+    if (!absl::IsNotFound(widget_id.status())) {
+      SendUploadStatus(upload_id, "", ipc::UploadStatus::State::FAILED,
+                       ToStd(widget_id.status().message()));
+    }
+    return;
+  }
+  SendUploadStatus(upload_id, *widget_id, ipc::UploadStatus::State::DONE, "");
+  const WidgetSpec* spec = widgets_.Find(*widget_id);
+  if (spec != nullptr && spec->callback) pending_callbacks_.push_back(spec->callback);
+  rerun_needed_ = true;
+}
+
+void AppRunner::SendUploadStatus(std::uint32_t upload_id, std::string_view widget_id,
+                                 ipc::UploadStatus::State state, std::string_view message) {
+  if (state == ipc::UploadStatus::State::FAILED) {
+    LogInfo("upload_refused", {{"session", session_id_}, {"upload", upload_id}, {"why", message}});
+  }
+  capnp::MallocMessageBuilder builder;
+  auto status = builder.initRoot<ipc::ServerMessage>().initUpload();
+  status.setUploadId(upload_id);
+  status.setWidgetId(capnp::Text::Reader(widget_id.data(), widget_id.size()));
+  status.setState(state);
+  status.setMessage(capnp::Text::Reader(message.data(), message.size()));
+  channel_.Send(builder);
+}
+
+void AppRunner::DrainPending() {
+  while (auto command = channel_.Poll()) Handle(std::move(*command));
+}
+
+void AppRunner::ApplyChange(const WidgetChangeCommand& change) {
+  auto validated = widgets_.Validate(change.widget_id, change.value);
+  if (!validated.ok()) {
+    SendNotice(ipc::Notice::Kind::BAD_INPUT, ToStd(validated.status().message()));
+    return;
+  }
+  const WidgetSpec& spec = **validated;
+  if (spec.kind == WidgetKind::kFileUploader) {
+    // The x of one file: it is wiped now, not at the end of the run.
+    uploads_.Remove(change.widget_id, std::get<RemoveFile>(change.value).file_id);
+  } else if (spec.kind == WidgetKind::kButton) {
+    widgets_.MarkClicked(change.widget_id);
+  } else if (spec.key.empty()) {
+    widgets_.SetValue(change.widget_id, change.value);
+  } else {
+    state_.assign(spec.key, StateValueOf(spec, change.value));
+  }
+  if (spec.callback) pending_callbacks_.push_back(spec.callback);
+  rerun_needed_ = true;
+}
+
+void AppRunner::CheckInterrupt() {
+  if (interrupted_) throw st::RerunSignal{};
+  auto now = std::chrono::steady_clock::now();
+  if (now < next_poll_) return;
+  next_poll_ = now + kPollInterval;
+  stream_.MaybeFlush();
+  DrainPending();
+  if (rerun_needed_) {
+    interrupted_ = true;
+    throw st::RerunSignal{};
+  }
+}
+
+Path AppRunner::Place(ipc::Element::Reader element) {
+  if (!captures_.empty()) {
+    switch (element.which()) {
+      case ipc::Element::WIDGET:
+      case ipc::Element::COLUMNS:
+      case ipc::Element::EXPANDER:
+        throw std::logic_error(
+            "widgets and layout blocks cannot be used inside a cached function (st::cache_data):"
+            " call them outside it and pass their values in");
+      default:
+        break;
+    }
+    kj::Array<capnp::word> canonical = capnp::canonicalize(element);
+    auto bytes = canonical.asBytes();
+    auto words = static_cast<std::uint32_t>(canonical.size());
+    for (std::string& capture : captures_) {
+      capture.append(reinterpret_cast<const char*>(&words), sizeof words);
+      capture.append(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+    }
+  }
+  // The first thing a computing function shows takes the spinner's place.
+  if (spinner_) {
+    containers_.TakeBack(*spinner_);
+    spinner_.reset();
+  }
+  Path path = containers_.Next();
+  stream_.Put(path, element);
+  return path;
+}
+
+void AppRunner::BeginCapture() { captures_.emplace_back(); }
+
+std::string AppRunner::EndCapture() {
+  std::string recorded = std::move(captures_.back());
+  captures_.pop_back();
+  return recorded;
+}
+
+void AppRunner::AbortCapture() {
+  if (!captures_.empty()) captures_.pop_back();
+}
+
+void AppRunner::ShowSpinner(std::string_view text) {
+  HideSpinner();
+  capnp::MallocMessageBuilder builder(kElementWords);
+  builder.initRoot<ipc::Element>().setSpinner(std::string(text).c_str());
+  Path path = containers_.Next();
+  stream_.Put(path, builder.getRoot<ipc::Element>().asReader());
+  stream_.FlushNow();
+  spinner_ = std::move(path);
+}
+
+void AppRunner::HideSpinner() {
+  if (!spinner_) return;
+  containers_.TakeBack(*spinner_);
+  spinner_.reset();
+}
+
+bool AppRunner::WaitReadable(int fd, std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    DrainPending();
+    if (rerun_needed_) {
+      interrupted_ = true;
+      throw st::RerunSignal{};
+    }
+    int timeout_ms = PollTimeoutMs(deadline);
+    if (timeout_ms == 0) return false;
+    pollfd fds[2] = {{fd, POLLIN, 0}, {channel_.fd(), POLLIN, 0}};
+    if (::poll(fds, 2, timeout_ms) < 0) {
+      if (errno == EINTR) continue;
+      LogSyscallError("poll", errno);
+      return true;  // the caller's read finds out what is wrong
+    }
+    if (fds[0].revents != 0) return true;
+  }
+}
+
+void AppRunner::RequestRerun() {
+  rerun_needed_ = true;
+  interrupted_ = true;
+  throw st::RerunSignal{};
+}
+
+void AppRunner::RunUntilSettled() {
+  while (rerun_needed_) {
+    rerun_needed_ = false;
+    RunOnce();
+    DrainPending();
+  }
+}
+
+void AppRunner::RunOnce() {
+  ++run_id_;
+  containers_.Reset();
+  captures_.clear();
+  spinner_.reset();
+  widgets_.BeginRun();
+  stream_.BeginRun(run_id_);
+  interrupted_ = false;
+  next_poll_ = {};
+  bool finished = true;
+  {
+    CurrentSession current(this);
+    // Even an app that loops without calling st:: is ended once the run used
+    // --rerun-timeout of CPU (the worker exits; the broker tells the page).
+    if (hooks_.before_run != nullptr) hooks_.before_run();
+    try {
+      std::vector<st::Callback> callbacks = std::exchange(pending_callbacks_, {});
+      for (const st::Callback& callback : callbacks) callback();
+      app_();
+    } catch (const st::RerunSignal&) {
+      // A button is true only in the run right after its click. A click this
+      // run already acted on must not be acted on again by the next run (an
+      // app that calls st::rerun() on a click would loop forever); a click on
+      // a button the run did not reach yet is kept.
+      widgets_.UseUpShownClicks();
+      finished = false;
+    } catch (const st::StopSignal&) {
+    } catch (const std::exception& e) {
+      ShowException(TypeName(typeid(e)), e.what());
+    } catch (...) {
+      const std::type_info* type = abi::__cxa_current_exception_type();
+      ShowException(type != nullptr ? TypeName(*type) : "unknown",
+                    "a non-std::exception was thrown");
+    }
+    if (hooks_.after_run != nullptr) hooks_.after_run();
+  }
+  FlushCacheTouches();
+  if (!finished) {
+    rerun_needed_ = true;
+    return;
+  }
+  stream_.Finish(containers_.Lengths());
+  widgets_.FinishRun();
+  // Like other widgets' values, files of an uploader the run did not show
+  // are dropped; for files that means wiped.
+  uploads_.RemoveUnless([this](const std::string& id) { return widgets_.ShownInLastRun(id); });
+}
+
+void AppRunner::ShowException(std::string_view type, std::string_view message) {
+  LogInfo("app_exception", {{"session", session_id_}, {"type", type}, {"message", message}});
+  capnp::MallocMessageBuilder builder(kElementWords);
+  auto exception = builder.initRoot<ipc::Element>().initException();
+  exception.setType(std::string(type).c_str());
+  exception.setMessage(std::string(message).c_str());
+  // After unwinding every scope has ended, so this lands in the main column.
+  Path path = containers_.Next();
+  stream_.Put(path, builder.getRoot<ipc::Element>().asReader());
+}
+
+void AppRunner::SendNotice(ipc::Notice::Kind kind, std::string_view message) {
+  capnp::MallocMessageBuilder builder;
+  auto notice = builder.initRoot<ipc::ServerMessage>().initNotice();
+  notice.setKind(kind);
+  notice.setMessage(std::string(message).c_str());
+  channel_.Send(builder);
+}
+
+}  // namespace sluice::runtime

@@ -1,0 +1,145 @@
+// The app side of one viewer's session (the broker side is
+// broker::SessionRelay): runs the app on every interaction (Streamlit's rerun
+// model), keeps widget values and session_state across runs, and streams
+// elements to the page through a Channel. In a worker the channel is its
+// socket to the broker; a unit test drives it through a fake channel, with no
+// process or socket.
+//
+// Single-threaded. A widget change that arrives during a run is applied at the
+// next st:: call, which ends the run with st::RerunSignal; the app then runs
+// again with every change seen so far (latest wins, no queue of stale runs).
+#pragma once
+
+#include <capnp/message.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ipc/page.capnp.h"
+#include "runtime/channel.h"
+#include "runtime/containers.h"
+#include "runtime/element_stream.h"
+#include "runtime/upload_store.h"
+#include "runtime/widget_registry.h"
+#include "sluice/app.hpp"
+#include "sluice/session_state.hpp"
+
+namespace sluice::runtime {
+
+// What the process around the runner does at the edges of each run of the
+// app (the worker arms its CPU watchdog). Empty in tests.
+struct RunHooks {
+  void (*before_run)() = nullptr;
+  void (*after_run)() = nullptr;
+};
+
+class AppRunner {
+ public:
+  AppRunner(Channel& channel, st::AppFunction app, RunHooks hooks = {});
+  AppRunner(const AppRunner&) = delete;
+  AppRunner& operator=(const AppRunner&) = delete;
+
+  // Serves commands until the channel's other end goes away (the channel
+  // does not return then).
+  [[noreturn]] void Serve();
+  // One step of Serve(): waits for a command, takes every other one already
+  // there, and runs the app until no rerun is due.
+  void ServeOne();
+
+  // The session whose app is running. Throws std::logic_error when called
+  // outside a run (say, from a static initializer of the app).
+  static AppRunner& Current();
+  static AppRunner* CurrentOrNull();
+
+  // Every st:: call starts here: streams pending elements, picks up commands
+  // from the broker, and throws st::RerunSignal once a rerun is due.
+  void CheckInterrupt();
+  // st::rerun(): end this run and start again.
+  [[noreturn]] void RequestRerun();
+
+  // Adds an element at the next position of the current container; `fill`
+  // gets the ipc::Element::Builder. Returns the element's path.
+  template <class Fill>
+  Path Emit(Fill&& fill) {
+    CheckInterrupt();
+    capnp::MallocMessageBuilder message(kElementWords);
+    auto element = message.initRoot<ipc::Element>();
+    fill(element);
+    return Place(element.asReader());
+  }
+  // Adds a copy of `element` (an element a cached function showed before).
+  Path EmitCopy(ipc::Element::Reader element) {
+    CheckInterrupt();
+    return Place(element);
+  }
+
+  // Elements shown inside a cached function are recorded for its entry.
+  // Captures nest; each gets the elements emitted while it is the innermost
+  // or an outer one. REQUIRES: EndCapture in reverse order of BeginCapture.
+  void BeginCapture();
+  // The recorded elements: for each, its word count (uint32) then the words
+  // of its canonical message.
+  std::string EndCapture();
+  void AbortCapture();
+
+  // Shows `text` with a spinner at the next position, sent to the page at
+  // once. The next element replaces it; HideSpinner() takes it back if none
+  // came.
+  void ShowSpinner(std::string_view text);
+  void HideSpinner();
+
+  // Blocks until `fd` is readable (true) or `deadline` passes (false) while
+  // still serving the broker's commands; throws st::RerunSignal if a rerun
+  // became due meanwhile.
+  bool WaitReadable(int fd, std::chrono::steady_clock::time_point deadline =
+                                std::chrono::steady_clock::time_point::max());
+
+  ContainerTree& containers() { return containers_; }
+  WidgetRegistry& widgets() { return widgets_; }
+  st::SessionState& state() { return state_; }
+  UploadStore& uploads() { return uploads_; }
+  // --max-upload-mb, in bytes, as the broker said at start.
+  std::uint64_t max_upload_bytes() const { return max_upload_bytes_; }
+
+ private:
+  static constexpr unsigned kElementWords = 128;
+  static constexpr std::chrono::milliseconds kPollInterval{2};
+
+  Path Place(ipc::Element::Reader element);
+  void Handle(Command command);
+  void DrainPending();
+  void ApplyChange(const WidgetChangeCommand& change);
+  void BeginUpload(const UploadBeginCommand& begin);
+  void AppendUpload(const UploadChunkCommand& chunk);
+  void FinishUpload(std::uint32_t upload_id);
+  void SendUploadStatus(std::uint32_t upload_id, std::string_view widget_id,
+                        ipc::UploadStatus::State state, std::string_view message);
+  void RunUntilSettled();
+  void RunOnce();
+  void ShowException(std::string_view type, std::string_view message);
+  void SendNotice(ipc::Notice::Kind kind, std::string_view message);
+
+  Channel& channel_;
+  st::AppFunction app_;
+  RunHooks hooks_;
+  ElementStream stream_;
+  ContainerTree containers_;
+  WidgetRegistry widgets_;
+  st::SessionState state_;
+  UploadStore uploads_;
+  std::uint64_t max_upload_bytes_ = 0;
+  std::vector<st::Callback> pending_callbacks_;
+  std::string session_id_;
+  std::uint64_t run_id_ = 0;
+  bool started_ = false;
+  bool rerun_needed_ = false;
+  bool interrupted_ = false;
+  std::chrono::steady_clock::time_point next_poll_;
+  std::vector<std::string> captures_;  // innermost last
+  std::optional<Path> spinner_;
+};
+
+}  // namespace sluice::runtime

@@ -1,0 +1,97 @@
+#include "runtime/element_stream.h"
+
+#include <capnp/serialize.h>
+
+#include <algorithm>
+
+namespace sluice::runtime {
+
+namespace {
+
+bool SameHash(const XXH128_hash_t& a, const XXH128_hash_t& b) { return XXH128_isEqual(a, b); }
+
+bool HasPrefix(const Path& path, const Path& prefix) {
+  return path.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), path.begin());
+}
+
+void SetPath(capnp::List<std::uint32_t>::Builder out, const Path& path) {
+  for (std::size_t i = 0; i < path.size(); ++i) out.set(i, path[i]);
+}
+
+}  // namespace
+
+void ElementStream::BeginRun(std::uint64_t run_id) {
+  run_id_ = run_id;
+  started_sent_ = false;
+  pending_.clear();
+  last_flush_ = std::chrono::steady_clock::now();
+}
+
+void ElementStream::Put(const Path& path, ipc::Element::Reader element) {
+  kj::Array<capnp::word> canonical = capnp::canonicalize(element);
+  auto bytes = canonical.asBytes();
+  XXH128_hash_t hash = XXH3_128bits(bytes.begin(), bytes.size());
+  auto it = sent_.find(path);
+  if (it == sent_.end() || !SameHash(it->second, hash)) {
+    pending_.push_back({path, std::move(canonical), hash});
+  }
+  MaybeFlush();
+}
+
+void ElementStream::MaybeFlush() {
+  auto now = std::chrono::steady_clock::now();
+  if (pending_.empty() || now - last_flush_ < kStreamInterval) return;
+  Flush(/*finished=*/false, nullptr);
+}
+
+void ElementStream::FlushNow() {
+  if (!pending_.empty()) Flush(/*finished=*/false, nullptr);
+}
+
+void ElementStream::Finish(const std::vector<std::pair<Path, std::uint32_t>>& lengths) {
+  Flush(/*finished=*/true, &lengths);
+}
+
+void ElementStream::Record(const Pending& delta) {
+  // A replaced element takes its children with it on the page.
+  auto it = sent_.upper_bound(delta.path);
+  while (it != sent_.end() && HasPrefix(it->first, delta.path)) it = sent_.erase(it);
+  sent_[delta.path] = delta.hash;
+}
+
+void ElementStream::Trim(const Path& container, std::uint32_t length) {
+  Path first_stale = container;
+  first_stale.push_back(length);
+  auto it = sent_.lower_bound(first_stale);
+  while (it != sent_.end() && HasPrefix(it->first, container)) it = sent_.erase(it);
+}
+
+void ElementStream::Flush(bool finished,
+                          const std::vector<std::pair<Path, std::uint32_t>>* lengths) {
+  capnp::MallocMessageBuilder message;
+  auto run = message.initRoot<ipc::ServerMessage>().initRun();
+  run.setRunId(run_id_);
+  run.setStarted(!started_sent_);
+  run.setFinished(finished);
+  auto deltas = run.initDeltas(static_cast<unsigned>(pending_.size()));
+  for (std::size_t i = 0; i < pending_.size(); ++i) {
+    SetPath(deltas[i].initPath(static_cast<unsigned>(pending_[i].path.size())), pending_[i].path);
+    deltas[i].setElement(capnp::readMessageUnchecked<ipc::Element>(pending_[i].canonical.begin()));
+    Record(pending_[i]);
+  }
+  if (lengths != nullptr) {
+    auto out = run.initLengths(static_cast<unsigned>(lengths->size()));
+    for (std::size_t i = 0; i < lengths->size(); ++i) {
+      const auto& [path, length] = (*lengths)[i];
+      SetPath(out[i].initPath(static_cast<unsigned>(path.size())), path);
+      out[i].setLength(length);
+      Trim(path, length);
+    }
+  }
+  channel_.Send(message);
+  pending_.clear();
+  started_sent_ = true;
+  last_flush_ = std::chrono::steady_clock::now();
+}
+
+}  // namespace sluice::runtime

@@ -1,0 +1,64 @@
+// st:: text elements.
+#include <string>
+
+#include "runtime/app_runner.h"
+#include "sluice/text.hpp"
+
+namespace st {
+
+using sluice::ipc::Element;
+using sluice::runtime::AppRunner;
+
+namespace {
+
+// Cap'n Proto text must be NUL-terminated; string_view need not be.
+std::string Own(std::string_view text) { return std::string(text); }
+
+void Alert(Element::Alert::Kind kind, std::string_view body) {
+  AppRunner::Current().Emit([&](Element::Builder e) {
+    auto alert = e.initAlert();
+    alert.setKind(kind);
+    alert.setBody(Own(body).c_str());
+  });
+}
+
+}  // namespace
+
+void title(std::string_view text) {
+  AppRunner::Current().Emit([&](Element::Builder e) { e.setTitle(Own(text).c_str()); });
+}
+
+void header(std::string_view text) {
+  AppRunner::Current().Emit([&](Element::Builder e) { e.setHeader(Own(text).c_str()); });
+}
+
+void subheader(std::string_view text) {
+  AppRunner::Current().Emit([&](Element::Builder e) { e.setSubheader(Own(text).c_str()); });
+}
+
+void markdown(std::string_view text) {
+  AppRunner::Current().Emit([&](Element::Builder e) { e.setMarkdown(Own(text).c_str()); });
+}
+
+void text(std::string_view text) {
+  AppRunner::Current().Emit([&](Element::Builder e) { e.setText(Own(text).c_str()); });
+}
+
+void code(std::string_view source, std::string_view language) {
+  AppRunner::Current().Emit([&](Element::Builder e) {
+    auto code = e.initCode();
+    code.setSource(Own(source).c_str());
+    code.setLanguage(Own(language).c_str());
+  });
+}
+
+void error(std::string_view text) { Alert(Element::Alert::Kind::ERROR, text); }
+void warning(std::string_view text) { Alert(Element::Alert::Kind::WARNING, text); }
+void info(std::string_view text) { Alert(Element::Alert::Kind::INFO, text); }
+void success(std::string_view text) { Alert(Element::Alert::Kind::SUCCESS, text); }
+
+void divider() {
+  AppRunner::Current().Emit([](Element::Builder e) { e.setDivider(); });
+}
+
+}  // namespace st

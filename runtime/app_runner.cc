@@ -12,6 +12,7 @@
 
 #include "runtime/cache_runtime.h"
 #include "runtime/demangle.h"
+#include "runtime/element_kinds.h"
 #include "util/log.h"
 #include "util/poll_timeout.h"
 #include "util/strings.h"
@@ -27,6 +28,16 @@ class CurrentSession {
  public:
   explicit CurrentSession(AppRunner* session) { g_current = session; }
   ~CurrentSession() { g_current = nullptr; }
+};
+
+// Elements the runner shows itself, never from inside a cached function.
+const bool kRunnerKinds[] = {
+    RegisterElementKind({ipc::Element::EXCEPTION, false, nullptr}),
+    RegisterElementKind({ipc::Element::SPINNER, false,
+                         [](ipc::Element::Reader e) -> std::optional<std::string> {
+                           capnp::Text::Reader text = e.getSpinner();
+                           return std::string(text.begin(), text.size());
+                         }}),
 };
 
 }  // namespace
@@ -173,15 +184,12 @@ void AppRunner::CheckInterrupt() {
 
 Path AppRunner::Place(ipc::Element::Reader element) {
   if (!captures_.empty()) {
-    switch (element.which()) {
-      case ipc::Element::WIDGET:
-      case ipc::Element::COLUMNS:
-      case ipc::Element::EXPANDER:
-        throw std::logic_error(
-            "widgets and layout blocks cannot be used inside a cached function (st::cache_data):"
-            " call them outside it and pass their values in");
-      default:
-        break;
+    const ElementKind* kind = FindElementKind(element.which());
+    if (kind == nullptr || !kind->in_cached_function) {
+      throw std::logic_error(
+          StrCat("st::", ElementKindName(element.which()),
+                 " cannot be used inside a cached function (st::cache_data): widgets and layout "
+                 "blocks belong to the run; call them outside it and pass their values in"));
     }
     kj::Array<capnp::word> canonical = capnp::canonicalize(element);
     auto bytes = canonical.asBytes();

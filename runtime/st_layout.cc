@@ -3,6 +3,7 @@
 #include <string>
 
 #include "runtime/app_runner.h"
+#include "runtime/element_kinds.h"
 #include "sluice/layout.hpp"
 #include "util/strings.h"
 
@@ -58,5 +59,17 @@ Scope expander(std::string_view label, bool expanded) {
   path.push_back(0);  // its one container
   return Scope(std::move(path));
 }
+
+namespace {
+
+using sluice::runtime::RegisterElementKind;
+
+// Blocks own containers of the run that made them: never inside a cached function.
+const bool kLayoutKinds[] = {
+    RegisterElementKind({Element::COLUMNS, false, nullptr}),
+    RegisterElementKind({Element::EXPANDER, false, nullptr}),
+};
+
+}  // namespace
 
 }  // namespace st

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "runtime/app_runner.h"
+#include "runtime/element_kinds.h"
 #include "sluice/text.hpp"
 
 namespace st {
@@ -60,5 +61,33 @@ void success(std::string_view text) { Alert(Element::Alert::Kind::SUCCESS, text)
 void divider() {
   AppRunner::Current().Emit([](Element::Builder e) { e.setDivider(); });
 }
+
+namespace {
+
+using sluice::runtime::RegisterElementKind;
+using Text = std::optional<std::string>;
+
+Text Copy(capnp::Text::Reader text) { return std::string(text.begin(), text.size()); }
+
+// Every text kind may be shown inside a cached function: it is replayed on a hit.
+const bool kTextKinds[] = {
+    RegisterElementKind(
+        {Element::TITLE, true, [](Element::Reader e) -> Text { return Copy(e.getTitle()); }}),
+    RegisterElementKind(
+        {Element::HEADER, true, [](Element::Reader e) -> Text { return Copy(e.getHeader()); }}),
+    RegisterElementKind({Element::SUBHEADER, true,
+                         [](Element::Reader e) -> Text { return Copy(e.getSubheader()); }}),
+    RegisterElementKind(
+        {Element::MARKDOWN, true, [](Element::Reader e) -> Text { return Copy(e.getMarkdown()); }}),
+    RegisterElementKind(
+        {Element::TEXT, true, [](Element::Reader e) -> Text { return Copy(e.getText()); }}),
+    RegisterElementKind({Element::CODE, true,
+                         [](Element::Reader e) -> Text { return Copy(e.getCode().getSource()); }}),
+    RegisterElementKind({Element::ALERT, true,
+                         [](Element::Reader e) -> Text { return Copy(e.getAlert().getBody()); }}),
+    RegisterElementKind({Element::DIVIDER, true, nullptr}),
+};
+
+}  // namespace
 
 }  // namespace st

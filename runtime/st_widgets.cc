@@ -8,6 +8,7 @@
 #include <string>
 
 #include "runtime/app_runner.h"
+#include "runtime/element_kinds.h"
 #include "sluice/widgets.hpp"
 #include "util/strings.h"
 
@@ -228,5 +229,13 @@ std::string radio(std::string_view label, const std::vector<std::string>& option
                   const WidgetOptions& widget_options) {
   return ChoiceWidget(WidgetKind::kRadio, label, options, index, widget_options);
 }
+
+namespace {
+
+// A widget's identity and value belong to the run that shows it: never
+// inside a cached function. Its label is its accessible name, not page text.
+const bool kWidgetKind = sluice::runtime::RegisterElementKind({Element::WIDGET, false, nullptr});
+
+}  // namespace
 
 }  // namespace st

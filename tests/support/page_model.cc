@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "runtime/element_kinds.h"
 
 namespace sluice::testing {
 namespace {
@@ -34,26 +35,9 @@ std::string NoticeKindName(ipc::Notice::Kind kind) {
 }
 
 std::optional<std::string> ElementText(ipc::Element::Reader element) {
-  switch (element.which()) {
-    case ipc::Element::TITLE:
-      return std::string(element.getTitle().cStr());
-    case ipc::Element::HEADER:
-      return std::string(element.getHeader().cStr());
-    case ipc::Element::SUBHEADER:
-      return std::string(element.getSubheader().cStr());
-    case ipc::Element::MARKDOWN:
-      return std::string(element.getMarkdown().cStr());
-    case ipc::Element::TEXT:
-      return std::string(element.getText().cStr());
-    case ipc::Element::CODE:
-      return std::string(element.getCode().getSource().cStr());
-    case ipc::Element::ALERT:
-      return std::string(element.getAlert().getBody().cStr());
-    case ipc::Element::SPINNER:
-      return std::string(element.getSpinner().cStr());
-    default:
-      return std::nullopt;
-  }
+  const runtime::ElementKind* kind = runtime::FindElementKind(element.which());
+  if (kind == nullptr || kind->text == nullptr) return std::nullopt;
+  return kind->text(element);
 }
 
 PageModel::Node* PageModel::NodeAt(capnp::List<uint32_t>::Reader path, size_t min_size) {
@@ -250,6 +234,15 @@ std::vector<WidgetInfo> PageModel::FindWidgets(std::string_view label) const {
   return found;
 }
 
+std::vector<ShownElement> PageModel::FindElements(std::string_view kind) const {
+  std::vector<ShownElement> found;
+  ForEachElement([&](const ElementPath& path, ipc::Element::Reader element) {
+    if (runtime::ElementKindName(element.which()) != kind) return;
+    found.push_back({path, std::string(kind), ElementText(element).value_or("")});
+  });
+  return found;
+}
+
 std::vector<ShownException> PageModel::Exceptions() const {
   std::vector<ShownException> shown;
   ForEachElement([&](const ElementPath&, ipc::Element::Reader element) {
@@ -265,7 +258,8 @@ std::string PageModel::DebugString() const {
     std::string text = element.toString().flatten().cStr();
     if (text.size() > 200)
       text = absl::StrCat(text.substr(0, 200), "... (", text.size(), " chars)");
-    absl::StrAppend(&out, "  ", PathString(path), " ", text, "\n");
+    absl::StrAppend(&out, "  ", PathString(path), " ",
+                    std::string(runtime::ElementKindName(element.which())), " ", text, "\n");
   });
   for (const NoticeInfo& notice : notices_) {
     absl::StrAppend(&out, "notice ", NoticeKindName(notice.kind), ": ", notice.message, "\n");

@@ -71,6 +71,14 @@ struct SessionInfo {
 
 using ElementPath = std::vector<uint32_t>;
 
+// One element as a viewer finds it: where, which kind (its schema member's
+// name, as runtime/element_kinds.h registers it) and the text it shows.
+struct ShownElement {
+  ElementPath path;
+  std::string kind;
+  std::string text;  // empty for kinds that show no text
+};
+
 class PageModel {
  public:
   // Records a session answer or notice; applies a run update.
@@ -92,6 +100,8 @@ class PageModel {
   std::optional<WidgetInfo> FindWidget(std::string_view label) const;  // first with label
   std::vector<WidgetInfo> FindWidgets(std::string_view label) const;   // all, in page order
   std::vector<ShownException> Exceptions() const;
+  // Every shown element of `kind` ("title", "caption", "widget"...), in page order.
+  std::vector<ShownElement> FindElements(std::string_view kind) const;
 
   const std::optional<SessionInfo>& session() const { return session_; }
   const std::vector<NoticeInfo>& notices() const { return notices_; }
@@ -153,7 +163,8 @@ class PageModel {
 // "badInput", "busy", "crashed", "ended", "queued".
 std::string NoticeKindName(ipc::Notice::Kind kind);
 
-// The text of a text-bearing element, or nullopt for others.
+// The text a viewer reads in `element`, as its kind's registration says
+// (runtime/element_kinds.h); nullopt for kinds that show none.
 std::optional<std::string> ElementText(ipc::Element::Reader element);
 
 }  // namespace sluice::testing

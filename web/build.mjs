@@ -14,10 +14,11 @@
 // members); web/src/kinds.js keys them and is checked here, so a module that
 // exports no member, or one another module already renders, fails the build.
 //
-// Output: app.js (the entry, all the hello page loads), index.html,
-// style.css, and chunk-<hash>.js files for what modules load with import()
-// (markdown-it). Chunks sit beside app.js: the broker serves every file in
-// the directory.
+// Output: app.js (the entry), index.html, style.css, and chunk-<hash>.js
+// files: what kind modules load with import() (markdown-it), fetched only by
+// a page that shows such a kind, and esbuild's small runtime shared between
+// app.js and those. Chunks sit beside app.js: the broker serves every file
+// in the directory.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

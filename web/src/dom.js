@@ -1,5 +1,6 @@
 // DOM helpers every element kind shares (web/src/elements/): creating nodes,
-// labelling controls, and the "viewer is editing" test widgets need.
+// labelling controls, the "viewer is editing" test widgets need, and a
+// kind's own CSS.
 let nextId = 0;
 
 /** A unique id for a node (`sluice-<prefix>-<n>`), for label/aria links. */
@@ -46,4 +47,19 @@ export function trackEditing(control, signal) {
       return dirty && document.activeElement === control;
     },
   };
+}
+
+const adopted = new Set();
+
+/**
+ * Adds a kind's own CSS rules to the page, once however often it is called:
+ * call it from create(), so that a kind's look can live in its module (the
+ * page's shared look stays in style.css). The rules come after style.css.
+ */
+export function adoptStyle(css) {
+  if (adopted.has(css)) return;
+  adopted.add(css);
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(css);
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
 }

@@ -14,8 +14,10 @@
 //     value   the Element reader (the Widget reader for widget kinds);
 //     ctx     {signal, send, upload}: signal aborts when the element is
 //             disposed — register listeners with {signal} and they go with
-//             it; send(value) / upload(file, handlers) (widgets only) carry
-//             a viewer's change to the server under the widget's current id;
+//             it; a widget kind's send(value) and upload(file, handlers)
+//             carry a viewer's change to the server under the widget's
+//             current id (value: a WidgetValue member, see
+//             encodeWidgetChange in protocol.js);
 //     node    the element's DOM node, showing `value`;
 //     update(value)  shows a later value of the same kind in the same node
 //             (view state — focus, scroll, an edit in progress — survives);
@@ -27,6 +29,7 @@
 //     children  a block's child Containers (see container.js), in the
 //             order of the container index c of the path p ++ [c].
 //
+// A kind's own CSS may sit in its module (adoptStyle in dom.js).
 // A heavy library is loaded with `await import('...')` inside the module
 // that needs it: esbuild puts it in a chunk of its own that pages without
 // that kind never fetch.

@@ -1,5 +1,6 @@
 // Columns whose count the viewer picks, so a page must rebuild a columns
-// element in place when its count changes: each column shows "column i of n".
+// element in place when its count changes: each column shows "column i of n"
+// and a button "poke i of n" (a control the rebuild must dispose).
 #include <unistd.h>
 
 #include <sluice/st.hpp>
@@ -15,6 +16,7 @@ void app() {
   for (int c = 0; c < count; ++c) {
     auto column = columns[static_cast<std::size_t>(c)];
     st::text("column " + std::to_string(c + 1) + " of " + std::to_string(count));
+    st::button("poke " + std::to_string(c + 1) + " of " + std::to_string(count));
   }
   st::text("end of app");
 }

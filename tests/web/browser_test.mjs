@@ -55,6 +55,7 @@ function watchErrors(page, label, errors) {
 }
 
 const openPages = new Map(); // label -> page, for the failure report
+const scripts = new Map(); // label -> paths of the scripts the page fetched, in order
 
 async function openPage(browser, label, errors) {
   const context = await browser.newContext();
@@ -62,6 +63,12 @@ async function openPage(browser, label, errors) {
   openPages.set(label, page);
   page.setDefaultTimeout(WAIT_MS);
   watchErrors(page, label, errors);
+  scripts.set(label, []);
+  page.on('response', (response) => {
+    if (response.request().resourceType() === 'script' && response.ok()) {
+      scripts.get(label).push(new URL(response.url()).pathname);
+    }
+  });
   await page.goto(url, { waitUntil: 'domcontentloaded', timeout: WAIT_MS });
   return page;
 }
@@ -87,11 +94,21 @@ async function demo(browser) {
     await waitIdle(first);
   });
 
-  await check('moving slider "x" to 26 shows "x squared is 676"', async () => {
+  await check('moving slider "x" to 26 updates "x squared is 625" in place: the same node shows 676', async () => {
+    // A leaf changed by a rerun keeps its DOM node (and so any view state).
+    const shown = await text(first, 'x squared is 625').elementHandle();
     const slider = first.getByRole('slider', { name: 'x', exact: true });
     await slider.focus();
     await slider.press('ArrowRight');
     await text(first, 'x squared is 676').waitFor();
+    const now = await shown.evaluate((node) => (node.isConnected ? node.textContent : '(removed from the page)'));
+    if (now !== 'x squared is 676') throw new Error(`the node that showed 625 now shows ${JSON.stringify(now)}`);
+  });
+
+  await check('the markdown shows "own process" in bold, rendered by a chunk fetched on demand', async () => {
+    await first.locator('.markdown strong', { hasText: 'own process' }).waitFor();
+    const chunks = scripts.get('page 1').filter((path) => path.startsWith('/chunk-'));
+    if (chunks.length === 0) throw new Error(`no chunk was fetched (scripts: ${JSON.stringify(scripts.get('page 1'))})`);
   });
 
   await check('clicking "Add one" twice shows "clicks: 2"', async () => {
@@ -181,10 +198,36 @@ async function columns(browser) {
     await expectGone(page, ['column 1 of 2', 'column 2 of 2']);
   });
 
+  let removed = null;
   await check('picking 1 column leaves no second or third column', async () => {
+    removed = await page.getByRole('button', { name: 'poke 3 of 3', exact: true }).elementHandle();
     await pick(1);
     await text(page, 'column 1 of 1').waitFor();
     await expectGone(page, ['column 1 of 3', 'column 2 of 3', 'column 3 of 3']);
+  });
+
+  await check('a button removed with its column is disposed: clicking it sends nothing', async () => {
+    // Were its listener still there, the click would reach the server ahead
+    // of the next change and be refused as an unknown widget (a toast).
+    await page.evaluate(() => {
+      window.seenToasts = [];
+      new MutationObserver(() => {
+        for (const toast of document.querySelectorAll('.toast')) window.seenToasts.push(toast.textContent);
+      }).observe(document.getElementById('toasts'), { childList: true });
+    });
+    await removed.evaluate((button) => {
+      if (button.isConnected) throw new Error('"poke 3 of 3" is still on the page');
+      button.click();
+    });
+    // A live click next: its rerun finishing means the server has read both.
+    const lastRun = await page.evaluate(() => document.body.dataset.runId);
+    await page.getByRole('button', { name: 'poke 1 of 1', exact: true }).click();
+    await page.waitForFunction(
+      (before) => document.body.dataset.running === 'false' && document.body.dataset.runId !== before,
+      lastRun,
+    );
+    const toasts = await page.evaluate(() => window.seenToasts);
+    if (toasts.length > 0) throw new Error(`the removed button still sent its click: ${JSON.stringify(toasts)}`);
   });
 
   await check('picking 2 columns again shows 2 side by side', async () => {

@@ -1,4 +1,5 @@
-// st::markdown. The app's text is untrusted as HTML: markdown-it runs with
+// markdown-it, configured for st::markdown (elements/markdown.js loads this
+// module lazily: it and markdown-it are a chunk of their own). The app's text is untrusted as HTML: markdown-it runs with
 // html disabled (raw tags come out escaped) and its default link validator
 // (no javascript:, vbscript:, file:, or non-image data: URLs). This is the
 // only place the page assigns innerHTML, and only markdown-it's output.
@@ -17,10 +18,7 @@ md.renderer.rules.link_open = (tokens, idx, options, env, self) => {
   return defaultLinkOpen(tokens, idx, options, env, self);
 };
 
-/** Returns a new element holding `source` rendered as markdown. */
-export function renderMarkdown(source) {
-  const div = document.createElement('div');
-  div.className = 'markdown';
-  div.innerHTML = md.render(source);
-  return div;
+/** Shows `source` rendered as markdown in `node`, replacing its contents. */
+export function renderMarkdown(node, source) {
+  node.innerHTML = md.render(source);
 }

@@ -1,7 +1,8 @@
-// st::markdown. markdown-it is loaded lazily (../markdown.js, a chunk of its
-// own): a page without markdown never fetches it. Until it has arrived an
-// element shows its source as plain text, then the same node is rendered in
-// place; once loaded, every later element renders at once.
+// st::markdown. markdown-it sits in a chunk of its own (../markdown.js), so
+// app.js stays small; its fetch starts as the page starts, beside the
+// WebSocket's connect, so it has usually arrived before the first run does.
+// If it has not, an element shows its source as plain text until it arrives,
+// then the same node is rendered in place.
 import { Element } from '../../generated/page.js';
 import { make } from '../dom.js';
 
@@ -22,6 +23,8 @@ function load() {
   );
   return loading;
 }
+
+load().catch((err) => console.error('sluice: could not load the markdown renderer:', err));
 
 export function create(element) {
   const node = make('div', 'markdown');

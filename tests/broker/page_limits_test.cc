@@ -45,7 +45,7 @@ constexpr long kOldCloseBytes = 16 << 20;
 constexpr size_t kChunk = 64 << 10;
 // What the slow page takes between two messages it sends.
 constexpr size_t kSlowReadBytes = 64 << 10;
-constexpr std::string_view kAdminToken = "page-limits-token";
+const std::string kAdminToken = "page-limits-token";
 
 // A file of `size` bytes that is not all one byte.
 std::string FileOf(size_t size) {
@@ -71,7 +71,8 @@ class PageLimitsTest : public ::testing::Test {
 
   // The most any session's output the broker holds (/admin/sessions).
   absl::StatusOr<long> Buffered() {
-    std::vector<HttpHeader> headers = {{"Authorization", StrCat("Bearer ", kAdminToken)}};
+    std::string bearer = StrCat("Bearer ", kAdminToken);
+    std::vector<HttpHeader> headers = {{"Authorization", bearer}};
     absl::StatusOr<HttpResponse> sessions =
         HttpRequest(broker_->port(), "GET", "/admin/sessions", headers, "", After(kStepTimeout));
     if (!sessions.ok()) return sessions.status();
@@ -116,7 +117,7 @@ class PageLimitsTest : public ::testing::Test {
     return step(client_.SendUploadEnd(id));
   }
 
-  TempFile token_{StrCat(kAdminToken, "\n")};
+  TempFile token_{kAdminToken + "\n"};
   std::unique_ptr<BrokerProcess> broker_;
   WsClient client_;
   PageModel page_;

@@ -16,6 +16,7 @@
 #include "broker/check_config.h"
 #include "broker/keeper_host.h"
 #include "broker/options.h"
+#include "broker/page_limits.h"
 #include "broker/process_limits.h"
 #include "broker/reload.h"
 #include "broker/secrets_file.h"
@@ -184,7 +185,7 @@ int Serve(const std::vector<std::string>& args) {
   // Counted by each zygote's reaper, whatever the level (worker/reaper_counters.h).
   auto counters = worker::ReaperCounterPage::Create();
   if (!counters.ok()) return Fail("sluice serve", counters.status());
-  broker::ZygoteLaunch launch{options->app_path, options->max_message_kb * 1024};
+  broker::ZygoteLaunch launch{options->app_path, broker::PageLimitsFor(*options).max_message_bytes};
   if (keeper) {
     launch.arena_fd = keeper->arena_fd();
     launch.arena_bytes = keeper->arena_bytes();

@@ -28,6 +28,8 @@ struct ServeOptions {
   absl::Duration reconnect_grace = absl::Seconds(30);
   // A page whose send queue made no progress for this long is dropped; 0: never.
   absl::Duration write_timeout = absl::Seconds(30);
+  // Bytes queued for a page above which its worker waits (broker/page_limits.h).
+  std::size_t page_queue_mb = 16;
   // Origins besides the request's own Host whose pages may open a
   // WebSocket ("*": any; broker/origin_check.h).
   std::vector<std::string> allowed_origins;

@@ -10,23 +10,11 @@
 
 namespace sluice::broker {
 
-namespace {
+PageLimits PageConnection::limits() const { return PageLimitsFor(server_.options()); }
 
-// A page with this much unsent is not reading at all: notices about its
-// own bad messages are not queued for it (twice the high mark: the session
-// alone never queues that much, but for one large frame).
-constexpr std::size_t kUnreadNoticeBytes = 2 * PageConnection::kSendQueueHighWaterBytes;
-constexpr std::size_t kReadChunkBytes = 64 * 1024;
-constexpr std::chrono::seconds kHelloTimeout{10};
-// The most of a frame written in one go (one WebSocket frame of a
-// fragmented message; the page sees whole messages). Each piece written is
-// progress for --write-timeout: a reading client must take 64 KiB per
-// timeout (2 KiB/s at the default 30 s), however big the frame.
-constexpr std::size_t kWritePieceBytes = 64 * 1024;
-// The largest upload chunk (UploadLimits), its envelope, and one read.
-constexpr std::size_t kUploadBufferBytes = (256u << 10) + 4096 + kReadChunkBytes;
-
-}  // namespace
+bool PageConnection::send_queue_full() const {
+  return queued_bytes_ > limits().send_queue_high_water_bytes;
+}
 
 PageConnection::PageConnection(tcp::socket socket, Server& server)
     : ws_(std::move(socket)),
@@ -42,7 +30,7 @@ void PageConnection::Run(http::request<http::string_body> upgrade) {
   beast::get_lowest_layer(ws_).expires_never();  // the websocket has its own timeouts
   websocket::stream_base::timeout timeouts =
       websocket::stream_base::timeout::suggested(beast::role_type::server);
-  timeouts.idle_timeout = std::chrono::seconds(30);
+  timeouts.idle_timeout = limits().idle_timeout;
   timeouts.keep_alive_pings = true;
   ws_.set_option(timeouts);
   ws_.set_option(websocket::stream_base::decorator(
@@ -55,7 +43,7 @@ void PageConnection::Run(http::request<http::string_body> upgrade) {
   ws_.async_accept(upgrade, [self = shared_from_this()](boost::system::error_code ec) {
     if (ec) return self->Fail(ec, "accept");
     // A socket that never says hello would hold a descriptor for ever.
-    self->hello_timer_.expires_after(kHelloTimeout);
+    self->hello_timer_.expires_after(self->limits().hello_timeout);
     self->hello_timer_.async_wait([weak = self->weak_from_this()](boost::system::error_code ec) {
       auto page = weak.lock();
       if (!ec && page && !page->hello_seen_) {
@@ -67,21 +55,23 @@ void PageConnection::Run(http::request<http::string_body> upgrade) {
 }
 
 void PageConnection::DoRead() {
-  ws_.async_read_some(buffer_, kReadChunkBytes,
+  if (reading_ || gone_) return;
+  reading_ = true;
+  ws_.async_read_some(buffer_, limits().read_chunk_bytes,
                       [self = shared_from_this()](boost::system::error_code ec, std::size_t bytes) {
                         self->OnRead(ec, bytes);
                       });
 }
 
 void PageConnection::OnRead(boost::system::error_code ec, std::size_t bytes) {
+  reading_ = false;
   server_.service_metrics().page_bytes_in += bytes;
   if (ec) return Fail(ec, "read");
-  std::size_t limit = server_.options().max_message_kb * 1024;
+  std::size_t limit = limits().max_message_bytes;
   if (buffer_.size() > limit) {
     LogInfo("page_message_too_big", {{"limit_bytes", limit}});
     buffer_.consume(buffer_.size());
-    CloseWith(websocket::close_code::too_big,
-              StrCat("message larger than ", server_.options().max_message_kb, " KiB"));
+    CloseWith(websocket::close_code::too_big, StrCat("message larger than ", limit >> 10, " KiB"));
     return;
   }
   if (!ws_.is_message_done()) return DoRead();
@@ -91,26 +81,36 @@ void PageConnection::OnRead(boost::system::error_code ec, std::size_t bytes) {
     auto data = buffer_.data();
     Handle(std::string_view(static_cast<const char*>(data.data()), data.size()));
     // The message may have been part of an uploaded file. (Handle may have
-    // moved the buffer: see kUploadBufferBytes.)
+    // moved the buffer: see PageLimits::upload_buffer_bytes.)
     auto handled = buffer_.data();
     if (handled.size() > 0) explicit_bzero(handled.data(), handled.size());
   }
   buffer_.consume(buffer_.size());
+  ContinueReading();
+}
+
+void PageConnection::ContinueReading() {
   if (gone_ || closing_) return;
+  // A page that sends and does not read its replies is not read either
+  // (a write to it is in flight meanwhile: the write timeout still sees
+  // whether it reads at all). OnWrite reads on once half of them went.
+  if (reply_bytes_ > limits().max_unread_reply_bytes) {
+    replies_hold_reading_ = true;
+    return;
+  }
   // While the worker has a backlog (an upload faster than it takes it),
   // leave the page's bytes in the socket: TCP slows the browser down.
   // The callback owns this connection while it waits (nothing else does:
   // no read or write is in flight); the link drops it if it closes first.
-  if (session_ && !session_->ReadyForMore([self = shared_from_this()] {
-        if (!self->gone_ && !self->closing_) self->DoRead();
-      })) {
+  if (session_ &&
+      !session_->ReadyForMore([self = shared_from_this()] { self->ContinueReading(); })) {
     return;
   }
   DoRead();
 }
 
 void PageConnection::Handle(std::string_view bytes) {
-  auto request = DecodePageMessage(bytes, server_.options().max_message_kb * 1024);
+  auto request = DecodePageMessage(bytes, limits().max_message_bytes);
   if (!request.ok()) {
     LogInfo("bad_page_message", {{"error", request.status().message()}});
     SendNotice(ipc::Notice::Kind::BAD_INPUT, ToStd(request.status().message()));
@@ -147,7 +147,7 @@ void PageConnection::Handle(std::string_view bytes) {
   } else if (auto* begin = std::get_if<UploadBeginRequest>(&*request)) {
     // Room for a whole chunk message up front: a buffer that grew while a
     // chunk arrived would free a copy of it into the heap unwiped.
-    buffer_.reserve(kUploadBufferBytes);
+    buffer_.reserve(limits().upload_buffer_bytes());
     session_->Upload(std::move(*begin));
   } else if (auto* chunk = std::get_if<UploadChunkRequest>(&*request)) {
     session_->Upload(std::move(*chunk));
@@ -158,21 +158,22 @@ void PageConnection::Handle(std::string_view bytes) {
   }
 }
 
-void PageConnection::Send(Frame frame) {
+void PageConnection::Send(Frame frame) { Enqueue(std::move(frame), /*reply=*/false); }
+
+void PageConnection::Reply(Frame frame) { Enqueue(std::move(frame), /*reply=*/true); }
+
+void PageConnection::Enqueue(Frame frame, bool reply) {
   if (gone_ || closing_) return;
   queued_bytes_ += frame->size();
-  outbox_.push_back(std::move(frame));
+  if (reply) reply_bytes_ += frame->size();
+  outbox_.push_back({std::move(frame), reply});
   DoWrite();
 }
 
+// A notice answers something the page sent: however much is queued ahead
+// of it, it waits its turn (see ContinueReading for what bounds them).
 void PageConnection::SendNotice(ipc::Notice::Kind kind, std::string_view message) {
-  if (queued_bytes_ > kUnreadNoticeBytes) {
-    // A page that sends bad messages and reads nothing must not make the
-    // broker queue notices without end.
-    CloseWith(websocket::close_code::policy_error, "the page does not read its messages");
-    return;
-  }
-  Send(NoticeFrame(kind, message));
+  Reply(NoticeFrame(kind, message));
 }
 
 void PageConnection::SendQueued(std::uint32_t position, std::string_view message) {
@@ -206,8 +207,8 @@ void PageConnection::DoWrite() {
   }
   writing_ = true;
   WatchWrite();
-  const Frame& frame = outbox_.front();
-  std::size_t piece = std::min(kWritePieceBytes, frame->size() - front_written_);
+  const Frame& frame = outbox_.front().frame;
+  std::size_t piece = std::min(limits().write_piece_bytes, frame->size() - front_written_);
   bool last = front_written_ + piece == frame->size();
   ws_.async_write_some(
       last, asio::buffer(frame->data() + front_written_, piece),
@@ -222,21 +223,29 @@ void PageConnection::OnWrite(boost::system::error_code ec, std::size_t written) 
   if (!ec) {
     server_.service_metrics().page_bytes_out += written;
     front_written_ += written;
-    if (front_written_ < outbox_.front()->size() && !gone_) return DoWrite();
+    if (front_written_ < outbox_.front().frame->size() && !gone_) return DoWrite();
   }
   front_written_ = 0;
-  queued_bytes_ -= outbox_.front()->size();
+  const Outgoing& sent = outbox_.front();
+  queued_bytes_ -= sent.frame->size();
+  if (sent.reply) reply_bytes_ -= sent.frame->size();
   outbox_.pop_front();
   if (ec) return Fail(ec, "write");
   if (gone_) return;
-  if (queued_bytes_ < kSendQueueLowWaterBytes && session_) session_->PageDrained();
+  PageLimits limits = this->limits();
+  if (queued_bytes_ < limits.send_queue_low_water_bytes() && session_) session_->PageDrained();
+  if (replies_hold_reading_ && reply_bytes_ <= limits.max_unread_reply_bytes / 2) {
+    replies_hold_reading_ = false;
+    ContinueReading();
+  }
   DoWrite();
 }
 
 void PageConnection::WatchWrite() {
   write_started_ = std::chrono::steady_clock::now();
-  if (write_watch_armed_ || server_.options().write_timeout <= absl::ZeroDuration()) return;
-  ArmWriteWatch(absl::ToChronoMilliseconds(server_.options().write_timeout));
+  absl::Duration timeout = limits().write_timeout;
+  if (write_watch_armed_ || timeout <= absl::ZeroDuration()) return;
+  ArmWriteWatch(absl::ToChronoMilliseconds(timeout));
 }
 
 // One timer per connection, re-armed only when it fires: a write that
@@ -249,7 +258,7 @@ void PageConnection::ArmWriteWatch(std::chrono::steady_clock::duration after) {
     auto self = weak.lock();
     if (!self) return;
     self->write_watch_armed_ = false;
-    absl::Duration timeout = self->server_.options().write_timeout;
+    absl::Duration timeout = self->limits().write_timeout;
     if (ec || self->gone_ || !self->writing_ || timeout <= absl::ZeroDuration()) return;
     auto limit = absl::ToChronoMilliseconds(timeout);
     auto waited = std::chrono::steady_clock::now() - self->write_started_;
@@ -263,7 +272,7 @@ void PageConnection::WriteStalled() {
   LogInfo("page_write_stalled",
           {{"session", session_ ? std::string_view(session_->id()) : std::string_view()},
            {"queued_bytes", queued_bytes_},
-           {"write_timeout", absl::FormatDuration(server_.options().write_timeout)}});
+           {"write_timeout", absl::FormatDuration(limits().write_timeout)}});
   // As a broken connection: the session (if any) waits for the page to
   // come back. Closing the socket ends the write that waits for ever.
   Fail(beast::error::timeout, "write");
@@ -279,7 +288,8 @@ void PageConnection::Fail(boost::system::error_code ec, std::string_view what) {
   // A write still in flight reads from the front frame: it must outlive it.
   std::size_t keep = writing_ && !outbox_.empty() ? 1 : 0;
   outbox_.resize(keep);
-  queued_bytes_ = keep ? outbox_.front()->size() : 0;
+  queued_bytes_ = keep ? outbox_.front().frame->size() : 0;
+  reply_bytes_ = keep && outbox_.front().reply ? queued_bytes_ : 0;
   NotifyGone();
   auto session = std::move(session_);
   if (!session) return;

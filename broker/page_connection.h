@@ -6,7 +6,9 @@
 // (a client that keeps its connection alive but never reads) is dropped,
 // as a broken connection is: its session waits --reconnect-grace. Frames
 // are written in pieces, each one progress, so a big frame to a slow
-// client that does read is not taken for a stall.
+// client that does read is not taken for a stall. That is the only way a
+// page is closed for not reading: how much is queued for it never is.
+// Every limit named here is a field of PageLimits (broker/page_limits.h).
 #pragma once
 
 #include <chrono>
@@ -16,6 +18,7 @@
 #include <string>
 
 #include "broker/net.h"
+#include "broker/page_limits.h"
 #include "broker/worker_link.h"
 #include "ipc/page.capnp.h"
 
@@ -26,22 +29,19 @@ class SessionRelay;
 
 class PageConnection : public std::enable_shared_from_this<PageConnection> {
  public:
-  // The page's send queue as its session's back-pressure: above the high
-  // mark the session stops taking frames from its worker (which then
-  // blocks in write), below the low mark it takes them again. High enough
-  // that a page on a fast link never waits on the round trip to the
-  // worker, low enough that thousands of slow pages cost little; with one
-  // worker frame past it, it is what a session's output holds in the
-  // broker (see Session).
-  static constexpr std::size_t kSendQueueHighWaterBytes = 8u << 20;
-  static constexpr std::size_t kSendQueueLowWaterBytes = 1u << 20;
-
   PageConnection(tcp::socket socket, Server& server);
 
   // Completes the WebSocket handshake for `upgrade` and starts reading.
   void Run(http::request<http::string_body> upgrade);
 
+  // Queues the worker's output for the page. Its session stops taking
+  // frames from the worker while send_queue_full(), and takes them again
+  // when the queue drains (SessionRelay::PageDrained).
   void Send(Frame frame);
+  // Queues a reply to what the page sent (a notice about its bad message,
+  // an upload's status). Past PageLimits::max_unread_reply_bytes of replies
+  // unread, the page is not read until half of them have gone.
+  void Reply(Frame frame);
   void SendNotice(ipc::Notice::Kind kind, std::string_view message);
   // Closes after the queued frames are written.
   void CloseWith(websocket::close_code code, std::string reason);
@@ -55,6 +55,8 @@ class PageConnection : public std::enable_shared_from_this<PageConnection> {
   // leaves it. Replaces any earlier callback; null clears it.
   void SetOnGone(std::function<void()> on_gone) { on_gone_ = std::move(on_gone); }
   std::size_t queued_bytes() const { return queued_bytes_; }
+  // More than PageLimits::send_queue_high_water_bytes is queued.
+  bool send_queue_full() const;
   // Still connected and not closing.
   bool open() const { return !gone_ && !closing_; }
   // The peer's IP address as the socket sees it ("" if unknown). Behind a
@@ -63,6 +65,8 @@ class PageConnection : public std::enable_shared_from_this<PageConnection> {
 
  private:
   void DoRead();
+  // Reads on unless replies pile up or the session holds the page back.
+  void ContinueReading();
   void OnRead(boost::system::error_code ec, std::size_t bytes);
   void Handle(std::string_view bytes);
   void DoWrite();
@@ -73,6 +77,13 @@ class PageConnection : public std::enable_shared_from_this<PageConnection> {
   void WriteStalled();
   void Fail(boost::system::error_code ec, std::string_view what);
   void NotifyGone();
+  void Enqueue(Frame frame, bool reply);
+  PageLimits limits() const;
+
+  struct Outgoing {
+    Frame frame;
+    bool reply = false;  // counted in reply_bytes_
+  };
 
   websocket::stream<beast::tcp_stream> ws_;
   Server& server_;
@@ -81,9 +92,13 @@ class PageConnection : public std::enable_shared_from_this<PageConnection> {
   asio::steady_timer write_timer_;
   std::chrono::steady_clock::time_point write_started_;  // of the write in flight
   bool write_watch_armed_ = false;
-  std::deque<Frame> outbox_;
+  std::deque<Outgoing> outbox_;
   std::size_t front_written_ = 0;  // bytes of outbox_.front() already written
   std::size_t queued_bytes_ = 0;
+  std::size_t reply_bytes_ = 0;  // of queued_bytes_, replies
+  bool reading_ = false;
+  // Reading stopped because replies pile up; OnWrite resumes it.
+  bool replies_hold_reading_ = false;
   std::shared_ptr<SessionRelay> session_;
   std::function<void()> on_gone_;
   std::string client_address_;

@@ -270,13 +270,15 @@ void Server::Admit(const std::shared_ptr<PageConnection>& page) {
 
 void Server::StartSession(const std::shared_ptr<PageConnection>& page, ForkedWorker worker,
                           std::chrono::steady_clock::time_point admitted) {
-  auto link = std::make_shared<WorkerLink>(io_, std::move(worker.socket));
+  PageLimits limits = PageLimitsFor(options_);
+  auto link =
+      std::make_shared<WorkerLink>(io_, std::move(worker.socket), limits.max_worker_frame_bytes);
   auto session = std::make_shared<SessionRelay>(
       io_, RandomHex(8), RandomHex(24), worker.pid, std::move(link), options_.reconnect_grace,
-      UploadLimitsFor(options_.max_message_kb << 10, std::uint64_t{options_.max_upload_mb} << 20),
+      UploadLimitsFor(limits.max_message_bytes, std::uint64_t{options_.max_upload_mb} << 20),
       [this](SessionRelay& ended, std::string_view reason) { OnSessionEnded(ended, reason); },
       SessionContext{page->client_address(), options_.idle_timeout, &metrics_, admitted,
-                     [this] { RefillWarm(); }});
+                     [this] { RefillWarm(); }, limits});
   sessions_by_token_[session->token()] = session;
   sessions_by_pid_[worker.pid] = session;
   ++metrics_.sessions_started;

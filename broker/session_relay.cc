@@ -24,14 +24,6 @@ namespace {
 // How long a closed link waits for the zygote's report of how its worker
 // ended before the session ends without it.
 constexpr std::chrono::seconds kExitReportWait{2};
-// Most bytes of commands waiting for a worker that is busy running.
-constexpr std::size_t kWorkerBacklogBytes = 16u << 20;
-// Above this many bytes waiting for the worker, stop reading the page (an
-// upload faster than the worker takes it); read again below the low mark.
-constexpr std::size_t kUploadHighWaterBytes = 2u << 20;
-constexpr std::size_t kUploadLowWaterBytes = 512u << 10;
-// A page with this much unsent to it while it uploads is not reading at all.
-constexpr std::size_t kUnreadPageBytes = 2 * PageConnection::kSendQueueHighWaterBytes;
 
 std::string DescribeCrash(int signal) {
   const char* name = sigabbrev_np(signal);
@@ -158,7 +150,7 @@ void SessionRelay::OnWorkerFrame(Frame frame) {
   auto page = page_.lock();
   if (!page) return;  // detached: the page gets everything again on resume
   page->Send(std::move(frame));
-  if (page->queued_bytes() > PageConnection::kSendQueueHighWaterBytes) link_->SetPaused(true);
+  if (page->send_queue_full()) link_->SetPaused(true);
 }
 
 void SessionRelay::PageDrained() { link_->SetPaused(false); }
@@ -170,7 +162,7 @@ std::size_t SessionRelay::output_buffered_bytes() const {
 }
 
 bool SessionRelay::ForwardToWorker(kj::Array<capnp::word> command) {
-  if (link_->queued_bytes() > kWorkerBacklogBytes) return false;
+  if (link_->queued_bytes() > context_.limits.worker_backlog_bytes) return false;
   NoteInteraction();
   if (!rerun_since_) rerun_since_ = std::chrono::steady_clock::now();
   link_->Send(std::move(command));
@@ -180,8 +172,11 @@ bool SessionRelay::ForwardToWorker(kj::Array<capnp::word> command) {
 bool SessionRelay::ReadyForMore(std::function<void()> resume) {
   // Only uploads are held back: a page that floods a busy worker with widget
   // changes is dropped instead (see ForwardToWorker).
-  if (uploads_.open_uploads() == 0 || link_->queued_bytes() < kUploadHighWaterBytes) return true;
-  link_->WhenBelow(kUploadLowWaterBytes, std::move(resume));
+  if (uploads_.open_uploads() == 0 ||
+      link_->queued_bytes() < context_.limits.upload_high_water_bytes) {
+    return true;
+  }
+  link_->WhenBelow(context_.limits.upload_low_water_bytes, std::move(resume));
   return false;
 }
 
@@ -190,8 +185,8 @@ void SessionRelay::Refuse(std::uint32_t upload_id, const UploadVerdict& verdict)
   if (verdict.action != UploadVerdict::Action::kFail) return;
   LogInfo("upload_refused", {{"session", id_}, {"upload", upload_id}, {"why", verdict.message}});
   if (auto page = page_.lock()) {
-    page->Send(UploadStatusFrame(upload_id, verdict.widget_id, ipc::UploadStatus::State::FAILED, 0,
-                                 verdict.message));
+    page->Reply(UploadStatusFrame(upload_id, verdict.widget_id, ipc::UploadStatus::State::FAILED, 0,
+                                  verdict.message));
   }
 }
 
@@ -212,15 +207,12 @@ void SessionRelay::Upload(UploadChunkRequest chunk) {
   NoteInteraction();
   if (context_.metrics) context_.metrics->upload_bytes += chunk.bytes;
   link_->Send(std::move(chunk.worker_command));
+  // A reply: it waits behind whatever is queued for the page (a large
+  // element, say), and a page that does not read its replies is not read
+  // either (PageConnection::Reply), so they cannot pile up here.
   if (auto page = page_.lock()) {
-    // A page that uploads without reading its acknowledgements must not make
-    // them pile up here.
-    if (page->queued_bytes() > kUnreadPageBytes) {
-      page->CloseWith(websocket::close_code::policy_error, "the page does not read its messages");
-      return;
-    }
-    page->Send(UploadStatusFrame(chunk.upload_id, verdict.widget_id,
-                                 ipc::UploadStatus::State::PROGRESS, verdict.received));
+    page->Reply(UploadStatusFrame(chunk.upload_id, verdict.widget_id,
+                                  ipc::UploadStatus::State::PROGRESS, verdict.received));
   }
 }
 

@@ -9,11 +9,17 @@
 //
 // What the broker holds of a worker's output is bounded, however much the
 // app sends and however slowly its page reads: the page's send queue up
-// to PageConnection::kSendQueueHighWaterBytes plus the one frame that took
-// it past (at most WorkerLink::kMaxWorkerFrameBytes), and the link's read
-// buffer, which holds one large frame or up to 1 MiB of small ones and
-// stops filling while paused
-// (output_buffered_bytes() reports the two).
+// to PageLimits::send_queue_high_water_bytes (--page-queue-mb) plus the one
+// frame that took it past (at most PageLimits::max_worker_frame_bytes), and
+// the link's read buffer, which holds one large frame or up to 1 MiB of
+// small ones and stops filling while paused (output_buffered_bytes()
+// reports the two). The worker link stays paused while the page's queue is
+// above its high-water mark, whatever else the page does (an upload, bad
+// messages): their replies wait in the same queue, bounded on their own
+// (PageLimits::max_unread_reply_bytes). A page is never closed for the size
+// of its queue, only for not reading at all (--write-timeout), so an upload
+// and a large element are in flight together. Every limit named here is in
+// broker/page_limits.h.
 #pragma once
 
 #include <sys/types.h>
@@ -26,6 +32,7 @@
 
 #include "absl/time/time.h"
 #include "broker/net.h"
+#include "broker/page_limits.h"
 #include "broker/page_protocol.h"
 #include "broker/upload_gate.h"
 #include "broker/worker_link.h"
@@ -45,6 +52,8 @@ struct SessionContext {
   std::chrono::steady_clock::time_point admitted;
   // Called once, after the first run has finished and gone to the page.
   std::function<void()> on_first_run;
+  // The worker-side limits: worker_backlog_bytes, upload_*_water_bytes.
+  PageLimits limits;
 };
 
 class SessionRelay : public std::enable_shared_from_this<SessionRelay> {

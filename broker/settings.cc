@@ -174,6 +174,15 @@ const Setting kSettings[] = {
      "",
      [](std::string_view t, ServeOptions* o) { return DurationOf(t, "30s", &o->write_timeout); },
      SLUICE_FIELD(write_timeout)},
+    {"page-queue-mb", "N", TomlType::kInteger, kLive, false, false,
+     "MiB of app output queued for one page above which its worker waits until the page has "
+     "read most of it: memory per slow page against how much output goes on without waiting "
+     "(a larger element is still sent); never a reason to close the page",
+     "",
+     [](std::string_view t, ServeOptions* o) {
+       return IntIn<std::size_t>(t, 1, 4096, &o->page_queue_mb);
+     },
+     SLUICE_FIELD(page_queue_mb)},
     {"web-dir", "DIR", TomlType::kString, kRestart, true, false, "page assets",
      "installed next to the binary",
      [](std::string_view t, ServeOptions* o) { return NonEmpty(t, &o->web_dir); },

@@ -7,9 +7,8 @@
 
 namespace sluice::broker {
 
-WorkerLink::WorkerLink(asio::io_context& io, UniqueFd socket)
-    : socket_(io, asio::local::stream_protocol(), socket.release()),
-      reader_(kMaxWorkerFrameBytes) {}
+WorkerLink::WorkerLink(asio::io_context& io, UniqueFd socket, std::size_t max_frame_bytes)
+    : socket_(io, asio::local::stream_protocol(), socket.release()), reader_(max_frame_bytes) {}
 
 void WorkerLink::Start(FrameHandler on_frame, ClosedHandler on_closed) {
   on_frame_ = std::move(on_frame);

@@ -22,11 +22,10 @@ class WorkerLink : public std::enable_shared_from_this<WorkerLink> {
   using FrameHandler = std::function<void(Frame)>;
   using ClosedHandler = std::function<void()>;
 
-  // Frames larger than this from a worker end the link (the worker is
-  // misbehaving; only its own session suffers).
-  static constexpr std::size_t kMaxWorkerFrameBytes = 256u << 20;
-
-  WorkerLink(asio::io_context& io, UniqueFd socket);
+  // Frames larger than `max_frame_bytes` from the worker end the link (the
+  // worker is misbehaving; only its own session suffers):
+  // PageLimits::max_worker_frame_bytes.
+  WorkerLink(asio::io_context& io, UniqueFd socket, std::size_t max_frame_bytes);
 
   // Starts reading. `on_frame` gets every frame; `on_closed` runs once when
   // the worker's side closes or fails.
@@ -36,7 +35,7 @@ class WorkerLink : public std::enable_shared_from_this<WorkerLink> {
   // Stops reading while the page cannot keep up (back-pressure reaches the
   // worker, which then blocks in write). Paused, the link hands on no more
   // frames, not even ones already read: what the broker holds for a
-  // session's output is bounded (see Session). Unpausing hands them on
+  // session's output is bounded (see SessionRelay). Unpausing hands them on
   // from the io loop, not from inside this call.
   void SetPaused(bool paused);
   void Close();

@@ -10,8 +10,8 @@
 #include <cstring>
 
 #include "broker/frame.h"
+#include "broker/page_limits.h"
 #include "broker/run_edge.h"
-#include "broker/worker_link.h"
 #include "ipc/framing.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -20,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t read_bytes = std::size_t{1} << (data[0] % 17);
   ++data;
   --size;
-  ipc::FrameReader reader(broker::WorkerLink::kMaxWorkerFrameBytes);
+  ipc::FrameReader reader(broker::PageLimits{}.max_worker_frame_bytes);
   std::size_t frames_bytes = 0;  // handed out so far
   std::size_t given_bytes = 0;   // read from the "socket" so far
   while (size > 0) {

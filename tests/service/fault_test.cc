@@ -223,13 +223,13 @@ TEST(FaultTest, ClientsThatNeverFinishOrNeverReadCostBoundedMemory) {
   constexpr int kHalfRequests = 200;
   constexpr int kNonReaders = 8;
   // Per page that does not read, the broker holds what it read from the
-  // worker before its queue for the page passed 8 MiB (broker/session.cc)
+  // worker before its queue for the page passed 16 MiB (--page-queue-mb)
   // and then stops reading that worker. It reads whole frames, and
   // flood_app's run arrives as one frame of up to ~40 MiB (its texts are
   // emitted faster than the worker's stream interval); the worker link's
   // read buffer is freed once that frame is handed on (ipc/framing.h). So
   // the bound is one frame plus the high-water mark, not the 40 MiB the app
-  // keeps trying to send: measured 16-25 MiB per page.
+  // keeps trying to send: measured 16-25 MiB per page at an 8 MiB mark.
   constexpr long kPerNonReaderKiB = 48 * 1024;
   constexpr long kSlackKiB = 32 * 1024;
   ASSERT_OK_AND_ASSIGN(auto broker,
@@ -392,11 +392,12 @@ TEST(FaultTest, BigWorkerFrameIsHeldOnceNotCopied) {
 }
 
 // However much the app sends, the broker holds a bounded amount of it for
-// a page that does not read (broker/session.h): its send queue up to the
-// 8 MiB high-water mark plus the frame that took it past, and the link's
-// read buffer. /admin/sessions shows the figure.
+// a page that does not read (broker/session_relay.h): its send queue up to
+// the high-water mark (--page-queue-mb, 16 MiB by default) plus the frame
+// that took it past, and the link's read buffer. /admin/sessions shows the
+// figure.
 TEST(FaultTest, OutputHeldForAPageThatDoesNotReadStaysBounded) {
-  constexpr long kHighWater = 8 << 20;
+  constexpr long kHighWater = 16 << 20;
   constexpr long kBound = kHighWater + (2 << 20) + (1 << 20);  // + a 1 MiB text's frame + buffer
   TempFile token("fault-test-token\n");
   ASSERT_OK_AND_ASSIGN(

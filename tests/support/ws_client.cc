@@ -7,6 +7,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 #include <cstring>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -67,6 +68,9 @@ struct WsClient::Impl {
   std::string origin;
   int receive_buffer_bytes = 0;
   bool unusable = false;
+  // ReadSome began a message in `buffer` (partial) or read all of it (whole).
+  bool partial = false;
+  bool whole = false;
 
   // Starts one async operation through `start(handler)` and runs the context
   // until it completes or the deadline passes. On the deadline the socket is
@@ -256,11 +260,35 @@ uint16_t WsClient::local_port() const {
   return ec ? 0 : endpoint.port();
 }
 
-absl::StatusOr<Incoming> WsClient::Receive(Deadline deadline) {
-  impl_->buffer.clear();
-  absl::StatusOr<beast::error_code> ec = impl_->Run("receive", deadline, [&](auto handler) {
-    impl_->ws.async_read(impl_->buffer, std::move(handler));
+absl::StatusOr<bool> WsClient::ReadSome(size_t max_bytes, Deadline deadline) {
+  if (impl_->whole) return true;
+  if (!impl_->partial) impl_->buffer.clear();
+  absl::StatusOr<beast::error_code> ec = impl_->Run("read some", deadline, [&](auto handler) {
+    impl_->ws.async_read_some(impl_->buffer, max_bytes, std::move(handler));
   });
+  if (!ec.ok()) return ec.status();
+  if (*ec) {
+    impl_->unusable = true;
+    const auto& reason = impl_->ws.reason();
+    return absl::UnavailableError(
+        absl::StrCat("read some: ", ec->message(), " (close code ", static_cast<int>(reason.code),
+                     ": ", std::string(reason.reason.data(), reason.reason.size()), ")"));
+  }
+  impl_->partial = !impl_->ws.is_message_done();
+  impl_->whole = !impl_->partial;
+  return impl_->whole;
+}
+
+absl::StatusOr<Incoming> WsClient::Receive(Deadline deadline) {
+  bool whole = std::exchange(impl_->whole, false);
+  bool partial = std::exchange(impl_->partial, false);
+  if (!whole && !partial) impl_->buffer.clear();
+  absl::StatusOr<beast::error_code> ec = absl::StatusOr<beast::error_code>(beast::error_code());
+  if (!whole) {
+    // Beast's read goes on with a message that read_some began.
+    ec = impl_->Run("receive", deadline,
+                    [&](auto handler) { impl_->ws.async_read(impl_->buffer, std::move(handler)); });
+  }
   if (!ec.ok()) return ec.status();
   if (*ec) {
     impl_->unusable = true;

@@ -115,6 +115,12 @@ class WsClient {
   // The next message, decoded and copied; or Incoming{closed} when the
   // server closed the connection. Fails on a deadline or an undecodable frame.
   absl::StatusOr<Incoming> Receive(Deadline deadline = After(kStepTimeout));
+  // Reads at most `max_bytes` more of the next message (or of the one an
+  // earlier ReadSome began), as a page on a slow link does: the server's
+  // writes to it progress a little at a time. True once that message is
+  // whole; Receive returns it (and finishes one ReadSome began). Fails on
+  // the deadline or if the connection ends (the connection is then unusable).
+  absl::StatusOr<bool> ReadSome(size_t max_bytes, Deadline deadline = After(kStepTimeout));
 
  private:
   struct Impl;

@@ -229,7 +229,8 @@ TEST(FaultTest, ClientsThatNeverFinishOrNeverReadCostBoundedMemory) {
   // emitted faster than the worker's stream interval); the worker link's
   // read buffer is freed once that frame is handed on (ipc/framing.h). So
   // the bound is one frame plus the high-water mark, not the 40 MiB the app
-  // keeps trying to send: measured 16-25 MiB per page at an 8 MiB mark.
+  // keeps trying to send: measured 16-25 MiB per page at the old 8 MiB mark,
+  // so some 8 MiB more at today's 16 MiB.
   constexpr long kPerNonReaderKiB = 48 * 1024;
   constexpr long kSlackKiB = 32 * 1024;
   ASSERT_OK_AND_ASSIGN(auto broker,

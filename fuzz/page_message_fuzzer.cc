@@ -27,7 +27,7 @@ namespace {
 const ServeOptions kDefaults;
 const std::size_t kMaxMessageBytes = kDefaults.max_message_kb * 1024;
 
-// The worker's first look at a command (worker/channel.cc): the same
+// The worker's first look at a command (worker/broker_channel.cc): the same
 // reader limits, the root and its union tag.
 void WorkerReads(const kj::Array<capnp::word>& command) {
   capnp::FlatArrayMessageReader message(command, ipc::UntrustedReaderOptions(kMaxMessageBytes));

@@ -90,7 +90,7 @@ struct CacheRequest {
                              # protocol: the keeper drops that worker.
                              # Accepted only from the key's owner.
     kind @6 :UInt16;         # how the value's bytes are laid out (the
-                             # worker's entry format, worker/cache_entry.h):
+                             # worker's entry format, runtime/cache_entry.h):
                              # stored with the entry and given to every reader
   }
 

@@ -1,5 +1,5 @@
 // The cache runtime's process-wide state: key secret, app build, arena,
-// keeper (worker/cache_state.h), set up in the zygote and in each worker.
+// keeper (runtime/cache_state.h), set up in the zygote and in each worker.
 #include "runtime/cache_runtime.h"
 
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-// Where the cache_data runtime (worker/cache_*.cc, include/sluice/cache.hpp)
+// Where the cache_data runtime (runtime/cache_*.cc, include/sluice/cache.hpp)
 // gets its arena and its keeper: the zygote prepares what every worker
 // shares, and each new worker attaches its own keeper socket.
 #pragma once

@@ -1,7 +1,7 @@
 // The cache runtime's per-process state, shared by st_cache_data.cc and
 // st_cache_resource.cc: the key secret and app build, the arena reader and
 // the keeper client. Set up by PrepareCacheInZygote / AttachKeeper
-// (worker/cache_runtime.h); single-threaded like the app.
+// (runtime/cache_runtime.h); single-threaded like the app.
 #pragma once
 
 #include <chrono>

@@ -49,7 +49,7 @@ class KeeperClient {
     std::uint32_t function;
     std::uint64_t ttl_ms;
     std::uint32_t max_entries;
-    std::uint16_t kind;  // the entry's layout (worker/cache_entry.h)
+    std::uint16_t kind;  // the entry's layout (runtime/cache_entry.h)
   };
   // Hands the keeper the `size` bytes `fill` writes: inline when small, in a
   // sealed memfd otherwise. Failures are logged; the caller keeps its value.

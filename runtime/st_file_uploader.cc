@@ -1,5 +1,5 @@
 // st::file_uploader and st::UploadedFile. The files themselves are kept by
-// the session's UploadStore (worker/upload_store.h); this shows the widget
+// the session's UploadStore (runtime/upload_store.h); this shows the widget
 // and hands out handles.
 #include <algorithm>
 #include <cctype>

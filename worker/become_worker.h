@@ -41,7 +41,7 @@ struct WorkerStart {
 // the broker's stdio, contains itself (sandbox::ContainWorker; its steps
 // still log to the broker's stderr, as trusted code), then swaps in its own
 // stdin, stdout and stderr before any app code runs, hands the keeper socket
-// to the cache runtime (worker/cache_runtime.h) and serves the session.
+// to the cache runtime (runtime/cache_runtime.h) and serves the session.
 [[noreturn]] void BecomeWorker(WorkerStart start);
 
 // Closes every descriptor >= `lowest`: close_range(2) first, then a walk of

@@ -29,7 +29,7 @@ struct ZygoteConfig {
   int denials_fd = -1;  // the reapers' counter page (worker/reaper_counters.h); -1: none.
                         // Only the reaper maps it: the zygote closes it at once
   OutputLimits output;  // what the reaper logs of each worker's output (worker/output_reader.h)
-  int secrets_fd = -1;  // the secrets file, read (worker/secrets.h) and closed before the app loads
+  int secrets_fd = -1;  // the secrets file, read (runtime/secrets.h) and closed before the app loads
   std::uint64_t cache_wait_timeout_ms = 0;  // --cache-wait-timeout; 0: wait for ever
   // Set by SplitOffReaper (worker/reaper.h):
   bool own_pid_namespace = false;  // strict: the reaper is pid 1 of our pid namespace
@@ -45,7 +45,7 @@ struct ZygoteConfig {
 // `secrets_fd` and closes it, so no worker inherits the file. Before it
 // reports ready
 // it maps the arena read-only, closes `arena_fd`, and prepares the cache
-// runtime (worker/cache_runtime.h); a failure there is a failed load.
+// runtime (runtime/cache_runtime.h); a failure there is a failed load.
 // Every worker inherits the mapping; each fork request may carry the
 // worker's keeper socket after its session socket. Each worker gets
 // /dev/null as stdin and fresh pipes as stdout, stderr and denial-report

@@ -29,7 +29,7 @@
 namespace st {
 
 namespace detail {
-struct UploadedFileData;  // the worker's; see worker/upload_store.h
+struct UploadedFileData;  // the worker's; see runtime/upload_store.h
 }  // namespace detail
 
 // A handle to one uploaded file; cheap to copy (copies share the bytes).

@@ -20,7 +20,7 @@ constexpr int kBigTexts = 40;
 constexpr std::size_t kBigTextBytes = 1u << 20;
 constexpr std::size_t kHugeTextBytes = 128u << 20;
 constexpr int kStreamedTexts = 200;
-// Longer than the worker's stream interval (worker/element_stream.h), so
+// Longer than the worker's stream interval (runtime/element_stream.h), so
 // that each text leaves in a frame of its own.
 constexpr std::chrono::milliseconds kStreamGap{60};
 

@@ -35,7 +35,7 @@ std::uint64_t Mix(std::uint64_t x) {  // splitmix64
 
 // The values are functions of (kind, key) alone, so any process can tell a
 // right one. A cache entry is the encoded value plus an 8-byte trailer
-// (worker/cache_entry.h): a string encodes as 8 + size bytes, a vector of
+// (runtime/cache_entry.h): a string encodes as 8 + size bytes, a vector of
 // words as 64 (count, padded) + 8 x words.
 std::string SmallValue(int key) {
   std::string value(Mix(key) % 49, '\0');

@@ -1,7 +1,7 @@
 // A Container mirrors one DOM node holding elements in order (the main area,
 // the sidebar, a column, an expander's body) and keeps one slot per element.
 // A slot is what an element kind's create() returned (see
-// elements/registry.js): {key, node, update?, dispose, children?}.
+// kinds.js and render.js): {key, node, update?, dispose, children?}.
 //
 // Whatever a container drops — replaced by a different kind, or cut off by
 // the run's final length — is disposed, children first, so listeners,

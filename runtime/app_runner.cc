@@ -182,7 +182,7 @@ void AppRunner::CheckInterrupt() {
   }
 }
 
-Path AppRunner::Place(ipc::Element::Reader element) {
+Path AppRunner::Place(ipc::Element::Reader element, std::optional<ElementIdentity> identity) {
   if (!captures_.empty()) {
     const ElementKind* kind = FindElementKind(element.which());
     if (kind == nullptr || !kind->in_cached_function) {
@@ -191,13 +191,6 @@ Path AppRunner::Place(ipc::Element::Reader element) {
                  " cannot be used inside a cached function (st::cache_data): widgets and layout "
                  "blocks belong to the run; call them outside it and pass their values in"));
     }
-    kj::Array<capnp::word> canonical = capnp::canonicalize(element);
-    auto bytes = canonical.asBytes();
-    auto words = static_cast<std::uint32_t>(canonical.size());
-    for (std::string& capture : captures_) {
-      capture.append(reinterpret_cast<const char*>(&words), sizeof words);
-      capture.append(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
-    }
   }
   // The first thing a computing function shows takes the spinner's place.
   if (spinner_) {
@@ -205,15 +198,34 @@ Path AppRunner::Place(ipc::Element::Reader element) {
     spinner_.reset();
   }
   Path path = containers_.Next();
-  stream_.Put(path, element);
+  if (captures_.empty()) {
+    stream_.Put(path, element, identity);
+  } else {
+    // Canonicalized and hashed once, however many captures are open.
+    std::shared_ptr<const CanonicalElement> canonical = Canonicalize(element, identity);
+    for (auto& capture : captures_) capture.push_back(canonical);
+    stream_.Put(path, std::move(canonical));
+  }
   return path;
 }
 
 void AppRunner::BeginCapture() { captures_.emplace_back(); }
 
 std::string AppRunner::EndCapture() {
-  std::string recorded = std::move(captures_.back());
+  std::vector<std::shared_ptr<const CanonicalElement>> elements = std::move(captures_.back());
   captures_.pop_back();
+  std::size_t size = 0;
+  for (const auto& element : elements) {
+    size += sizeof(std::uint32_t) + element->words.asBytes().size();
+  }
+  std::string recorded;
+  recorded.reserve(size);
+  for (const auto& element : elements) {
+    auto bytes = element->words.asBytes();
+    auto words = static_cast<std::uint32_t>(element->words.size());
+    recorded.append(reinterpret_cast<const char*>(&words), sizeof words);
+    recorded.append(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+  }
   return recorded;
 }
 
@@ -246,6 +258,9 @@ bool AppRunner::WaitReadable(int fd, std::chrono::steady_clock::time_point deadl
     }
     int timeout_ms = PollTimeoutMs(deadline);
     if (timeout_ms == 0) return false;
+    // A channel without a descriptor (-1, a test's fake) is skipped by
+    // poll(): its commands are taken at the top of this loop and at the
+    // app's next st:: call.
     pollfd fds[2] = {{fd, POLLIN, 0}, {channel_.fd(), POLLIN, 0}};
     if (::poll(fds, 2, timeout_ms) < 0) {
       if (errno == EINTR) continue;

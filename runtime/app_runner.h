@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,14 +62,16 @@ class AppRunner {
   [[noreturn]] void RequestRerun();
 
   // Adds an element at the next position of the current container; `fill`
-  // gets the ipc::Element::Builder. Returns the element's path.
+  // gets the ipc::Element::Builder. Returns the element's path. An element
+  // kind that knows its identity without hashing (see ElementIdentity in
+  // runtime/element_stream.h) passes it, and is then not hashed per rerun.
   template <class Fill>
-  Path Emit(Fill&& fill) {
+  Path Emit(Fill&& fill, std::optional<ElementIdentity> identity = std::nullopt) {
     CheckInterrupt();
     capnp::MallocMessageBuilder message(kElementWords);
     auto element = message.initRoot<ipc::Element>();
     fill(element);
-    return Place(element.asReader());
+    return Place(element.asReader(), identity);
   }
   // Adds a copy of `element` (an element a cached function showed before).
   Path EmitCopy(ipc::Element::Reader element) {
@@ -108,7 +111,7 @@ class AppRunner {
   static constexpr unsigned kElementWords = 128;
   static constexpr std::chrono::milliseconds kPollInterval{2};
 
-  Path Place(ipc::Element::Reader element);
+  Path Place(ipc::Element::Reader element, std::optional<ElementIdentity> identity = std::nullopt);
   void Handle(Command command);
   void DrainPending();
   void ApplyChange(const WidgetChangeCommand& change);
@@ -138,7 +141,9 @@ class AppRunner {
   bool rerun_needed_ = false;
   bool interrupted_ = false;
   std::chrono::steady_clock::time_point next_poll_;
-  std::vector<std::string> captures_;  // innermost last
+  // The elements each open capture recorded, innermost last; shared with
+  // the stream, laid out as bytes only when the capture ends.
+  std::vector<std::vector<std::shared_ptr<const CanonicalElement>>> captures_;
   std::optional<Path> spinner_;
 };
 

@@ -8,8 +8,6 @@ namespace sluice::runtime {
 
 namespace {
 
-bool SameHash(const XXH128_hash_t& a, const XXH128_hash_t& b) { return XXH128_isEqual(a, b); }
-
 bool HasPrefix(const Path& path, const Path& prefix) {
   return path.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), path.begin());
 }
@@ -20,6 +18,18 @@ void SetPath(capnp::List<std::uint32_t>::Builder out, const Path& path) {
 
 }  // namespace
 
+ElementIdentity ContentIdentity(kj::ArrayPtr<const capnp::word> canonical) {
+  auto bytes = canonical.asBytes();
+  return {XXH3_128bits(bytes.begin(), bytes.size())};
+}
+
+std::shared_ptr<const CanonicalElement> Canonicalize(ipc::Element::Reader element,
+                                                     std::optional<ElementIdentity> identity) {
+  kj::Array<capnp::word> words = capnp::canonicalize(element);
+  ElementIdentity id = identity ? *identity : ContentIdentity(words);
+  return std::make_shared<const CanonicalElement>(CanonicalElement{std::move(words), id});
+}
+
 void ElementStream::BeginRun(std::uint64_t run_id) {
   run_id_ = run_id;
   started_sent_ = false;
@@ -27,20 +37,28 @@ void ElementStream::BeginRun(std::uint64_t run_id) {
   last_flush_ = std::chrono::steady_clock::now();
 }
 
-void ElementStream::Put(const Path& path, ipc::Element::Reader element) {
-  kj::Array<capnp::word> canonical = capnp::canonicalize(element);
-  auto bytes = canonical.asBytes();
-  XXH128_hash_t hash = XXH3_128bits(bytes.begin(), bytes.size());
+bool ElementStream::Shows(const Path& path, const ElementIdentity& identity) const {
   auto it = sent_.find(path);
-  if (it == sent_.end() || !SameHash(it->second, hash)) {
-    pending_.push_back({path, std::move(canonical), hash});
+  return it != sent_.end() && it->second == identity;
+}
+
+void ElementStream::Put(const Path& path, ipc::Element::Reader element,
+                        std::optional<ElementIdentity> identity) {
+  if (identity && Shows(path, *identity)) {
+    MaybeFlush();
+    return;
   }
+  Put(path, Canonicalize(element, identity));
+}
+
+void ElementStream::Put(const Path& path, std::shared_ptr<const CanonicalElement> element) {
+  if (!Shows(path, element->identity)) pending_.push_back({path, std::move(element)});
   MaybeFlush();
 }
 
 void ElementStream::MaybeFlush() {
   auto now = std::chrono::steady_clock::now();
-  if (pending_.empty() || now - last_flush_ < kStreamInterval) return;
+  if (pending_.empty() || now - last_flush_ < stream_interval_) return;
   Flush(/*finished=*/false, nullptr);
 }
 
@@ -56,7 +74,7 @@ void ElementStream::Record(const Pending& delta) {
   // A replaced element takes its children with it on the page.
   auto it = sent_.upper_bound(delta.path);
   while (it != sent_.end() && HasPrefix(it->first, delta.path)) it = sent_.erase(it);
-  sent_[delta.path] = delta.hash;
+  sent_.insert_or_assign(delta.path, delta.element->identity);
 }
 
 void ElementStream::Trim(const Path& container, std::uint32_t length) {
@@ -76,7 +94,8 @@ void ElementStream::Flush(bool finished,
   auto deltas = run.initDeltas(static_cast<unsigned>(pending_.size()));
   for (std::size_t i = 0; i < pending_.size(); ++i) {
     SetPath(deltas[i].initPath(static_cast<unsigned>(pending_[i].path.size())), pending_[i].path);
-    deltas[i].setElement(capnp::readMessageUnchecked<ipc::Element>(pending_[i].canonical.begin()));
+    deltas[i].setElement(
+        capnp::readMessageUnchecked<ipc::Element>(pending_[i].element->words.begin()));
     Record(pending_[i]);
   }
   if (lengths != nullptr) {

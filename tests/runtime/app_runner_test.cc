@@ -1,0 +1,175 @@
+// AppRunner driven through a fake channel, with no broker, process or
+// socket: the commands a session sends go in, the frames the page would get
+// come out and are applied to a PageModel. The apps are functions here that
+// call st:: as an app library does. The real-broker tests (tests/broker/)
+// still cover the same behaviour end to end.
+#include "runtime/app_runner.h"
+
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <stdexcept>
+#include <string>
+
+#include "sluice/st.hpp"
+#include "tests/runtime/fake_channel.h"
+#include "tests/support/page_model.h"
+#include "util/unique_fd.h"
+
+namespace sluice::runtime {
+namespace {
+
+using ::testing::ElementsAre;
+using testing::FakeChannel;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using testing::PageModel;
+using ::testing::SizeIs;
+using testing::WidgetInfo;
+
+void HelloApp() {
+  st::title("Hello");
+  st::text("world");
+}
+
+void SliderApp() {
+  int level = st::slider("level", 0, 10, 3);
+  st::text("level: " + std::to_string(level));
+}
+
+void ThrowingApp() {
+  st::title("before the throw");
+  throw std::runtime_error("the data file is missing");
+}
+
+int g_clicks = 0;
+void CounterApp() {
+  st::title("Counter");
+  st::text("a line that does not change");
+  if (st::button("add")) ++g_clicks;
+  st::text("clicks: " + std::to_string(g_clicks));
+}
+
+// An app's own descriptor, waited on through the runner so the session
+// stays served meanwhile.
+void WaitingApp() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+  UniqueFd read_end(fds[0]);
+  UniqueFd write_end(fds[1]);
+  AppRunner& runner = AppRunner::Current();
+  bool before = runner.WaitReadable(read_end.get(), std::chrono::steady_clock::now());
+  st::text(before ? "empty pipe: readable" : "empty pipe: timed out");
+  if (::write(write_end.get(), "x", 1) != 1) throw std::runtime_error("write failed");
+  bool after = runner.WaitReadable(read_end.get());
+  st::text(after ? "written pipe: readable" : "written pipe: timed out");
+}
+
+class AppRunnerTest : public ::testing::Test {
+ protected:
+  // Starts a session of `app` and serves until its first run has finished.
+  void Start(st::AppFunction app) {
+    runner_ = std::make_unique<AppRunner>(channel_, app);
+    Serve(StartCommand{.session_id = "test-session", .max_upload_bytes = 1 << 20});
+  }
+
+  // Hands `command` to the runner and serves it; returns how many element
+  // deltas the page got for it.
+  std::size_t Serve(Command command) {
+    channel_.Queue(std::move(command));
+    runner_->ServeOne();
+    EXPECT_EQ(channel_.queued(), 0u);
+    return channel_.ApplyNewTo(page_);
+  }
+
+  std::string IdOf(std::string_view label) {
+    std::optional<WidgetInfo> widget = page_.FindWidget(label);
+    EXPECT_TRUE(widget.has_value()) << "no widget '" << label << "' on\n" << page_.DebugString();
+    return widget ? widget->id : "";
+  }
+
+  FakeChannel channel_;
+  std::unique_ptr<AppRunner> runner_;
+  PageModel page_;
+};
+
+TEST_F(AppRunnerTest, StartRunsTheAppAndThePageShowsItsElements) {
+  Start(HelloApp);
+  EXPECT_THAT(page_.Texts(), ElementsAre("Hello", "world")) << page_.DebugString();
+  EXPECT_EQ(page_.finished_runs(), 1);
+  EXPECT_THAT(page_.protocol_errors(), IsEmpty());
+}
+
+TEST_F(AppRunnerTest, WidgetChangeRerunsWithTheNewValue) {
+  Start(SliderApp);
+  EXPECT_TRUE(page_.HasText("level: 3")) << page_.DebugString();
+  Serve(WidgetChangeCommand{.widget_id = IdOf("level"), .value = 7.0});
+  EXPECT_TRUE(page_.HasText("level: 7")) << page_.DebugString();
+  EXPECT_FALSE(page_.HasText("level: 3"));
+  EXPECT_EQ(page_.FindWidget("level")->number, 7);
+  EXPECT_EQ(page_.finished_runs(), 2);
+}
+
+TEST_F(AppRunnerTest, AppExceptionIsShownOnThePage) {
+  Start(ThrowingApp);
+  EXPECT_TRUE(page_.HasText("before the throw"));
+  ASSERT_THAT(page_.Exceptions(), SizeIs(1)) << page_.DebugString();
+  EXPECT_THAT(page_.Exceptions()[0].type, HasSubstr("runtime_error"));
+  EXPECT_EQ(page_.Exceptions()[0].message, "the data file is missing");
+  EXPECT_EQ(page_.finished_runs(), 1);
+}
+
+TEST_F(AppRunnerTest, ChangeToAnUnknownWidgetAnswersBadInputWithoutARerun) {
+  Start(SliderApp);
+  Serve(WidgetChangeCommand{.widget_id = "slider:no such widget:0", .value = 1.0});
+  ASSERT_THAT(page_.notices(), SizeIs(1));
+  EXPECT_EQ(page_.notices()[0].kind, ipc::Notice::Kind::BAD_INPUT);
+  EXPECT_THAT(page_.notices()[0].message, HasSubstr("no such widget"));
+  EXPECT_EQ(page_.finished_runs(), 1);
+}
+
+TEST_F(AppRunnerTest, OutOfRangeValueAnswersBadInputAndKeepsTheOldValue) {
+  Start(SliderApp);
+  Serve(WidgetChangeCommand{.widget_id = IdOf("level"), .value = 11.0});
+  ASSERT_THAT(page_.notices(), SizeIs(1));
+  EXPECT_EQ(page_.notices()[0].kind, ipc::Notice::Kind::BAD_INPUT);
+  EXPECT_EQ(page_.finished_runs(), 1);
+  EXPECT_TRUE(page_.HasText("level: 3"));
+}
+
+TEST_F(AppRunnerTest, RerunThatChangesOneLineSendsOneDelta) {
+  g_clicks = 0;
+  Start(CounterApp);
+  EXPECT_TRUE(page_.HasText("clicks: 0"));
+  EXPECT_EQ(Serve(WidgetChangeCommand{.widget_id = IdOf("add"), .value = Clicked{}}), 1u);
+  EXPECT_TRUE(page_.HasText("clicks: 1")) << page_.DebugString();
+  EXPECT_THAT(page_.Texts(), ElementsAre("Counter", "a line that does not change", "clicks: 1"));
+}
+
+TEST_F(AppRunnerTest, ResyncResendsEveryElement) {
+  Start(HelloApp);
+  EXPECT_EQ(Serve(ResyncCommand{}), 2u);
+  EXPECT_THAT(page_.Texts(), ElementsAre("Hello", "world"));
+}
+
+TEST_F(AppRunnerTest, WaitReadableWatchesTheAppsDescriptorWhenTheChannelHasNone) {
+  ASSERT_EQ(channel_.fd(), -1);
+  Start(WaitingApp);
+  EXPECT_THAT(page_.Texts(), ElementsAre("empty pipe: timed out", "written pipe: readable"))
+      << page_.DebugString();
+}
+
+TEST_F(AppRunnerTest, WaitingWithNothingQueuedFailsInsteadOfBlocking) {
+  Start(HelloApp);
+  EXPECT_THROW(runner_->ServeOne(), FakeChannel::NothingQueued);
+}
+
+TEST(AppRunnerOutsideARun, StCallThrowsLogicError) {
+  EXPECT_THROW(st::title("from a static initializer"), std::logic_error);
+}
+
+}  // namespace
+}  // namespace sluice::runtime

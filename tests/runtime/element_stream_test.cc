@@ -1,0 +1,206 @@
+// ElementStream on its own, through a fake channel: which elements of a run
+// reach the page, and what it remembers the page shows.
+#include "runtime/element_stream.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tests/runtime/fake_channel.h"
+#include "tests/support/owned_message.h"
+#include "tests/support/page_model.h"
+
+namespace sluice::runtime {
+namespace {
+
+using ::testing::ElementsAre;
+using testing::FakeChannel;
+using ::testing::IsEmpty;
+using testing::Owned;
+using testing::PageModel;
+
+// Long enough that no test sees a timed flush: each run's deltas arrive in
+// its finishing frame unless a test flushes on purpose.
+constexpr std::chrono::hours kNoTimedFlush{24};
+
+Owned<ipc::Element> Text(std::string_view text) {
+  capnp::MallocMessageBuilder message;
+  message.initRoot<ipc::Element>().setText(capnp::Text::Reader(std::string(text).c_str()));
+  return Owned<ipc::Element>(message.getRoot<ipc::Element>().asReader());
+}
+
+Owned<ipc::Element> Expander(std::string_view label) {
+  capnp::MallocMessageBuilder message;
+  message.initRoot<ipc::Element>().initExpander().setLabel(std::string(label).c_str());
+  return Owned<ipc::Element>(message.getRoot<ipc::Element>().asReader());
+}
+
+ElementIdentity Identity(std::uint64_t n) { return {XXH128_hash_t{n, ~n}}; }
+
+using Lengths = std::vector<std::pair<Path, std::uint32_t>>;
+
+class ElementStreamTest : public ::testing::Test {
+ protected:
+  // One finished run that shows `texts` in main, in order.
+  void RunShowing(const std::vector<std::string>& texts) {
+    stream_.BeginRun(++run_id_);
+    for (std::uint32_t i = 0; i < texts.size(); ++i)
+      stream_.Put({kMainRoot, i}, Text(texts[i]).get());
+    stream_.Finish({{{kMainRoot}, static_cast<std::uint32_t>(texts.size())}, {{kSidebarRoot}, 0}});
+  }
+
+  // The paths of the deltas sent since the last call, applied to page_.
+  std::vector<Path> NewDeltaPaths() {
+    std::vector<Path> paths;
+    for (const Owned<ipc::ServerMessage>& message : channel_.TakeSent()) {
+      page_.Apply(message.get());
+      if (!message.get().isRun()) continue;
+      for (ipc::Delta::Reader delta : message.get().getRun().getDeltas()) {
+        Path path;
+        for (std::uint32_t index : delta.getPath()) path.push_back(index);
+        paths.push_back(std::move(path));
+      }
+    }
+    return paths;
+  }
+
+  FakeChannel channel_;
+  ElementStream stream_{channel_, kNoTimedFlush};
+  PageModel page_;
+  std::uint64_t run_id_ = 0;
+};
+
+TEST_F(ElementStreamTest, FirstRunSendsEveryElement) {
+  RunShowing({"a", "b"});
+  EXPECT_THAT(NewDeltaPaths(), ElementsAre(Path{0, 0}, Path{0, 1}));
+  EXPECT_THAT(page_.Texts(), ElementsAre("a", "b"));
+  EXPECT_EQ(page_.finished_runs(), 1);
+}
+
+TEST_F(ElementStreamTest, RerunSendsOnlyChangedElements) {
+  RunShowing({"a", "b", "c"});
+  NewDeltaPaths();
+  RunShowing({"a", "B", "c"});
+  EXPECT_THAT(NewDeltaPaths(), ElementsAre(Path{0, 1}));
+  EXPECT_THAT(page_.Texts(), ElementsAre("a", "B", "c"));
+  RunShowing({"a", "B", "c"});
+  EXPECT_THAT(NewDeltaPaths(), IsEmpty());
+  EXPECT_EQ(page_.finished_runs(), 3);
+}
+
+TEST_F(ElementStreamTest, ShorterRunTrimsThePageAndLaterResendsTheTrimmedElements) {
+  RunShowing({"a", "b", "c"});
+  NewDeltaPaths();
+  RunShowing({"a"});
+  EXPECT_THAT(NewDeltaPaths(), IsEmpty());
+  EXPECT_THAT(page_.Texts(), ElementsAre("a"));
+  // The page dropped b and c: showing them again must send them again.
+  RunShowing({"a", "b", "c"});
+  EXPECT_THAT(NewDeltaPaths(), ElementsAre(Path{0, 1}, Path{0, 2}));
+  EXPECT_THAT(page_.Texts(), ElementsAre("a", "b", "c"));
+}
+
+TEST_F(ElementStreamTest, ReplacedElementTakesItsChildrenWithIt) {
+  auto run_with_expander = [&] {
+    stream_.BeginRun(++run_id_);
+    stream_.Put({kMainRoot, 0}, Expander("more").get());
+    stream_.Put({kMainRoot, 0, 0, 0}, Text("inside").get());
+    stream_.Finish({{{kMainRoot}, 1}, {{kSidebarRoot}, 0}, {{kMainRoot, 0, 0}, 1}});
+  };
+  run_with_expander();
+  EXPECT_THAT(NewDeltaPaths(), ElementsAre(Path{0, 0}, Path{0, 0, 0, 0}));
+
+  stream_.BeginRun(++run_id_);
+  stream_.Put({kMainRoot, 0}, Text("flat").get());
+  stream_.Finish({{{kMainRoot}, 1}, {{kSidebarRoot}, 0}});
+  EXPECT_THAT(NewDeltaPaths(), ElementsAre(Path{0, 0}));
+
+  // The page rebuilt [0, 0] without children; "inside" is new to it.
+  run_with_expander();
+  EXPECT_THAT(NewDeltaPaths(), ElementsAre(Path{0, 0}, Path{0, 0, 0, 0}));
+}
+
+TEST_F(ElementStreamTest, ForgetSentResendsEverything) {
+  RunShowing({"a", "b"});
+  NewDeltaPaths();
+  stream_.ForgetSent();  // the page reconnected with nothing on it
+  RunShowing({"a", "b"});
+  EXPECT_THAT(NewDeltaPaths(), ElementsAre(Path{0, 0}, Path{0, 1}));
+}
+
+TEST_F(ElementStreamTest, InterruptedRunsPendingDeltasAreDropped) {
+  stream_.BeginRun(++run_id_);
+  stream_.Put({kMainRoot, 0}, Text("stale").get());
+  stream_.Put({kMainRoot, 1}, Text("stale too").get());
+  // A newer change interrupts before anything was sent.
+  stream_.BeginRun(++run_id_);
+  stream_.Put({kMainRoot, 0}, Text("fresh").get());
+  stream_.Finish({{{kMainRoot}, 1}, {{kSidebarRoot}, 0}});
+  ASSERT_EQ(channel_.sent().size(), 1u);
+  EXPECT_EQ(channel_.sent()[0].get().getRun().getRunId(), run_id_);
+  EXPECT_THAT(NewDeltaPaths(), ElementsAre(Path{0, 0}));
+  EXPECT_THAT(page_.Texts(), ElementsAre("fresh"));
+}
+
+TEST_F(ElementStreamTest, FlushNowSendsWhatIsPendingBeforeTheRunEnds) {
+  stream_.BeginRun(++run_id_);
+  stream_.Put({kMainRoot, 0}, Text("computing...").get());
+  stream_.FlushNow();
+  ASSERT_EQ(channel_.sent().size(), 1u);
+  ipc::RunUpdate::Reader first = channel_.sent()[0].get().getRun();
+  EXPECT_TRUE(first.getStarted());
+  EXPECT_FALSE(first.getFinished());
+  EXPECT_EQ(first.getDeltas().size(), 1u);
+  stream_.Finish({{{kMainRoot}, 1}, {{kSidebarRoot}, 0}});
+  ASSERT_EQ(channel_.sent().size(), 2u);
+  ipc::RunUpdate::Reader last = channel_.sent()[1].get().getRun();
+  EXPECT_FALSE(last.getStarted());
+  EXPECT_TRUE(last.getFinished());
+  EXPECT_EQ(last.getDeltas().size(), 0u);
+}
+
+TEST_F(ElementStreamTest, ElementWithTheIdentityThePageHasIsNotResent) {
+  stream_.BeginRun(++run_id_);
+  stream_.Put({kMainRoot, 0}, Text("large v1").get(), Identity(1));
+  stream_.Finish({{{kMainRoot}, 1}});
+  EXPECT_THAT(NewDeltaPaths(), ElementsAre(Path{0, 0}));
+  // The caller's identity is trusted, not checked against the content: an
+  // element that says it is unchanged is not looked at (nor hashed).
+  stream_.BeginRun(++run_id_);
+  stream_.Put({kMainRoot, 0}, Text("large v1, not re-read").get(), Identity(1));
+  stream_.Finish({{{kMainRoot}, 1}});
+  EXPECT_THAT(NewDeltaPaths(), IsEmpty());
+  EXPECT_THAT(page_.Texts(), ElementsAre("large v1"));
+}
+
+TEST_F(ElementStreamTest, ElementWithAnotherIdentityIsResentEvenWithTheSameContent) {
+  stream_.BeginRun(++run_id_);
+  stream_.Put({kMainRoot, 0}, Text("large").get(), Identity(1));
+  stream_.Finish({{{kMainRoot}, 1}});
+  NewDeltaPaths();
+  stream_.BeginRun(++run_id_);
+  stream_.Put({kMainRoot, 0}, Text("large").get(), Identity(2));
+  stream_.Finish({{{kMainRoot}, 1}});
+  EXPECT_THAT(NewDeltaPaths(), ElementsAre(Path{0, 0}));
+}
+
+TEST_F(ElementStreamTest, CanonicalElementSharedWithACaptureIsSentOnce) {
+  Owned<ipc::Element> text = Text("cached");
+  std::shared_ptr<const CanonicalElement> canonical = Canonicalize(text.get());
+  EXPECT_EQ(canonical->identity, ContentIdentity(canonical->words));
+  stream_.BeginRun(++run_id_);
+  stream_.Put({kMainRoot, 0}, canonical);
+  stream_.Finish({{{kMainRoot}, 1}});
+  EXPECT_THAT(NewDeltaPaths(), ElementsAre(Path{0, 0}));
+  // The same element Put as a Reader has the same (content) identity.
+  RunShowing({"cached"});
+  EXPECT_THAT(NewDeltaPaths(), IsEmpty());
+  EXPECT_THAT(page_.Texts(), ElementsAre("cached"));
+}
+
+}  // namespace
+}  // namespace sluice::runtime

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ipc/framing.h"
+#include "ipc/text.h"
 #include "ipc/worker.capnp.h"
 #include "util/strings.h"
 
@@ -18,9 +19,6 @@ constexpr std::size_t kMaxWidgetIdBytes = 1024;
 constexpr std::size_t kMaxTokenBytes = 256;
 constexpr std::size_t kMaxFileNameBytes = 255;
 constexpr std::size_t kMaxMimeTypeBytes = 255;
-
-std::string_view ViewOf(capnp::Text::Reader text) { return {text.cStr(), text.size()}; }
-capnp::Text::Reader TextOf(const std::string& text) { return {text.data(), text.size()}; }
 
 // Copies the fields the worker understands, and only those, so nothing a
 // page smuggles into unknown fields reaches a worker.
@@ -75,15 +73,16 @@ absl::StatusOr<PageRequest> DecodeBegin(ipc::UploadBegin::Reader begin) {
     return absl::InvalidArgumentError("uploadBegin has a MIME type longer than 255 bytes");
   }
   // Only the last path component: a name is never a path on the server.
-  std::string_view base = ViewOf(name);
+  std::string_view base = ipc::ViewOf(name);
   if (auto slash = base.find_last_of("/\\"); slash != std::string_view::npos) {
     base = base.substr(slash + 1);
   }
   if (base.empty() || base.find('\0') != std::string_view::npos) {
     return absl::InvalidArgumentError("uploadBegin's file name is not a file name");
   }
-  return UploadBeginRequest{begin.getUploadId(), std::string(ViewOf(widget)), std::string(base),
-                            std::string(ViewOf(begin.getType())), begin.getSize()};
+  return UploadBeginRequest{begin.getUploadId(), std::string(ipc::ViewOf(widget)),
+                            std::string(base), std::string(ipc::ViewOf(begin.getType())),
+                            begin.getSize()};
 }
 
 // Copies the chunk's fields, and only those, into the worker's command.
@@ -146,7 +145,7 @@ absl::StatusOr<PageRequest> DecodePageMessage(std::string_view bytes, std::size_
         auto token = message.getHello().getReconnectToken();
         if (token.size() > kMaxTokenBytes)
           return absl::InvalidArgumentError("reconnect token too long");
-        return HelloRequest{std::string(token.cStr(), token.size())};
+        return HelloRequest{std::string(ipc::ViewOf(token))};
       }
       case ipc::PageMessage::WIDGET_CHANGE:
         return EncodeChange(message.getWidgetChange());
@@ -172,7 +171,7 @@ Frame NoticeFrame(ipc::Notice::Kind kind, std::string_view text) {
   capnp::MallocMessageBuilder message;
   auto notice = message.initRoot<ipc::ServerMessage>().initNotice();
   notice.setKind(kind);
-  notice.setMessage(std::string(text).c_str());
+  notice.adoptMessage(ipc::NewText(notice, text));
   return FrameOf(message);
 }
 
@@ -181,7 +180,7 @@ Frame QueuedFrame(std::uint32_t position, std::string_view text) {
   auto notice = message.initRoot<ipc::ServerMessage>().initNotice();
   notice.setKind(ipc::Notice::Kind::QUEUED);
   notice.setPosition(position);
-  notice.setMessage(capnp::Text::Reader(text.data(), text.size()));
+  notice.adoptMessage(ipc::NewText(notice, text));
   return FrameOf(message);
 }
 
@@ -189,8 +188,8 @@ Frame SessionFrame(std::string_view session_id, std::string_view token, bool res
                    std::uint32_t upload_chunk_bytes, std::uint64_t max_upload_bytes) {
   capnp::MallocMessageBuilder message;
   auto session = message.initRoot<ipc::ServerMessage>().initSession();
-  session.setSessionId(std::string(session_id).c_str());
-  session.setReconnectToken(std::string(token).c_str());
+  session.adoptSessionId(ipc::NewText(session, session_id));
+  session.adoptReconnectToken(ipc::NewText(session, token));
   session.setResumed(resumed);
   session.setUploadChunkBytes(upload_chunk_bytes);
   session.setMaxUploadBytes(max_upload_bytes);
@@ -203,17 +202,17 @@ Frame UploadStatusFrame(std::uint32_t upload_id, std::string_view widget_id,
   capnp::MallocMessageBuilder message;
   auto status = message.initRoot<ipc::ServerMessage>().initUpload();
   status.setUploadId(upload_id);
-  status.setWidgetId(capnp::Text::Reader(widget_id.data(), widget_id.size()));
+  status.adoptWidgetId(ipc::NewText(status, widget_id));
   status.setState(state);
   status.setReceived(received);
-  status.setMessage(capnp::Text::Reader(text.data(), text.size()));
+  status.adoptMessage(ipc::NewText(status, text));
   return FrameOf(message);
 }
 
 kj::Array<capnp::word> StartCommand(std::string_view session_id, std::uint64_t max_upload_bytes) {
   capnp::MallocMessageBuilder message;
   auto start = message.initRoot<ipc::WorkerCommand>().initStart();
-  start.setSessionId(std::string(session_id).c_str());
+  start.adoptSessionId(ipc::NewText(start, session_id));
   start.setMaxUploadBytes(max_upload_bytes);
   return capnp::messageToFlatArray(message);
 }
@@ -222,9 +221,9 @@ kj::Array<capnp::word> UploadBeginCommand(const UploadBeginRequest& begin) {
   capnp::MallocMessageBuilder message;
   auto out = message.initRoot<ipc::WorkerCommand>().initUploadBegin();
   out.setUploadId(begin.upload_id);
-  out.setWidgetId(TextOf(begin.widget_id));
-  out.setName(TextOf(begin.name));
-  out.setType(TextOf(begin.type));
+  out.adoptWidgetId(ipc::NewText(out, begin.widget_id));
+  out.adoptName(ipc::NewText(out, begin.name));
+  out.adoptType(ipc::NewText(out, begin.type));
   out.setSize(begin.size);
   return capnp::messageToFlatArray(message);
 }

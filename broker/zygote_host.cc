@@ -12,6 +12,7 @@
 
 #include "broker/helper_process.h"
 #include "ipc/packet.h"
+#include "ipc/text.h"
 #include "ipc/zygote.capnp.h"
 #include "sandbox/namespaces.h"
 #include "util/log.h"
@@ -104,7 +105,7 @@ absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Finish(SpawnedZygote spa
   try {
     capnp::FlatArrayMessageReader message(kj::arrayPtr(packet->words.data(), packet->words.size()));
     auto event = message.getRoot<ipc::ZygoteEvent>();
-    if (event.isLoadFailed()) return fail(event.getLoadFailed().cStr());
+    if (event.isLoadFailed()) return fail(std::string(ipc::ViewOf(event.getLoadFailed())));
     if (event.isZygoteExited()) {
       return fail(StrCat("the zygote exited before loading the app (",
                          event.getZygoteExited().getSignal() != 0
@@ -113,7 +114,7 @@ absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Finish(SpawnedZygote spa
                          ")"));
     }
     if (!event.isReady()) return fail("the zygote sent an unexpected first message");
-    name = event.getReady().getAppName().cStr();
+    name = ipc::ViewOf(event.getReady().getAppName());
   } catch (const kj::Exception& e) {
     return fail(StrCat("the zygote's first message is undecodable: ", e.getDescription().cStr()));
   }
@@ -158,7 +159,7 @@ void ZygoteHost::HandleEvent(ipc::ZygoteEvent::Reader event) {
       pending_.erase(it);
       if (forked.getPid() <= 0) {
         fork.done(absl::ResourceExhaustedError(
-            StrCat("could not fork a worker: ", forked.getError().cStr())));
+            StrCat("could not fork a worker: ", ipc::ViewOf(forked.getError()))));
         return;
       }
       pid_t zygote_pid = forked.getPid();
@@ -287,7 +288,7 @@ void ZygoteHost::NameWorker(pid_t pid, std::string_view session) {
   capnp::MallocMessageBuilder message;
   auto named = message.initRoot<ipc::ZygoteRequest>().initWorkerSession();
   named.setPid(it->second);
-  named.setSession(std::string(session));
+  named.adoptSession(ipc::NewText(named, session));
   named.setBrokerPid(pid);
   channel_.Send(capnp::messageToFlatArray(message));
 }

@@ -10,6 +10,7 @@
 #include <exception>
 #include <stdexcept>
 
+#include "ipc/text.h"
 #include "runtime/cache_runtime.h"
 #include "runtime/demangle.h"
 #include "runtime/element_kinds.h"
@@ -138,9 +139,9 @@ void AppRunner::SendUploadStatus(std::uint32_t upload_id, std::string_view widge
   capnp::MallocMessageBuilder builder;
   auto status = builder.initRoot<ipc::ServerMessage>().initUpload();
   status.setUploadId(upload_id);
-  status.setWidgetId(capnp::Text::Reader(widget_id.data(), widget_id.size()));
+  status.adoptWidgetId(ipc::NewText(status, widget_id));
   status.setState(state);
-  status.setMessage(capnp::Text::Reader(message.data(), message.size()));
+  status.adoptMessage(ipc::NewText(status, message));
   channel_.Send(builder);
 }
 
@@ -236,7 +237,8 @@ void AppRunner::AbortCapture() {
 void AppRunner::ShowSpinner(std::string_view text) {
   HideSpinner();
   capnp::MallocMessageBuilder builder(kElementWords);
-  builder.initRoot<ipc::Element>().setSpinner(std::string(text).c_str());
+  auto spinner = builder.initRoot<ipc::Element>();
+  spinner.adoptSpinner(ipc::NewText(spinner, text));
   Path path = containers_.Next();
   stream_.Put(path, builder.getRoot<ipc::Element>().asReader());
   stream_.FlushNow();
@@ -337,8 +339,8 @@ void AppRunner::ShowException(std::string_view type, std::string_view message) {
   LogInfo("app_exception", {{"session", session_id_}, {"type", type}, {"message", message}});
   capnp::MallocMessageBuilder builder(kElementWords);
   auto exception = builder.initRoot<ipc::Element>().initException();
-  exception.setType(std::string(type).c_str());
-  exception.setMessage(std::string(message).c_str());
+  exception.adoptType(ipc::NewText(exception, type));
+  exception.adoptMessage(ipc::NewText(exception, message));
   // After unwinding every scope has ended, so this lands in the main column.
   Path path = containers_.Next();
   stream_.Put(path, builder.getRoot<ipc::Element>().asReader());
@@ -348,7 +350,7 @@ void AppRunner::SendNotice(ipc::Notice::Kind kind, std::string_view message) {
   capnp::MallocMessageBuilder builder;
   auto notice = builder.initRoot<ipc::ServerMessage>().initNotice();
   notice.setKind(kind);
-  notice.setMessage(std::string(message).c_str());
+  notice.adoptMessage(ipc::NewText(notice, message));
   channel_.Send(builder);
 }
 

@@ -5,12 +5,14 @@
 #include <cctype>
 #include <string>
 
+#include "ipc/text.h"
 #include "runtime/app_runner.h"
 #include "sluice/file_uploader.hpp"
 
 namespace st {
 
 using sluice::ipc::Element;
+using sluice::ipc::NewText;
 using sluice::runtime::AppRunner;
 using sluice::runtime::StoredFile;
 using sluice::runtime::WidgetKind;
@@ -66,17 +68,17 @@ std::vector<StoredFile> ShowUploader(std::string_view label, const FileUploaderO
   std::vector<StoredFile> files = session.uploads().Files(id);
   session.Emit([&](Element::Builder e) {
     auto widget = e.initWidget();
-    widget.setId(id.c_str());
-    widget.setLabel(std::string(label).c_str());
+    widget.adoptId(NewText(widget, id));
+    widget.adoptLabel(NewText(widget, label));
     auto uploader = widget.initFileUploader();
     auto accepted = uploader.initTypes(static_cast<unsigned>(types.size()));
-    for (unsigned i = 0; i < types.size(); ++i) accepted.set(i, types[i].c_str());
+    for (unsigned i = 0; i < types.size(); ++i) accepted.adopt(i, NewText(accepted, types[i]));
     uploader.setMultiple(multiple);
     uploader.setMaxBytes(max_bytes);
     auto shown = uploader.initFiles(static_cast<unsigned>(files.size()));
     for (unsigned i = 0; i < files.size(); ++i) {
-      shown[i].setId(files[i]->id.c_str());
-      shown[i].setName(capnp::Text::Reader(files[i]->name.data(), files[i]->name.size()));
+      shown[i].adoptId(NewText(shown, files[i]->id));
+      shown[i].adoptName(NewText(shown, files[i]->name));
       shown[i].setSize(files[i]->size);
     }
   });

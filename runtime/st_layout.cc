@@ -2,6 +2,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "ipc/text.h"
 #include "runtime/app_runner.h"
 #include "runtime/element_kinds.h"
 #include "sluice/layout.hpp"
@@ -10,6 +11,7 @@
 namespace st {
 
 using sluice::ipc::Element;
+using sluice::ipc::NewText;
 using sluice::runtime::AppRunner;
 using sluice::runtime::kSidebarRoot;
 using sluice::runtime::Path;
@@ -53,7 +55,7 @@ Scope Columns::operator[](std::size_t i) const {
 Scope expander(std::string_view label, bool expanded) {
   Path path = AppRunner::Current().Emit([&](Element::Builder e) {
     auto expander = e.initExpander();
-    expander.setLabel(std::string(label).c_str());
+    expander.adoptLabel(NewText(expander, label));
     expander.setExpanded(expanded);
   });
   path.push_back(0);  // its one container

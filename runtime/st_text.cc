@@ -1,6 +1,5 @@
 // st:: text elements.
-#include <string>
-
+#include "ipc/text.h"
 #include "runtime/app_runner.h"
 #include "runtime/element_kinds.h"
 #include "sluice/text.hpp"
@@ -8,48 +7,46 @@
 namespace st {
 
 using sluice::ipc::Element;
+using sluice::ipc::NewText;
 using sluice::runtime::AppRunner;
 
 namespace {
-
-// Cap'n Proto text must be NUL-terminated; string_view need not be.
-std::string Own(std::string_view text) { return std::string(text); }
 
 void Alert(Element::Alert::Kind kind, std::string_view body) {
   AppRunner::Current().Emit([&](Element::Builder e) {
     auto alert = e.initAlert();
     alert.setKind(kind);
-    alert.setBody(Own(body).c_str());
+    alert.adoptBody(NewText(alert, body));
   });
 }
 
 }  // namespace
 
 void title(std::string_view text) {
-  AppRunner::Current().Emit([&](Element::Builder e) { e.setTitle(Own(text).c_str()); });
+  AppRunner::Current().Emit([&](Element::Builder e) { e.adoptTitle(NewText(e, text)); });
 }
 
 void header(std::string_view text) {
-  AppRunner::Current().Emit([&](Element::Builder e) { e.setHeader(Own(text).c_str()); });
+  AppRunner::Current().Emit([&](Element::Builder e) { e.adoptHeader(NewText(e, text)); });
 }
 
 void subheader(std::string_view text) {
-  AppRunner::Current().Emit([&](Element::Builder e) { e.setSubheader(Own(text).c_str()); });
+  AppRunner::Current().Emit([&](Element::Builder e) { e.adoptSubheader(NewText(e, text)); });
 }
 
 void markdown(std::string_view text) {
-  AppRunner::Current().Emit([&](Element::Builder e) { e.setMarkdown(Own(text).c_str()); });
+  AppRunner::Current().Emit([&](Element::Builder e) { e.adoptMarkdown(NewText(e, text)); });
 }
 
 void text(std::string_view text) {
-  AppRunner::Current().Emit([&](Element::Builder e) { e.setText(Own(text).c_str()); });
+  AppRunner::Current().Emit([&](Element::Builder e) { e.adoptText(NewText(e, text)); });
 }
 
 void code(std::string_view source, std::string_view language) {
   AppRunner::Current().Emit([&](Element::Builder e) {
     auto code = e.initCode();
-    code.setSource(Own(source).c_str());
-    code.setLanguage(Own(language).c_str());
+    code.adoptSource(NewText(code, source));
+    code.adoptLanguage(NewText(code, language));
   });
 }
 

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "ipc/text.h"
 #include "runtime/app_runner.h"
 #include "runtime/element_kinds.h"
 #include "sluice/widgets.hpp"
@@ -15,6 +16,7 @@
 namespace st {
 
 using sluice::ipc::Element;
+using sluice::ipc::NewText;
 using sluice::ipc::Widget;
 using sluice::runtime::AppRunner;
 using sluice::runtime::OptionIndex;
@@ -43,8 +45,8 @@ std::optional<double> NumberFromState(const std::any& value) {
 }
 
 void FillWidget(Widget::Builder widget, const std::string& id, std::string_view label) {
-  widget.setId(id.c_str());
-  widget.setLabel(std::string(label).c_str());
+  widget.adoptId(NewText(widget, id));
+  widget.adoptLabel(NewText(widget, label));
 }
 
 std::string ChoiceWidget(WidgetKind kind, std::string_view label,
@@ -81,7 +83,7 @@ std::string ChoiceWidget(WidgetKind kind, std::string_view label,
     FillWidget(widget, id, label);
     auto choice = kind == WidgetKind::kRadio ? widget.initRadio() : widget.initSelectbox();
     auto list = choice.initOptions(static_cast<unsigned>(options.size()));
-    for (unsigned i = 0; i < options.size(); ++i) list.set(i, options[i].c_str());
+    for (unsigned i = 0; i < options.size(); ++i) list.adopt(i, NewText(list, options[i]));
     choice.setIndex(selected);
   });
   return selected >= 0 ? options[selected] : std::string();
@@ -215,7 +217,7 @@ std::string text_input(std::string_view label, std::string_view initial,
   session.Emit([&](Element::Builder e) {
     auto widget = e.initWidget();
     FillWidget(widget, id, label);
-    widget.setTextInput(value.c_str());
+    widget.adoptTextInput(NewText(widget, value));
   });
   return value;
 }

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 
+#include "ipc/text.h"
 #include "ipc/worker.capnp.h"
 #include "util/log.h"
 
@@ -40,11 +41,11 @@ WidgetInput DecodeValue(ipc::WidgetValue::Reader value) {
     case ipc::WidgetValue::NUMBER:
       return value.getNumber();
     case ipc::WidgetValue::TEXT:
-      return std::string(value.getText().cStr());
+      return std::string(ipc::ViewOf(value.getText()));
     case ipc::WidgetValue::INDEX:
       return OptionIndex{value.getIndex()};
     case ipc::WidgetValue::REMOVE_FILE:
-      return RemoveFile{value.getRemoveFile().cStr()};
+      return RemoveFile{std::string(ipc::ViewOf(value.getRemoveFile()))};
   }
   // The broker only forwards known kinds; an unknown one reads as a click on
   // nothing and is rejected by validation.
@@ -85,19 +86,21 @@ std::optional<Command> BrokerChannel::NextDecoded() {
       auto command = message.getRoot<ipc::WorkerCommand>();
       switch (command.which()) {
         case ipc::WorkerCommand::START:
-          return StartCommand{command.getStart().getSessionId().cStr(),
+          return StartCommand{std::string(ipc::ViewOf(command.getStart().getSessionId())),
                               command.getStart().getMaxUploadBytes()};
         case ipc::WorkerCommand::WIDGET_CHANGE: {
           auto change = command.getWidgetChange();
-          return WidgetChangeCommand{change.getWidgetId().cStr(), DecodeValue(change.getValue())};
+          return WidgetChangeCommand{std::string(ipc::ViewOf(change.getWidgetId())),
+                                     DecodeValue(change.getValue())};
         }
         case ipc::WorkerCommand::RESYNC:
           return ResyncCommand{};
         case ipc::WorkerCommand::UPLOAD_BEGIN: {
           auto begin = command.getUploadBegin();
-          return UploadBeginCommand{begin.getUploadId(), begin.getWidgetId().cStr(),
-                                    begin.getName().cStr(), begin.getType().cStr(),
-                                    begin.getSize()};
+          return UploadBeginCommand{begin.getUploadId(),
+                                    std::string(ipc::ViewOf(begin.getWidgetId())),
+                                    std::string(ipc::ViewOf(begin.getName())),
+                                    std::string(ipc::ViewOf(begin.getType())), begin.getSize()};
         }
         case ipc::WorkerCommand::UPLOAD_CHUNK: {
           auto chunk = command.getUploadChunk();

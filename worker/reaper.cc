@@ -16,6 +16,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "ipc/packet.h"
+#include "ipc/text.h"
 #include "ipc/zygote.capnp.h"
 #include "sandbox/namespaces.h"
 #include "util/log.h"
@@ -139,7 +140,8 @@ void Reaper::OnZygoteEvent(ipc::ZygoteEvent::Reader event, ipc::Packet& packet) 
       return;
     case ipc::ZygoteEvent::WORKER_SESSION: {
       auto named = event.getWorkerSession();
-      output_.NameWorker(named.getPid(), named.getSession().cStr(), named.getBrokerPid());
+      output_.NameWorker(named.getPid(), std::string(ipc::ViewOf(named.getSession())),
+                         named.getBrokerPid());
       return;
     }
     default:
@@ -240,7 +242,8 @@ void Reaper::OnRequest() {
     if (request.isWorkerSession()) {
       auto named = request.getWorkerSession();
       if (workers_.contains(named.getPid())) {
-        output_.NameWorker(named.getPid(), named.getSession().cStr(), named.getBrokerPid());
+        output_.NameWorker(named.getPid(), std::string(ipc::ViewOf(named.getSession())),
+                           named.getBrokerPid());
       }
       return;
     }

@@ -17,6 +17,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "ipc/packet.h"
+#include "ipc/text.h"
 #include "ipc/zygote.capnp.h"
 #include "runtime/cache_runtime.h"
 #include "runtime/secrets.h"
@@ -150,7 +151,8 @@ void Zygote::Fork(std::uint64_t tag, int slot, UniqueFd session_fd, UniqueFd kee
   absl::StatusOr<WorkerPipes> pipes = MakeWorkerPipes();
   if (!pipes.ok()) {
     LogError("worker_pipes_failed", {{"error", pipes.status().message()}});
-    forked.setError(std::string(pipes.status().message()).c_str());
+    absl::string_view why = pipes.status().message();  // not std::string_view in every absl
+    forked.adoptError(ipc::NewText(forked, std::string_view(why.data(), why.size())));
     Send(reply);
     return;
   }
@@ -219,9 +221,11 @@ void ReportLoad(int control_fd, const absl::StatusOr<const AppDescriptor*>& app)
   capnp::MallocMessageBuilder message;
   auto event = message.initRoot<ipc::ZygoteEvent>();
   if (app.ok()) {
-    event.initReady().setAppName((*app)->name);
+    auto ready = event.initReady();
+    ready.adoptAppName(ipc::NewText(ready, (*app)->name));
   } else {
-    event.setLoadFailed(std::string(app.status().message()).c_str());
+    absl::string_view why = app.status().message();
+    event.adoptLoadFailed(ipc::NewText(event, std::string_view(why.data(), why.size())));
   }
   (void)ipc::SendPacket(control_fd, message);
 }

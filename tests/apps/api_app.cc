@@ -1,6 +1,7 @@
 // The st:: API's semantics, one section each: callbacks, keyed widgets in
 // session_state, contains/erase and typed reads, st::rerun(), layout scopes,
-// radio and number_input, widget identity, verbatim text and st::stop().
+// radio and number_input, widget identity, verbatim text (embedded NULs
+// included) and st::stop().
 // Sections that end a run early (an exception, stop) come last and only run
 // while their checkbox is ticked.
 #include <unistd.h>
@@ -125,6 +126,8 @@ void UnkeyedTwins() {
 void VerbatimText() {
   st::markdown("<script>alert('md')</script> **bold** & <b>tag</b>");
   st::text("<b>not bold</b> & \"quoted\" <script>alert('text')</script>");
+  // An embedded NUL is a byte like any other: nothing after it is lost.
+  st::text(std::string_view("nul:a\0b", 7));
 }
 
 void EarlyEnds() {

@@ -315,5 +315,11 @@ TEST_F(ApiTest, MarkupInTextArrivesVerbatim) {
   EXPECT_THAT(page().protocol_errors(), IsEmpty());
 }
 
+TEST_F(ApiTest, TextWithAnEmbeddedNulArrivesWithEveryByte) {
+  // st::text(std::string_view("nul:a\0b", 7)): seven bytes sent, seven shown.
+  EXPECT_THAT(page().Texts(), Contains(std::string("nul:a\0b", 7))) << page().DebugString();
+  EXPECT_THAT(page().Texts(), Not(Contains("nul:a"))) << page().DebugString();
+}
+
 }  // namespace
 }  // namespace sluice::testing

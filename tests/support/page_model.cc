@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "ipc/text.h"
 #include "runtime/element_kinds.h"
 
 namespace sluice::testing {
@@ -181,7 +182,7 @@ std::vector<WidgetInfo> PageModel::FindWidgets(std::string_view label) const {
   ForEachElement([&](const ElementPath&, ipc::Element::Reader element) {
     if (element.which() != ipc::Element::WIDGET) return;
     ipc::Widget::Reader widget = element.getWidget();
-    if (std::string_view(widget.getLabel().cStr(), widget.getLabel().size()) != label) return;
+    if (ipc::ViewOf(widget.getLabel()) != label) return;
     WidgetInfo info;
     info.id = widget.getId();
     info.label = widget.getLabel();

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "ipc/text.h"
 
 namespace sluice::testing {
 namespace {
@@ -53,9 +54,9 @@ void WidgetInput::WriteTo(ipc::WidgetValue::Builder value) const {
                  [&](Clicked) { value.setClicked(); },
                  [&](bool checked) { value.setChecked(checked); },
                  [&](double number) { value.setNumber(number); },
-                 [&](const std::string& text) { value.setText(text); },
+                 [&](const std::string& text) { value.adoptText(ipc::NewText(value, text)); },
                  [&](int32_t index) { value.setIndex(index); },
-                 [&](const FileId& file) { value.setRemoveFile(file.id); },
+                 [&](const FileId& file) { value.adoptRemoveFile(ipc::NewText(value, file.id)); },
              },
              value_);
 }
@@ -165,7 +166,7 @@ absl::Status WsClient::SendMessage(capnp::MessageBuilder& message, Deadline dead
 absl::Status WsClient::SendHello(std::string_view reconnect_token, Deadline deadline) {
   capnp::MallocMessageBuilder message;
   auto hello = message.initRoot<ipc::PageMessage>().initHello();
-  hello.setReconnectToken(capnp::Text::Reader(reconnect_token.data(), reconnect_token.size()));
+  hello.adoptReconnectToken(ipc::NewText(hello, reconnect_token));
   return SendMessage(message, deadline);
 }
 
@@ -173,7 +174,7 @@ absl::Status WsClient::SendWidgetChange(std::string_view widget_id, const Widget
                                         Deadline deadline) {
   capnp::MallocMessageBuilder message;
   auto change = message.initRoot<ipc::PageMessage>().initWidgetChange();
-  change.setWidgetId(capnp::Text::Reader(widget_id.data(), widget_id.size()));
+  change.adoptWidgetId(ipc::NewText(change, widget_id));
   value.WriteTo(change.initValue());
   return SendMessage(message, deadline);
 }
@@ -190,9 +191,9 @@ absl::Status WsClient::SendUploadBegin(uint32_t upload_id, std::string_view widg
   capnp::MallocMessageBuilder message;
   auto begin = message.initRoot<ipc::PageMessage>().initUploadBegin();
   begin.setUploadId(upload_id);
-  begin.setWidgetId(capnp::Text::Reader(widget_id.data(), widget_id.size()));
-  begin.setName(capnp::Text::Reader(name.data(), name.size()));
-  begin.setType(capnp::Text::Reader(type.data(), type.size()));
+  begin.adoptWidgetId(ipc::NewText(begin, widget_id));
+  begin.adoptName(ipc::NewText(begin, name));
+  begin.adoptType(ipc::NewText(begin, type));
   begin.setSize(size);
   return SendMessage(message, deadline);
 }

@@ -58,7 +58,13 @@ class ValueWriter {
 
   void put_bytes(const void* data, std::size_t size) {
     if (out_ != nullptr && size != 0) {
-      if (size_ + size > capacity_) throw std::length_error("st::ValueWriter: value grew");
+      if (size_ + size > capacity_) {
+        // A codec that writes more than it measured: the error policy's
+        // "wrong use" (sluice/st.hpp).
+        throw std::logic_error(
+            "st::ValueWriter: the value's encoding grew between measuring and writing; a "
+            "st::ValueCodec's encode must write the same bytes every time");
+      }
       std::memcpy(out_ + size_, data, size);
     }
     size_ += size;

@@ -15,6 +15,29 @@
 // st::rerun()) or st::StopSignal (st::stop()); these do not derive from
 // std::exception, so `catch (const std::exception&)` lets them pass. Never
 // swallow them with `catch (...)`.
+//
+// Errors. A mistake in an st:: call throws, and the exception type says
+// which kind of mistake it is:
+//   std::invalid_argument  a value the call cannot take: a number outside its
+//                          range (st::columns(13), a slider value outside
+//                          [min, max]), an index that is not an option, one
+//                          widget key used twice in a run, a text longer than
+//                          a message can carry (512 MiB).
+//   std::out_of_range      something asked for that is not there: a column
+//                          past Columns::size(), Column::at past its end, a
+//                          key st::secrets() does not have.
+//   st::StateTypeError     a session_state value read (or bound to a keyed
+//                          widget) as another type than it holds; it derives
+//                          from std::logic_error.
+//   std::logic_error       a call in the wrong place: an st:: call outside the
+//                          app function and its callbacks, a widget or layout
+//                          block inside a cached function, .preload on a
+//                          cache_resource whose factory takes arguments, a
+//                          st::ValueCodec whose encode writes more bytes than
+//                          it measured.
+// Uncaught, any of them ends the run where it was thrown; the page shows the
+// exception's type and message there, as for any exception the app lets
+// escape, and the session goes on (the next change reruns the app).
 #pragma once
 
 #include <sluice/app.hpp>

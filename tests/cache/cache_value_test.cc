@@ -218,6 +218,20 @@ std::span<const std::byte> BytesOf(const std::string& text) {
   return {reinterpret_cast<const std::byte*>(text.data()), text.size()};
 }
 
+TEST(CacheValueTest, AnEncodingThatGrowsAfterMeasuringIsALogicError) {
+  // The error policy (sluice/st.hpp) files a codec that writes more than it
+  // measured under wrong use: exactly std::logic_error, which the page names.
+  std::array<std::byte, 2> room{};
+  st::ValueWriter writer(room);
+  try {
+    writer.put(std::uint32_t{7});
+    ADD_FAILURE() << "writing 4 bytes into 2 did not throw";
+  } catch (const std::logic_error& e) {
+    EXPECT_EQ(typeid(e), typeid(std::logic_error));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("st::ValueCodec"));
+  }
+}
+
 TEST(ReplayTest, RecordedElementsAreShownAndATruncatedTailIsRefused) {
   capnp::MallocMessageBuilder first;
   first.initRoot<ipc::Element>().setText("first");

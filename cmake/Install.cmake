@@ -1,5 +1,6 @@
 # cmake --install build --prefix P gives:
-#   P/bin/sluice, P/lib/libsluice.so*, P/include/sluice/*.hpp,
+#   P/bin/sluice, P/lib/libsluice.so*, P/include/sluice/*.hpp (and internal/,
+#   the machinery its templates need),
 #   P/share/sluice/web/ (the page), P/lib/cmake/sluice/ (find_package).
 include(CMakePackageConfigHelpers)
 

@@ -25,114 +25,25 @@
 // Call cached functions from the app's thread.
 #pragma once
 
-#include <chrono>
 #include <cstddef>
-#include <cstdint>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <sluice/cache_key.hpp>
+#include <sluice/cache_options.hpp>
 #include <sluice/cache_value.hpp>
 #include <sluice/column.hpp>
+#include <sluice/internal/cache.hpp>
 #include <source_location>
-#include <span>
 #include <stdexcept>
 #include <string>
-#include <tuple>
 #include <type_traits>
 #include <typeinfo>
 #include <utility>
 
 namespace st {
 
-enum class CacheScope {
-  global,   // every session shares the entries (the shared-memory arena)
-  session,  // entries live in this session's worker and end with it
-};
-
-struct CacheDataOptions {
-  std::chrono::milliseconds ttl{0};  // an entry expires this long after it was made; 0: never
-  std::size_t max_entries = 0;       // most entries this function keeps; 0: no limit
-  bool show_spinner = true;          // show a spinner on the page while a miss computes,
-  std::string spinner_text;          // with this text; empty: "Running NAME(...)."
-  CacheScope scope = CacheScope::global;
-};
-
 // Clears every st::cache_data entry of the app, in every session.
 void cache_data_clear();
-
-namespace detail {
-
-// What the runtime knows of one cached function. Its identity is the same in
-// every process of one build of the app.
-struct FunctionInfo {
-  std::uint64_t id_low = 0;
-  std::uint64_t id_high = 0;
-  std::string name;  // the function's name if the app exports it, else where it is
-  std::string spinner_text;
-  CacheDataOptions options;
-};
-FunctionInfo DescribeFunction(const std::type_info& type, const void* function,
-                              const std::source_location& where, const CacheDataOptions& options);
-
-// The typed half of a call, implemented by CachedFunction for the runtime.
-class ValueOps {
- public:
-  // A hit: read the value out of `bytes` (untrusted; false if unreadable).
-  // With a `mapping`, the bytes are this process's private mapping of the
-  // entry, which columns may keep (sluice/column.hpp).
-  virtual bool Decode(std::span<const std::byte> bytes,
-                      const std::shared_ptr<void>& mapping) noexcept = 0;
-  // Whether the value holds an st::Column, so that a hit may map it.
-  virtual bool Mappable() const noexcept = 0;
-  // A miss: run the function and keep its result.
-  virtual void Compute() = 0;
-  // The kept result, encoded: its size, then the bytes.
-  virtual std::size_t EncodedSize() = 0;
-  virtual void Encode(std::span<std::byte> out) = 0;
-
- protected:
-  ~ValueOps() = default;
-};
-
-// Looks the call up (function + `args`); on a hit `ops` decodes it and its
-// elements are shown again, on a miss `ops` computes it and it is stored.
-void CallCached(const FunctionInfo& function, const Hasher& args, ValueOps& ops);
-// Removes the entry for `args`, or every entry of the function (null args).
-void ClearCached(const FunctionInfo& function, const Hasher* args);
-
-template <class A>
-decltype(auto) Unwrap(A&& arg) {
-  if constexpr (kIsUnhashed<std::remove_cvref_t<A>>) {
-    return std::forward<decltype(arg.value)>(arg.value);
-  } else {
-    return std::forward<A>(arg);
-  }
-}
-
-template <class T>
-void HashArgument(Hasher& hasher, const T& arg) {
-  if constexpr (!kIsUnhashed<T>) {
-    static_assert(RequireHashable<T>());
-    hasher.add(arg);
-  }
-}
-
-template <class... A>
-void HashArguments(Hasher& hasher, const A&... args) {
-  (HashArgument(hasher, args), ...);
-}
-
-template <class F>
-const void* AddressOf(const F& f) {
-  if constexpr (std::is_pointer_v<F> && std::is_function_v<std::remove_pointer_t<F>>) {
-    return reinterpret_cast<const void*>(f);
-  } else {
-    return nullptr;
-  }
-}
-
-}  // namespace detail
 
 // A cached function; see st::cache_data.
 template <class F>
@@ -151,7 +62,7 @@ class CachedFunction {
     static_assert(detail::RequireStorable<R>());
     Hasher key;
     detail::HashArguments(key, args...);
-    Call<R, A...> call(function_, std::forward_as_tuple(std::forward<A>(args)...));
+    detail::CachedCall<F, R, A...> call(function_, std::forward_as_tuple(std::forward<A>(args)...));
     detail::CallCached(info_, key, call);
     return std::move(*call.result);
   }
@@ -172,45 +83,6 @@ class CachedFunction {
   const std::string& name() const { return info_.name; }
 
  private:
-  template <class R, class... A>
-  struct Call final : detail::ValueOps {
-    Call(const F& function, std::tuple<A&&...> args) : function(function), args(std::move(args)) {}
-
-    bool Decode(std::span<const std::byte> bytes,
-                const std::shared_ptr<void>& mapping) noexcept override {
-      try {
-        ValueReader in(bytes, mapping);
-        R& value = result.emplace();
-        if (detail::Decode(in, value) && in.at_end()) return true;
-      } catch (...) {
-        // Damaged or changed bytes can ask for absurd sizes: a miss.
-      }
-      result.reset();
-      return false;
-    }
-    bool Mappable() const noexcept override { return detail::ContainsColumn<R>(); }
-    void Compute() override {
-      result.emplace(std::apply(
-          [this](auto&&... a) -> decltype(auto) {
-            return std::invoke(function, detail::Unwrap(std::forward<decltype(a)>(a))...);
-          },
-          std::move(args)));
-    }
-    std::size_t EncodedSize() override {
-      ValueWriter measure;
-      detail::Encode(measure, *result);
-      return measure.size();
-    }
-    void Encode(std::span<std::byte> out) override {
-      ValueWriter writer(out);
-      detail::Encode(writer, *result);
-    }
-
-    const F& function;
-    std::tuple<A&&...> args;
-    std::optional<R> result;
-  };
-
   F function_;
   detail::FunctionInfo info_;
 };
@@ -224,68 +96,6 @@ CachedFunction<std::decay_t<F>> cache_data(
     const std::source_location& where = std::source_location::current()) {
   return CachedFunction<std::decay_t<F>>(std::forward<F>(function), options, where);
 }
-
-// ---- cache_resource --------------------------------------------------------
-
-namespace detail {
-
-struct ResourceInfo {
-  std::uint64_t id_low = 0;
-  std::uint64_t id_high = 0;
-  std::string name;
-  std::chrono::milliseconds ttl{0};
-  std::size_t max_entries = 0;
-  bool show_spinner = true;
-};
-ResourceInfo DescribeResource(const std::type_info& type, const void* function,
-                              const std::source_location& where, std::chrono::milliseconds ttl,
-                              std::size_t max_entries, bool show_spinner);
-
-// This process's object for (resource, args), or null if there is none or it
-// expired (an expired one is dropped).
-std::shared_ptr<void> FindResource(const ResourceInfo& resource, const Hasher& args);
-void StoreResource(const ResourceInfo& resource, const Hasher& args, std::shared_ptr<void> object);
-// Drops the object for `args`, or every object of the resource (null).
-void DropResources(const ResourceInfo& resource, const Hasher* args);
-// Runs `build` in the zygote before the first worker is forked.
-void RegisterPreload(std::string name, std::function<void()> build);
-
-// Shows the spinner for a function computing on a miss, while alive.
-class Spinner {
- public:
-  explicit Spinner(const std::string& name, bool show);
-  ~Spinner();
-  Spinner(const Spinner&) = delete;
-  Spinner& operator=(const Spinner&) = delete;
-
- private:
-  bool shown_ = false;
-};
-
-template <class F>
-struct Signature : Signature<decltype(&F::operator())> {};
-template <class R, class... A>
-struct Signature<R (*)(A...)> {
-  using Result = R;
-  static constexpr std::size_t kArity = sizeof...(A);
-};
-template <class R, class... A>
-struct Signature<R(A...)> : Signature<R (*)(A...)> {};
-template <class C, class R, class... A>
-struct Signature<R (C::*)(A...) const> : Signature<R (*)(A...)> {};
-template <class C, class R, class... A>
-struct Signature<R (C::*)(A...)> : Signature<R (*)(A...)> {};
-
-}  // namespace detail
-
-template <class T>
-struct CacheResourceOptions {
-  std::chrono::milliseconds ttl{0};  // rebuild the object this long after it was built; 0: never
-  std::size_t max_entries = 0;       // most objects kept (one per argument set); 0: no limit
-  std::function<bool(T&)> validate;  // checked on every call; false: rebuild
-  bool preload = false;              // build in the zygote at startup (see cache_resource)
-  bool show_spinner = true;
-};
 
 // A cached resource; see st::cache_resource.
 template <class F>

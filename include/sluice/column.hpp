@@ -22,7 +22,6 @@
 #pragma once
 
 #include <algorithm>
-#include <boost/pfr/core.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -145,67 +144,7 @@ class Column {
   std::size_t mapped_size_ = 0;
 };
 
-// Encoded like std::vector<T> (a count, then the elements on a 64-byte
-// boundary), so a column's elements can be used where they lie.
-template <class T>
-struct ValueCodec<Column<T>> {
-  static void encode(ValueWriter& out, const Column<T>& column) {
-    out.put(static_cast<std::uint64_t>(column.size()));
-    out.align(detail::kArrayAlignment);
-    out.put_bytes(column.data(), column.size() * sizeof(T));
-  }
-  static bool decode(ValueReader& in, Column<T>& column) {
-    std::uint64_t count = 0;
-    if (!in.get(count) || !in.align(detail::kArrayAlignment) || !in.has(count, sizeof(T))) {
-      return false;
-    }
-    const std::byte* from = in.take(count * sizeof(T));
-    if (from == nullptr) return false;
-    column.clear();
-    std::byte* own = in.mapped(from);
-    if (own != nullptr && reinterpret_cast<std::uintptr_t>(own) % alignof(T) == 0) {
-      column.mapping_ = in.mapping();
-      column.mapped_ = reinterpret_cast<T*>(own);
-      column.mapped_size_ = count;
-    } else {
-      detail::AssignBytes(column.heap_, from, count);
-    }
-    return true;
-  }
-};
-
-namespace detail {
-
-template <class T>
-struct IsColumn : std::false_type {};
-template <class T>
-struct IsColumn<Column<T>> : std::true_type {};
-
-template <class T>
-constexpr bool ContainsColumn();
-template <class T, std::size_t... I>
-constexpr bool FieldsContainColumn(std::index_sequence<I...>) {
-  return (ContainsColumn<boost::pfr::tuple_element_t<I, T>>() || ...);
-}
-// Whether a value of type T holds an st::Column anywhere: only then is a hit
-// worth mapping instead of copying.
-template <class T>
-constexpr bool ContainsColumn() {
-  if constexpr (IsColumn<T>::value) {
-    return true;
-  } else if constexpr (HasCustomCodec<T> || IsPlain<T>() || std::is_same_v<T, std::string>) {
-    return false;
-  } else if constexpr (IsVector<T>::value || IsOptional<T>::value) {
-    return ContainsColumn<typename T::value_type>();
-  } else if constexpr (IsPair<T>::value) {
-    return ContainsColumn<typename T::first_type>() || ContainsColumn<typename T::second_type>();
-  } else if constexpr (AggregateStorable<T>()) {
-    return FieldsContainColumn<T>(std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
-  } else {
-    return false;
-  }
-}
-
-}  // namespace detail
-
 }  // namespace st
+
+// How a column is encoded and mapped; app authors need not read it.
+#include <sluice/internal/column.hpp>

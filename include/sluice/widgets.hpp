@@ -20,6 +20,7 @@
 #include <functional>
 #include <limits>
 #include <optional>
+#include <sluice/internal/widgets.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,21 +62,6 @@ struct TextInputOptions {
 template <class T>
 concept Number = (std::integral<T> && !std::same_as<T, bool>) || std::floating_point<T>;
 
-namespace detail {
-enum class NumberKind { kSlider, kNumberInput };
-struct NumberSpec {
-  NumberKind kind;
-  double min_value;
-  double max_value;
-  double value;
-  double step;
-  bool integer;
-  bool bounded;
-};
-double number_widget(std::string_view label, const NumberSpec& spec, const std::string& key,
-                     const Callback& on_change);
-}  // namespace detail
-
 // True only in the run that follows a click.
 bool button(std::string_view label, const ButtonOptions& options = {});
 
@@ -95,27 +81,6 @@ T slider(std::string_view label, T min_value, T max_value, T value,
                           true};
   return static_cast<T>(detail::number_widget(label, spec, options.key, options.on_change));
 }
-
-namespace detail {
-// The widest range a number widget of type T can return exactly: T's own
-// range, and for integers no more than +-2^53 (the page sends doubles).
-template <Number T>
-constexpr double LowestFor() {
-  if constexpr (std::integral<T>) {
-    return std::max(static_cast<double>(std::numeric_limits<T>::lowest()), -9007199254740992.0);
-  } else {
-    return std::numeric_limits<T>::lowest();
-  }
-}
-template <Number T>
-constexpr double HighestFor() {
-  if constexpr (std::integral<T>) {
-    return std::min(static_cast<double>(std::numeric_limits<T>::max()), 9007199254740992.0);
-  } else {
-    return std::numeric_limits<T>::max();
-  }
-}
-}  // namespace detail
 
 // Without min_value / max_value the range is all that T can hold.
 template <Number T>

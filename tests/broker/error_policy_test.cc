@@ -4,8 +4,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <sluice/st.hpp>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -79,12 +77,6 @@ TEST_F(ErrorPolicyTest, ReadingStateAsAnotherTypeIsStateTypeError) {
   ShownException shown = Make(kWrongType);
   EXPECT_EQ(shown.type, "st::StateTypeError");
   EXPECT_THAT(shown.message, HasSubstr("\"count\""));
-}
-
-// Outside a run there is no page to show it on: the caller gets it.
-TEST(ErrorPolicyOutsideARunTest, AnStCallOutsideTheAppFunctionIsLogicError) {
-  EXPECT_THROW(st::text("nowhere to show this"), std::logic_error);
-  EXPECT_THROW(st::session_state(), std::logic_error);
 }
 
 }  // namespace

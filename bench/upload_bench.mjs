@@ -18,7 +18,8 @@
 //     or worker. What the browser can push through a loopback socket.
 // Per MiB uploaded it prints the CPU seconds (user + system, from
 // /proc/PID/stat) of the broker, of the session's worker, and of all of
-// chromium's processes. --profile DIR writes a Chromium CPU profile (CDP
+// chromium's processes (and, per run, chromium's by process type, for the
+// upload and for the raw WebSocket). --profile DIR writes a Chromium CPU profile (CDP
 // Profiler) of the page during the last upload of each size, and prints the
 // functions with the most self time.
 //
@@ -112,6 +113,29 @@ function descendantByInnerPid(root, inner) {
     }
   }
   return null;
+}
+
+// chromium's CPU seconds by process type ("browser", "renderer", "utility"...).
+function cpuByType(pids) {
+  const out = {};
+  for (const pid of pids) {
+    let type = 'browser';
+    try {
+      type = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').match(/--type=([a-z-]+)/)?.[1] ?? 'browser';
+      if (type === 'utility') {
+        const sub = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').match(/--utility-sub-type=([a-zA-Z.]+)/)?.[1];
+        if (sub) type = sub.split('.').slice(-2).join('.');
+      }
+    } catch {
+      continue;
+    }
+    out[type] = (out[type] ?? 0) + (statOf(pid)?.cpu ?? 0);
+  }
+  return out;
+}
+
+function diffTypes(after, before) {
+  return Object.entries(after).map(([type, cpu]) => `${type} ${(cpu - (before[type] ?? 0)).toFixed(2)}s`).join(', ');
 }
 
 const cpuOf = (pids) => pids.reduce((sum, pid) => sum + (statOf(pid)?.cpu ?? 0), 0);
@@ -343,6 +367,7 @@ async function main() {
         const chromiumPids = chromiumPidsNow();
         const before = { broker: cpuOf([sluice.child.pid]), worker: worker ? cpuOf([worker]) : 0,
           chromium: cpuOf(chromiumPids) };
+        const typesBefore = cpuByType(chromiumPids);
         const t0 = performance.now();
         const input = page.getByLabel('Attachments', { exact: true });
         await input.setInputFiles(file);
@@ -350,6 +375,7 @@ async function main() {
         const ms = performance.now() - t0;
         const after = { broker: cpuOf([sluice.child.pid]), worker: worker ? cpuOf([worker]) : 0,
           chromium: cpuOf(chromiumPids) };
+        console.log(`  ${mib} MiB upload, chromium CPU by process: ${diffTypes(cpuByType(chromiumPids), typesBefore)}`);
         if (cdp) {
           const { profile } = await cdp.send('Profiler.stop');
           fs.mkdirSync(args.profile, { recursive: true });
@@ -367,7 +393,9 @@ async function main() {
         const sel = '#bench-file';
         await page.setInputFiles(sel, file);
         samples.read.push((await readWholeFile(page, sel)).ms);
+        const rawBefore = cpuByType(chromiumPidsNow());
         const raw = await rawWebSocket(page, sel, sink.address().port);
+        console.log(`  ${mib} MiB raw WebSocket, chromium CPU by process: ${diffTypes(cpuByType(chromiumPidsNow()), rawBefore)}`);
         if (raw.answer !== `got ${bytes}`) throw new Error(`sink answered ${raw.answer}`);
         samples.ws.push(raw.ms);
         await context.close();

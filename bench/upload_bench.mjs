@@ -5,7 +5,10 @@
 //
 //   node bench/upload_bench.mjs --sluice build/bin/sluice \
 //        --app build/tests/upload_app.so [--sizes 20,150] [--runs 3]
-//        [--sandbox strict] [--profile DIR]
+//        [--sandbox strict] [--profile DIR] [--web-dir DIR]
+//
+// --web-dir serves another build of the page (web/build.mjs --out DIR), to
+// compare two versions of its upload path on one server in one sitting.
 //
 // Baselines, measured in the same run, in the same browser, from the same
 // file on disk:
@@ -49,7 +52,7 @@ const CHROMIUM_ARGS = [
 ];
 
 function parseArgs(argv) {
-  const args = { sizes: '20,150', runs: '3', sandbox: 'strict', profile: '' };
+  const args = { sizes: '20,150', runs: '3', sandbox: 'strict', profile: '', 'web-dir': '' };
   for (let i = 0; i < argv.length; i += 2) {
     const name = argv[i].replace(/^--/, '');
     if (!(name in args) && name !== 'sluice' && name !== 'app') throw new Error(`unknown option ${argv[i]}`);
@@ -144,7 +147,8 @@ const cpuOf = (pids) => pids.reduce((sum, pid) => sum + (statOf(pid)?.cpu ?? 0),
 
 function startSluice(args) {
   const child = spawn(args.sluice, ['serve', args.app, '--host', '127.0.0.1', '--port', '0',
-    '--sandbox', args.sandbox, '--max-upload-mb', '200'], {
+    '--sandbox', args.sandbox, '--max-upload-mb', '200',
+    ...(args['web-dir'] ? ['--web-dir', args['web-dir']] : [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -149,6 +149,7 @@ struct Element {
     expander @11 :Expander;        # block: one container
     spinner @12 :Text;             # a cached function is computing: shows
                                    # this text beside a spinner until replaced
+    caption @13 :Text;             # small, muted plain text (st::caption)
   }
 
   struct Code {

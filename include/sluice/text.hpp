@@ -13,6 +13,8 @@ void subheader(std::string_view text);
 // `text` is shown escaped, never interpreted.
 void markdown(std::string_view text);
 void text(std::string_view text);
+// Small, muted plain text: a note under a chart, a source, a footnote.
+void caption(std::string_view text);
 void code(std::string_view source, std::string_view language = "");
 void error(std::string_view text);
 void warning(std::string_view text);

@@ -1,6 +1,7 @@
 // Columns whose count the viewer picks, so a page must rebuild a columns
 // element in place when its count changes: each column shows "column i of n"
-// and a button "poke i of n" (a control the rebuild must dispose).
+// and a button "poke i of n" (a control the rebuild must dispose); a caption
+// under them says how many are shown.
 #include <unistd.h>
 
 #include <sluice/st.hpp>
@@ -18,6 +19,7 @@ void app() {
     st::text("column " + std::to_string(c + 1) + " of " + std::to_string(count));
     st::button("poke " + std::to_string(c + 1) + " of " + std::to_string(count));
   }
+  st::caption(std::to_string(count) + " columns shown");
   st::text("end of app");
 }
 

@@ -22,11 +22,13 @@
 namespace sluice::runtime {
 namespace {
 
+using testing::ElementPath;
 using ::testing::ElementsAre;
 using testing::FakeChannel;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using testing::PageModel;
+using testing::ShownElement;
 using ::testing::SizeIs;
 using testing::WidgetInfo;
 
@@ -66,6 +68,12 @@ void WaitingApp() {
   if (::write(write_end.get(), "x", 1) != 1) throw std::runtime_error("write failed");
   bool after = runner.WaitReadable(read_end.get());
   st::text(after ? "written pipe: readable" : "written pipe: timed out");
+}
+
+void CaptionApp() {
+  int level = st::slider("level", 0, 10, 3);
+  st::text("level: " + std::to_string(level));
+  st::caption("source: level " + std::to_string(level));
 }
 
 class AppRunnerTest : public ::testing::Test {
@@ -169,6 +177,19 @@ TEST_F(AppRunnerTest, WaitingWithNothingQueuedFailsInsteadOfBlocking) {
 
 TEST(AppRunnerOutsideARun, StCallThrowsLogicError) {
   EXPECT_THROW(st::title("from a static initializer"), std::logic_error);
+}
+
+TEST_F(AppRunnerTest, CaptionIsShownAsACaptionAndUpdatedByARerun) {
+  Start(CaptionApp);
+  std::vector<ShownElement> captions = page_.FindElements("caption");
+  ASSERT_THAT(captions, SizeIs(1)) << page_.DebugString();
+  EXPECT_EQ(captions[0].text, "source: level 3");
+  EXPECT_EQ(captions[0].path, (ElementPath{0, 2}));
+
+  EXPECT_EQ(Serve(WidgetChangeCommand{.widget_id = IdOf("level"), .value = 5.0}), 3u);
+  captions = page_.FindElements("caption");
+  ASSERT_THAT(captions, SizeIs(1)) << page_.DebugString();
+  EXPECT_EQ(captions[0].text, "source: level 5");
 }
 
 }  // namespace

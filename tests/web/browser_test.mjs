@@ -192,10 +192,28 @@ async function columns(browser) {
     await waitIdle(page);
   });
 
+  let caption = null;
+  await check('the caption "2 columns shown" is smaller and more muted than body text', async () => {
+    caption = await text(page, '2 columns shown').elementHandle();
+    const look = await caption.evaluate((node) => {
+      const body = getComputedStyle(document.body);
+      const own = getComputedStyle(node);
+      return { size: parseFloat(own.fontSize), bodySize: parseFloat(body.fontSize), color: own.color, bodyColor: body.color };
+    });
+    if (!(look.size < look.bodySize)) throw new Error(`caption font ${look.size}px is not below ${look.bodySize}px`);
+    if (look.color === look.bodyColor) throw new Error(`caption color ${look.color} is the body's`);
+  });
+
   await check('picking 3 columns shows 3 side by side, none of the 2', async () => {
     await pick(3);
     await expectColumnRow(page, 3);
     await expectGone(page, ['column 1 of 2', 'column 2 of 2']);
+  });
+
+  await check('the same caption node now says "3 columns shown" (updated in place)', async () => {
+    await text(page, '3 columns shown').waitFor();
+    const same = await caption.evaluate((node) => node.isConnected && node.textContent === '3 columns shown');
+    if (!same) throw new Error('the caption was rebuilt instead of updated');
   });
 
   let removed = null;

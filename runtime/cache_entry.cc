@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ipc/page.capnp.h"
+#include "runtime/element_kinds.h"
 
 namespace sluice::runtime {
 
@@ -60,7 +61,15 @@ ReplayCount ForEachRecordedElement(std::span<const std::byte> elements,
         ++count.refused;
         continue;
       }
-      show(message.getRoot<ipc::Element>());
+      // Only kinds a cached function may show (element_kinds.h): a widget or
+      // a block in an entry was not recorded by a sound worker.
+      ipc::Element::Reader element = message.getRoot<ipc::Element>();
+      const ElementKind* kind = FindElementKind(element.which());
+      if (kind == nullptr || !kind->in_cached_function) {
+        ++count.refused;
+        continue;
+      }
+      show(element);
       ++count.shown;
     } catch (const kj::Exception&) {
       ++count.refused;

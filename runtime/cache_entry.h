@@ -51,9 +51,10 @@ inline std::size_t EntrySize(std::size_t value_bytes, std::string_view elements)
 // entry.size() == EntrySize(value_bytes, elements).
 void FinishEntry(std::span<std::byte> entry, std::size_t value_bytes, std::string_view elements);
 
-// Reads recorded elements (Session::EndCapture's format: for each, a uint32
+// Reads recorded elements (AppRunner::EndCapture's format: for each, a uint32
 // word count, then that many words of its canonical one-segment message)
-// out of untrusted bytes, and calls `show` with each one that is sound. A
+// out of untrusted bytes, and calls `show` with each one that is sound and
+// of a kind a cached function may show (element_kinds.h). A
 // record is refused unless it is canonical, as a real recording is, and
 // nests no deeper than kReplayNestingLimit; it is read with a traversal
 // limit of kReplayReadsPerWord times its own size, so pointers that share

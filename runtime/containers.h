@@ -1,6 +1,7 @@
 // Where the next element of a run goes. Containers are addressed by paths
-// (page.capnp): roots [0] main and [1] sidebar; a columns element at p owns
-// p ++ [c]; an expander at p is itself a container. One tree per run.
+// (page.capnp): roots [0] main and [1] sidebar; a block element at p owns
+// its containers at p ++ [c] (columns: one per column; expander: one, c = 0).
+// One tree per run.
 #pragma once
 
 #include <cstdint>

@@ -5,7 +5,7 @@
 //       .which = ipc::Element::CAPTION,
 //       .in_cached_function = true,
 //       .text = [](ipc::Element::Reader e) -> std::optional<std::string> {
-//         return std::string(e.getCaption());
+//         return std::string(ipc::ViewOf(e.getCaption()));  // every byte
 //       }});
 //
 // The schema member (ipc/page.capnp's Element union) is the kind's identity;
@@ -14,8 +14,11 @@
 // test page model (tests/support/page_model.h) asks it how a viewer reads
 // one. The page's half of a kind is one module in web/src/elements/.
 //
-// Registration happens during static initialization of libsluice.so; lookups
-// after that are read-only and safe from any thread.
+// Registration happens during static initialization (of libsluice.so, or of
+// a test binary that links the runtime's objects); lookups after that are
+// read-only and safe from any thread. Replaying a cache entry asks the
+// registry too: a recorded element of a kind a cached function may not
+// show is refused (cache_entry.h).
 #pragma once
 
 #include <optional>

@@ -52,8 +52,20 @@ void ElementStream::Put(const Path& path, ipc::Element::Reader element,
 }
 
 void ElementStream::Put(const Path& path, std::shared_ptr<const CanonicalElement> element) {
-  if (!Shows(path, element->identity)) pending_.push_back({path, std::move(element)});
+  if (!Shows(path, element->identity)) {
+    // The page may rebuild a changed element without its children (columns
+    // whose count changed, a block replaced by another kind), so whatever
+    // this run puts inside it goes again, even if the page showed it before.
+    // Children always come after their block in a run.
+    ForgetChildren(path);
+    pending_.push_back({path, std::move(element)});
+  }
   MaybeFlush();
+}
+
+void ElementStream::ForgetChildren(const Path& path) {
+  auto it = sent_.upper_bound(path);
+  while (it != sent_.end() && HasPrefix(it->first, path)) it = sent_.erase(it);
 }
 
 void ElementStream::MaybeFlush() {
@@ -71,9 +83,6 @@ void ElementStream::Finish(const std::vector<std::pair<Path, std::uint32_t>>& le
 }
 
 void ElementStream::Record(const Pending& delta) {
-  // A replaced element takes its children with it on the page.
-  auto it = sent_.upper_bound(delta.path);
-  while (it != sent_.end() && HasPrefix(it->first, delta.path)) it = sent_.erase(it);
   sent_.insert_or_assign(delta.path, delta.element->identity);
 }
 

@@ -98,6 +98,7 @@ class ElementStream {
   // Whether the page shows an element with `identity` at `path`.
   bool Shows(const Path& path, const ElementIdentity& identity) const;
   void Flush(bool finished, const std::vector<std::pair<Path, std::uint32_t>>* lengths);
+  void ForgetChildren(const Path& path);
   void Record(const Pending& delta);
   void Trim(const Path& container, std::uint32_t length);
 

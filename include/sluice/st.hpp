@@ -22,7 +22,9 @@
 //                          range (st::columns(13), a slider value outside
 //                          [min, max]), an index that is not an option, one
 //                          widget key used twice in a run, a text longer than
-//                          a message can carry (512 MiB).
+//                          a message can carry (just under 512 MiB; the
+//                          broker takes at most 256 MiB of elements in one
+//                          frame, so keep single elements far smaller).
 //   std::out_of_range      something asked for that is not there: a column
 //                          past Columns::size(), Column::at past its end, a
 //                          key st::secrets() does not have.
@@ -32,12 +34,13 @@
 //   std::logic_error       a call in the wrong place: an st:: call outside the
 //                          app function and its callbacks, a widget or layout
 //                          block inside a cached function, .preload on a
-//                          cache_resource whose factory takes arguments, a
-//                          st::ValueCodec whose encode writes more bytes than
-//                          it measured.
+//                          cache_resource whose factory takes arguments.
 // Uncaught, any of them ends the run where it was thrown; the page shows the
 // exception's type and message there, as for any exception the app lets
 // escape, and the session goes on (the next change reruns the app).
+// One mistake is logged instead of thrown: a st::ValueCodec whose encode
+// writes more bytes than it measured leaves its value uncached
+// (cache_encode_failed in the log) and the app carries on with the value.
 #pragma once
 
 #include <sluice/app.hpp>

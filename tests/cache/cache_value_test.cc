@@ -255,6 +255,27 @@ TEST(ReplayTest, RecordedElementsAreShownAndATruncatedTailIsRefused) {
   EXPECT_EQ(count.refused, 1u);
 }
 
+// A widget or a layout block in an entry was not recorded by a sound worker
+// (AppRunner::Place refuses them inside a cached function): refused on
+// replay, while the text beside it is shown.
+TEST(ReplayTest, RecordedWidgetOrBlockIsRefused) {
+  capnp::MallocMessageBuilder widget;
+  widget.initRoot<ipc::Element>().initWidget().setButton();
+  capnp::MallocMessageBuilder columns;
+  columns.initRoot<ipc::Element>().setColumns(2);
+  capnp::MallocMessageBuilder text;
+  text.initRoot<ipc::Element>().setText("kept");
+  std::string records = RecordOf(widget) + RecordOf(text) + RecordOf(columns);
+  std::vector<std::string> shown;
+  sluice::runtime::ReplayCount count =
+      sluice::runtime::ForEachRecordedElement(BytesOf(records), [&](ipc::Element::Reader element) {
+        shown.push_back(element.isText() ? element.getText().cStr() : "other");
+      });
+  EXPECT_THAT(shown, ::testing::ElementsAre("kept"));
+  EXPECT_EQ(count.shown, 1u);
+  EXPECT_EQ(count.refused, 2u);
+}
+
 // A crafted record: a selectbox whose many options all point at one large
 // text. Small as bytes, but a copy of it (as the page would be sent) would be
 // options x text long: 64 MiB under Cap'n Proto's default traversal limit.

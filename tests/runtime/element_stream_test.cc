@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ipc/text.h"
 #include "tests/runtime/fake_channel.h"
 #include "tests/support/owned_message.h"
 #include "tests/support/page_model.h"
@@ -29,13 +30,15 @@ constexpr std::chrono::hours kNoTimedFlush{24};
 
 Owned<ipc::Element> Text(std::string_view text) {
   capnp::MallocMessageBuilder message;
-  message.initRoot<ipc::Element>().setText(capnp::Text::Reader(std::string(text).c_str()));
+  auto element = message.initRoot<ipc::Element>();
+  element.adoptText(ipc::NewText(element, text));
   return Owned<ipc::Element>(message.getRoot<ipc::Element>().asReader());
 }
 
 Owned<ipc::Element> Expander(std::string_view label) {
   capnp::MallocMessageBuilder message;
-  message.initRoot<ipc::Element>().initExpander().setLabel(std::string(label).c_str());
+  auto expander = message.initRoot<ipc::Element>().initExpander();
+  expander.adoptLabel(ipc::NewText(expander, label));
   return Owned<ipc::Element>(message.getRoot<ipc::Element>().asReader());
 }
 
@@ -121,6 +124,23 @@ TEST_F(ElementStreamTest, ReplacedElementTakesItsChildrenWithIt) {
 
   // The page rebuilt [0, 0] without children; "inside" is new to it.
   run_with_expander();
+  EXPECT_THAT(NewDeltaPaths(), ElementsAre(Path{0, 0}, Path{0, 0, 0, 0}));
+}
+
+// A columns element whose count changed is rebuilt empty on the page, so a
+// child that is the same as before must be sent again.
+TEST_F(ElementStreamTest, ChangedBlockResendsAnUnchangedChild) {
+  auto run_with_label = [&](std::string_view label) {
+    stream_.BeginRun(++run_id_);
+    stream_.Put({kMainRoot, 0}, Expander(label).get());
+    stream_.Put({kMainRoot, 0, 0, 0}, Text("the same child").get());
+    stream_.Finish({{{kMainRoot}, 1}, {{kSidebarRoot}, 0}, {{kMainRoot, 0, 0}, 1}});
+  };
+  run_with_label("first");
+  EXPECT_THAT(NewDeltaPaths(), ElementsAre(Path{0, 0}, Path{0, 0, 0, 0}));
+  run_with_label("first");
+  EXPECT_THAT(NewDeltaPaths(), IsEmpty());
+  run_with_label("second");
   EXPECT_THAT(NewDeltaPaths(), ElementsAre(Path{0, 0}, Path{0, 0, 0, 0}));
 }
 

@@ -11,6 +11,9 @@ namespace {
 // Far beyond any test app; stops a broken index from exhausting memory.
 constexpr uint32_t kMaxIndex = 100000;
 
+// Every byte of a Text (its implicit std::string conversion stops at a NUL).
+std::string Str(capnp::Text::Reader text) { return std::string(ipc::ViewOf(text)); }
+
 std::string PathString(const ElementPath& path) {
   return absl::StrCat("[", absl::StrJoin(path, ","), "]");
 }
@@ -65,15 +68,16 @@ void PageModel::Apply(ipc::ServerMessage::Reader message) {
   switch (message.which()) {
     case ipc::ServerMessage::SESSION: {
       auto session = message.getSession();
-      session_ =
-          SessionInfo{session.getSessionId(), session.getReconnectToken(), session.getResumed(),
-                      session.getUploadChunkBytes(), session.getMaxUploadBytes()};
+      session_ = SessionInfo{Str(session.getSessionId()), Str(session.getReconnectToken()),
+                             session.getResumed(), session.getUploadChunkBytes(),
+                             session.getMaxUploadBytes()};
       break;
     }
     case ipc::ServerMessage::UPLOAD: {
       auto upload = message.getUpload();
-      upload_statuses_.push_back({upload.getUploadId(), upload.getWidgetId(), upload.getState(),
-                                  upload.getReceived(), upload.getMessage()});
+      upload_statuses_.push_back({upload.getUploadId(), Str(upload.getWidgetId()),
+                                  upload.getState(), upload.getReceived(),
+                                  Str(upload.getMessage())});
       break;
     }
     case ipc::ServerMessage::RUN:
@@ -81,7 +85,7 @@ void PageModel::Apply(ipc::ServerMessage::Reader message) {
       break;
     case ipc::ServerMessage::NOTICE: {
       auto notice = message.getNotice();
-      notices_.push_back({notice.getKind(), notice.getMessage(), notice.getPosition()});
+      notices_.push_back({notice.getKind(), Str(notice.getMessage()), notice.getPosition()});
       break;
     }
     default:
@@ -184,8 +188,8 @@ std::vector<WidgetInfo> PageModel::FindWidgets(std::string_view label) const {
     ipc::Widget::Reader widget = element.getWidget();
     if (ipc::ViewOf(widget.getLabel()) != label) return;
     WidgetInfo info;
-    info.id = widget.getId();
-    info.label = widget.getLabel();
+    info.id = Str(widget.getId());
+    info.label = Str(widget.getLabel());
     info.kind = widget.which();
     auto read_range = [&](ipc::NumberRange::Reader range) {
       info.number = range.getValue();
@@ -196,7 +200,7 @@ std::vector<WidgetInfo> PageModel::FindWidgets(std::string_view label) const {
     };
     auto read_choice = [&](ipc::Choice::Reader choice) {
       info.index = choice.getIndex();
-      for (capnp::Text::Reader option : choice.getOptions()) info.options.emplace_back(option);
+      for (capnp::Text::Reader option : choice.getOptions()) info.options.push_back(Str(option));
     };
     switch (widget.which()) {
       case ipc::Widget::CHECKBOX:
@@ -209,7 +213,7 @@ std::vector<WidgetInfo> PageModel::FindWidgets(std::string_view label) const {
         read_range(widget.getNumberInput());
         break;
       case ipc::Widget::TEXT_INPUT:
-        info.text = widget.getTextInput();
+        info.text = Str(widget.getTextInput());
         break;
       case ipc::Widget::SELECTBOX:
         read_choice(widget.getSelectbox());
@@ -219,11 +223,11 @@ std::vector<WidgetInfo> PageModel::FindWidgets(std::string_view label) const {
         break;
       case ipc::Widget::FILE_UPLOADER: {
         auto uploader = widget.getFileUploader();
-        for (capnp::Text::Reader type : uploader.getTypes()) info.types.emplace_back(type);
+        for (capnp::Text::Reader type : uploader.getTypes()) info.types.push_back(Str(type));
         info.multiple = uploader.getMultiple();
         info.max_bytes = uploader.getMaxBytes();
         for (auto file : uploader.getFiles()) {
-          info.files.push_back({file.getId(), file.getName(), file.getSize()});
+          info.files.push_back({Str(file.getId()), Str(file.getName()), file.getSize()});
         }
         break;
       }
@@ -248,7 +252,8 @@ std::vector<ShownException> PageModel::Exceptions() const {
   std::vector<ShownException> shown;
   ForEachElement([&](const ElementPath&, ipc::Element::Reader element) {
     if (element.which() != ipc::Element::EXCEPTION) return;
-    shown.push_back({element.getException().getType(), element.getException().getMessage()});
+    shown.push_back(
+        {Str(element.getException().getType()), Str(element.getException().getMessage())});
   });
   return shown;
 }

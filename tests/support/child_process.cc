@@ -295,6 +295,17 @@ std::optional<std::string> ChildProcess::WaitForLine(
   }
 }
 
+std::optional<std::string> ChildProcess::WaitForLine(
+    const std::function<bool(std::string_view)>& matches, Deadline deadline,
+    const std::function<void()>& meanwhile) const {
+  std::optional<std::string> line;
+  while (!line && std::chrono::steady_clock::now() < deadline) {
+    meanwhile();
+    line = WaitForLine(matches, std::min(deadline, After(std::chrono::milliseconds(250))));
+  }
+  return line;
+}
+
 bool ChildProcess::WaitForOutputEnd(Deadline deadline) const {
   std::unique_lock lock(mutex_);
   return changed_.wait_until(lock, deadline, [&] { return output_ended_; });

@@ -62,6 +62,11 @@ class ChildProcess {
   // nullopt if the deadline passes or the output ends without one.
   std::optional<std::string> WaitForLine(const std::function<bool(std::string_view)>& matches,
                                          Deadline deadline) const;
+  // The same, calling `meanwhile` every quarter second while it waits (a
+  // test client's heartbeat, so the peer does not drop it for silence).
+  std::optional<std::string> WaitForLine(const std::function<bool(std::string_view)>& matches,
+                                         Deadline deadline,
+                                         const std::function<void()>& meanwhile) const;
   // True once every writer has closed the output (the child and anything
   // that inherited its stderr exited), false at the deadline.
   bool WaitForOutputEnd(Deadline deadline) const;

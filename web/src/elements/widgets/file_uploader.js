@@ -45,12 +45,17 @@ export function create(widget, { signal, send, upload }) {
     cancel.setAttribute('aria-label', `Cancel uploading ${file.name}`);
     row.append(name, bar, cancel);
     progress.append(row);
+    // upload() may fail at once (no socket) and so finish before it returns:
+    // a finished upload must not become `current`, or next() would wait on
+    // it forever.
+    let ended = false;
     const finish = () => {
+      ended = true;
       row.remove();
       current = null;
       next();
     };
-    current = upload(file, {
+    const started = upload(file, {
       onProgress(acked) {
         bar.value = acked;
       },
@@ -64,10 +69,11 @@ export function create(widget, { signal, send, upload }) {
         finish();
       },
     });
+    if (!ended) current = started;
     cancel.addEventListener(
       'click',
       () => {
-        current?.cancel();
+        started.cancel();
         queue.length = 0;
         finish();
       },

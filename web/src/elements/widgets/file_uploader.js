@@ -124,6 +124,14 @@ export function create(widget, { signal, send, upload }) {
         }),
       );
     },
+    // A rerun dropped the uploader: the viewer can no longer see or cancel
+    // its upload, so it stops here and queued files are not started.
+    dispose() {
+      queue.length = 0;
+      const stopped = current;
+      current = null;
+      stopped?.cancel();
+    },
   };
   view.update(widget);
   return view;

@@ -15,9 +15,9 @@
 // exports no member, or one another module already renders, fails the build.
 //
 // Output: app.js (the entry), index.html, style.css, and chunk-<hash>.js
-// files: what kind modules load with import() (markdown-it), fetched only by
-// a page that shows such a kind, and esbuild's small runtime shared between
-// app.js and those. Chunks sit beside app.js: the broker serves every file
+// files: what kind modules load with import() (markdown-it, which every
+// page fetches as it starts: see web/src/elements/markdown.js), and
+// esbuild's small runtime shared between app.js and those. Chunks sit beside app.js: the broker serves every file
 // in the directory.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';

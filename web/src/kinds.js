@@ -30,9 +30,11 @@
 //             order of the container index c of the path p ++ [c].
 //
 // A kind's own CSS may sit in its module (adoptStyle in dom.js).
-// A heavy library is loaded with `await import('...')` inside the module
-// that needs it: esbuild puts it in a chunk of its own that pages without
-// that kind never fetch.
+// A heavy library is loaded with `import('...')` inside the module that
+// needs it: esbuild puts it in a chunk of its own, so app.js stays small. The
+// chunk is fetched when import() runs: at first use, or — as markdown does,
+// so that it has usually arrived before the first run — as the page starts,
+// on every page.
 import { Element } from '../generated/page.js';
 import { elementModules, widgetModules } from '../generated/kinds.js';
 import { make } from './dom.js';

@@ -16,7 +16,7 @@
 //             disposed — register listeners with {signal} and they go with
 //             it; a widget kind's send(value) and upload(file, handlers)
 //             carry a viewer's change to the server under the widget's
-//             current id (value: a WidgetValue member, see
+//             id (value: a WidgetValue member, see
 //             encodeWidgetChange in protocol.js);
 //     node    the element's DOM node, showing `value`;
 //     update(value)  shows a later value of the same kind in the same node
@@ -61,10 +61,12 @@ function unknown() {
 }
 
 // Widgets share one Element member; the Widget union says which control.
-// The control sends under the id of the latest value it was given.
+// A control stays with one widget id: another widget landing in its slot
+// gets a new control, so that an edit in progress (a half-typed value, an
+// upload) is never sent under the other widget's id.
 function widgetCreator(kind) {
   return (element, ctx) => {
-    let id = element.widget.id;
+    const id = element.widget.id;
     const control = kind.create(element.widget, {
       signal: ctx.signal,
       send: (value) => ctx.send(id, value),
@@ -73,7 +75,7 @@ function widgetCreator(kind) {
     return {
       node: control.node,
       update: control.update && ((e) => {
-        id = e.widget.id;
+        if (e.widget.id !== id) return false;
         return control.update(e.widget);
       }),
       dispose: control.dispose,

@@ -35,15 +35,21 @@
 // chunk is fetched when import() runs: at first use, or — as markdown does,
 // so that it has usually arrived before the first run — as the page starts,
 // on every page.
-import { Element } from '../generated/page.js';
+import { Element, Element_Which, Widget_Which } from '../generated/page.js';
 import { elementModules, widgetModules } from '../generated/kinds.js';
 import { make } from './dom.js';
 
-function tableOf(modules, where) {
+// `members`: the union's discriminants a module there may render. (Both
+// unions number from 0, so this catches a member past the other union's end;
+// web/build.mjs also checks which union each module's source names.)
+function tableOf(modules, where, union, members) {
   const table = new Map();
   for (const [file, module] of Object.entries(modules)) {
     if (!Number.isInteger(module.member) || typeof module.create !== 'function') {
       throw new Error(`${where}/${file} must export member (a union discriminant) and create()`);
+    }
+    if (!members.includes(module.member)) {
+      throw new Error(`${where}/${file} exports member ${module.member}, which is no ${union} a module there renders`);
     }
     const other = table.get(module.member);
     if (other) throw new Error(`${where}/${file} and ${where}/${other.file} both render member ${module.member}`);
@@ -52,8 +58,10 @@ function tableOf(modules, where) {
   return table;
 }
 
-const elementKinds = tableOf(elementModules, 'web/src/elements');
-const widgetKinds = tableOf(widgetModules, 'web/src/elements/widgets');
+// Element.WIDGET is not a kind of its own: the Widget union says which.
+const elementKinds = tableOf(elementModules, 'web/src/elements', 'Element',
+  Object.values(Element_Which).filter((member) => member !== Element.WIDGET));
+const widgetKinds = tableOf(widgetModules, 'web/src/elements/widgets', 'Widget', Object.values(Widget_Which));
 
 // A newer server's element this page cannot show: it keeps its place.
 function unknown() {

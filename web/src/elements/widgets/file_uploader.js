@@ -25,6 +25,9 @@ export function create(widget, { signal, send, upload }) {
 
   const queue = [];
   let current = null;
+  // The listeners of the listed files' Remove buttons, removed with them.
+  let listed = null;
+  signal.addEventListener('abort', () => listed?.abort(), { once: true });
 
   const showProblem = (message) => {
     problem.textContent = message;
@@ -49,8 +52,11 @@ export function create(widget, { signal, send, upload }) {
     // a finished upload must not become `current`, or next() would wait on
     // it forever.
     let ended = false;
+    // The row's Cancel listener goes with the row, not with the element.
+    const rowListeners = new AbortController();
     const finish = () => {
       ended = true;
+      rowListeners.abort();
       row.remove();
       current = null;
       next();
@@ -77,7 +83,7 @@ export function create(widget, { signal, send, upload }) {
         queue.length = 0;
         finish();
       },
-      { signal },
+      { signal: rowListeners.signal },
     );
   };
 
@@ -108,6 +114,9 @@ export function create(widget, { signal, send, upload }) {
       if (limit > 0) parts.push(`Limit ${formatBytes(limit)} per file`);
       if (types.length > 0) parts.push(types.map((t) => t.slice(1).toUpperCase()).join(', '));
       hint.textContent = parts.join(' • ');
+      listed?.abort();
+      listed = new AbortController();
+      const { signal: listening } = listed;
       list.replaceChildren(
         ...spec.files.toArray().map((file) => {
           const item = make('li', 'upload-file');
@@ -118,7 +127,7 @@ export function create(widget, { signal, send, upload }) {
           remove.title = 'Remove';
           remove.setAttribute('aria-label', `Remove ${file.name}`);
           const fileId = file.id;
-          remove.addEventListener('click', () => send({ removeFile: fileId }), { signal });
+          remove.addEventListener('click', () => send({ removeFile: fileId }), { signal: listening });
           item.append(name, size, remove);
           return item;
         }),

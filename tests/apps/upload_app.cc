@@ -41,6 +41,9 @@ void app() {
   st::text("attachments: " + std::to_string(attachments.size()) + names);
   auto& kept = st::session_state().get<std::vector<st::UploadedFile>>("attachments");
   st::text("attachments in state: " + std::to_string(kept.size()));
+  for (const st::UploadedFile& a : attachments) {
+    st::text("attachment " + a.name() + " digest: " + Fnv1aHex(a.bytes()));
+  }
 }
 
 }  // namespace

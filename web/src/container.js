@@ -1,7 +1,9 @@
 // A Container mirrors one DOM node holding elements in order (the main area,
 // the sidebar, a column, an expander's body) and keeps one slot per element.
-// A slot is what an element kind's create() returned (see
-// kinds.js and render.js): {key, node, update?, dispose, children?}.
+// A slot is what Renderer.build (render.js) makes of what an element kind's
+// create() returned (kinds.js): {key, node, update?, dispose, children?},
+// with the kind's key added and a dispose() that also aborts the element's
+// signal.
 //
 // Whatever a container drops — replaced by a different kind, or cut off by
 // the run's final length — is disposed, children first, so listeners,

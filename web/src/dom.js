@@ -28,7 +28,7 @@ export function labelFor(control, text) {
 /**
  * Tracks "typed or dragged, not yet committed" so a rerun does not yank the
  * value out from under the viewer. `signal` removes the listener (the
- * element's AbortSignal, see elements/registry.js).
+ * element's AbortSignal, ctx.signal: see kinds.js).
  */
 export function trackEditing(control, signal) {
   let dirty = false;

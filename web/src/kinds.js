@@ -16,7 +16,7 @@
 //             disposed — register listeners with {signal} and they go with
 //             it; a widget kind's send(value) and upload(file, handlers)
 //             carry a viewer's change to the server under the widget's
-//             current id (value: a WidgetValue member, see
+//             id (value: a WidgetValue member, see
 //             encodeWidgetChange in protocol.js);
 //     node    the element's DOM node, showing `value`;
 //     update(value)  shows a later value of the same kind in the same node
@@ -30,18 +30,26 @@
 //             order of the container index c of the path p ++ [c].
 //
 // A kind's own CSS may sit in its module (adoptStyle in dom.js).
-// A heavy library is loaded with `await import('...')` inside the module
-// that needs it: esbuild puts it in a chunk of its own that pages without
-// that kind never fetch.
-import { Element } from '../generated/page.js';
+// A heavy library is loaded with `import('...')` inside the module that
+// needs it: esbuild puts it in a chunk of its own, so app.js stays small. The
+// chunk is fetched when import() runs: at first use, or — as markdown does,
+// so that it has usually arrived before the first run — as the page starts,
+// on every page.
+import { Element, Element_Which, Widget_Which } from '../generated/page.js';
 import { elementModules, widgetModules } from '../generated/kinds.js';
 import { make } from './dom.js';
 
-function tableOf(modules, where) {
+// `members`: the union's discriminants a module there may render. (Both
+// unions number from 0, so this catches a member past the other union's end;
+// web/build.mjs also checks which union each module's source names.)
+function tableOf(modules, where, union, members) {
   const table = new Map();
   for (const [file, module] of Object.entries(modules)) {
     if (!Number.isInteger(module.member) || typeof module.create !== 'function') {
       throw new Error(`${where}/${file} must export member (a union discriminant) and create()`);
+    }
+    if (!members.includes(module.member)) {
+      throw new Error(`${where}/${file} exports member ${module.member}, which is no ${union} a module there renders`);
     }
     const other = table.get(module.member);
     if (other) throw new Error(`${where}/${file} and ${where}/${other.file} both render member ${module.member}`);
@@ -50,8 +58,10 @@ function tableOf(modules, where) {
   return table;
 }
 
-const elementKinds = tableOf(elementModules, 'web/src/elements');
-const widgetKinds = tableOf(widgetModules, 'web/src/elements/widgets');
+// Element.WIDGET is not a kind of its own: the Widget union says which.
+const elementKinds = tableOf(elementModules, 'web/src/elements', 'Element',
+  Object.values(Element_Which).filter((member) => member !== Element.WIDGET));
+const widgetKinds = tableOf(widgetModules, 'web/src/elements/widgets', 'Widget', Object.values(Widget_Which));
 
 // A newer server's element this page cannot show: it keeps its place.
 function unknown() {
@@ -59,10 +69,12 @@ function unknown() {
 }
 
 // Widgets share one Element member; the Widget union says which control.
-// The control sends under the id of the latest value it was given.
+// A control stays with one widget id: another widget landing in its slot
+// gets a new control, so that an edit in progress (a half-typed value, an
+// upload) is never sent under the other widget's id.
 function widgetCreator(kind) {
   return (element, ctx) => {
-    let id = element.widget.id;
+    const id = element.widget.id;
     const control = kind.create(element.widget, {
       signal: ctx.signal,
       send: (value) => ctx.send(id, value),
@@ -71,7 +83,7 @@ function widgetCreator(kind) {
     return {
       node: control.node,
       update: control.update && ((e) => {
-        id = e.widget.id;
+        if (e.widget.id !== id) return false;
         return control.update(e.widget);
       }),
       dispose: control.dispose,

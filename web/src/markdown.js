@@ -1,5 +1,6 @@
 // markdown-it, configured for st::markdown (elements/markdown.js loads this
-// module lazily: it and markdown-it are a chunk of their own). The app's text is untrusted as HTML: markdown-it runs with
+// module with import() as the page starts: it and markdown-it are a chunk of
+// their own, so app.js stays small). The app's text is untrusted as HTML: markdown-it runs with
 // html disabled (raw tags come out escaped) and its default link validator
 // (no javascript:, vbscript:, file:, or non-image data: URLs). This is the
 // only place the page assigns innerHTML, and only markdown-it's output.

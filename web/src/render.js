@@ -73,7 +73,8 @@ export class Renderer {
     const old = parent.slots[index];
     const kind = kindOf(element);
     // update() returns false when the slot cannot take the new element in
-    // place (columns whose count changed); then it is rebuilt, children and all.
+    // place (columns whose count changed, a widget with another id); then it
+    // is rebuilt, children and all.
     if (old && old.key === kind.key && old.update && old.update(element) !== false) {
       old.node.classList.remove('stale');
       return;

@@ -111,8 +111,7 @@ export class Upload {
         break;
       default:
         // Tell the broker too, in case only the worker refused it.
-        this.send(encodeUploadCancel(this.id));
-        this.fail(status.message || `Uploading "${this.file.name}" failed.`);
+        this.abandon(status.message || `Uploading "${this.file.name}" failed.`);
     }
   }
 
@@ -120,6 +119,14 @@ export class Upload {
     if (this.finished) return;
     this.finished = true;
     this.handlers.onFailed(message);
+  }
+
+  // Fails an upload the server still holds open: it is told to drop it, or
+  // it would count against the session's open uploads until the session ends.
+  abandon(message) {
+    if (this.finished) return;
+    this.send(encodeUploadCancel(this.id));
+    this.fail(message);
   }
 
   // Round trip of the newest acknowledged chunk, and the window from the
@@ -187,7 +194,7 @@ export class Upload {
         this.send(encodeUploadEnd(this.id));
       }
     } catch (err) {
-      this.fail(`Could not read "${this.file.name}": ${err.message}`);
+      this.abandon(`Could not read "${this.file.name}": ${err.message}`);
     } finally {
       this.pumping = false;
     }

@@ -14,16 +14,19 @@ const toneOf = {
 
 export function create(element) {
   const node = make('div', 'alert');
-  let tone = null;
-  const update = (e) => {
-    const { kind, body } = e.alert;
-    if (tone) node.classList.remove(`alert-${tone}`);
-    tone = toneOf[kind] ?? 'info';
-    node.classList.add(`alert-${tone}`);
-    node.textContent = body;
-    if (kind === AlertKind.ERROR) node.setAttribute('role', 'alert');
-    else node.removeAttribute('role');
+  const { kind, body } = element.alert;
+  node.classList.add(`alert-${toneOf[kind] ?? 'info'}`);
+  // Set before the text, so that a screen reader announces it.
+  if (kind === AlertKind.ERROR) node.setAttribute('role', 'alert');
+  node.textContent = body;
+  return {
+    node,
+    // Another kind is a new box: role="alert" added to text already shown
+    // may not be announced.
+    update(e) {
+      if (e.alert.kind !== kind) return false;
+      node.textContent = e.alert.body;
+      return true;
+    },
   };
-  update(element);
-  return { node, update };
 }

@@ -25,6 +25,9 @@ export function create(widget, { signal, send, upload }) {
 
   const queue = [];
   let current = null;
+  // The listeners of the listed files' Remove buttons, removed with them.
+  let listed = null;
+  signal.addEventListener('abort', () => listed?.abort(), { once: true });
 
   const showProblem = (message) => {
     problem.textContent = message;
@@ -45,12 +48,20 @@ export function create(widget, { signal, send, upload }) {
     cancel.setAttribute('aria-label', `Cancel uploading ${file.name}`);
     row.append(name, bar, cancel);
     progress.append(row);
+    // upload() may fail at once (no socket) and so finish before it returns:
+    // a finished upload must not become `current`, or next() would wait on
+    // it forever.
+    let ended = false;
+    // The row's Cancel listener goes with the row, not with the element.
+    const rowListeners = new AbortController();
     const finish = () => {
+      ended = true;
+      rowListeners.abort();
       row.remove();
       current = null;
       next();
     };
-    current = upload(file, {
+    const started = upload(file, {
       onProgress(acked) {
         bar.value = acked;
       },
@@ -64,14 +75,15 @@ export function create(widget, { signal, send, upload }) {
         finish();
       },
     });
+    if (!ended) current = started;
     cancel.addEventListener(
       'click',
       () => {
-        current?.cancel();
+        started.cancel();
         queue.length = 0;
         finish();
       },
-      { signal },
+      { signal: rowListeners.signal },
     );
   };
 
@@ -102,6 +114,9 @@ export function create(widget, { signal, send, upload }) {
       if (limit > 0) parts.push(`Limit ${formatBytes(limit)} per file`);
       if (types.length > 0) parts.push(types.map((t) => t.slice(1).toUpperCase()).join(', '));
       hint.textContent = parts.join(' • ');
+      listed?.abort();
+      listed = new AbortController();
+      const { signal: listening } = listed;
       list.replaceChildren(
         ...spec.files.toArray().map((file) => {
           const item = make('li', 'upload-file');
@@ -112,11 +127,19 @@ export function create(widget, { signal, send, upload }) {
           remove.title = 'Remove';
           remove.setAttribute('aria-label', `Remove ${file.name}`);
           const fileId = file.id;
-          remove.addEventListener('click', () => send({ removeFile: fileId }), { signal });
+          remove.addEventListener('click', () => send({ removeFile: fileId }), { signal: listening });
           item.append(name, size, remove);
           return item;
         }),
       );
+    },
+    // A rerun dropped the uploader: the viewer can no longer see or cancel
+    // its upload, so it stops here and queued files are not started.
+    dispose() {
+      queue.length = 0;
+      const stopped = current;
+      current = null;
+      stopped?.cancel();
     },
   };
   view.update(widget);

@@ -17,6 +17,9 @@ export function create(widget, { signal, send }) {
   const group = uniqueId('radio');
   let options = [];
   let inputs = [];
+  // The listeners of the current buttons, removed with them.
+  let buttons = null;
+  signal.addEventListener('abort', () => buttons?.abort(), { once: true });
   const view = {
     node,
     update(w) {
@@ -25,6 +28,9 @@ export function create(widget, { signal, send }) {
       const next = choice.options.toArray();
       if (!sameOptions(options, next)) {
         options = next;
+        buttons?.abort();
+        buttons = new AbortController();
+        const { signal: listening } = buttons;
         inputs = next.map((text, index) => {
           const input = make('input');
           input.type = 'radio';
@@ -34,7 +40,7 @@ export function create(widget, { signal, send }) {
             () => {
               if (input.checked) send({ index });
             },
-            { signal },
+            { signal: listening },
           );
           const option = make('label', 'radio-option');
           option.append(input, make('span', null, text));

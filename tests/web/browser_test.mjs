@@ -210,6 +210,13 @@ async function columns(browser) {
     await expectGone(page, ['column 1 of 2', 'column 2 of 2']);
   });
 
+  await check('the line that is the same for every count is still in the rebuilt first column', async () => {
+    const line = text(page, 'always in the first column');
+    await line.waitFor();
+    const inFirst = await line.evaluate((node) => node.closest('.column') === node.closest('.columns')?.querySelector('.column'));
+    if (!inFirst) throw new Error('"always in the first column" is not in the first column');
+  });
+
   await check('the same caption node now says "3 columns shown" (updated in place)', async () => {
     await text(page, '3 columns shown').waitFor();
     const same = await caption.evaluate((node) => node.isConnected && node.textContent === '3 columns shown');

@@ -70,22 +70,7 @@ class PageLimitsTest : public ::testing::Test {
   }
 
   // The most any session's output the broker holds (/admin/sessions).
-  absl::StatusOr<long> Buffered() {
-    std::string bearer = StrCat("Bearer ", kAdminToken);
-    std::vector<HttpHeader> headers = {{"Authorization", bearer}};
-    absl::StatusOr<HttpResponse> sessions =
-        HttpRequest(broker_->port(), "GET", "/admin/sessions", headers, "", After(kStepTimeout));
-    if (!sessions.ok()) return sessions.status();
-    long most = 0;
-    static const std::regex kField("\"output_buffered_bytes\":(\\d+)");
-    for (std::sregex_iterator it(sessions->body.begin(), sessions->body.end(), kField), end;
-         it != end; ++it) {
-      long value = 0;
-      if (!absl::SimpleAtoi((*it)[1].str(), &value)) return absl::DataLossError(sessions->body);
-      most = std::max(most, value);
-    }
-    return most;
-  }
+  absl::StatusOr<long> Buffered() { return MostOutputBufferedBytes(broker_->port(), kAdminToken); }
 
   // Has the app show its 20 MiB text, and waits until the broker holds
   // more of it for the page than the old close threshold.

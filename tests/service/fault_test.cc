@@ -398,21 +398,7 @@ TEST(FaultTest, OutputHeldForAPageThatDoesNotReadStaysBounded) {
   ASSERT_OK_AND_ASSIGN(
       auto broker,
       BrokerProcess::Start(kFloodApp, {"--cache-size", "0", "--admin-token-file", token.path()}));
-  auto buffered = [&]() -> absl::StatusOr<long> {
-    std::vector<HttpHeader> headers = {{"Authorization", "Bearer fault-test-token"}};
-    absl::StatusOr<HttpResponse> sessions =
-        HttpRequest(broker->port(), "GET", "/admin/sessions", headers, "", After(kStepTimeout));
-    if (!sessions.ok()) return sessions.status();
-    long most = 0;
-    static const std::regex kField("\"output_buffered_bytes\":(\\d+)");
-    for (std::sregex_iterator it(sessions->body.begin(), sessions->body.end(), kField), end;
-         it != end; ++it) {
-      long value = 0;
-      if (!absl::SimpleAtoi((*it)[1].str(), &value)) return absl::DataLossError(sessions->body);
-      most = std::max(most, value);
-    }
-    return most;
-  };
+  auto buffered = [&] { return MostOutputBufferedBytes(broker->port(), "fault-test-token"); };
   ASSERT_OK_AND_ASSIGN(auto reader, AppSession::Open(broker->port()));
   ASSERT_OK_AND_ASSIGN(auto non_reader, AppSession::Open(broker->port()));
   ASSERT_OK(non_reader->Send("Stream 200 MiB", WidgetInput::Click()));

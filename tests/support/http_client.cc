@@ -1,5 +1,6 @@
 #include "tests/support/http_client.h"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -8,7 +9,9 @@
 #include <boost/beast/http.hpp>
 #include <exception>
 #include <optional>
+#include <regex>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace sluice::testing {
@@ -84,6 +87,23 @@ absl::StatusOr<HttpResponse> HttpRequest(uint16_t port, std::string_view method,
 
 absl::StatusOr<HttpResponse> HttpGet(uint16_t port, std::string_view target, Deadline deadline) {
   return HttpRequest(port, "GET", target, {}, "", deadline);
+}
+
+absl::StatusOr<long> MostOutputBufferedBytes(uint16_t port, std::string_view token) {
+  std::string bearer = "Bearer " + std::string(token);
+  std::vector<HttpHeader> headers = {{"Authorization", bearer}};
+  absl::StatusOr<HttpResponse> sessions =
+      HttpRequest(port, "GET", "/admin/sessions", headers, "", After(kStepTimeout));
+  if (!sessions.ok()) return sessions.status();
+  long most = 0;
+  static const std::regex kField("\"output_buffered_bytes\":(\\d+)");
+  for (std::sregex_iterator it(sessions->body.begin(), sessions->body.end(), kField), end;
+       it != end; ++it) {
+    long value = 0;
+    if (!absl::SimpleAtoi((*it)[1].str(), &value)) return absl::DataLossError(sessions->body);
+    most = std::max(most, value);
+  }
+  return most;
 }
 
 }  // namespace sluice::testing

@@ -37,4 +37,9 @@ absl::StatusOr<HttpResponse> HttpRequest(uint16_t port, std::string_view method,
 // GET http://127.0.0.1:port/target, as HttpRequest.
 absl::StatusOr<HttpResponse> HttpGet(uint16_t port, std::string_view target, Deadline deadline);
 
+// The largest output_buffered_bytes of any session in GET /admin/sessions
+// (what the broker holds of one session's worker output), asked with the
+// admin `token`.
+absl::StatusOr<long> MostOutputBufferedBytes(uint16_t port, std::string_view token);
+
 }  // namespace sluice::testing

@@ -76,6 +76,17 @@ void CaptionApp() {
   st::caption("source: level " + std::to_string(level));
 }
 
+// An expander whose place a plain line takes when "flat" is on.
+void ExpanderOrLineApp() {
+  if (st::checkbox("flat")) {
+    st::text("a plain line");
+  } else {
+    auto more = st::expander("more");
+    st::text("inside the expander");
+  }
+  st::text("after");
+}
+
 class AppRunnerTest : public ::testing::Test {
  protected:
   // Starts a session of `app` and serves until its first run has finished.
@@ -190,6 +201,15 @@ TEST_F(AppRunnerTest, CaptionIsShownAsACaptionAndUpdatedByARerun) {
   captions = page_.FindElements("caption");
   ASSERT_THAT(captions, SizeIs(1)) << page_.DebugString();
   EXPECT_EQ(captions[0].text, "source: level 5");
+}
+
+TEST_F(AppRunnerTest, ABlockReplacedByALeafTakesItsChildrenOffThePage) {
+  Start(ExpanderOrLineApp);
+  EXPECT_TRUE(page_.HasText("inside the expander")) << page_.DebugString();
+  Serve(WidgetChangeCommand{.widget_id = IdOf("flat"), .value = true});
+  EXPECT_THAT(page_.Texts(), ElementsAre("a plain line", "after")) << page_.DebugString();
+  Serve(WidgetChangeCommand{.widget_id = IdOf("flat"), .value = false});
+  EXPECT_THAT(page_.Texts(), ElementsAre("inside the expander", "after")) << page_.DebugString();
 }
 
 }  // namespace

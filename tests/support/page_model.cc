@@ -93,10 +93,25 @@ void PageModel::Apply(ipc::ServerMessage::Reader message) {
   }
 }
 
+// Whether the page updates `old` into `next` in place, keeping its
+// children (web/src/kinds.js: same kind key; columns.js: same count).
+// Otherwise it rebuilds the element, and the children go with the old one.
+bool UpdatedInPlace(ipc::Element::Reader old, ipc::Element::Reader next) {
+  if (old.which() != next.which()) return false;
+  if (old.isColumns()) return old.getColumns() == next.getColumns();
+  if (old.isWidget()) return old.getWidget().which() == next.getWidget().which();
+  return true;
+}
+
 void PageModel::ApplyRun(ipc::RunUpdate::Reader run) {
   for (ipc::Delta::Reader delta : run.getDeltas()) {
     // An element lives inside a container, so its path has at least 2 parts.
-    if (Node* node = NodeAt(delta.getPath(), 2)) node->element.emplace(delta.getElement());
+    Node* node = NodeAt(delta.getPath(), 2);
+    if (node == nullptr) continue;
+    if (node->element && !UpdatedInPlace(node->element->get(), delta.getElement())) {
+      node->children.clear();
+    }
+    node->element.emplace(delta.getElement());
   }
   if (!run.getFinished()) return;
   for (ipc::ContainerLength::Reader length : run.getLengths()) {

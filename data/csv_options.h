@@ -1,6 +1,5 @@
 // The dialect and typing options that the CSV reader and writer share.
-#ifndef SLUICE_DATA_CSV_OPTIONS_H_
-#define SLUICE_DATA_CSV_OPTIONS_H_
+#pragma once
 
 #include <cstddef>
 #include <map>
@@ -31,5 +30,3 @@ struct CsvOptions {
 };
 
 }  // namespace sluice::data
-
-#endif  // SLUICE_DATA_CSV_OPTIONS_H_

@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "data/str_cat.h"
 #include "data/timestamp.h"
+#include "util/strings.h"
 
 namespace sluice::data {
 namespace {

@@ -30,8 +30,7 @@
 // Errors are InvalidArgument with a message an app author can act on,
 // naming the 1-based line (where the field starts) and column:
 //   "line 17, column 3 (price): 'abc' is not a double".
-#ifndef SLUICE_DATA_CSV_READER_H_
-#define SLUICE_DATA_CSV_READER_H_
+#pragma once
 
 #include <cstddef>
 #include <span>
@@ -49,5 +48,3 @@ absl::StatusOr<Table> ReadCsv(std::string_view bytes, const CsvOptions& options 
 absl::StatusOr<Table> ReadCsv(std::span<const std::byte> bytes, const CsvOptions& options = {});
 
 }  // namespace sluice::data
-
-#endif  // SLUICE_DATA_CSV_READER_H_

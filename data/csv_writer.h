@@ -1,7 +1,6 @@
 // Writes a Table as CSV text that ReadCsv reads back to an equal table
 // (given the same options and the table's column types).
-#ifndef SLUICE_DATA_CSV_WRITER_H_
-#define SLUICE_DATA_CSV_WRITER_H_
+#pragma once
 
 #include <string>
 
@@ -24,5 +23,3 @@ namespace sluice::data {
 std::string WriteCsv(const Table& table, const CsvOptions& options = {});
 
 }  // namespace sluice::data
-
-#endif  // SLUICE_DATA_CSV_WRITER_H_

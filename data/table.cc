@@ -4,7 +4,7 @@
 #include <unordered_set>
 #include <utility>
 
-#include "data/str_cat.h"
+#include "util/strings.h"
 
 namespace sluice::data {
 

@@ -6,8 +6,7 @@
 //
 // A Table is immutable once built (ColumnBuilder::Finish, Table::Make);
 // copying one copies its buffers. Safe to read from many threads at once.
-#ifndef SLUICE_DATA_TABLE_H_
-#define SLUICE_DATA_TABLE_H_
+#pragma once
 
 #include <cstddef>
 #include <cstdint>
@@ -122,5 +121,3 @@ class Table {
 };
 
 }  // namespace sluice::data
-
-#endif  // SLUICE_DATA_TABLE_H_

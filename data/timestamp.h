@@ -1,7 +1,6 @@
 // ISO 8601 timestamps as text, both ways, without locale or time zone
 // database: what the CSV reader accepts and what the writer writes.
-#ifndef SLUICE_DATA_TIMESTAMP_H_
-#define SLUICE_DATA_TIMESTAMP_H_
+#pragma once
 
 #include <cstdint>
 #include <optional>
@@ -24,5 +23,3 @@ std::optional<std::int64_t> ParseTimestamp(std::string_view text);
 void AppendTimestamp(std::int64_t nanoseconds, std::string& out);
 
 }  // namespace sluice::data
-
-#endif  // SLUICE_DATA_TIMESTAMP_H_

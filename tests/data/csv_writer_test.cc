@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "data/csv_reader.h"
-#include "data/str_cat.h"
+#include "util/strings.h"
 
 namespace sluice::data {
 namespace {

@@ -23,8 +23,8 @@
 #include "bench/forked.h"
 #include "bench/frame.capnp.h"
 #include "bench/stats.h"
-#include "sluice/cache.hpp"
 #include "runtime/cache_state.h"
+#include "sluice/cache.hpp"
 
 namespace sluice::bench {
 namespace {

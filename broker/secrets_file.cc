@@ -8,9 +8,9 @@
 #include <cstring>
 #include <filesystem>
 
+#include "runtime/secrets.h"
 #include "util/log.h"
 #include "util/strings.h"
-#include "runtime/secrets.h"
 
 namespace sluice::broker {
 
@@ -42,16 +42,17 @@ absl::StatusOr<SecretsFile> OpenSecretsFile(const std::string& path,
   if ((info.st_mode & S_IROTH) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
-    return absl::InvalidArgumentError(StrCat("secrets file ", path, ": readable by every user (mode ",
-                                             mode, "); chmod 600 it (or 640 for a group)"));
+    return absl::InvalidArgumentError(StrCat("secrets file ", path,
+                                             ": readable by every user (mode ", mode,
+                                             "); chmod 600 it (or 640 for a group)"));
   }
   std::error_code error;
   std::string canonical = std::filesystem::canonical(path, error).string();
   if (!error) {
     for (const std::string& dir : allow_read) {
       if (Inside(canonical, dir)) {
-        return absl::InvalidArgumentError(StrCat("secrets file ", path, ": allow-read ", dir,
-                                                 " would show it to every worker"));
+        return absl::InvalidArgumentError(
+            StrCat("secrets file ", path, ": allow-read ", dir, " would show it to every worker"));
       }
     }
   }

@@ -12,8 +12,8 @@
 #include <string>
 #include <string_view>
 
-#include "util/unique_fd.h"
 #include "runtime/secrets.h"
+#include "util/unique_fd.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace sluice;

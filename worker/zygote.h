@@ -29,7 +29,8 @@ struct ZygoteConfig {
   int denials_fd = -1;  // the reapers' counter page (worker/reaper_counters.h); -1: none.
                         // Only the reaper maps it: the zygote closes it at once
   OutputLimits output;  // what the reaper logs of each worker's output (worker/output_reader.h)
-  int secrets_fd = -1;  // the secrets file, read (runtime/secrets.h) and closed before the app loads
+  int secrets_fd =
+      -1;  // the secrets file, read (runtime/secrets.h) and closed before the app loads
   std::uint64_t cache_wait_timeout_ms = 0;  // --cache-wait-timeout; 0: wait for ever
   // Set by SplitOffReaper (worker/reaper.h):
   bool own_pid_namespace = false;  // strict: the reaper is pid 1 of our pid namespace

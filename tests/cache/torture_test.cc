@@ -47,6 +47,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "runtime/cache_runtime.h"
 #include "shm_cache/arena.h"
 #include "shm_cache/audit.h"
 #include "shm_cache/layout.h"
@@ -59,7 +60,6 @@
 #include "tests/support/process_probe.h"
 #include "tests/support/status_macros.h"
 #include "util/unique_fd.h"
-#include "runtime/cache_runtime.h"
 
 namespace sluice::testing::torture {
 namespace {

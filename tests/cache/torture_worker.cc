@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/cache_runtime.h"
 #include "shm_cache/reader.h"
 #include "util/unique_fd.h"
-#include "runtime/cache_runtime.h"
 
 namespace sluice::testing::torture {
 

@@ -32,24 +32,12 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 
-const require = createRequire(new URL('../web/package.json', import.meta.url));
-const { chromium } = require('playwright-core');
+import { launchChromium } from '../tests/web/chromium.mjs';
 
 const MiB = 1024 * 1024;
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-];
 
 function parseArgs(argv) {
   const args = { sizes: '20,150', runs: '3', sandbox: 'strict', profile: '', 'web-dir': '' };
@@ -326,11 +314,7 @@ async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-upload-bench-'));
   const sluice = await startSluice(args);
   const sink = await startSink();
-  const browser = await chromium.launch({
-    executablePath: process.env.SLUICE_CHROMIUM || '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-    timeout: 60000,
-  });
+  const browser = await launchChromium();
   // chromium's processes: this script's descendants outside the server's tree.
   const serverPids = new Set(descendantsOf(sluice.child.pid));
   const chromiumPidsNow = () => descendantsOf(process.pid).filter((pid) => pid !== process.pid && !serverPids.has(pid) &&

@@ -9,23 +9,9 @@
 // demo app served with --workers 1). The caller starts the
 // server; this script only connects to it. It prints one line per check and
 // exits 0 when all pass, 1 with the reason otherwise.
-import { createRequire } from 'node:module';
-
-const require = createRequire(new URL('../../web/package.json', import.meta.url));
-const { chromium } = require('playwright-core');
+import { launchChromium } from './chromium.mjs';
 
 const WAIT_MS = 15000;
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-];
-
 const url = process.argv[2];
 const suiteName = process.argv[3] ?? 'demo';
 if (!url) {
@@ -415,11 +401,7 @@ if (!suite) {
 let browser = null;
 let status = 0;
 try {
-  browser = await chromium.launch({
-    executablePath: process.env.SLUICE_CHROMIUM || '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-    timeout: 60000,
-  });
+  browser = await launchChromium();
   await suite(browser);
   console.log(`${passed} passed, 0 failed`);
 } catch (err) {

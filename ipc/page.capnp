@@ -18,6 +18,7 @@ struct PageMessage {
     uploadChunk @4 :UploadChunk;   # the next bytes of an upload, in order
     uploadEnd @5 :UInt32;          # every byte of this upload id was sent
     uploadCancel @6 :UInt32;       # the viewer gave up on this upload id
+    query @7 :Query;               # ask a shown element for data (no rerun)
   }
 
   struct Hello {
@@ -61,6 +62,33 @@ struct UploadChunk {
   data @2 :Data;
 }
 
+# Queries ask an element the worker showed for data the page does not have
+# (a dataframe's rows, a download button's bytes), without a rerun. The
+# worker answers each query with QueryReply messages carrying its queryId:
+# one for rows, one or more for a download (the last has `done`), exactly
+# one `error` for a query it refuses (an element that is gone, a window out
+# of range or too large), which changes nothing else. Between runs a query
+# is answered at once; during a run, at the app's next st:: call (a
+# download's callable waits for the run to end). The broker bounds how many
+# queries a page may send per second (an excess one is answered with an
+# error by the broker itself).
+struct Query {
+  queryId @0 :UInt32;              # chosen by the page, echoed in replies
+  elementId @1 :Text;              # the element's id as last sent
+  union {
+    rows @2 :RowsQuery;            # a dataframe's rows
+    download @3 :Void;             # a downloadButton's bytes
+  }
+}
+
+struct RowsQuery {
+  begin @0 :UInt64;                # first row of the window, in shown order
+  count @1 :UInt32;                # rows wanted; at most DataFrame.maxWindowRows
+  sortColumn @2 :Int32;            # -1: the frame's own order; else sort by
+                                   # this column (nulls last), in the worker
+  descending @3 :Bool;
+}
+
 # ---- broker/worker -> page -------------------------------------------------
 
 struct ServerMessage {
@@ -69,7 +97,25 @@ struct ServerMessage {
     run @1 :RunUpdate;             # elements of one run, in order
     notice @2 :Notice;             # errors and endings, shown as a banner
     upload @3 :UploadStatus;       # how an upload of this page is doing
+    reply @4 :QueryReply;          # an answer to one of the page's queries
   }
+}
+
+struct QueryReply {
+  queryId @0 :UInt32;
+  elementId @1 :Text;
+  union {
+    error @2 :Text;                # refused or failed: why, for the viewer
+    rows @3 :Rows;
+    download @4 :DownloadChunk;
+  }
+}
+
+struct DownloadChunk {
+  offset @0 :UInt64;               # bytes of the file sent before this chunk
+  size @1 :UInt64;                 # the whole file's size
+  data @2 :Data;
+  done @3 :Bool;                   # the last chunk: save the file
 }
 
 struct Session {
@@ -150,6 +196,11 @@ struct Element {
     spinner @12 :Text;             # a cached function is computing: shows
                                    # this text beside a spinner until replaced
     caption @13 :Text;             # small, muted plain text (st::caption)
+    dataframe @14 :DataFrame;      # an interactive grid; rows by query
+    table @15 :Table;              # a static table with every row it shows
+    metric @16 :Metric;
+    json @17 :Json;
+    downloadButton @18 :DownloadButton;
   }
 
   struct Code {
@@ -220,4 +271,79 @@ struct NumberRange {
 struct Choice {
   options @0 :List(Text);
   index @1 :Int32;                 # -1: nothing selected
+}
+
+# Cell values of some rows of a frame, column by column.
+struct Rows {
+  begin @0 :UInt64;                # shown-order index of the first row
+  sortColumn @1 :Int32;            # the order they are in (as in RowsQuery)
+  descending @2 :Bool;
+  columns @3 :List(Cells);         # one per column, each as many rows long
+}
+
+struct Cells {
+  nulls @0 :List(Bool);            # empty: no null among these rows
+  union {
+    int64 @1 :List(Int64);
+    float64 @2 :List(Float64);
+    bool @3 :List(Bool);
+    string @4 :List(Text);         # a cell longer than 1 KiB is cut there
+    timestamp @5 :List(Int64);     # nanoseconds since the Unix epoch, UTC
+  }
+}
+
+enum ColumnType {
+  int64 @0;
+  float64 @1;
+  bool @2;
+  string @3;
+  timestamp @4;
+}
+
+struct ColumnInfo {
+  name @0 :Text;
+  type @1 :ColumnType;
+}
+
+struct DataFrame {
+  id @0 :Text;                     # Query.elementId for its rows
+  generation @1 :UInt64;           # changes when the frame shown changes:
+                                   # rows fetched before are stale
+  rowCount @2 :UInt64;
+  columns @3 :List(ColumnInfo);
+  height @4 :UInt32;               # pixels; 0: the page's default
+  first @5 :Rows;                  # the first rows, in the frame's own order,
+                                   # so the first paint needs no query
+  maxWindowRows @6 :UInt32;        # the largest RowsQuery.count answered
+}
+
+struct Table {
+  columns @0 :List(ColumnInfo);
+  rows @1 :Rows;                   # every row shown, from row 0
+  omittedRows @2 :UInt64;          # rows past the limit, not shown
+}
+
+struct Metric {
+  label @0 :Text;
+  value @1 :Text;
+  delta @2 :Text;                  # empty: none; a leading '-' means down
+  deltaColor @3 :DeltaColor;
+  enum DeltaColor {
+    normal @0;                     # up green, down red
+    inverse @1;                    # up red, down green
+    off @2;                        # gray
+  }
+}
+
+struct Json {
+  text @0 :Text;                   # valid JSON (checked by the worker)
+  expanded @1 :Bool;               # shown open to every depth at first
+}
+
+struct DownloadButton {
+  id @0 :Text;                     # Query.elementId for its bytes
+  label @1 :Text;
+  fileName @2 :Text;               # what the browser saves it as
+  mime @3 :Text;
+  size @4 :UInt64;                 # bytes when known before a click; 0 unknown
 }

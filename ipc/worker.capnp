@@ -18,6 +18,7 @@ struct WorkerCommand {
     uploadEnd @5 :UInt32;               # all declared bytes of this id were sent
     uploadAbort @6 :UInt32;             # drop this id's bytes (cancel, broken
                                         # stream, page gone)
+    query @7 :Page.Query;               # checked for shape and rate by the broker
   }
 
   struct Start {

@@ -30,6 +30,9 @@ struct ServeOptions {
   absl::Duration write_timeout = absl::Seconds(30);
   // Bytes queued for a page above which its worker waits (broker/page_limits.h).
   std::size_t page_queue_mb = 16;
+  // Queries (a grid's rows, a download) a page may send per second; the
+  // same number may come at once after a pause (broker/page_limits.h).
+  int query_rate = 100;
   // Origins besides the request's own Host whose pages may open a
   // WebSocket ("*": any; broker/origin_check.h).
   std::vector<std::string> allowed_origins;

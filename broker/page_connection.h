@@ -19,6 +19,7 @@
 
 #include "broker/net.h"
 #include "broker/page_limits.h"
+#include "broker/token_bucket.h"
 #include "broker/worker_link.h"
 #include "ipc/page.capnp.h"
 
@@ -100,6 +101,7 @@ class PageConnection : public std::enable_shared_from_this<PageConnection> {
   // Reading stopped because replies pile up; OnWrite resumes it.
   bool replies_hold_reading_ = false;
   std::shared_ptr<SessionRelay> session_;
+  TokenBucket queries_;  // --query-rate
   std::function<void()> on_gone_;
   std::string client_address_;
   bool hello_seen_ = false;

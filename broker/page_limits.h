@@ -93,6 +93,16 @@ struct PageLimits {
   // ping) for this long is dropped (Beast's idle timeout).
   std::chrono::seconds idle_timeout{30};
 
+  // Setting --query-rate: queries (PageMessage.query) a page may send per
+  // second, and in one burst after a pause (a token bucket). A query past
+  // it is answered with an error reply by the broker and does not reach
+  // the worker; the page goes on. 100 is a grid scrolled at full speed
+  // (one query per frame at 60 Hz) with room to spare. Raising it: a page
+  // can make its worker gather rows more often (the worker's own time,
+  // only its own session's). Lowering it: fast scrolling shows
+  // placeholder rows a little longer.
+  int query_rate = 100;
+
   // --- Toward the worker ---
 
   // Commands waiting for a worker that is busy running: past this, a page
@@ -122,6 +132,7 @@ inline PageLimits PageLimitsFor(const ServeOptions& options) {
   limits.send_queue_high_water_bytes = options.page_queue_mb << 20;
   limits.write_timeout = options.write_timeout;
   limits.max_message_bytes = options.max_message_kb << 10;
+  limits.query_rate = options.query_rate;
   return limits;
 }
 

@@ -102,6 +102,38 @@ PageRequest EncodeChunk(ipc::UploadChunk::Reader chunk) {
   return UploadChunkRequest{chunk.getUploadId(), chunk.getOffset(), data.size(), std::move(flat)};
 }
 
+// Copies the query's fields, and only those. Its sense (does the element
+// exist, is the window in range and small enough) is the worker's to judge:
+// only it knows the element.
+absl::StatusOr<PageRequest> EncodeQuery(ipc::Query::Reader query) {
+  auto id = query.getElementId();
+  if (id.size() == 0 || id.size() > kMaxWidgetIdBytes) {
+    return absl::InvalidArgumentError("query needs an element id of 1 to 1024 bytes");
+  }
+  capnp::MallocMessageBuilder message;
+  auto out = message.initRoot<ipc::WorkerCommand>().initQuery();
+  out.setQueryId(query.getQueryId());
+  out.setElementId(id);
+  switch (query.which()) {
+    case ipc::Query::ROWS: {
+      auto rows = query.getRows();
+      auto to = out.initRows();
+      to.setBegin(rows.getBegin());
+      to.setCount(rows.getCount());
+      to.setSortColumn(rows.getSortColumn());
+      to.setDescending(rows.getDescending());
+      break;
+    }
+    case ipc::Query::DOWNLOAD:
+      out.setDownload();
+      break;
+    default:
+      return absl::InvalidArgumentError("query has an unknown kind");
+  }
+  return QueryRequest{query.getQueryId(), std::string(ipc::ViewOf(id)),
+                      capnp::messageToFlatArray(message)};
+}
+
 kj::Array<capnp::word> UploadIdCommand(std::uint32_t upload_id, bool end) {
   capnp::MallocMessageBuilder message;
   auto command = message.initRoot<ipc::WorkerCommand>();
@@ -159,6 +191,8 @@ absl::StatusOr<PageRequest> DecodePageMessage(std::string_view bytes, std::size_
         return UploadEndRequest{message.getUploadEnd()};
       case ipc::PageMessage::UPLOAD_CANCEL:
         return UploadCancelRequest{message.getUploadCancel()};
+      case ipc::PageMessage::QUERY:
+        return EncodeQuery(message.getQuery());
       default:
         return absl::InvalidArgumentError("unknown message kind");
     }
@@ -206,6 +240,16 @@ Frame UploadStatusFrame(std::uint32_t upload_id, std::string_view widget_id,
   status.setState(state);
   status.setReceived(received);
   status.adoptMessage(ipc::NewText(status, text));
+  return FrameOf(message);
+}
+
+Frame QueryErrorFrame(std::uint32_t query_id, std::string_view element_id,
+                      std::string_view text) {
+  capnp::MallocMessageBuilder message;
+  auto reply = message.initRoot<ipc::ServerMessage>().initReply();
+  reply.setQueryId(query_id);
+  reply.adoptElementId(ipc::NewText(reply, element_id));
+  reply.adoptError(ipc::NewText(reply, text));
   return FrameOf(message);
 }
 

@@ -44,8 +44,16 @@ struct UploadEndRequest {
 struct UploadCancelRequest {
   std::uint32_t upload_id;
 };
+// A query already re-encoded as the worker's query command; its id and
+// element for an error the broker answers itself (see QueryReplyFrame).
+struct QueryRequest {
+  std::uint32_t query_id;
+  std::string element_id;
+  kj::Array<capnp::word> worker_command;
+};
 using PageRequest = std::variant<HelloRequest, ChangeRequest, ByeRequest, UploadBeginRequest,
-                                 UploadChunkRequest, UploadEndRequest, UploadCancelRequest>;
+                                 UploadChunkRequest, UploadEndRequest, UploadCancelRequest,
+                                 QueryRequest>;
 
 // `bytes` is one binary WebSocket message. The copy it decodes from is
 // wiped before it is freed (it may hold an uploaded file's bytes).
@@ -59,6 +67,9 @@ Frame SessionFrame(std::string_view session_id, std::string_view token, bool res
 Frame UploadStatusFrame(std::uint32_t upload_id, std::string_view widget_id,
                         ipc::UploadStatus::State state, std::uint64_t received,
                         std::string_view message = {});
+// The error answer to a query the broker refuses (too many, app busy).
+Frame QueryErrorFrame(std::uint32_t query_id, std::string_view element_id,
+                      std::string_view message);
 kj::Array<capnp::word> StartCommand(std::string_view session_id, std::uint64_t max_upload_bytes);
 kj::Array<capnp::word> ResyncCommand();
 kj::Array<capnp::word> UploadBeginCommand(const UploadBeginRequest& begin);

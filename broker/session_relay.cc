@@ -169,6 +169,13 @@ bool SessionRelay::ForwardToWorker(kj::Array<capnp::word> command) {
   return true;
 }
 
+bool SessionRelay::Query(kj::Array<capnp::word> command) {
+  if (link_->queued_bytes() > context_.limits.worker_backlog_bytes) return false;
+  NoteInteraction();
+  link_->Send(std::move(command));
+  return true;
+}
+
 bool SessionRelay::ReadyForMore(std::function<void()> resume) {
   // Only uploads are held back: a page that floods a busy worker with widget
   // changes is dropped instead (see ForwardToWorker).

@@ -75,6 +75,10 @@ class SessionRelay : public std::enable_shared_from_this<SessionRelay> {
   // for it (a page sending faster than the app runs): the caller should
   // drop that page.
   [[nodiscard]] bool ForwardToWorker(kj::Array<capnp::word> command);
+  // Passes a page's query on to the worker; false (nothing sent) when the
+  // worker backlog is full. A query is an interaction (it keeps an idle
+  // session alive) but not a rerun.
+  [[nodiscard]] bool Query(kj::Array<capnp::word> command);
   // The page closed on purpose (tab closed, bye): end now.
   void PageClosed(const PageConnection* page);
   // The page's connection broke: wait for it to come back.

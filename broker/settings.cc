@@ -183,6 +183,12 @@ const Setting kSettings[] = {
        return IntIn<std::size_t>(t, 1, 4096, &o->page_queue_mb);
      },
      SLUICE_FIELD(page_queue_mb)},
+    {"query-rate", "N", TomlType::kInteger, kLive, false, false,
+     "queries (a grid's rows, a download's bytes) one page may send per second, and at once "
+     "after a pause; past it a query is answered with an error and the page goes on",
+     "",
+     [](std::string_view t, ServeOptions* o) { return IntIn<int>(t, 1, 100000, &o->query_rate); },
+     SLUICE_FIELD(query_rate)},
     {"web-dir", "DIR", TomlType::kString, kRestart, true, false, "page assets",
      "installed next to the binary",
      [](std::string_view t, ServeOptions* o) { return NonEmpty(t, &o->web_dir); },

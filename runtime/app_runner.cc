@@ -86,7 +86,36 @@ void AppRunner::Handle(Command command) {
     FinishUpload(end->upload_id);
   } else if (auto* abort = std::get_if<UploadAbortCommand>(&command)) {
     uploads_.Abort(abort->upload_id);
+  } else if (auto* query = std::get_if<QueryCommand>(&command)) {
+    HandleQuery(*query);
   }
+}
+
+// A query is answered from what the page was shown; it never changes the
+// session's state and never reruns the app. Whatever goes wrong goes back
+// to the page as that query's error reply.
+void AppRunner::HandleQuery(const QueryCommand& query) {
+  QueryReplies replies(channel_, query);
+  std::shared_ptr<QueryTarget> target = queries_.Find(query.element_id);
+  if (target == nullptr) {
+    replies.Error("this element is no longer shown: its data went with it");
+    return;
+  }
+  if (g_current != nullptr && !target->AnswersDuringRun()) {
+    deferred_queries_.push_back(query);
+    return;
+  }
+  try {
+    target->Answer(replies);
+  } catch (const std::exception& e) {
+    replies.Error(e.what());
+  } catch (...) {
+    replies.Error("a non-std::exception was thrown");
+  }
+}
+
+void AppRunner::AnswerDeferredQueries() {
+  for (const QueryCommand& query : std::exchange(deferred_queries_, {})) HandleQuery(query);
 }
 
 void AppRunner::BeginUpload(const UploadBeginCommand& begin) {
@@ -283,6 +312,7 @@ void AppRunner::RunUntilSettled() {
   while (rerun_needed_) {
     rerun_needed_ = false;
     RunOnce();
+    AnswerDeferredQueries();
     DrainPending();
   }
 }
@@ -293,6 +323,7 @@ void AppRunner::RunOnce() {
   captures_.clear();
   spinner_.reset();
   widgets_.BeginRun();
+  queries_.BeginRun();
   stream_.BeginRun(run_id_);
   interrupted_ = false;
   next_poll_ = {};
@@ -330,6 +361,7 @@ void AppRunner::RunOnce() {
   }
   stream_.Finish(containers_.Lengths());
   widgets_.FinishRun();
+  queries_.FinishRun();
   // Like other widgets' values, files of an uploader the run did not show
   // are dropped; for files that means wiped.
   uploads_.RemoveUnless([this](const std::string& id) { return widgets_.ShownInLastRun(id); });

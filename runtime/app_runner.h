@@ -23,6 +23,7 @@
 #include "runtime/channel.h"
 #include "runtime/containers.h"
 #include "runtime/element_stream.h"
+#include "runtime/query_targets.h"
 #include "runtime/upload_store.h"
 #include "runtime/widget_registry.h"
 #include "sluice/app.hpp"
@@ -104,6 +105,8 @@ class AppRunner {
   WidgetRegistry& widgets() { return widgets_; }
   st::SessionState& state() { return state_; }
   UploadStore& uploads() { return uploads_; }
+  // Elements of this run and the last that answer the page's queries.
+  QueryTargets& queries() { return queries_; }
   // --max-upload-mb, in bytes, as the broker said at start.
   std::uint64_t max_upload_bytes() const { return max_upload_bytes_; }
 
@@ -120,6 +123,8 @@ class AppRunner {
   void FinishUpload(std::uint32_t upload_id);
   void SendUploadStatus(std::uint32_t upload_id, std::string_view widget_id,
                         ipc::UploadStatus::State state, std::string_view message);
+  void HandleQuery(const QueryCommand& query);
+  void AnswerDeferredQueries();
   void RunUntilSettled();
   void RunOnce();
   void ShowException(std::string_view type, std::string_view message);
@@ -133,6 +138,10 @@ class AppRunner {
   WidgetRegistry widgets_;
   st::SessionState state_;
   UploadStore uploads_;
+  QueryTargets queries_;
+  // Queries whose answer runs app code (a download's callable), held until
+  // the run ends.
+  std::vector<QueryCommand> deferred_queries_;
   std::uint64_t max_upload_bytes_ = 0;
   std::vector<st::Callback> pending_callbacks_;
   std::string session_id_;

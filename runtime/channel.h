@@ -55,8 +55,22 @@ struct UploadEndCommand {
 struct UploadAbortCommand {
   std::uint32_t upload_id;
 };
+// A page's query for a shown element (Query in page.capnp).
+struct RowsQuery {
+  std::uint64_t begin = 0;
+  std::uint32_t count = 0;
+  std::int32_t sort_column = -1;  // -1: the frame's own order
+  bool descending = false;
+};
+struct DownloadQuery {};
+struct QueryCommand {
+  std::uint32_t query_id = 0;
+  std::string element_id;
+  std::variant<RowsQuery, DownloadQuery> what;
+};
 using Command = std::variant<StartCommand, WidgetChangeCommand, ResyncCommand, UploadBeginCommand,
-                             UploadChunkCommand, UploadEndCommand, UploadAbortCommand>;
+                             UploadChunkCommand, UploadEndCommand, UploadAbortCommand,
+                             QueryCommand>;
 
 class Channel {
  public:

@@ -114,6 +114,17 @@ std::optional<Command> BrokerChannel::NextDecoded() {
           return UploadEndCommand{command.getUploadEnd()};
         case ipc::WorkerCommand::UPLOAD_ABORT:
           return UploadAbortCommand{command.getUploadAbort()};
+        case ipc::WorkerCommand::QUERY: {
+          auto query = command.getQuery();
+          runtime::QueryCommand decoded{query.getQueryId(), std::string(ipc::ViewOf(query.getElementId())),
+                               runtime::DownloadQuery{}};
+          if (query.isRows()) {
+            auto rows = query.getRows();
+            decoded.what = runtime::RowsQuery{rows.getBegin(), rows.getCount(), rows.getSortColumn(),
+                                     rows.getDescending()};
+          }
+          return decoded;
+        }
       }
       LogWarning("unknown_command");
     } catch (const kj::Exception& e) {

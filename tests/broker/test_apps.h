@@ -14,6 +14,7 @@ inline const std::string kCacheApp = SLUICE_CACHE_APP;
 inline const std::string kHostileCacheApp = SLUICE_HOSTILE_CACHE_APP;
 inline const std::string kUploadApp = SLUICE_UPLOAD_APP;
 inline const std::string kLargeElementApp = SLUICE_LARGE_ELEMENT_APP;
+inline const std::string kDataApp = SLUICE_DATA_APP;
 inline const std::string kMistakesApp = SLUICE_MISTAKES_APP;
 inline const std::string kNotAnApp = SLUICE_NOT_AN_APP;
 

@@ -83,6 +83,9 @@ void PageModel::Apply(ipc::ServerMessage::Reader message) {
     case ipc::ServerMessage::RUN:
       ApplyRun(message.getRun());
       break;
+    case ipc::ServerMessage::REPLY:
+      replies_.emplace_back(message.getReply());
+      break;
     case ipc::ServerMessage::NOTICE: {
       auto notice = message.getNotice();
       notices_.push_back({notice.getKind(), Str(notice.getMessage()), notice.getPosition()});
@@ -356,6 +359,53 @@ absl::StatusOr<uint16_t> PageModel::ReceiveUntilClosed(WsClient& client, Deadlin
     if (incoming->closed) return incoming->close_code;
     Apply(incoming->message->get());
   }
+}
+
+std::vector<ipc::QueryReply::Reader> PageModel::RepliesTo(uint32_t query_id) const {
+  std::vector<ipc::QueryReply::Reader> replies;
+  for (const Owned<ipc::QueryReply>& reply : replies_) {
+    if (reply.get().getQueryId() == query_id) replies.push_back(reply.get());
+  }
+  return replies;
+}
+
+bool PageModel::Answered(uint32_t query_id) const {
+  for (ipc::QueryReply::Reader reply : RepliesTo(query_id)) {
+    if (!reply.isDownload() || reply.getDownload().getDone()) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<std::string> PageModel::Downloaded(uint32_t query_id) const {
+  std::string file;
+  std::optional<uint64_t> size;
+  for (ipc::QueryReply::Reader reply : RepliesTo(query_id)) {
+    if (reply.isError()) return absl::FailedPreconditionError(Str(reply.getError()));
+    if (!reply.isDownload()) return absl::InternalError("a download query got a non-download reply");
+    auto chunk = reply.getDownload();
+    if (chunk.getOffset() != file.size()) {
+      return absl::InternalError(absl::StrCat("chunk at offset ", chunk.getOffset(), " after ",
+                                              file.size(), " bytes"));
+    }
+    if (size && *size != chunk.getSize()) return absl::InternalError("the file's size changed");
+    size = chunk.getSize();
+    auto data = chunk.getData();
+    file.append(reinterpret_cast<const char*>(data.begin()), data.size());
+    if (chunk.getDone()) {
+      if (file.size() != *size) return absl::InternalError("done before all bytes came");
+      return file;
+    }
+  }
+  return absl::InternalError("the download has not finished");
+}
+
+absl::Status PageModel::ReceiveUntilAnswered(WsClient& client, uint32_t query_id,
+                                             Deadline deadline) {
+  if (Answered(query_id)) return absl::OkStatus();
+  return ApplyUntil(client, deadline, absl::StrCat("the answer to query ", query_id),
+                    [&](ipc::ServerMessage::Reader message) {
+                      return message.isReply() && Answered(query_id);
+                    });
 }
 
 }  // namespace sluice::testing

@@ -107,6 +107,15 @@ class PageModel {
   const std::vector<NoticeInfo>& notices() const { return notices_; }
   // Every UploadStatus received, in order.
   const std::vector<UploadStatusInfo>& upload_statuses() const { return upload_statuses_; }
+  // Every QueryReply received to query `query_id`, in order.
+  std::vector<ipc::QueryReply::Reader> RepliesTo(uint32_t query_id) const;
+  // Whether query `query_id` has had its last reply (an error, rows, or the
+  // download chunk with done).
+  bool Answered(uint32_t query_id) const;
+  // The file a download query's chunks make up, checked as the page uses
+  // them (consecutive offsets, one size, done last); its error reply's
+  // text as a FailedPrecondition status; Internal for a broken stream.
+  absl::StatusOr<std::string> Downloaded(uint32_t query_id) const;
   std::optional<uint64_t> last_finished_run() const { return last_finished_run_; }
   int finished_runs() const { return finished_runs_; }
   // Updates that broke the page protocol (a delta outside any container, an
@@ -128,6 +137,9 @@ class PageModel {
   // that is done or failed (progress is recorded and skipped), and returns it.
   absl::StatusOr<UploadStatusInfo> ReceiveUntilUploadSettled(
       WsClient& client, uint32_t upload_id, Deadline deadline = After(kStepTimeout));
+  // Receives and applies messages until query `query_id` is answered.
+  absl::Status ReceiveUntilAnswered(WsClient& client, uint32_t query_id,
+                                    Deadline deadline = After(kStepTimeout));
   // Receives and applies messages until the server closes the connection;
   // returns the close code (1006 if it closed without a close frame).
   absl::StatusOr<uint16_t> ReceiveUntilClosed(WsClient& client,
@@ -155,6 +167,7 @@ class PageModel {
   std::optional<SessionInfo> session_;
   std::vector<NoticeInfo> notices_;
   std::vector<UploadStatusInfo> upload_statuses_;
+  std::vector<Owned<ipc::QueryReply>> replies_;
   std::optional<uint64_t> last_finished_run_;
   int finished_runs_ = 0;
   std::vector<std::string> protocol_errors_;

@@ -220,6 +220,31 @@ absl::Status WsClient::SendUploadCancel(uint32_t upload_id, Deadline deadline) {
   return SendMessage(message, deadline);
 }
 
+absl::Status WsClient::SendRowsQuery(uint32_t query_id, std::string_view element_id,
+                                    uint64_t begin, uint32_t count, int32_t sort_column,
+                                    bool descending, Deadline deadline) {
+  capnp::MallocMessageBuilder message;
+  auto query = message.initRoot<ipc::PageMessage>().initQuery();
+  query.setQueryId(query_id);
+  query.setElementId(capnp::Text::Reader(element_id.data(), element_id.size()));
+  auto rows = query.initRows();
+  rows.setBegin(begin);
+  rows.setCount(count);
+  rows.setSortColumn(sort_column);
+  rows.setDescending(descending);
+  return SendMessage(message, deadline);
+}
+
+absl::Status WsClient::SendDownloadQuery(uint32_t query_id, std::string_view element_id,
+                                         Deadline deadline) {
+  capnp::MallocMessageBuilder message;
+  auto query = message.initRoot<ipc::PageMessage>().initQuery();
+  query.setQueryId(query_id);
+  query.setElementId(capnp::Text::Reader(element_id.data(), element_id.size()));
+  query.setDownload();
+  return SendMessage(message, deadline);
+}
+
 absl::Status WsClient::SendRaw(std::string_view bytes, bool binary, Deadline deadline) {
   return impl_->Write("send raw", net::const_buffer(bytes.data(), bytes.size()), binary, deadline);
 }

@@ -10,7 +10,9 @@ import {
   decodeServerMessage,
   encodeBye,
   encodeHello,
+  encodeQuery,
   encodeWidgetChange,
+  QueryReply,
 } from './protocol.js';
 import { Upload } from './uploads.js';
 
@@ -18,6 +20,11 @@ const FIRST_RETRY_MS = 100;
 const MAX_RETRY_MS = 2000;
 const MAX_PENDING = 64;
 const DEFAULT_CHUNK_BYTES = 64 * 1024;
+
+// What a query whose socket dropped gets instead of its answer.
+function lostReply() {
+  return { which: () => QueryReply.ERROR, error: 'the connection was lost; try again' };
+}
 
 export class Connection {
   /**
@@ -39,6 +46,34 @@ export class Connection {
     this.uploads = new Map(); // upload id -> Upload, on the current socket
     this.nextUploadId = 1;
     this.chunkBytes = DEFAULT_CHUNK_BYTES;
+    this.queries = new Map(); // query id -> onReply, on the current socket
+    this.nextQueryId = 1;
+  }
+
+  /**
+   * Asks the element `elementId` for data (see Query in ipc/page.capnp):
+   * what is {rows: {...}} or {download: true}. onReply(reply) gets each
+   * QueryReply reader; the last one is an error, rows, or a download chunk
+   * with done. A query on a socket that drops gets a made-up error reply
+   * ({error: 'connection lost'}). Returns a function that stops listening.
+   */
+  query(elementId, what, onReply) {
+    const id = this.nextQueryId;
+    this.nextQueryId = (this.nextQueryId % 0xffffffff) + 1;
+    if (!this.ready || this.socket?.readyState !== WebSocket.OPEN) {
+      queueMicrotask(() => onReply(lostReply()));
+      return () => {};
+    }
+    this.queries.set(id, onReply);
+    this.socket.send(encodeQuery(id, elementId, what));
+    return () => this.queries.delete(id);
+  }
+
+  // Queries belong to one socket: their answers went with it.
+  loseQueries() {
+    const waiting = [...this.queries.values()];
+    this.queries.clear();
+    for (const onReply of waiting) onReply(lostReply());
   }
 
   /**
@@ -139,6 +174,7 @@ export class Connection {
   // Closes the current socket without treating it as a drop.
   drop() {
     this.loseUploads();
+    this.loseQueries();
     clearTimeout(this.timer);
     this.timer = null;
     const socket = this.socket;
@@ -151,6 +187,7 @@ export class Connection {
     this.socket = null;
     this.ready = false;
     this.loseUploads();
+    this.loseQueries();
     if (this.stopped) return;
     this.handlers.onLost();
     this.timer = setTimeout(() => this.open(), this.retryMs);
@@ -195,6 +232,15 @@ export class Connection {
         const upload = this.uploads.get(status.uploadId);
         if (upload) upload.status(status);
         else if (status.state === UploadState.FAILED) this.handlers.onUploadProblem(status.message);
+        break;
+      }
+      case ServerMessage.REPLY: {
+        const reply = message.reply;
+        const onReply = this.queries.get(reply.queryId);
+        if (!onReply) break; // its element went away and stopped listening
+        const last = reply.which() !== QueryReply.DOWNLOAD || reply.download.done;
+        if (last) this.queries.delete(reply.queryId);
+        onReply(reply);
         break;
       }
       default:

@@ -27,6 +27,7 @@ const renderer = new Renderer(
   [document.getElementById('main'), document.getElementById('sidebar-content')],
   (widgetId, value) => connection.sendWidgetChange(widgetId, value),
   (widgetId, file, handlers) => connection.startUpload(widgetId, file, handlers),
+  (elementId, what, onReply) => connection.query(elementId, what, onReply),
 );
 
 function afterRender() {

@@ -6,6 +6,7 @@ import { PageMessage, ServerMessage, UploadChunk } from '../generated/page.js';
 export { ServerMessage };
 export { Notice_Kind as NoticeKind } from '../generated/page.js';
 export { UploadStatus_State as UploadState } from '../generated/page.js';
+export { QueryReply } from '../generated/page.js';
 
 /** Reads one WebSocket frame (an unpacked message) as a ServerMessage. */
 export function decodeServerMessage(buffer) {
@@ -47,6 +48,29 @@ export function encodeWidgetChange(widgetId, value) {
     else if ('index' in value) v.index = value.index;
     else if ('removeFile' in value) v.removeFile = value.removeFile;
     else throw new Error('encodeWidgetChange: no value');
+  });
+}
+
+/**
+ * A query for the element `elementId`: what is {rows: {begin, count,
+ * sortColumn, descending}} or {download: true}.
+ */
+export function encodeQuery(queryId, elementId, what) {
+  return encodePage((page) => {
+    const query = page._initQuery();
+    query.queryId = queryId;
+    query.elementId = elementId;
+    if (what.rows) {
+      const rows = query._initRows();
+      rows.begin = BigInt(what.rows.begin);
+      rows.count = what.rows.count;
+      rows.sortColumn = what.rows.sortColumn ?? -1;
+      rows.descending = !!what.rows.descending;
+    } else if (what.download) {
+      query.download = true;
+    } else {
+      throw new Error('encodeQuery: no query');
+    }
   });
 }
 

@@ -18,12 +18,14 @@ export class Renderer {
   /**
    * roots: [mainNode, sidebarNode]. send(widgetId, value) carries widget
    * changes to the server; upload(widgetId, file, handlers) starts sending a
-   * file (Connection.startUpload).
+   * file (Connection.startUpload); query(elementId, what, onReply) asks a
+   * shown element for data (Connection.query).
    */
-  constructor(roots, send, upload) {
+  constructor(roots, send, upload, query) {
     this.roots = roots.map((node) => new Container(node));
     this.send = send;
     this.upload = upload;
+    this.query = query;
   }
 
   /** Drops every element (a new session starts from nothing). */
@@ -84,7 +86,12 @@ export class Renderer {
 
   build(element, kind) {
     const lifetime = new AbortController();
-    const made = kind.create(element, { signal: lifetime.signal, send: this.send, upload: this.upload });
+    const made = kind.create(element, {
+      signal: lifetime.signal,
+      send: this.send,
+      upload: this.upload,
+      query: this.query,
+    });
     made.node.classList.add('element');
     return {
       key: kind.key,

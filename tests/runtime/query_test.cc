@@ -1,0 +1,175 @@
+// The page's queries to shown elements (page.capnp Query), answered by the
+// runner without a rerun: here a download button's bytes, through a fake
+// channel. The same over a real broker: tests/broker/query_test.cc.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "runtime/app_runner.h"
+#include "sluice/st.hpp"
+#include "tests/runtime/fake_channel.h"
+#include "tests/support/page_model.h"
+
+namespace sluice::runtime {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::FakeChannel;
+using testing::PageModel;
+using testing::ShownElement;
+
+int g_runs = 0;
+int g_made = 0;
+
+// Bytes of every value 0..255, several chunks long.
+std::string BinaryFile(std::size_t size) {
+  std::string bytes(size, '\0');
+  for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>(i * 7 % 256);
+  return bytes;
+}
+
+void DownloadApp() {
+  ++g_runs;
+  st::download_button("Get bytes", BinaryFile(600'000), {.file_name = "data.bin"});
+  st::download_button("Make report", [] {
+    ++g_made;
+    return std::string("report #") + std::to_string(g_made);
+  }, {.file_name = "dir/report.txt", .mime = "text/plain"});
+  st::download_button("Broken", []() -> std::string {
+    throw std::runtime_error("the report server is down");
+  });
+  if (st::button("rerun")) st::text("rerun clicked");
+}
+
+class QueryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    g_runs = 0;
+    g_made = 0;
+  }
+
+  void Start(st::AppFunction app) {
+    runner_ = std::make_unique<AppRunner>(channel_, app);
+    Serve(StartCommand{.session_id = "query-session"});
+  }
+
+  void Serve(Command command) {
+    channel_.Queue(std::move(command));
+    runner_->ServeOne();
+    channel_.ApplyNewTo(page_);
+  }
+
+  // The download button labelled `label`, as the page has it.
+  ipc::DownloadButton::Reader Button(std::string_view label) {
+    for (const ShownElement& shown : page_.FindElements("downloadButton")) {
+      if (shown.text == label) {
+        std::optional<ipc::DownloadButton::Reader> found;
+        page_.ForEachElement([&](const testing::ElementPath& path, ipc::Element::Reader e) {
+          if (path == shown.path) found = e.getDownloadButton();
+        });
+        if (found) return *found;
+      }
+    }
+    ADD_FAILURE() << "no download button '" << label << "' on\n" << page_.DebugString();
+    return {};
+  }
+
+  std::string IdOf(std::string_view label) { return Button(label).getId().cStr(); }
+
+  // Sends a download query for `label`'s button; returns its query id.
+  std::uint32_t Click(std::string_view label) {
+    std::uint32_t id = next_query_++;
+    Serve(QueryCommand{id, IdOf(label), DownloadQuery{}});
+    return id;
+  }
+
+  FakeChannel channel_;
+  std::unique_ptr<AppRunner> runner_;
+  PageModel page_;
+  std::uint32_t next_query_ = 1;
+};
+
+TEST_F(QueryTest, DownloadButtonSendsTheExactBytesInChunksWithoutARerun) {
+  Start(DownloadApp);
+  ipc::DownloadButton::Reader button = Button("Get bytes");
+  EXPECT_EQ(button.getSize(), 600'000u);
+  EXPECT_EQ(std::string(button.getFileName().cStr()), "data.bin");
+  std::uint32_t query = Click("Get bytes");
+  absl::StatusOr<std::string> file = page_.Downloaded(query);
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(*file, BinaryFile(600'000));
+  EXPECT_GT(page_.RepliesTo(query).size(), 1u) << "600 KB should come in more than one chunk";
+  EXPECT_EQ(g_runs, 1) << "a download does not rerun the app";
+}
+
+TEST_F(QueryTest, CallableRunsOncePerClickAndNeverOnReruns) {
+  Start(DownloadApp);
+  EXPECT_EQ(g_made, 0) << "showing the button must not make the file";
+  EXPECT_EQ(Button("Make report").getSize(), 0u) << "unknown before the click";
+  EXPECT_EQ(std::string(Button("Make report").getFileName().cStr()), "report.txt")
+      << "directories are dropped from the file name";
+  std::uint32_t first = Click("Make report");
+  EXPECT_EQ(page_.Downloaded(first).value_or("?"), "report #1");
+  Serve(WidgetChangeCommand{.widget_id = page_.FindWidget("rerun")->id, .value = Clicked{}});
+  ASSERT_TRUE(page_.HasText("rerun clicked")) << page_.DebugString();
+  EXPECT_EQ(g_made, 1) << "a rerun does not call the callable";
+  std::uint32_t second = Click("Make report");
+  EXPECT_EQ(page_.Downloaded(second).value_or("?"), "report #2");
+  EXPECT_EQ(g_made, 2);
+}
+
+TEST_F(QueryTest, ThrowingCallableAnswersItsMessageAndTheSessionGoesOn) {
+  Start(DownloadApp);
+  std::uint32_t query = Click("Broken");
+  absl::StatusOr<std::string> file = page_.Downloaded(query);
+  ASSERT_FALSE(file.ok());
+  EXPECT_THAT(std::string(file.status().message()), HasSubstr("the report server is down"));
+  EXPECT_TRUE(page_.Exceptions().empty()) << "the error goes beside the button, not in the run";
+  EXPECT_EQ(page_.Downloaded(Click("Get bytes")).value_or("?").size(), 600'000u);
+}
+
+TEST_F(QueryTest, QueryForAnElementThatIsGoneIsAnsweredWithAnError) {
+  Start(DownloadApp);
+  std::uint32_t id = next_query_++;
+  Serve(QueryCommand{id, "downloadButton:Nothing:0#1", DownloadQuery{}});
+  EXPECT_THAT(std::string(page_.Downloaded(id).status().message()), HasSubstr("no longer shown"));
+  std::uint32_t malformed = next_query_++;
+  Serve(QueryCommand{malformed, "no generation", DownloadQuery{}});
+  EXPECT_FALSE(page_.Downloaded(malformed).ok());
+  EXPECT_EQ(g_runs, 1);
+}
+
+TEST_F(QueryTest, RowsQueryToADownloadButtonIsRefused) {
+  Start(DownloadApp);
+  std::uint32_t id = next_query_++;
+  Serve(QueryCommand{id, IdOf("Get bytes"), RowsQuery{.begin = 0, .count = 10}});
+  ASSERT_EQ(page_.RepliesTo(id).size(), 1u);
+  EXPECT_TRUE(page_.RepliesTo(id)[0].isError());
+}
+
+// The button's id stays across reruns that show the same button, so the
+// page keeps its element (and a click in flight) as it is.
+TEST_F(QueryTest, ButtonKeepsItsIdAcrossReruns) {
+  Start(DownloadApp);
+  std::string before = IdOf("Get bytes");
+  Serve(WidgetChangeCommand{.widget_id = page_.FindWidget("rerun")->id, .value = Clicked{}});
+  EXPECT_EQ(IdOf("Get bytes"), before);
+}
+
+void TwoKeysApp() {
+  st::download_button("a", std::string("1"), {.key = "same"});
+  st::download_button("b", std::string("2"), {.key = "same"});
+}
+
+TEST_F(QueryTest, OneKeyOnTwoButtonsIsAnInvalidArgument) {
+  Start(TwoKeysApp);
+  ASSERT_EQ(page_.Exceptions().size(), 1u) << page_.DebugString();
+  EXPECT_THAT(page_.Exceptions()[0].type, HasSubstr("invalid_argument"));
+  EXPECT_THAT(page_.Exceptions()[0].message, HasSubstr("same"));
+}
+
+}  // namespace
+}  // namespace sluice::runtime

@@ -23,7 +23,7 @@ Column Prefix(const Column& column, std::size_t n) {
 }
 
 template <class T>
-Buffer Gather(std::span<const T> values, std::span<const std::int64_t> rows) {
+Buffer Gather(std::span<const T> values, std::span<const std::uint64_t> rows) {
   std::vector<T> out(rows.size());
   for (std::size_t i = 0; i < rows.size(); ++i) out[i] = values[static_cast<std::size_t>(rows[i])];
   return Buffer::FromVector(std::move(out));
@@ -39,9 +39,9 @@ Table Head(const Table& table, std::size_t n) {
   return *Table::Make(std::move(columns));  // same names, equal lengths
 }
 
-absl::StatusOr<Column> TakeRows(const Column& column, std::span<const std::int64_t> rows) {
-  for (std::int64_t row : rows) {
-    if (row < 0 || static_cast<std::uint64_t>(row) >= column.size()) {
+absl::StatusOr<Column> TakeRows(const Column& column, std::span<const std::uint64_t> rows) {
+  for (std::uint64_t row : rows) {
+    if (row >= column.size()) {
       return absl::OutOfRangeError(StrCat("row ", row, " of column '", column.name(),
                                           "', which has ", column.size(), " rows"));
     }
@@ -70,7 +70,7 @@ absl::StatusOr<Column> TakeRows(const Column& column, std::span<const std::int64
       offsets.reserve(rows.size() + 1);
       offsets.push_back(0);
       std::string bytes;
-      for (std::int64_t row : rows) {
+      for (std::uint64_t row : rows) {
         bytes.append(column.string(static_cast<std::size_t>(row)));
         offsets.push_back(static_cast<std::int64_t>(bytes.size()));
       }
@@ -81,7 +81,7 @@ absl::StatusOr<Column> TakeRows(const Column& column, std::span<const std::int64
   return absl::InternalError("unknown column type");
 }
 
-absl::StatusOr<Table> TakeRows(const Table& table, std::span<const std::int64_t> rows) {
+absl::StatusOr<Table> TakeRows(const Table& table, std::span<const std::uint64_t> rows) {
   std::vector<Column> columns;
   columns.reserve(table.num_columns());
   for (const Column& column : table.columns()) {
@@ -90,8 +90,8 @@ absl::StatusOr<Table> TakeRows(const Table& table, std::span<const std::int64_t>
     columns.push_back(*std::move(taken));
   }
   if (columns.empty()) {
-    for (std::int64_t row : rows) {
-      if (row < 0 || static_cast<std::uint64_t>(row) >= table.num_rows()) {
+    for (std::uint64_t row : rows) {
+      if (row >= table.num_rows()) {
         return absl::OutOfRangeError(StrCat("row ", row, " of a table of ", table.num_rows()));
       }
     }
@@ -104,9 +104,9 @@ absl::StatusOr<Table> Filter(const Table& table, std::span<const bool> mask) {
     return absl::InvalidArgumentError(
         StrCat("a mask of ", mask.size(), " rows for a table of ", table.num_rows(), " rows"));
   }
-  std::vector<std::int64_t> rows;
+  std::vector<std::uint64_t> rows;
   for (std::size_t row = 0; row < mask.size(); ++row) {
-    if (mask[row]) rows.push_back(static_cast<std::int64_t>(row));
+    if (mask[row]) rows.push_back(row);
   }
   return TakeRows(table, rows);
 }

@@ -23,8 +23,8 @@ absl::StatusOr<Table> Filter(const Table& table, std::span<const bool> mask);
 // Rows rows[0], rows[1], ... of the column / table, in that order (a row may
 // repeat): how a sorted window or a filter gathers its rows. Copies those
 // rows' values. Fails (OutOfRange) when a position is not a row.
-absl::StatusOr<Column> TakeRows(const Column& column, std::span<const std::int64_t> rows);
-absl::StatusOr<Table> TakeRows(const Table& table, std::span<const std::int64_t> rows);
+absl::StatusOr<Column> TakeRows(const Column& column, std::span<const std::uint64_t> rows);
+absl::StatusOr<Table> TakeRows(const Table& table, std::span<const std::uint64_t> rows);
 
 // Same names, types, row counts, nulls, and values in the non-null rows
 // (doubles compare by value, with NaN equal to NaN).

@@ -65,11 +65,11 @@ std::uint64_t KeyOf(double value) {
 
 // Sorts the rows that have a key, then appends NaNs and nulls in row order.
 template <class Index>
-std::vector<std::int64_t> SortByKeys(const Column& column, SortOrder order) {
+std::vector<std::uint64_t> SortByKeys(const Column& column, SortOrder order) {
   const std::size_t n = column.size();
   std::vector<std::uint64_t> keys;
   std::vector<Index> rows;
-  std::vector<std::int64_t> nans;
+  std::vector<std::uint64_t> nans;
   keys.reserve(n - column.null_count());
   rows.reserve(n - column.null_count());
   const std::uint64_t flip = order == SortOrder::kDescending ? ~std::uint64_t{0} : 0;
@@ -92,7 +92,7 @@ std::vector<std::int64_t> SortByKeys(const Column& column, SortOrder order) {
       for (std::size_t row = 0; row < n; ++row) {
         if (nulls && column.is_null(row)) continue;
         if (std::isnan(values[row])) {
-          nans.push_back(static_cast<std::int64_t>(row));
+          nans.push_back(static_cast<std::uint64_t>(row));
         } else {
           add(row, KeyOf(values[row]));
         }
@@ -110,24 +110,24 @@ std::vector<std::int64_t> SortByKeys(const Column& column, SortOrder order) {
       break;  // not here: SortPermutation
   }
   RadixSort(keys, rows);
-  std::vector<std::int64_t> permutation;
+  std::vector<std::uint64_t> permutation;
   permutation.reserve(n);
-  for (Index row : rows) permutation.push_back(static_cast<std::int64_t>(row));
+  for (Index row : rows) permutation.push_back(static_cast<std::uint64_t>(row));
   permutation.insert(permutation.end(), nans.begin(), nans.end());
   for (std::size_t row = 0; nulls && row < n; ++row) {
-    if (column.is_null(row)) permutation.push_back(static_cast<std::int64_t>(row));
+    if (column.is_null(row)) permutation.push_back(static_cast<std::uint64_t>(row));
   }
   return permutation;
 }
 
-std::vector<std::int64_t> SortStrings(const Column& column, SortOrder order) {
+std::vector<std::uint64_t> SortStrings(const Column& column, SortOrder order) {
   const std::size_t n = column.size();
-  std::vector<std::int64_t> permutation;
+  std::vector<std::uint64_t> permutation;
   permutation.reserve(n);
   for (std::size_t row = 0; row < n; ++row) {
-    if (!column.is_null(row)) permutation.push_back(static_cast<std::int64_t>(row));
+    if (!column.is_null(row)) permutation.push_back(static_cast<std::uint64_t>(row));
   }
-  auto by_value = [&column, descending = order == SortOrder::kDescending](std::int64_t a,
+  auto by_value = [&column, descending = order == SortOrder::kDescending](std::uint64_t a,
                                                                           std::int64_t b) {
     std::string_view x = column.string(static_cast<std::size_t>(a));
     std::string_view y = column.string(static_cast<std::size_t>(b));
@@ -135,14 +135,14 @@ std::vector<std::int64_t> SortStrings(const Column& column, SortOrder order) {
   };
   std::stable_sort(permutation.begin(), permutation.end(), by_value);
   for (std::size_t row = 0; row < n; ++row) {
-    if (column.is_null(row)) permutation.push_back(static_cast<std::int64_t>(row));
+    if (column.is_null(row)) permutation.push_back(static_cast<std::uint64_t>(row));
   }
   return permutation;
 }
 
 }  // namespace
 
-std::vector<std::int64_t> SortPermutation(const Column& column, SortOrder order) {
+std::vector<std::uint64_t> SortPermutation(const Column& column, SortOrder order) {
   if (column.type() == ColumnType::kString) return SortStrings(column, order);
   // Four-byte row numbers halve the bytes the radix passes move.
   if (column.size() <= std::numeric_limits<std::uint32_t>::max()) {

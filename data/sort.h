@@ -19,6 +19,6 @@ enum class SortOrder { kAscending, kDescending };
 // a radix sort on their bits (about 0.3 s for 10 million doubles on one
 // core here); strings by a comparison sort.
 // Thread-safe (no shared state); allocates about 24 bytes a row meanwhile.
-std::vector<std::int64_t> SortPermutation(const Column& column, SortOrder order);
+std::vector<std::uint64_t> SortPermutation(const Column& column, SortOrder order);
 
 }  // namespace sluice::data

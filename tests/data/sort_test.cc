@@ -117,13 +117,13 @@ TEST(SortPermutationTest, ManyRandomDoublesMatchAStableComparisonSort) {
   }
   Column column = Doubles(values);
   for (SortOrder order : {SortOrder::kAscending, SortOrder::kDescending}) {
-    std::vector<std::int64_t> expected(values.size());
-    for (std::size_t i = 0; i < expected.size(); ++i) expected[i] = static_cast<std::int64_t>(i);
-    auto rank = [&](std::int64_t row) {  // 0: a number, 1: NaN, 2: null
+    std::vector<std::uint64_t> expected(values.size());
+    for (std::size_t i = 0; i < expected.size(); ++i) expected[i] = i;
+    auto rank = [&](std::uint64_t row) {  // 0: a number, 1: NaN, 2: null
       const auto& v = values[static_cast<std::size_t>(row)];
       return !v ? 2 : std::isnan(*v) ? 1 : 0;
     };
-    std::stable_sort(expected.begin(), expected.end(), [&](std::int64_t a, std::int64_t b) {
+    std::stable_sort(expected.begin(), expected.end(), [&](std::uint64_t a, std::uint64_t b) {
       if (rank(a) != rank(b)) return rank(a) < rank(b);
       if (rank(a) != 0) return false;
       double x = *values[static_cast<std::size_t>(a)];

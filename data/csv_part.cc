@@ -186,7 +186,7 @@ void PartReader::Read(std::size_t start, std::size_t end, std::size_t first_line
   Records records(scanner, width, layout_.options->header, end, max_rows);
   CsvError error;
   for (;;) {
-    const Step step = records.Next(fields_, &error);
+    const Step step = records.Next(&error);
     if (step == Step::kEnd) break;
     if (step == Step::kError) {
       syntax_error_ = std::move(error);
@@ -195,8 +195,9 @@ void PartReader::Read(std::size_t start, std::size_t end, std::size_t first_line
     ++rows_;
     if (rows_ == 1024) EstimateRows(scanner.at());
     if (value_error_) continue;  // only the syntax is still checked
+    const Field* fields = records.fields().data();
     for (std::size_t c = 0; c < width; ++c) {
-      const Field& field = fields_[c];
+      const Field& field = fields[c];
       State& state = columns_[c];
       if (layout_.nulls.Matches(field)) {
         if (state.values) state.values->AppendNull();
@@ -390,9 +391,9 @@ std::vector<Column> PartReader::Finish(const std::vector<ColumnType>& types) && 
     scanner.Seek(start_, first_line_);
     Records records(scanner, width, layout_.options->header, end_, max_rows_);
     CsvError error;
-    while (records.Next(fields_, &error) == Step::kRecord) {
+    while (records.Next(&error) == Step::kRecord) {
       for (std::size_t c : again) {
-        const Field& field = fields_[c];
+        const Field& field = records.fields()[c];
         if (layout_.nulls.Matches(field)) {
           columns_[c].values->AppendNull();
         } else {

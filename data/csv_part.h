@@ -103,7 +103,6 @@ class PartReader {
 
   const CsvLayout& layout_;
   std::vector<State> columns_;
-  std::vector<Field> fields_;
   std::size_t start_ = 0, end_ = 0, first_line_ = 1, max_rows_ = 0;
   std::size_t stop_ = 0, stop_line_ = 1, rows_ = 0;
   std::size_t expected_rows_ = 0;  // what to reserve: a guess from the first records

@@ -171,13 +171,13 @@ absl::StatusOr<Table> Read(std::string_view bytes, const CsvOptions& options,
   if (absl::Status status = CheckOptions(options); !status.ok()) return status;
   if (bytes.starts_with(kByteOrderMark)) bytes.remove_prefix(kByteOrderMark.size());
   Scanner scanner(bytes, options.delimiter, options.quote);
-  std::vector<Field> fields;
   CsvError error;
 
   // The column names: the header's, or numbers after the first record's width.
-  const Step first = scanner.Next(fields, &error);
+  const Step first = scanner.Next(&error);
   if (first == Step::kError) return ToStatus(error);
   if (first == Step::kEnd) return Table();
+  const std::vector<Field> fields(scanner.fields().begin(), scanner.fields().end());
   if (!options.header) scanner.Seek(0, 1);
   const std::size_t width = fields.size();
   CsvLayout layout{bytes,

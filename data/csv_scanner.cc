@@ -48,8 +48,8 @@ std::size_t Scanner::FindStop(std::size_t from) const {
   return at;
 }
 
-Step Scanner::Next(std::vector<Field>& fields, CsvError* error) {
-  fields.clear();
+Step Scanner::Next(CsvError* error) {
+  count_ = 0;
   const std::size_t end = input_.size();
   if (at_ >= end) return Step::kEnd;
   for (std::size_t column = 1;; ++column) {
@@ -57,7 +57,7 @@ Step Scanner::Next(std::vector<Field>& fields, CsvError* error) {
     if (at_ < end && input_[at_] == quote_) {
       std::string_view text;
       if (Quoted(column, &text, error) != Step::kRecord) return Step::kError;
-      fields.push_back({text, true, line});
+      Add({text, true, line});
       if (at_ < end && input_[at_] != delimiter_ && input_[at_] != '\n' && input_[at_] != '\r') {
         *error = SyntaxError(line_, column,
                              "text after a quoted field's closing quote (a quote inside a "
@@ -73,7 +73,7 @@ Step Scanner::Next(std::vector<Field>& fields, CsvError* error) {
                              "the quote twice)");
         return Step::kError;
       }
-      fields.push_back({input_.substr(start, at_ - start), false, line});
+      Add({input_.substr(start, at_ - start), false, line});
     }
     if (at_ >= end) return Step::kRecord;
     const char c = input_[at_++];
@@ -128,12 +128,13 @@ void Scanner::CountLines(std::size_t from, std::size_t to) {
   }
 }
 
-Step Records::Next(std::vector<Field>& fields, CsvError* error) {
+Step Records::Next(CsvError* error) {
   for (;;) {
     if (max_rows_ != 0 && rows_ == max_rows_) return Step::kEnd;
     if (scanner_.at() >= end_) return Step::kEnd;
-    const Step step = scanner_.Next(fields, error);
+    const Step step = scanner_.Next(error);
     if (step != Step::kRecord) return step;
+    const std::span<const Field> fields = scanner_.fields();
     if (width_ > 1 && fields.size() == 1 && !fields[0].quoted && fields[0].text.empty()) {
       continue;  // a blank line
     }

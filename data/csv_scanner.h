@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,9 +50,11 @@ class Scanner {
   std::size_t at() const { return at_; }
   std::size_t line() const { return line_; }
 
-  // Reads the record at at() into `fields`: kEnd when at() is the input's
+  // Reads the record at at() into fields(): kEnd when at() is the input's
   // end, kError (and *error) when the record is malformed.
-  Step Next(std::vector<Field>& fields, CsvError* error);
+  Step Next(CsvError* error);
+  // The last record's fields, valid until the next Next.
+  std::span<const Field> fields() const { return {fields_.data(), count_}; }
 
  private:
   // REQUIRES: input_[at_] is the opening quote. Leaves at_ past the closing one.
@@ -60,6 +63,10 @@ class Scanner {
   std::size_t FindStop(std::size_t from) const;
   // Line ends inside a quoted field still count for the lines errors name.
   void CountLines(std::size_t from, std::size_t to);
+  void Add(const Field& field) {
+    if (count_ == fields_.size()) fields_.resize(2 * count_ + 8);
+    fields_[count_++] = field;
+  }
 
   std::string_view input_;
   char delimiter_;
@@ -67,6 +74,10 @@ class Scanner {
   bool stops_[256] = {};
   std::size_t at_ = 0;
   std::size_t line_ = 1;
+  // The record's fields are the first count_; the vector only grows, so
+  // that adding a field is a store.
+  std::vector<Field> fields_;
+  std::size_t count_ = 0;
   // A deque: growing it does not move the buffers earlier fields view.
   std::deque<std::string> unescaped_;
 };
@@ -80,7 +91,8 @@ class Records {
   Records(Scanner& scanner, std::size_t width, bool header, std::size_t end, std::size_t max_rows)
       : scanner_(scanner), width_(width), header_(header), end_(end), max_rows_(max_rows) {}
 
-  Step Next(std::vector<Field>& fields, CsvError* error);
+  Step Next(CsvError* error);
+  std::span<const Field> fields() const { return scanner_.fields(); }
 
  private:
   Scanner& scanner_;

@@ -367,7 +367,7 @@ void PartReader::Widen(std::size_t column) {
   }
 }
 
-std::vector<Column> PartReader::Finish(const std::vector<ColumnType>& types) && {
+std::vector<ColumnBuilder> PartReader::Finish(const std::vector<ColumnType>& types) && {
   const std::size_t width = columns_.size();
   std::vector<std::size_t> again;
   for (std::size_t c = 0; c < width; ++c) {
@@ -403,9 +403,9 @@ std::vector<Column> PartReader::Finish(const std::vector<ColumnType>& types) && 
       }
     }
   }
-  std::vector<Column> done;
+  std::vector<ColumnBuilder> done;
   done.reserve(width);
-  for (State& state : columns_) done.push_back(std::move(*state.values).Finish());
+  for (State& state : columns_) done.push_back(std::move(*state.values));
   return done;
 }
 

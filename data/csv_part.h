@@ -81,9 +81,10 @@ class PartReader {
   Inferred inferred(std::size_t column) const { return columns_[column].inferred; }
 
   // The part's columns as `types` (given or joined over every part),
-  // reading the records again for those whose kept values do not convert.
+  // reading the records again for those whose kept values do not convert;
+  // builders, so that the next parts' rows can be appended to the first's.
   // REQUIRES: Read found no error.
-  std::vector<Column> Finish(const std::vector<ColumnType>& types) &&;
+  std::vector<ColumnBuilder> Finish(const std::vector<ColumnType>& types) &&;
 
  private:
   struct State {

@@ -144,21 +144,19 @@ absl::StatusOr<Table> ReadParts(const CsvLayout& layout, std::size_t data_start,
       joined = JoinTypes(joined, part->inferred(c));
     types[c] = layout.given[c] ? *layout.given[c] : TypeOf(joined);
   }
-  std::vector<std::vector<Column>> columns(count);
-  RunTasks(count, threads, [&](std::size_t k) { columns[k] = std::move(*parts[k]).Finish(types); });
-  if (count == 1) return Table::Make(std::move(columns[0]));
+  std::vector<std::vector<ColumnBuilder>> builders(count);
+  RunTasks(count, threads,
+           [&](std::size_t k) { builders[k] = std::move(*parts[k]).Finish(types); });
 
+  // The first part's columns grow by the others' rows, a column a task.
   std::size_t rows = 0;
   for (const std::optional<PartReader>& part : parts) rows += part->rows();
   std::vector<std::optional<Column>> joined(width);
   RunTasks(width, threads, [&](std::size_t c) {
-    ColumnBuilder builder(layout.names[c], types[c]);
-    builder.Reserve(rows);
-    for (std::vector<Column>& part : columns) {
-      AppendRows(part[c], builder);
-      part[c] = Column();
-    }
-    joined[c] = std::move(builder).Finish();
+    ColumnBuilder& into = builders[0][c];
+    if (count > 1) into.Reserve(rows);
+    for (std::size_t k = 1; k < count; ++k) AppendRows(std::move(builders[k][c]).Finish(), into);
+    joined[c] = std::move(into).Finish();
   });
   std::vector<Column> done;
   done.reserve(width);

@@ -24,28 +24,46 @@ Scanner::Scanner(std::string_view input, char delimiter, char quote)
   }
 }
 
-// Fields are short, so the vector loop usually ends in its first 16 bytes;
-// SSE2 is in every x86-64, and other machines take the table loop.
-std::size_t Scanner::FindStop(std::size_t from) const {
-  const char* const data = input_.data();
-  const std::size_t end = input_.size();
-  std::size_t at = from;
 #if defined(__SSE2__)
+// Bit i is set when input_[base + i] is a delimiter, quote or line end.
+std::uint64_t Scanner::StopsIn(std::size_t base) const {
   const __m128i delimiter = _mm_set1_epi8(delimiter_);
   const __m128i quote = _mm_set1_epi8(quote_);
   const __m128i newline = _mm_set1_epi8('\n');
   const __m128i carriage = _mm_set1_epi8('\r');
-  for (; end - at >= 16; at += 16) {
-    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + at));
+  std::uint64_t mask = 0;
+  for (int i = 0; i < 4; ++i) {
+    const __m128i bytes =
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(input_.data() + base + 16 * i));
     const __m128i stops =
         _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, delimiter), _mm_cmpeq_epi8(bytes, quote)),
                      _mm_or_si128(_mm_cmpeq_epi8(bytes, newline), _mm_cmpeq_epi8(bytes, carriage)));
-    const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(stops));
-    if (mask != 0) return at + static_cast<std::size_t>(__builtin_ctz(mask));
+    mask |= static_cast<std::uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(stops))) << (16 * i);
+  }
+  return mask;
+}
+#endif
+
+// Fields are short: the stops of a 64-byte block are found at once (SSE2
+// is in every x86-64) and serve its next few fields. Other machines, and
+// the input's last partial block, take the table loop.
+std::size_t Scanner::FindStop(std::size_t from) {
+  const std::size_t end = input_.size();
+#if defined(__SSE2__)
+  for (;;) {
+    const std::size_t base = from & ~std::size_t{63};
+    if (base + 64 > end) break;
+    if (base != block_) {
+      mask_ = StopsIn(base);
+      block_ = base;
+    }
+    const std::uint64_t ahead = mask_ >> (from - base);
+    if (ahead != 0) return from + static_cast<std::size_t>(__builtin_ctzll(ahead));
+    from = base + 64;
   }
 #endif
-  while (at < end && !stops_[static_cast<unsigned char>(data[at])]) ++at;
-  return at;
+  while (from < end && !stops_[static_cast<unsigned char>(input_[from])]) ++from;
+  return from;
 }
 
 Step Scanner::Next(CsvError* error) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <span>
 #include <string>
@@ -60,7 +61,8 @@ class Scanner {
   // REQUIRES: input_[at_] is the opening quote. Leaves at_ past the closing one.
   Step Quoted(std::size_t column, std::string_view* text, CsvError* error);
   // The first delimiter, quote or line end at or after `from`, or the end.
-  std::size_t FindStop(std::size_t from) const;
+  std::size_t FindStop(std::size_t from);
+  std::uint64_t StopsIn(std::size_t base) const;
   // Line ends inside a quoted field still count for the lines errors name.
   void CountLines(std::size_t from, std::size_t to);
   void Add(const Field& field) {
@@ -72,6 +74,9 @@ class Scanner {
   char delimiter_;
   char quote_;
   bool stops_[256] = {};
+  // The stops of the 64-byte block at block_ (FindStop), one bit a byte.
+  std::size_t block_ = static_cast<std::size_t>(-1);
+  std::uint64_t mask_ = 0;
   std::size_t at_ = 0;
   std::size_t line_ = 1;
   // The record's fields are the first count_; the vector only grows, so

@@ -45,6 +45,7 @@
 
 #include <sluice/app.hpp>
 #include <sluice/cache.hpp>
+#include <sluice/display.hpp>
 #include <sluice/file_uploader.hpp>
 #include <sluice/layout.hpp>
 #include <sluice/secrets.hpp>

@@ -5,7 +5,7 @@
 #pragma once
 
 #include <concepts>
-#include <sluice/widgets.hpp>
+#include <sluice/widgets.hpp>  // st::Number: the numbers an st:: call takes
 #include <string>
 #include <string_view>
 
@@ -21,7 +21,8 @@ std::string FormatMetricNumber(double value);
 }  // namespace detail
 
 // A metric's value or delta: a text as the app wrote it ("€ 1.2 M", "-3 %")
-// or a number, formatted by detail::FormatMetricNumber.
+// or a number, formatted by detail::FormatMetricNumber. Implicit, so that
+// `{.delta = -12}` and `{.delta = "-12 %"}` both read naturally.
 class MetricText {
  public:
   MetricText() = default;

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <optional>
 #include <sluice/cache_value.hpp>
+#include <sluice/dataframe.hpp>
 #include <sluice/column.hpp>
 #include <string>
 #include <utility>
@@ -400,6 +401,14 @@ void CacheSeeds() {
   table.flags = {false, true};
   table.values = st::Column<double>(std::vector<double>{0.5});
   Entry("table", 8, Encoded(table), shown);
+
+  st::DataFrame frame;
+  frame.add("id", st::Column<std::int64_t>(std::vector<std::int64_t>{1, 2, 3}));
+  frame.add("price", st::Column<double>(std::vector<double>{0.5, -1, 2}), {false, true, false});
+  frame.add("name", std::vector<std::string>{"a", "", "cde"});
+  frame.add("ok", std::vector<bool>{true, false, true});
+  Entry("frame", 0x40 | 8, Encoded(frame), "");
+  Entry("frame_mapped", 0x80 | 0x40 | 8, Encoded(frame), shown);
 }
 
 }  // namespace

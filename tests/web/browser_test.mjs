@@ -5,8 +5,8 @@
 //
 // SUITE names the app the server serves: "demo" (examples/hello, the
 // default), "columns" (tests/apps/columns_app.cc) or "uploads"
-// (tests/apps/upload_app.cc, served with --max-upload-mb 2) or "queue" (the
-// demo app served with --workers 1). The caller starts the
+// (tests/apps/upload_app.cc, served with --max-upload-mb 2), "queue" (the
+// demo app served with --workers 1) or "grid" (tests/apps/grid_app.cc). The caller starts the
 // server; this script only connects to it. It prints one line per check and
 // exits 0 when all pass, 1 with the reason otherwise.
 import { launchChromium } from './chromium.mjs';
@@ -391,10 +391,73 @@ async function queue(browser) {
   });
 }
 
-const suites = { demo, columns, uploads, queue };
+// tests/apps/grid_app.cc: a 1,000,000-row frame built in code in a
+// st::dataframe (n = row number, rev = (n * 7919 + 12345) mod 1e6, a
+// permutation, label = "row <n>"), and a st::table of a frame past the
+// table's row limit.
+const GRID_ROWS = 1000000;
+
+function gridRow(page, ariaRowIndex) {
+  return page.getByRole('grid').locator(`tr[aria-rowindex="${ariaRowIndex}"]`);
+}
+
+async function expectCells(row, texts) {
+  for (const text of texts) await row.getByRole('gridcell', { name: text, exact: true }).waitFor();
+}
+
+async function grid(browser) {
+  const errors = [];
+  let page = null;
+  const grid = () => page.getByRole('grid');
+
+  await check('the grid shows the first rows, and counts every row of the frame', async () => {
+    page = await openPage(browser, 'grid page', errors);
+    await waitIdle(page);
+    await expectCells(gridRow(page, 2), ['0', '12345', 'row 0']);
+    await expectCells(gridRow(page, 3), ['1', 'row 1']);
+    // ARIA counts the header row too.
+    const rowCount = await grid().getAttribute('aria-rowcount');
+    if (rowCount !== String(GRID_ROWS + 1)) throw new Error(`aria-rowcount is ${rowCount}`);
+    await text(page, '1,000,000 rows × 3 columns').waitFor();
+    await page.getByRole('columnheader', { name: 'rev int64' }).waitFor();
+  });
+
+  await check('End reaches the last row of 1,000,000 and shows its values; Home comes back', async () => {
+    await grid().focus();
+    await page.keyboard.press('End');
+    await expectCells(gridRow(page, GRID_ROWS + 1), [String(GRID_ROWS - 1), `row ${GRID_ROWS - 1}`]);
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('PageUp');
+    await page.keyboard.press('Control+Home');
+    await expectCells(gridRow(page, 2), ['0', 'row 0']);
+  });
+
+  await check('clicking a header sorts by it in the worker: ascending, then descending', async () => {
+    const header = grid().getByRole('columnheader', { name: 'rev int64' });
+    await header.click();
+    await page.waitForFunction(() => document.querySelector('[role=grid] th[aria-sort="ascending"]')?.textContent.startsWith('rev'));
+    await expectCells(gridRow(page, 2), ['0']);
+    await header.click();
+    await page.waitForFunction(() => document.querySelector('[role=grid] th[aria-sort="descending"]')?.textContent.startsWith('rev'));
+    await expectCells(gridRow(page, 2), [String(GRID_ROWS - 1)]);
+    await text(page, '1,000,000 rows × 3 columns, sorted by rev (descending)').waitFor();
+  });
+
+  await check('a st::table shows its first rows and says how many were left out', async () => {
+    const table = page.getByRole('table');
+    await table.getByRole('cell', { name: 'table row 0', exact: true }).waitFor();
+    await table.getByText(/more rows left out$/).waitFor();
+  });
+
+  await check('no page errors', async () => {
+    if (errors.length) throw new Error(errors.join('; '));
+  });
+}
+
+const suites = { demo, columns, uploads, queue, grid };
 const suite = suites[suiteName];
 if (!suite) {
-  console.error(`unknown suite "${suiteName}": demo, columns, uploads or queue`);
+  console.error(`unknown suite "${suiteName}": demo, columns, uploads, queue or grid`);
   process.exit(2);
 }
 

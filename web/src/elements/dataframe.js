@@ -224,6 +224,9 @@ export function create(element, { signal, query }) {
     if (!grid) return;
     table = grid.querySelector(':scope > table');
     if (!table) return;
+    // The table, not the scroll box, is the grid that takes focus (the box
+    // makes itself tabbable when it is connected).
+    grid.tabIndex = -1;
     table.setAttribute('role', 'grid');
     table.tabIndex = 0;
     table.setAttribute('aria-rowcount', String(df.rowCount + 1));
@@ -398,6 +401,14 @@ export function create(element, { signal, query }) {
     reveal(row, col);
   };
 
+  // Tabbing in makes a cell active at once, so a screen reader has one to read.
+  const onFocus = (event) => {
+    if (event.target !== table || active) return;
+    const { first } = visibleRows();
+    active = { row: Number.isFinite(first) ? first : -1, col: 0 };
+    styleCells();
+  };
+
   let pressedOnResize = false;
   const onMouseDown = (event) => {
     pressedOnResize = !!event.target.closest?.('.rt-column-resize');
@@ -418,13 +429,12 @@ export function create(element, { signal, query }) {
     if (disposed || grid) return;
     grid = document.createElement('regular-table');
     frame.append(grid);
-    // The table, not the scroll box, is the grid that takes focus.
-    grid.tabIndex = -1;
     grid.setDataListener(dataListener, { virtual_mode: 'both' });
     grid.addStyleListener(styleCells);
     grid.addEventListener('keydown', onKey, { signal });
     grid.addEventListener('mousedown', onMouseDown, { signal });
     grid.addEventListener('click', onClick, { signal });
+    grid.addEventListener('focusin', onFocus, { signal });
     grid.draw();
   };
 

@@ -9,7 +9,8 @@
 namespace sluice::bench {
 
 enum class Unit {
-  kMillionPerSecond,  // throughput: higher is better
+  kMillionPerSecond,    // throughput: higher is better
+  kMegabytesPerSecond,  // 10^6 bytes a second; higher is better
   kMilliseconds,
   kMicroseconds,
 };
@@ -66,6 +67,9 @@ class Table {
     switch (unit) {
       case Unit::kMillionPerSecond:
         std::snprintf(text, sizeof text, "%.2f M/s", value / 1e6);
+        break;
+      case Unit::kMegabytesPerSecond:
+        std::snprintf(text, sizeof text, "%.0f MB/s", value);
         break;
       case Unit::kMilliseconds:
         std::snprintf(text, sizeof text, "%.1f ms", value);

@@ -27,6 +27,11 @@ struct CsvOptions {
   std::vector<std::string> null_values = {""};
   // Read at most this many data records; 0 reads them all.
   std::size_t max_rows = 0;
+  // Reader only: how many threads read (csv_reader.h); 0 is one per core
+  // (std::thread::hardware_concurrency). 1 by default: a session's worker
+  // shares the machine with every other session, so using more cores is
+  // the app's choice. Inputs under 2 MiB are read on one thread anyway.
+  int threads = 1;
 };
 
 }  // namespace sluice::data

@@ -1,6 +1,16 @@
-// Reads CSV bytes into a Table, in two passes over the bytes (the first
-// infers each column's type, the second fills the columns), holding no copy
-// of an unquoted field.
+// Reads CSV bytes into a Table, usually in one pass: each column's values
+// are parsed once, as the type inferred so far, and kept (int64s become
+// doubles exactly when a later value is a double); only a column whose
+// earlier values cannot become its final type (a string after numbers, say)
+// is read again from the bytes. No unquoted field is copied on the way.
+//
+// Threads (CsvOptions::threads): with more than one, the input is split
+// into parts of at least 1 MiB at line ends, each read on its own thread,
+// then the parts' types are joined and their columns concatenated. A split
+// inside a quoted field is caught (the part before it does not stop there)
+// and that part is read again from the right place, so the table and any
+// error (its line too) are exactly those of the serial read. max_rows reads
+// serially.
 //
 // Syntax (RFC 4180, plus what real files do):
 // - Records end at "\r\n", "\n" or a lone "\r"; the last may end at the end
@@ -46,5 +56,11 @@ namespace sluice::data {
 // this returns. Thread-safe (no shared state).
 absl::StatusOr<Table> ReadCsv(std::string_view bytes, const CsvOptions& options = {});
 absl::StatusOr<Table> ReadCsv(std::span<const std::byte> bytes, const CsvOptions& options = {});
+
+// ReadCsv with the input split into parts of about `part_bytes` (at least
+// 1) whatever its size, read on options.threads threads: for tests and the
+// fuzzer, which check tiny parts against the serial read.
+absl::StatusOr<Table> ReadCsvInParts(std::string_view bytes, const CsvOptions& options,
+                                     std::size_t part_bytes);
 
 }  // namespace sluice::data

@@ -1,5 +1,6 @@
 #include "data/table.h"
 
+#include <bit>
 #include <cassert>
 #include <unordered_set>
 #include <utility>
@@ -24,26 +25,119 @@ std::string_view ColumnTypeName(ColumnType type) {
   return "unknown";
 }
 
-ColumnBuilder::ColumnBuilder(std::string name, ColumnType type) {
-  column_.name_ = std::move(name);
-  column_.type_ = type;
-  if (type == ColumnType::kString) column_.offsets_.push_back(0);
+std::size_t ValueWidth(ColumnType type) {
+  switch (type) {
+    case ColumnType::kInt64:
+    case ColumnType::kTimestamp:
+      return sizeof(std::int64_t);
+    case ColumnType::kDouble:
+      return sizeof(double);
+    case ColumnType::kBool:
+      return 1;
+    case ColumnType::kString:
+      return 0;
+  }
+  return 0;
+}
+
+namespace {
+
+// The nulls among the first `rows` bits of `validity` (empty: none).
+absl::StatusOr<std::size_t> CountNulls(const Column& column, std::size_t rows,
+                                       const Buffer& validity) {
+  if (validity.empty()) return 0;
+  if (validity.size() < (rows + 7) / 8) {
+    return absl::InvalidArgumentError(StrCat("column '", column.name(), "': a validity bitmap of ",
+                                             validity.size(), " bytes for ", rows, " rows"));
+  }
+  const std::uint8_t* bits = validity.as<std::uint8_t>().data();
+  std::size_t valid = 0;
+  for (std::size_t i = 0; i < rows / 8; ++i) valid += std::popcount(bits[i]);
+  if (rows % 8 != 0) {
+    valid += std::popcount(static_cast<std::uint8_t>(bits[rows / 8] & ((1u << (rows % 8)) - 1)));
+  }
+  return rows - valid;
+}
+
+}  // namespace
+
+absl::StatusOr<Column> Column::Make(std::string name, ColumnType type, std::size_t size,
+                                    Buffer values, Buffer validity) {
+  Column column;
+  column.name_ = std::move(name);
+  column.type_ = type;
+  column.size_ = size;
+  std::size_t width = ValueWidth(type);
+  if (type == ColumnType::kString) {
+    return absl::InvalidArgumentError(
+        StrCat("column '", column.name_, "': string columns are made by MakeStrings"));
+  }
+  if (size > values.size() / width) {
+    return absl::InvalidArgumentError(StrCat("column '", column.name_, "': ", values.size(),
+                                             " bytes of values for ", size, " rows"));
+  }
+  absl::StatusOr<std::size_t> nulls = CountNulls(column, size, validity);
+  if (!nulls.ok()) return nulls.status();
+  column.values_ = values.Prefix(size * width);
+  column.null_count_ = *nulls;
+  if (*nulls != 0) column.validity_ = std::move(validity);
+  return column;
+}
+
+absl::StatusOr<Column> Column::MakeStrings(std::string name, std::size_t size, Buffer offsets,
+                                           Buffer bytes, Buffer validity) {
+  Column column;
+  column.name_ = std::move(name);
+  column.type_ = ColumnType::kString;
+  column.size_ = size;
+  if (offsets.size() / sizeof(std::int64_t) < size + 1) {
+    return absl::InvalidArgumentError(StrCat("column '", column.name_, "': ", offsets.size(),
+                                             " bytes of offsets for ", size, " rows"));
+  }
+  std::span<const std::int64_t> at = offsets.as<std::int64_t>().first(size + 1);
+  std::int64_t previous = 0;
+  if (at[0] != 0) {
+    return absl::InvalidArgumentError(
+        StrCat("column '", column.name_, "': offsets start at ", at[0]));
+  }
+  for (std::int64_t offset : at) {
+    if (offset < previous) {
+      return absl::InvalidArgumentError(StrCat("column '", column.name_, "': offsets decrease"));
+    }
+    previous = offset;
+  }
+  if (static_cast<std::uint64_t>(previous) > bytes.size()) {
+    return absl::InvalidArgumentError(StrCat("column '", column.name_, "': offsets run to ",
+                                             previous, " in ", bytes.size(), " bytes"));
+  }
+  absl::StatusOr<std::size_t> nulls = CountNulls(column, size, validity);
+  if (!nulls.ok()) return nulls.status();
+  column.offsets_ = offsets.Prefix((size + 1) * sizeof(std::int64_t));
+  column.bytes_ = bytes.Prefix(static_cast<std::size_t>(previous));
+  column.null_count_ = *nulls;
+  if (*nulls != 0) column.validity_ = std::move(validity);
+  return column;
+}
+
+ColumnBuilder::ColumnBuilder(std::string name, ColumnType type)
+    : name_(std::move(name)), type_(type) {
+  if (type == ColumnType::kString) offsets_.push_back(0);
 }
 
 void ColumnBuilder::Reserve(std::size_t rows) {
-  switch (column_.type_) {
+  switch (type_) {
     case ColumnType::kInt64:
     case ColumnType::kTimestamp:
-      column_.integers_.reserve(rows);
+      integers_.reserve(rows);
       break;
     case ColumnType::kDouble:
-      column_.doubles_.reserve(rows);
+      doubles_.reserve(rows);
       break;
     case ColumnType::kBool:
-      column_.bools_.reserve(rows);
+      bools_.reserve(rows);
       break;
     case ColumnType::kString:
-      column_.offsets_.reserve(rows + 1);
+      offsets_.reserve(rows + 1);
       break;
   }
 }
@@ -51,65 +145,86 @@ void ColumnBuilder::Reserve(std::size_t rows) {
 // The bitmap is only materialised at the first null: a column without
 // nulls carries none (Arrow does the same).
 void ColumnBuilder::MarkValid(bool valid) {
-  std::size_t row = column_.size_++;
-  if (valid && column_.null_count_ == 0) return;
-  if (!valid && column_.null_count_ == 0) {
-    column_.validity_.assign((row + 8) / 8, 0xff);
+  std::size_t row = size_++;
+  if (valid && null_count_ == 0) return;
+  if (!valid && null_count_ == 0) {
+    validity_.assign((row + 8) / 8, 0xff);
   }
-  if (column_.validity_.size() < row / 8 + 1) column_.validity_.push_back(0xff);
+  if (validity_.size() < row / 8 + 1) validity_.push_back(0xff);
   if (!valid) {
-    column_.validity_[row / 8] &= static_cast<std::uint8_t>(~(1u << (row % 8)));
-    ++column_.null_count_;
+    validity_[row / 8] &= static_cast<std::uint8_t>(~(1u << (row % 8)));
+    ++null_count_;
   }
 }
 
 void ColumnBuilder::AppendNull() {
-  switch (column_.type_) {
+  switch (type_) {
     case ColumnType::kInt64:
     case ColumnType::kTimestamp:
-      column_.integers_.push_back(0);
+      integers_.push_back(0);
       break;
     case ColumnType::kDouble:
-      column_.doubles_.push_back(0);
+      doubles_.push_back(0);
       break;
     case ColumnType::kBool:
-      column_.bools_.push_back(0);
+      bools_.push_back(0);
       break;
     case ColumnType::kString:
-      column_.offsets_.push_back(static_cast<std::int64_t>(column_.bytes_.size()));
+      offsets_.push_back(static_cast<std::int64_t>(bytes_.size()));
       break;
   }
   MarkValid(false);
 }
 
 void ColumnBuilder::AppendInt64(std::int64_t value) {
-  assert(column_.type_ == ColumnType::kInt64 || column_.type_ == ColumnType::kTimestamp);
-  column_.integers_.push_back(value);
+  assert(type_ == ColumnType::kInt64 || type_ == ColumnType::kTimestamp);
+  integers_.push_back(value);
   MarkValid(true);
 }
 
 void ColumnBuilder::AppendDouble(double value) {
-  assert(column_.type_ == ColumnType::kDouble);
-  column_.doubles_.push_back(value);
+  assert(type_ == ColumnType::kDouble);
+  doubles_.push_back(value);
   MarkValid(true);
 }
 
 void ColumnBuilder::AppendBool(bool value) {
-  assert(column_.type_ == ColumnType::kBool);
-  column_.bools_.push_back(value ? 1 : 0);
+  assert(type_ == ColumnType::kBool);
+  bools_.push_back(value ? 1 : 0);
   MarkValid(true);
 }
 
 void ColumnBuilder::AppendString(std::string_view value) {
-  assert(column_.type_ == ColumnType::kString);
-  column_.bytes_.append(value);
-  column_.offsets_.push_back(static_cast<std::int64_t>(column_.bytes_.size()));
+  assert(type_ == ColumnType::kString);
+  bytes_.append(value);
+  offsets_.push_back(static_cast<std::int64_t>(bytes_.size()));
   MarkValid(true);
 }
 
 Column ColumnBuilder::Finish() && {
-  Column done = std::move(column_);
-  column_ = Column();
+  Column done;
+  done.name_ = std::move(name_);
+  done.type_ = type_;
+  done.size_ = size_;
+  done.null_count_ = null_count_;
+  if (null_count_ != 0) done.validity_ = Buffer::FromVector(std::move(validity_));
+  switch (type_) {
+    case ColumnType::kInt64:
+    case ColumnType::kTimestamp:
+      done.values_ = Buffer::FromVector(std::move(integers_));
+      break;
+    case ColumnType::kDouble:
+      done.values_ = Buffer::FromVector(std::move(doubles_));
+      break;
+    case ColumnType::kBool:
+      done.values_ = Buffer::FromVector(std::move(bools_));
+      break;
+    case ColumnType::kString:
+      done.offsets_ = Buffer::FromVector(std::move(offsets_));
+      done.bytes_ = Buffer::FromString(std::move(bytes_));
+      break;
+  }
+  *this = ColumnBuilder(std::string(), type_);
   return done;
 }
 

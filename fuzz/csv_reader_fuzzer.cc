@@ -3,7 +3,8 @@
 // quote, null spelling, max_rows); the rest is the file. Whatever parses
 // must come back the same through WriteCsv and ReadCsv (given the column
 // types, which a written file cannot always imply: an all-null column, or
-// none of its rows); whatever does not must say where.
+// none of its rows); whatever does not must say where. Read in small
+// parts (as CsvOptions::threads does in large ones), it must be the same.
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -68,6 +69,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view csv(reinterpret_cast<const char*>(data + 1), size - 1);
 
   absl::StatusOr<Table> table = sluice::data::ReadCsv(csv, options);
+  // Read again in parts of 1 to 16 bytes (so that splits land inside
+  // quoted fields and records), it must be the same table or error.
+  absl::StatusOr<Table> parts = sluice::data::ReadCsvInParts(csv, options, 1 + size % 16);
+  if (table.ok() != parts.ok()) std::abort();
+  if (!table.ok() && table.status().message() != parts.status().message()) std::abort();
+  if (table.ok() && !SameTable(*table, *parts)) std::abort();
   if (!table.ok()) {
     std::string_view message(table.status().message().data(), table.status().message().size());
     if (!message.starts_with("line ")) std::abort();

@@ -79,6 +79,7 @@ class Hasher {
     append(&value, sizeof value);
   }
   void append(const void* data, std::size_t size) {
+    if (size == 0) return;  // add_bytes(nullptr, 0) is an empty piece; memcpy wants non-null
     if (size_ + size > buffer_.size()) grow(size_ + size);
     std::memcpy(buffer_.data() + size_, data, size);
     size_ += size;

@@ -35,6 +35,10 @@
 
 namespace st {
 
+namespace detail {
+struct ColumnStorage;  // sluice/internal/column.hpp
+}  // namespace detail
+
 template <class T>
 class Column {
   static_assert(std::is_trivially_copyable_v<T> && !std::is_pointer_v<T>,
@@ -116,6 +120,7 @@ class Column {
 
  private:
   friend struct ValueCodec<Column<T>>;
+  friend struct detail::ColumnStorage;
 
   std::vector<T>& Heap() {
     if (mapping_) {

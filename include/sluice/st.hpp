@@ -45,6 +45,9 @@
 
 #include <sluice/app.hpp>
 #include <sluice/cache.hpp>
+#include <sluice/csv.hpp>
+#include <sluice/dataframe.hpp>
+#include <sluice/display.hpp>
 #include <sluice/download.hpp>
 #include <sluice/file_uploader.hpp>
 #include <sluice/layout.hpp>

@@ -53,11 +53,31 @@ Series MakeSeries(int n) {
   return series;
 }
 
+// A frame of 2^18 rows (over a megabyte): a hit maps its columns too.
+struct StampedFrame {
+  st::DataFrame frame;
+  std::string stamp;
+};
+
+StampedFrame MakeFrame(int n) {
+  st::Column<double> values;
+  std::vector<std::string> names;
+  for (int i = 0; i < (1 << 18); ++i) {
+    values.push_back(i + n);
+    names.push_back(std::to_string(i % 10));
+  }
+  StampedFrame made;
+  made.frame.add("x", std::move(values)).add("name", names);
+  made.stamp = Stamp();
+  return made;
+}
+
 Model BuildModel() { return {getpid(), std::vector<int>(1000, 7)}; }
 Model BuildPrivateModel() { return {getpid(), {}}; }
 
 const auto table = st::cache_data(MakeTable);
 const auto series = st::cache_data(MakeSeries);
+const auto frame = st::cache_data(MakeFrame);
 const auto few = st::cache_data([](int n) { return n * 10 + 0 * g_computes; }, {.max_entries = 2});
 const auto few_stamped =
     st::cache_data([](int n) { return std::to_string(n) + "@" + Stamp(); }, {.max_entries = 2});
@@ -98,6 +118,15 @@ void app() {
       std::fill(s.values.begin(), s.values.end(), -1.0);
       st::text("scribbled, first is " + std::to_string(s.values[0]));
     }
+  }
+
+  if (st::checkbox("frame")) {
+    StampedFrame f = frame(n);
+    st::ColumnView<double> x = f.frame.doubles("x");
+    double sum = std::accumulate(x.values().begin(), x.values().end(), 0.0);
+    st::text("frame stamp " + f.stamp + " mapped " + (f.frame.mapped() ? "yes" : "no") + " rows " +
+             std::to_string(f.frame.num_rows()) + " sum " + std::to_string(sum) + " last name " +
+             std::string(f.frame.strings("name")[f.frame.num_rows() - 1]));
   }
 
   st::text("few " + few_stamped(n));

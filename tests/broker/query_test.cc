@@ -40,7 +40,7 @@ class QueryOverWebSocketTest : public ::testing::Test {
   std::string ButtonId(std::string_view label) {
     std::string id;
     page().ForEachElement([&](const ElementPath&, ipc::Element::Reader e) {
-      if (e.isDownloadButton() && e.getDownloadButton().getLabel() == label) {
+      if (e.isDownloadButton() && std::string_view(e.getDownloadButton().getLabel().cStr()) == label) {
         id = e.getDownloadButton().getId().cStr();
       }
     });

@@ -96,6 +96,22 @@ TEST_F(CacheDataTest, ColumnsAreMappedOnAHitAndStayPrivateToTheirSession) {
   EXPECT_EQ(ValueAfter(second->page(), "series stamp "), stamp + " mapped yes " + kSum);
 }
 
+// st::DataFrame: a hit on a large frame maps its columns as st::Column's.
+TEST_F(CacheDataTest, AFramesColumnsAreMappedOnAHit) {
+  const std::string kRest = "rows 262144 sum 34360393728.000000 last name 3";
+  ASSERT_OK_AND_ASSIGN(auto first, AppSession::Open(broker_->port()));
+  ASSERT_OK(first->Change("frame", WidgetInput::Checked(true)));
+  std::string computed = ValueAfter(first->page(), "frame stamp ");
+  ASSERT_THAT(computed, StartsWith(Pid(*first) + "#")) << first->page().DebugString();
+  EXPECT_THAT(computed, HasSubstr("mapped no " + kRest)) << "the computing call has its own frame";
+  std::string stamp = computed.substr(0, computed.find(' '));
+
+  ASSERT_OK_AND_ASSIGN(auto second, AppSession::Open(broker_->port()));
+  ASSERT_OK(second->Change("frame", WidgetInput::Checked(true)));
+  EXPECT_EQ(ValueAfter(second->page(), "frame stamp "), stamp + " mapped yes " + kRest)
+      << second->page().DebugString();
+}
+
 TEST_F(CacheDataTest, DifferentArgumentsAreDifferentEntries) {
   ASSERT_OK_AND_ASSIGN(auto tab, AppSession::Open(broker_->port()));
   std::string three = ValueAfter(tab->page(), "table 3 rows 3 stamp ");

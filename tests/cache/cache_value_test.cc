@@ -276,6 +276,24 @@ TEST(ReplayTest, RecordedWidgetOrBlockIsRefused) {
   EXPECT_EQ(count.refused, 2u);
 }
 
+// st::metric and st::json are plain content: a cached function that showed
+// them shows them again on every hit.
+TEST(ReplayTest, RecordedMetricAndJsonAreShown) {
+  capnp::MallocMessageBuilder metric;
+  auto m = metric.initRoot<ipc::Element>().initMetric();
+  m.setLabel("Rows");
+  m.setValue("3");
+  m.setDelta("-1");
+  capnp::MallocMessageBuilder json;
+  json.initRoot<ipc::Element>().initJson().setText("[1]");
+  std::string records = RecordOf(metric) + RecordOf(json);
+  std::vector<ipc::Element::Which> shown;
+  sluice::runtime::ReplayCount count = sluice::runtime::ForEachRecordedElement(
+      BytesOf(records), [&](ipc::Element::Reader element) { shown.push_back(element.which()); });
+  EXPECT_THAT(shown, ::testing::ElementsAre(ipc::Element::METRIC, ipc::Element::JSON));
+  EXPECT_EQ(count.refused, 0u);
+}
+
 // A crafted record: a selectbox whose many options all point at one large
 // text. Small as bytes, but a copy of it (as the page would be sent) would be
 // options x text long: 64 MiB under Cap'n Proto's default traversal limit.

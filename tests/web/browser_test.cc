@@ -101,6 +101,10 @@ TEST(BrowserTest, FileUploaderWorksInHeadlessChromium) {
   RunBrowserSuite(SLUICE_UPLOAD_APP, "uploads", {"--max-upload-mb", "2"});
 }
 
+TEST(BrowserTest, MetricAndJsonAreReadableAndKeyboardOperable) {
+  RunBrowserSuite(SLUICE_DISPLAY_APP, "display");
+}
+
 TEST(BrowserTest, QueuedTabShowsItsPlaceThenGetsTheApp) {
   RunBrowserSuite(SLUICE_HELLO_APP, "queue", {"--workers", "1"});
 }

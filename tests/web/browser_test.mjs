@@ -4,18 +4,19 @@
 //   node tests/web/browser_test.mjs http://127.0.0.1:PORT/ [SUITE]
 //
 // SUITE names the app the server serves: "demo" (examples/hello, the
-// default), "columns" (tests/apps/columns_app.cc) or "uploads"
+// default), "columns" (tests/apps/columns_app.cc), "uploads"
 // (tests/apps/upload_app.cc, served with --max-upload-mb 2), "queue" (the
-// demo app served with --workers 1) or "grid" (tests/apps/grid_app.cc). The caller starts the
-// server; this script only connects to it. It prints one line per check and
-// exits 0 when all pass, 1 with the reason otherwise.
+// demo app served with --workers 1), "display" (tests/apps/display_app.cc)
+// or "grid" (tests/apps/grid_app.cc). The caller starts the server; this
+// script only connects to it. It prints one line per check and exits 0 when
+// all pass, 1 with the reason otherwise.
 import { launchChromium } from './chromium.mjs';
 
 const WAIT_MS = 15000;
 const url = process.argv[2];
 const suiteName = process.argv[3] ?? 'demo';
 if (!url) {
-  console.error('usage: node tests/web/browser_test.mjs http://127.0.0.1:PORT/ [demo|columns|uploads]');
+  console.error('usage: node tests/web/browser_test.mjs http://127.0.0.1:PORT/ [demo|columns|uploads|queue|display]');
   process.exit(2);
 }
 
@@ -391,6 +392,93 @@ async function queue(browser) {
   });
 }
 
+// st::metric and st::json (tests/apps/display_app.cc): what each shows, what
+// a screen reader hears of a metric's delta, and the JSON tree driven by the
+// keyboard alone.
+async function display(browser) {
+  const errors = [];
+  const page = await openPage(browser, 'display page', errors);
+  const metric = (label) => page.locator('.metric', { has: text(page, label) });
+  const summary = (key) => page.locator('.json summary', { has: text(page, `"${key}"`) });
+  const expectDelta = async (label, { arrow, shown, spoken, color }) => {
+    const delta = metric(label).locator('.metric-delta');
+    await delta.getByText(`${arrow} ${shown}`, { exact: true }).waitFor();
+    // What assistive technology gets: the words, neither arrow nor sign.
+    const heard = await metric(label).ariaSnapshot();
+    if (!heard.includes(spoken) || heard.includes(arrow)) {
+      throw new Error(`the metric reads ${JSON.stringify(heard)}, not "${spoken}" without "${arrow}"`);
+    }
+    const seen = await delta.evaluate((node) => getComputedStyle(node).color);
+    if (seen !== color) throw new Error(`the delta is ${seen}, not ${color}`);
+  };
+
+  await check('the display app shows its title', async () => {
+    await page.getByRole('heading', { level: 1, name: 'Display app', exact: true }).waitFor();
+    await waitIdle(page);
+  });
+
+  await check('metric "Revenue" shows its value large and "▲ +3 %" in green, read as "up 3 %"', async () => {
+    await metric('Revenue').getByText('€ 1.2 M', { exact: true }).waitFor();
+    const sizes = await metric('Revenue').evaluate((node) => [
+      parseFloat(getComputedStyle(node.querySelector('.metric-label')).fontSize),
+      parseFloat(getComputedStyle(node.querySelector('.metric-value')).fontSize),
+    ]);
+    if (!(sizes[1] > 2 * sizes[0])) throw new Error(`label ${sizes[0]}px, value ${sizes[1]}px: the value is not large`);
+    await expectDelta('Revenue', { arrow: '▲', shown: '+3 %', spoken: 'up 3 %', color: 'rgb(23, 114, 51)' });
+  });
+
+  await check('metric "Latency" (inverse) shows "▼ -8 ms" in green, read as "down 8 ms"', async () => {
+    await expectDelta('Latency', { arrow: '▼', shown: '-8 ms', spoken: 'down 8 ms', color: 'rgb(23, 114, 51)' });
+  });
+
+  await check('metric "Errors" (off) shows "▼ -2" in gray, read as "down 2"', async () => {
+    await metric('Errors').getByText('7', { exact: true }).waitFor();
+    await expectDelta('Errors', { arrow: '▼', shown: '-2', spoken: 'down 2', color: 'rgb(103, 107, 124)' });
+  });
+
+  await check('the JSON shows its top level: quoted strings, the 20-digit id as written', async () => {
+    await text(page, '"sluice"').waitFor();
+    await text(page, '12345678901234567890').waitFor();
+    await summary('owner').getByText('3 keys').waitFor();
+    await text(page, '"team"').waitFor({ state: 'hidden' });
+  });
+
+  await check('Tab reaches "owner", Enter opens it, Space closes it again', async () => {
+    await page.locator('.json summary').first().focus();
+    for (let i = 0; i < 5; i++) {
+      const focused = await page.evaluate(() => document.activeElement?.textContent ?? '');
+      if (focused.startsWith('"owner"')) break;
+      await page.keyboard.press('Tab');
+    }
+    const focused = await page.evaluate(() => document.activeElement?.textContent ?? '');
+    if (!focused.startsWith('"owner"')) throw new Error(`Tab did not reach "owner" (focus on ${JSON.stringify(focused)})`);
+    await page.keyboard.press('Enter');
+    await text(page, '"data"').waitFor();
+    await text(page, 'true').waitFor();
+    await text(page, 'null').waitFor();
+    await page.keyboard.press('Space');
+    await text(page, '"data"').waitFor({ state: 'hidden' });
+  });
+
+  await check('the invalid JSON is an error alert naming line 3, column 8', async () => {
+    await page.getByRole('alert').filter({ hasText: 'Invalid JSON at line 3, column 8' }).waitFor();
+    await text(page, 'end of app').waitFor();
+  });
+
+  await check('a document 100,000 levels deep shows its first 100 levels open, the rest closed', async () => {
+    const deep = page.locator('.json').last();
+    const open = await deep.evaluate((node) => [
+      node.querySelectorAll('details[open]').length,
+      node.querySelectorAll('details:not([open])').length,
+    ]);
+    if (open[0] !== 100 || open[1] !== 1) throw new Error(`${open[0]} levels open, ${open[1]} closed`);
+  });
+
+  await check('no page reported an error', async () => {
+    if (errors.length > 0) throw new Error(errors.join('; '));
+  });
+}
+
 // tests/apps/grid_app.cc: a 1,000,000-row frame built in code in a
 // st::dataframe (n = row number, rev = (n * 7919 + 12345) mod 1e6, a
 // permutation, label = "row <n>"), and a st::table of a frame past the
@@ -454,10 +542,10 @@ async function grid(browser) {
   });
 }
 
-const suites = { demo, columns, uploads, queue, grid };
+const suites = { demo, columns, uploads, queue, display, grid };
 const suite = suites[suiteName];
 if (!suite) {
-  console.error(`unknown suite "${suiteName}": demo, columns, uploads, queue or grid`);
+  console.error(`unknown suite "${suiteName}": demo, columns, uploads, queue, display or grid`);
   process.exit(2);
 }
 

@@ -41,6 +41,30 @@ namespace detail {
 
 template <class T>
 struct IsColumn : std::false_type {};
+// Other types whose hits map their bulk data (st::DataFrame specializes it).
+template <class T>
+struct MappedOnHit : std::false_type {};
+
+// Hands a column's elements over without copying them: where they are (its
+// heap storage or its cache mapping), and what keeps them alive. The column
+// is left empty.
+struct ColumnStorage {
+  template <class T>
+  static std::shared_ptr<const void> Release(Column<T>& column, const T** data, std::size_t* size) {
+    if (column.mapping_) {
+      *data = column.mapped_;
+      *size = column.mapped_size_;
+      std::shared_ptr<const void> owner = std::move(column.mapping_);
+      column.Release();
+      return owner;
+    }
+    auto owner = std::make_shared<const std::vector<T>>(std::move(column.heap_));
+    column.heap_.clear();
+    *data = owner->data();
+    *size = owner->size();
+    return owner;
+  }
+};
 template <class T>
 struct IsColumn<Column<T>> : std::true_type {};
 
@@ -50,11 +74,11 @@ template <class T, std::size_t... I>
 constexpr bool FieldsContainColumn(std::index_sequence<I...>) {
   return (ContainsColumn<boost::pfr::tuple_element_t<I, T>>() || ...);
 }
-// Whether a value of type T holds an st::Column anywhere: only then is a hit
+// Whether a value of type T holds an st::Column (or a frame) anywhere: only then is a hit
 // worth mapping instead of copying.
 template <class T>
 constexpr bool ContainsColumn() {
-  if constexpr (IsColumn<T>::value) {
+  if constexpr (IsColumn<T>::value || MappedOnHit<T>::value) {
     return true;
   } else if constexpr (HasCustomCodec<T> || IsPlain<T>() || std::is_same_v<T, std::string>) {
     return false;

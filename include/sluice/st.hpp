@@ -48,6 +48,7 @@
 #include <sluice/csv.hpp>
 #include <sluice/dataframe.hpp>
 #include <sluice/display.hpp>
+#include <sluice/frame_elements.hpp>
 #include <sluice/download.hpp>
 #include <sluice/file_uploader.hpp>
 #include <sluice/layout.hpp>

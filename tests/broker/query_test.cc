@@ -13,11 +13,17 @@
 #include "tests/support/broker_process.h"
 #include "tests/support/page_model.h"
 #include "tests/support/status_macros.h"
+#include "tests/support/ws_client.h"
 
 namespace sluice::testing {
 namespace {
 
 using ::testing::HasSubstr;
+
+#define RETURN_IF_ERROR(expr)                                         \
+  do {                                                                \
+    if (absl::Status status_ = (expr); !status_.ok()) return status_; \
+  } while (0)
 
 std::string Payload() {
   std::string bytes(1'000'000, '\0');
@@ -134,6 +140,153 @@ TEST_F(QueryOverWebSocketTest, QueriesPastTheRateAreAnsweredTooManyAndTheSession
   EXPECT_GE(answered, 5) << "a burst as large as the rate goes through";
   ASSERT_OK(session_->Click("Rerun"));
   EXPECT_TRUE(page().HasText("runs: 2")) << page().DebugString();
+}
+
+// ---- st::dataframe: rows by query --------------------------------------
+
+constexpr std::uint64_t kRows = 1'000'000;
+
+double ValueOf(std::uint64_t id) { return static_cast<double>(id * 7919 % 1000003) / 8; }
+
+class GridQueryTest : public QueryOverWebSocketTest {
+ protected:
+  ipc::DataFrame::Reader Grid(AppSession& session) {
+    std::optional<ipc::DataFrame::Reader> grid;
+    session.page().ForEachElement([&](const ElementPath&, ipc::Element::Reader e) {
+      if (e.isDataframe()) grid = e.getDataframe();
+    });
+    EXPECT_TRUE(grid) << "no grid on\n" << session.page().DebugString();
+    return grid.value_or(ipc::DataFrame::Reader());
+  }
+
+  // Asks `session`'s grid for rows and waits for the answer.
+  absl::StatusOr<ipc::QueryReply::Reader> Rows(AppSession& session, std::uint64_t begin,
+                                               std::uint32_t count, std::int32_t sort = -1,
+                                               bool descending = false,
+                                               std::optional<std::string> element = {}) {
+    std::uint32_t id = next_query_++;
+    std::string target = element ? *element : std::string(Grid(session).getId().cStr());
+    RETURN_IF_ERROR(session.client().SendRowsQuery(id, target, begin, count, sort, descending));
+    RETURN_IF_ERROR(session.page().ReceiveUntilAnswered(session.client(), id));
+    std::vector<ipc::QueryReply::Reader> replies = session.page().RepliesTo(id);
+    if (replies.size() != 1) return absl::InternalError("not one reply");
+    return replies[0];
+  }
+
+  static std::vector<std::int64_t> Ids(ipc::Rows::Reader rows) {
+    std::vector<std::int64_t> ids;
+    for (std::int64_t id : rows.getColumns()[0].getInt64()) ids.push_back(id);
+    return ids;
+  }
+};
+
+TEST_F(GridQueryTest, GridSendsItsShapeAndFirstRowsNotTheWholeFrame) {
+  Start();
+  ipc::DataFrame::Reader grid = Grid(*session_);
+  EXPECT_EQ(grid.getRowCount(), kRows);
+  ASSERT_EQ(grid.getColumns().size(), 3u);
+  EXPECT_EQ(std::string(grid.getColumns()[1].getName().cStr()), "value");
+  EXPECT_EQ(grid.getColumns()[1].getType(), ipc::ColumnType::FLOAT64);
+  EXPECT_EQ(grid.getColumns()[2].getType(), ipc::ColumnType::STRING);
+  std::vector<std::int64_t> first = Ids(grid.getFirst());
+  ASSERT_FALSE(first.empty());
+  EXPECT_LE(first.size(), grid.getMaxWindowRows());
+  EXPECT_EQ(first.front(), 0);
+  EXPECT_LT(grid.totalSize().wordCount * 8, 64u << 10) << "the first view stays small";
+}
+
+TEST_F(GridQueryTest, RowWindowsAnywhereInAMillionRowsAreAnsweredExactly) {
+  Start();
+  ASSERT_OK_AND_ASSIGN(ipc::QueryReply::Reader middle, Rows(*session_, 500'000, 50));
+  ASSERT_TRUE(middle.isRows()) << middle.toString().flatten().cStr();
+  EXPECT_EQ(middle.getRows().getBegin(), 500'000u);
+  std::vector<std::int64_t> ids = Ids(middle.getRows());
+  ASSERT_EQ(ids.size(), 50u);
+  for (std::size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(ids[i], 500'000 + std::int64_t(i));
+  EXPECT_EQ(middle.getRows().getColumns()[1].getFloat64()[3], ValueOf(500'003));
+  EXPECT_EQ(std::string(middle.getRows().getColumns()[2].getString()[3].cStr()), "row-500003");
+
+  ASSERT_OK_AND_ASSIGN(ipc::QueryReply::Reader end, Rows(*session_, kRows - 10, 100));
+  ASSERT_TRUE(end.isRows());
+  EXPECT_EQ(Ids(end.getRows()).size(), 10u) << "a window past the end is cut at the last row";
+  EXPECT_EQ(Ids(end.getRows()).back(), std::int64_t(kRows - 1));
+  // Row 999,999 is one of the nulls (every 1000th).
+  auto nulls = end.getRows().getColumns()[1].getNulls();
+  ASSERT_EQ(nulls.size(), 10u);
+  EXPECT_TRUE(nulls[9]);
+  EXPECT_FALSE(nulls[8]);
+  EXPECT_TRUE(page().HasText("runs: 1")) << "queries do not rerun the app";
+}
+
+TEST_F(GridQueryTest, SortingByAColumnHappensInTheWorkerNullsLast) {
+  Start();
+  ASSERT_OK_AND_ASSIGN(ipc::QueryReply::Reader top, Rows(*session_, 0, 20, 1, true));
+  ASSERT_TRUE(top.isRows()) << top.toString().flatten().cStr();
+  EXPECT_EQ(top.getRows().getSortColumn(), 1);
+  EXPECT_TRUE(top.getRows().getDescending());
+  auto values = top.getRows().getColumns()[1].getFloat64();
+  for (unsigned i = 1; i < values.size(); ++i) EXPECT_GE(values[i - 1], values[i]);
+  for (std::int64_t id : Ids(top.getRows())) EXPECT_EQ(values[0] >= ValueOf(id), true);
+  // The thousand nulls come last in either direction.
+  ASSERT_OK_AND_ASSIGN(ipc::QueryReply::Reader tail, Rows(*session_, kRows - 5, 5, 1, false));
+  ASSERT_TRUE(tail.isRows());
+  for (bool null : tail.getRows().getColumns()[1].getNulls()) EXPECT_TRUE(null);
+  ASSERT_OK_AND_ASSIGN(ipc::QueryReply::Reader by_id, Rows(*session_, 0, 3, 0, true));
+  EXPECT_THAT(Ids(by_id.getRows()), ::testing::ElementsAre(999'999, 999'998, 999'997));
+}
+
+TEST_F(GridQueryTest, BadWindowsAreAnsweredWithErrorsAndTheSessionGoesOn) {
+  Start();
+  struct Case {
+    std::uint64_t begin;
+    std::uint32_t count;
+    std::int32_t sort;
+    std::string says;
+  };
+  for (const Case& bad : {Case{kRows, 10, -1, "past the frame"},
+                          Case{0, 0, -1, "1 to 500 rows"},
+                          Case{0, 501, -1, "1 to 500 rows"},
+                          Case{0, 10, 3, "no column 3"},
+                          Case{0, 10, -2, "no column -2"}}) {
+    ASSERT_OK_AND_ASSIGN(ipc::QueryReply::Reader reply,
+                         Rows(*session_, bad.begin, bad.count, bad.sort));
+    ASSERT_TRUE(reply.isError()) << bad.says;
+    EXPECT_THAT(std::string(reply.getError().cStr()), HasSubstr(bad.says));
+  }
+  ASSERT_OK_AND_ASSIGN(ipc::QueryReply::Reader good, Rows(*session_, 0, 5));
+  EXPECT_TRUE(good.isRows());
+  EXPECT_TRUE(page().HasText("runs: 1"));
+}
+
+TEST_F(GridQueryTest, RemovedGridIsAnsweredGoneAndItsFrameReleased) {
+  Start();
+  std::string id = Grid(*session_).getId().cStr();
+  ASSERT_OK(session_->Change("Show grid", WidgetInput::Checked(false)));
+  ASSERT_OK_AND_ASSIGN(ipc::QueryReply::Reader reply, Rows(*session_, 0, 5, -1, false, id));
+  ASSERT_TRUE(reply.isError());
+  EXPECT_THAT(std::string(reply.getError().cStr()), HasSubstr("no longer shown"));
+  ASSERT_OK(session_->Change("Show grid", WidgetInput::Checked(true)));
+  ASSERT_OK_AND_ASSIGN(ipc::QueryReply::Reader again, Rows(*session_, 0, 5));
+  EXPECT_TRUE(again.isRows());
+}
+
+TEST_F(GridQueryTest, AnotherSessionsSortDoesNotChangeThisGrid) {
+  Start();
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<AppSession> other, AppSession::Open(broker_->port()));
+  ASSERT_OK_AND_ASSIGN(ipc::QueryReply::Reader sorted, Rows(*other, 0, 5, 0, true));
+  EXPECT_THAT(Ids(sorted.getRows()), ::testing::ElementsAre(999'999, 999'998, 999'997, 999'996,
+                                                            999'995));
+  ASSERT_OK_AND_ASSIGN(ipc::QueryReply::Reader mine, Rows(*session_, 0, 3));
+  EXPECT_THAT(Ids(mine.getRows()), ::testing::ElementsAre(0, 1, 2));
+}
+
+TEST_F(GridQueryTest, StaticTableShowsItsRowsAndCountsTheRest) {
+  Start();
+  std::vector<ShownElement> tables = page().FindElements("table");
+  ASSERT_EQ(tables.size(), 2u) << page().DebugString();
+  EXPECT_EQ(tables[0].text, "id | value | label\n0 | 0 | row-0\n1 | 989.875 | row-1\n"
+                            "2 | 1979.75 | row-2");
+  EXPECT_THAT(tables[1].text, HasSubstr("999998 more rows not shown"));
 }
 
 }  // namespace

@@ -1,0 +1,263 @@
+// st::dataframe and st::table: a frame's columns and rows on the page
+// (runtime/frame_rows.h). The grid's later rows come by query: FrameTarget
+// answers them from the shared frame, in the frame's own order or in a
+// sort order it works out once (data/sort.h) and keeps while shown.
+#include <algorithm>
+#include <charconv>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "data/sort.h"
+#include "data/timestamp.h"
+#include "ipc/text.h"
+#include "runtime/app_runner.h"
+#include "runtime/element_kinds.h"
+#include "runtime/frame_access.h"
+#include "runtime/frame_rows.h"
+#include "runtime/query_targets.h"
+#include "sluice/frame_elements.hpp"
+#include "util/strings.h"
+
+namespace st {
+
+using sluice::ipc::Element;
+
+namespace {
+
+namespace data = sluice::data;
+using sluice::runtime::QueryReplies;
+using sluice::runtime::RowsQuery;
+
+// Rows in the element itself: what a grid of the default height shows,
+// with room to scroll a little before the first query.
+constexpr std::uint64_t kFirstRows = 60;
+// The most rows one query gets (DataFrame.maxWindowRows): a few screens.
+constexpr std::uint32_t kMaxWindowRows = 500;
+// Bounds on one answer, however wide the frame or long its strings.
+constexpr std::uint64_t kMaxWindowCells = 50'000;
+constexpr std::uint64_t kMaxWindowStringBytes = 4u << 20;
+
+// How many of `rows` (from the first) fit the answer's bounds; at least one.
+std::size_t RowsThatFit(const data::Table& table, std::span<const std::uint64_t> rows) {
+  std::size_t columns = std::max<std::size_t>(table.num_columns(), 1);
+  std::size_t fit = std::min<std::size_t>(rows.size(), kMaxWindowCells / columns);
+  std::uint64_t bytes = 0;
+  for (std::size_t i = 0; i < fit; ++i) {
+    for (const data::Column& column : table.columns()) {
+      if (column.type() == data::ColumnType::kString) {
+        bytes += std::min(column.string(rows[i]).size(), sluice::runtime::kMaxCellBytes);
+      }
+    }
+    if (bytes > kMaxWindowStringBytes) return std::max<std::size_t>(i, 1);
+  }
+  return std::max<std::size_t>(fit, 1);
+}
+
+class FrameTarget final : public sluice::runtime::QueryTarget {
+ public:
+  explicit FrameTarget(std::shared_ptr<const data::Table> table) : table_(std::move(table)) {}
+
+  bool SameAs(const QueryTarget& next) const override {
+    const auto* other = dynamic_cast<const FrameTarget*>(&next);
+    return other != nullptr && other->table_ == table_;
+  }
+  void Inherit(QueryTarget& before) override {
+    sort_ = std::move(static_cast<FrameTarget&>(before).sort_);
+  }
+
+  void Answer(QueryReplies& replies) override {
+    const auto* query = std::get_if<RowsQuery>(&replies.query().what);
+    if (query == nullptr) {
+      replies.Error("a dataframe answers only rows queries");
+      return;
+    }
+    const data::Table& table = *table_;
+    std::uint64_t total = table.num_rows();
+    if (query->count == 0 || query->count > kMaxWindowRows) {
+      replies.Error(sluice::StrCat("a rows query asks for 1 to ", kMaxWindowRows, " rows, not ",
+                                   query->count));
+      return;
+    }
+    if (query->sort_column < -1 ||
+        query->sort_column >= static_cast<std::int64_t>(table.num_columns())) {
+      replies.Error(sluice::StrCat("there is no column ", query->sort_column, " to sort by (",
+                                   table.num_columns(), " columns)"));
+      return;
+    }
+    if (query->begin >= total && !(total == 0 && query->begin == 0)) {
+      replies.Error(sluice::StrCat("row ", query->begin, " is past the frame's ", total, " rows"));
+      return;
+    }
+    std::uint64_t end = std::min<std::uint64_t>(total, query->begin + query->count);
+    std::vector<std::uint64_t> rows(end - query->begin);
+    if (query->sort_column < 0) {
+      for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = query->begin + i;
+    } else {
+      const std::vector<std::uint64_t>& order = SortedBy(*query);
+      std::copy(order.begin() + static_cast<std::ptrdiff_t>(query->begin),
+                order.begin() + static_cast<std::ptrdiff_t>(end), rows.begin());
+    }
+    rows.resize(RowsThatFit(table, rows));
+    replies.Send([&](sluice::ipc::QueryReply::Builder reply) {
+      auto out = reply.initRows();
+      sluice::runtime::FillRows(table, rows, query->begin, out);
+      out.setSortColumn(query->sort_column);
+      out.setDescending(query->descending);
+    });
+  }
+
+ private:
+  struct Sorted {
+    std::int32_t column;
+    bool descending;
+    std::vector<std::uint64_t> rows;
+  };
+
+  // The frame's rows in the query's order, worked out once per order and
+  // kept (one order at a time: 8 bytes a row).
+  const std::vector<std::uint64_t>& SortedBy(const RowsQuery& query) {
+    if (!sort_ || sort_->column != query.sort_column || sort_->descending != query.descending) {
+      sort_.reset();  // the old order's memory goes before the new one's comes
+      sort_ = std::make_shared<Sorted>(Sorted{
+          query.sort_column, query.descending,
+          data::SortPermutation(table_->column(static_cast<std::size_t>(query.sort_column)),
+                                query.descending ? data::SortOrder::kDescending
+                                                 : data::SortOrder::kAscending)});
+    }
+    return sort_->rows;
+  }
+
+  std::shared_ptr<const data::Table> table_;
+  std::shared_ptr<Sorted> sort_;
+};
+
+void CheckHeight(int height) {
+  if (height < 0 || height > 10'000) {
+    throw std::invalid_argument(
+        sluice::StrCat("st::dataframe: height ", height, " is not 0 (default) to 10000 pixels"));
+  }
+}
+
+// "a | b\n1 | 2\n...": header, then each row sent, cells by " | ".
+std::optional<std::string> RowsText(capnp::List<sluice::ipc::ColumnInfo>::Reader columns,
+                                    sluice::ipc::Rows::Reader rows) {
+  std::string text;
+  for (unsigned c = 0; c < columns.size(); ++c) {
+    if (c > 0) text += " | ";
+    text += sluice::ipc::ViewOf(columns[c].getName());
+  }
+  unsigned count = 0;
+  if (rows.getColumns().size() > 0) {
+    auto first = rows.getColumns()[0];
+    switch (first.which()) {
+      case sluice::ipc::Cells::INT64:
+        count = first.getInt64().size();
+        break;
+      case sluice::ipc::Cells::FLOAT64:
+        count = first.getFloat64().size();
+        break;
+      case sluice::ipc::Cells::BOOL:
+        count = first.getBool().size();
+        break;
+      case sluice::ipc::Cells::STRING:
+        count = first.getString().size();
+        break;
+      case sluice::ipc::Cells::TIMESTAMP:
+        count = first.getTimestamp().size();
+        break;
+    }
+  }
+  for (unsigned r = 0; r < count; ++r) {
+    text += "\n";
+    for (unsigned c = 0; c < rows.getColumns().size(); ++c) {
+      if (c > 0) text += " | ";
+      auto cells = rows.getColumns()[c];
+      if (cells.getNulls().size() > r && cells.getNulls()[r]) {
+        text += "null";
+        continue;
+      }
+      switch (cells.which()) {
+        case sluice::ipc::Cells::INT64:
+          text += std::to_string(cells.getInt64()[r]);
+          break;
+        case sluice::ipc::Cells::FLOAT64: {
+          char buffer[32];
+          auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, cells.getFloat64()[r]);
+          text.append(buffer, error == std::errc() ? end : buffer);
+          break;
+        }
+        case sluice::ipc::Cells::BOOL:
+          text += cells.getBool()[r] ? "true" : "false";
+          break;
+        case sluice::ipc::Cells::STRING:
+          text += sluice::ipc::ViewOf(cells.getString()[r]);
+          break;
+        case sluice::ipc::Cells::TIMESTAMP:
+          data::AppendTimestamp(cells.getTimestamp()[r], text);
+          break;
+      }
+    }
+  }
+  return text;
+}
+
+// The grid belongs to the run that shows it (its rows are answered by
+// query): not in cached functions.
+const bool kDataFrameKind = sluice::runtime::RegisterElementKind(
+    {Element::DATAFRAME, false, [](Element::Reader e) -> std::optional<std::string> {
+       auto frame = e.getDataframe();
+       return RowsText(frame.getColumns(), frame.getFirst());
+     }});
+// A static table is plain content: replayed on a cache hit.
+const bool kTableKind = sluice::runtime::RegisterElementKind(
+    {Element::TABLE, true, [](Element::Reader e) -> std::optional<std::string> {
+       auto table = e.getTable();
+       std::optional<std::string> text = RowsText(table.getColumns(), table.getRows());
+       if (table.getOmittedRows() > 0) {
+         *text += sluice::StrCat("\n", table.getOmittedRows(), " more rows not shown");
+       }
+       return text;
+     }});
+
+}  // namespace
+
+void dataframe(const DataFrame& frame, const DataFrameOptions& options) {
+  CheckHeight(options.height);
+  auto& runner = sluice::runtime::AppRunner::Current();
+  runner.CheckInterrupt();
+  std::shared_ptr<const data::Table> table = sluice::runtime::TableOf(frame);
+  std::string id = runner.queries().Add("dataframe", "", options.key,
+                                        std::make_shared<FrameTarget>(table));
+  std::uint64_t generation = 0;
+  std::string_view digits = std::string_view(id).substr(id.rfind('#') + 1);
+  std::from_chars(digits.data(), digits.data() + digits.size(), generation);
+  runner.Emit([&](Element::Builder e) {
+    auto grid = e.initDataframe();
+    grid.adoptId(sluice::ipc::NewText(grid, id));
+    grid.setGeneration(generation);
+    grid.setRowCount(table->num_rows());
+    sluice::runtime::FillColumns(*table,
+                                 grid.initColumns(static_cast<unsigned>(table->num_columns())));
+    grid.setHeight(static_cast<std::uint32_t>(options.height));
+    sluice::runtime::FillRowRange(*table, 0, std::min<std::uint64_t>(table->num_rows(), kFirstRows),
+                                  grid.initFirst());
+    grid.setMaxWindowRows(kMaxWindowRows);
+  });
+}
+
+void table(const DataFrame& frame, const TableOptions& options) {
+  std::shared_ptr<const data::Table> table = sluice::runtime::TableOf(frame);
+  std::uint64_t shown = std::min<std::uint64_t>(table->num_rows(), options.max_rows);
+  sluice::runtime::AppRunner::Current().Emit([&](Element::Builder e) {
+    auto out = e.initTable();
+    sluice::runtime::FillColumns(*table,
+                                 out.initColumns(static_cast<unsigned>(table->num_columns())));
+    sluice::runtime::FillRowRange(*table, 0, shown, out.initRows());
+    out.setOmittedRows(table->num_rows() - shown);
+  });
+}
+
+}  // namespace st

@@ -7,7 +7,7 @@
 // default), "columns" (tests/apps/columns_app.cc), "uploads"
 // (tests/apps/upload_app.cc, served with --max-upload-mb 2), "queue" (the
 // demo app served with --workers 1), "display" (tests/apps/display_app.cc)
-// or "grid" (tests/apps/grid_app.cc). The caller starts the server; this
+// or "grid" (tests/apps/data_app.cc). The caller starts the server; this
 // script only connects to it. It prints one line per check and exits 0 when
 // all pass, 1 with the reason otherwise.
 import { launchChromium } from './chromium.mjs';
@@ -479,18 +479,30 @@ async function display(browser) {
   });
 }
 
-// tests/apps/grid_app.cc: a 1,000,000-row frame built in code in a
-// st::dataframe (n = row number, rev = (n * 7919 + 12345) mod 1e6, a
-// permutation, label = "row <n>"), and a st::table of a frame past the
-// table's row limit.
+// tests/apps/data_app.cc's grid: a 1,000,000-row frame built in code (row
+// i: id i, value (i * 7919 mod 1000003) / 8, null every 1000th row, label
+// "row-<i>"), and st::tables of its head and of it cut at 2 rows.
 const GRID_ROWS = 1000000;
 
-function gridRow(page, ariaRowIndex) {
-  return page.getByRole('grid').locator(`tr[aria-rowindex="${ariaRowIndex}"]`);
+// Waits until the grid's row at `ariaRowIndex` (the header is 1, frame row r
+// is r + 2) is drawn with these cell texts (null: any text).
+async function expectRow(page, ariaRowIndex, texts) {
+  await page.waitForFunction(
+    ([index, texts]) => {
+      const row = document.querySelector(`[role=grid] tr[aria-rowindex="${index}"]`);
+      const cells = row ? [...row.querySelectorAll('[role=gridcell]')].map((cell) => cell.textContent) : [];
+      return cells.length === texts.length && texts.every((text, i) => text === null || text === cells[i]);
+    },
+    [ariaRowIndex, texts],
+  );
 }
 
-async function expectCells(row, texts) {
-  for (const text of texts) await row.getByRole('gridcell', { name: text, exact: true }).waitFor();
+async function expectSorted(page, name, direction) {
+  await page.waitForFunction(
+    ([name, direction]) =>
+      document.querySelector(`[role=grid] th[aria-sort="${direction}"]`)?.textContent.startsWith(name),
+    [name, direction],
+  );
 }
 
 async function grid(browser) {
@@ -501,40 +513,45 @@ async function grid(browser) {
   await check('the grid shows the first rows, and counts every row of the frame', async () => {
     page = await openPage(browser, 'grid page', errors);
     await waitIdle(page);
-    await expectCells(gridRow(page, 2), ['0', '12345', 'row 0']);
-    await expectCells(gridRow(page, 3), ['1', 'row 1']);
+    await expectRow(page, 2, ['0', '0', 'row-0']);
+    await expectRow(page, 3, ['1', '989.875', 'row-1']);
     // ARIA counts the header row too.
     const rowCount = await grid().getAttribute('aria-rowcount');
     if (rowCount !== String(GRID_ROWS + 1)) throw new Error(`aria-rowcount is ${rowCount}`);
     await text(page, '1,000,000 rows × 3 columns').waitFor();
-    await page.getByRole('columnheader', { name: 'rev int64' }).waitFor();
+    await grid().getByRole('columnheader', { name: 'value float64' }).waitFor();
   });
 
-  await check('End reaches the last row of 1,000,000 and shows its values; Home comes back', async () => {
+  await check('End reaches the last of 1,000,000 rows and shows its values (a null one); Ctrl+Home comes back', async () => {
     await grid().focus();
     await page.keyboard.press('End');
-    await expectCells(gridRow(page, GRID_ROWS + 1), [String(GRID_ROWS - 1), `row ${GRID_ROWS - 1}`]);
-    await page.keyboard.press('ArrowUp');
-    await page.keyboard.press('PageUp');
+    await expectRow(page, GRID_ROWS + 1, ['999999', 'null', 'row-999999']);
     await page.keyboard.press('Control+Home');
-    await expectCells(gridRow(page, 2), ['0', 'row 0']);
+    await expectRow(page, 2, ['0', '0', 'row-0']);
   });
 
   await check('clicking a header sorts by it in the worker: ascending, then descending', async () => {
-    const header = grid().getByRole('columnheader', { name: 'rev int64' });
+    const header = grid().getByRole('columnheader', { name: 'value float64' });
     await header.click();
-    await page.waitForFunction(() => document.querySelector('[role=grid] th[aria-sort="ascending"]')?.textContent.startsWith('rev'));
-    await expectCells(gridRow(page, 2), ['0']);
+    await expectSorted(page, 'value', 'ascending');
+    await expectRow(page, 2, ['0', '0', 'row-0']);
+    await expectRow(page, 3, ['658671', '0.125', 'row-658671']);
     await header.click();
-    await page.waitForFunction(() => document.querySelector('[role=grid] th[aria-sort="descending"]')?.textContent.startsWith('rev'));
-    await expectCells(gridRow(page, 2), [String(GRID_ROWS - 1)]);
-    await text(page, '1,000,000 rows × 3 columns, sorted by rev (descending)').waitFor();
+    await expectSorted(page, 'value', 'descending');
+    await expectRow(page, 2, ['341332', '125000.25', 'row-341332']);
+    await text(page, '1,000,000 rows × 3 columns, sorted by value (descending)').waitFor();
+    // Nulls come last whichever way, shown as null.
+    await grid().focus();
+    await page.keyboard.press('End');
+    await expectRow(page, GRID_ROWS + 1, [null, 'null', null]);
   });
 
-  await check('a st::table shows its first rows and says how many were left out', async () => {
-    const table = page.getByRole('table');
-    await table.getByRole('cell', { name: 'table row 0', exact: true }).waitFor();
-    await table.getByText(/more rows left out$/).waitFor();
+  await check('st::table shows its rows, and how many were left out past its limit', async () => {
+    const head = page.getByRole('table').filter({ hasText: '3 rows × 3 columns' });
+    await head.getByRole('cell', { name: 'row-2', exact: true }).waitFor();
+    const cut = page.getByRole('table').filter({ hasText: 'left out' });
+    await cut.getByText('2 rows shown; 999,998 more rows left out').waitFor();
+    await cut.getByRole('cell', { name: 'row-1', exact: true }).waitFor();
   });
 
   await check('no page errors', async () => {

@@ -44,8 +44,9 @@ const GRID_CSS = `
 .dataframe regular-table thead th.cell-num { text-align: right; }
 .dataframe regular-table thead th:hover { background: #eef0f4; }
 .dataframe .column-type { display: inline; margin-left: 0.125rem; font-size: 0.75em; }
-.dataframe regular-table th[aria-sort="ascending"] .column-name::after { content: " \\2191"; }
-.dataframe regular-table th[aria-sort="descending"] .column-name::after { content: " \\2193"; }
+/* The arrow is for the eye: aria-sort already tells, so it has no text. */
+.dataframe regular-table th[aria-sort="ascending"] .column-name::after { content: " \\2191" / ""; }
+.dataframe regular-table th[aria-sort="descending"] .column-name::after { content: " \\2193" / ""; }
 .dataframe regular-table .rt-column-resize { position: absolute; top: 0; right: 0; width: 8px; height: 100%; cursor: col-resize; }
 .dataframe regular-table .rt-column-resize:hover { background: var(--border); }
 .dataframe regular-table .rt-cell-clip { overflow: hidden; text-overflow: ellipsis; }

@@ -114,7 +114,7 @@ function marks() {
 }
 
 // Scrolls the grid so that `row` is near the top, and resolves to the time
-// until a frame shows its cells.
+// until its cells are in the DOM (drawn by the next paint).
 function jumpTo(row) {
   return new Promise((resolve) => {
     const grid = document.querySelector('regular-table');
@@ -122,15 +122,20 @@ function jumpTo(row) {
     const rows = Number(table.getAttribute('aria-rowcount')) - 1;
     const rowPx = table.tBodies[0].rows[0].getBoundingClientRect().height;
     const clipRows = (grid.clientHeight - table.tHead.offsetHeight) / rowPx;
+    const shown = () => {
+      const cell = table.querySelector(`tr[aria-rowindex="${row + 2}"] td`);
+      return cell && cell.textContent !== '' && !cell.classList.contains('cell-pending');
+    };
+    // The DOM change that shows the row, which the next paint draws: an
+    // animation-frame poll would add up to a frame of its own.
+    const observer = new MutationObserver(() => {
+      if (!shown()) return;
+      observer.disconnect();
+      resolve(performance.now() - start);
+    });
+    observer.observe(table, { subtree: true, childList: true, characterData: true, attributes: true });
     const start = performance.now();
     grid.scrollTop = (row / Math.max(1, rows - clipRows)) * (grid.scrollHeight - grid.clientHeight);
-    const poll = () => {
-      const tr = table.querySelector(`tr[aria-rowindex="${row + 2}"]`);
-      const cell = tr?.querySelector('td');
-      if (cell && cell.textContent !== '' && !cell.classList.contains('cell-pending')) resolve(performance.now() - start);
-      else requestAnimationFrame(poll);
-    };
-    requestAnimationFrame(poll);
   });
 }
 

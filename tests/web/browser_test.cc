@@ -109,6 +109,10 @@ TEST(BrowserTest, DataFrameGridReachesTheLastRowAndSortsInTheWorker) {
   RunBrowserSuite(SLUICE_DATA_APP, "grid");
 }
 
+TEST(BrowserTest, DownloadButtonSavesTheWorkersBytes) {
+  RunBrowserSuite(SLUICE_DATA_APP, "downloads", {"--cache-size", "0"});
+}
+
 TEST(BrowserTest, QueuedTabShowsItsPlaceThenGetsTheApp) {
   RunBrowserSuite(SLUICE_HELLO_APP, "queue", {"--workers", "1"});
 }

@@ -530,6 +530,25 @@ async function grid(browser) {
     await expectRow(page, 2, ['0', '0', 'row-0']);
   });
 
+  await check("dragging a header's right edge widens its column, and does not sort", async () => {
+    const header = grid().getByRole('columnheader', { name: 'label string' });
+    const before = await header.boundingBox();
+    const y = before.y + before.height / 2;
+    await page.mouse.move(before.x + before.width - 2, y);
+    await page.mouse.down();
+    await page.mouse.move(before.x + before.width + 40, y, { steps: 4 });
+    await page.mouse.move(before.x + before.width + 80, y, { steps: 4 });
+    await page.mouse.up();
+    await page.waitForFunction(
+      ([x, width]) => {
+        const th = [...document.querySelectorAll('[role=grid] th')].find((cell) => cell.textContent.startsWith('label'));
+        return th && th.getBoundingClientRect().width >= width + 60 && th.getBoundingClientRect().x === x;
+      },
+      [before.x, before.width],
+    );
+    if (await page.locator('[role=grid] th[aria-sort]').count()) throw new Error('the drag sorted the grid');
+  });
+
   await check('clicking a header sorts by it in the worker: ascending, then descending', async () => {
     const header = grid().getByRole('columnheader', { name: 'value float64' });
     await header.click();

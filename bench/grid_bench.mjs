@@ -79,6 +79,19 @@ function startSluice(args) {
   });
 }
 
+// Ends the server and waits for it (its log pipe is read until then).
+function stopSluice(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 10000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
 // Host pids of the workers the broker logged for sessions, in order.
 function workerPids(output) {
   return [...output.matchAll(/"event":"session_started".*?"worker_pid":(\d+)/g)].map((m) => Number(m[1]));
@@ -275,7 +288,7 @@ async function main() {
       `workers ${(workersKiB / 1024).toFixed(0)} MiB (${pss.filter((kib) => kib > 0).length} read), keeper ${(keeperKiB / 1024).toFixed(0)} MiB; frame ${frameMiB.toFixed(0)} MiB`]);
   } finally {
     await browser.close().catch(() => {});
-    sluice.child.kill('SIGTERM');
+    await stopSluice(sluice.child);
   }
   for (const [what, value, detail] of out) console.log(`${what.padEnd(50)} ${value.padStart(12)}   ${detail}`);
 }

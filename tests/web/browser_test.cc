@@ -105,6 +105,10 @@ TEST(BrowserTest, MetricAndJsonAreReadableAndKeyboardOperable) {
   RunBrowserSuite(SLUICE_DISPLAY_APP, "display");
 }
 
+TEST(BrowserTest, DataFrameGridReachesTheLastRowAndSortsInTheWorker) {
+  RunBrowserSuite(SLUICE_DATA_APP, "grid");
+}
+
 TEST(BrowserTest, DownloadButtonSavesTheWorkersBytes) {
   RunBrowserSuite(SLUICE_DATA_APP, "downloads", {"--cache-size", "0"});
 }

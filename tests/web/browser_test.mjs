@@ -571,6 +571,7 @@ async function explorer(browser) {
     // The grid's own module may not be in this page yet: then it holds its
     // place as an element of unknown kind. Once it is, it says its row count.
     const grid = page.getByRole('grid');
+    await page.locator('[role=grid], .unknown').first().waitFor({ state: 'attached' });
     if (await grid.count() > 0) {
       const rows = await grid.first().getAttribute('aria-rowcount');
       if (rows !== '7' && rows !== '8') throw new Error(`the grid has aria-rowcount ${rows}, not 7 rows`);

@@ -113,6 +113,10 @@ TEST(BrowserTest, DownloadButtonSavesTheWorkersBytes) {
   RunBrowserSuite(SLUICE_DATA_APP, "downloads", {"--cache-size", "0"});
 }
 
+TEST(BrowserTest, CsvExplorerUploadFilterDownload) {
+  RunBrowserSuite(SLUICE_CSV_EXPLORER_APP, "explorer");
+}
+
 TEST(BrowserTest, QueuedTabShowsItsPlaceThenGetsTheApp) {
   RunBrowserSuite(SLUICE_HELLO_APP, "queue", {"--workers", "1"});
 }

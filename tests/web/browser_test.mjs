@@ -7,16 +7,17 @@
 // default), "columns" (tests/apps/columns_app.cc), "uploads"
 // (tests/apps/upload_app.cc, served with --max-upload-mb 2), "queue" (the
 // demo app served with --workers 1), "display" (tests/apps/display_app.cc),
-// "grid" or "downloads" (tests/apps/data_app.cc). The caller starts the server; this
-// script only connects to it. It prints one line per check and exits 0 when
-// all pass, 1 with the reason otherwise.
+// "grid" or "downloads" (tests/apps/data_app.cc), "explorer"
+// (examples/csv_explorer). The caller starts the server; this script only
+// connects to it. It prints one line per check and exits 0 when all pass, 1
+// with the reason otherwise.
 import { launchChromium } from './chromium.mjs';
 
 const WAIT_MS = 15000;
 const url = process.argv[2];
 const suiteName = process.argv[3] ?? 'demo';
 if (!url) {
-  console.error('usage: node tests/web/browser_test.mjs http://127.0.0.1:PORT/ [demo|columns|uploads|queue|display|grid|downloads]');
+  console.error('usage: node tests/web/browser_test.mjs http://127.0.0.1:PORT/ [demo|columns|uploads|queue|display|grid|downloads|explorer]');
   process.exit(2);
 }
 
@@ -627,10 +628,78 @@ async function downloads(browser) {
   });
 }
 
-const suites = { demo, columns, uploads, queue, display, grid, downloads };
+// examples/csv_explorer, the path a viewer takes: the sample first, then an
+// uploaded file, a range on one of its columns, and the kept rows saved as
+// filtered.csv with exactly their CSV.
+async function explorer(browser) {
+  const errors = [];
+  const page = await openPage(browser, 'explorer page', errors);
+  const metric = page.locator('.metric', { has: text(page, 'Rows kept') });
+  const rowsKept = (shown) => metric.getByText(shown, { exact: true }).waitFor();
+  const csv = ['n,name,score', '1,a,0.5', '2,b,1.5', '3,c,2.5', '4,d,3.5', '5,e,4.5',
+    '6,f,5.5', '7,g,6.5', '8,h,7.5', '9,i,8.5', '10,j,9.5'];
+
+  await check('the explorer shows the 1,000,000-row sample', async () => {
+    await page.getByRole('heading', { level: 1, name: 'CSV explorer', exact: true }).waitFor();
+    await rowsKept('1,000,000');
+    await text(page, 'Showing the generated sample: 1,000,000 rows, 6 columns.').waitFor();
+    await waitIdle(page);
+  });
+
+  await check('uploading small.csv switches to its 10 rows', async () => {
+    await page.getByLabel('A CSV or TSV file', { exact: true }).setInputFiles({
+      name: 'small.csv', mimeType: 'text/csv', buffer: Buffer.from(`${csv.join('\n')}\n`),
+    });
+    await text(page, 'Showing small.csv: 10 rows, 3 columns.').waitFor();
+    await rowsKept('10');
+    await waitIdle(page);
+  });
+
+  await check('raising "Lowest n" to 4 with the keyboard keeps 7 rows, shown as a fall of 3', async () => {
+    const slider = page.getByRole('slider', { name: 'Lowest n', exact: true });
+    // One step at a time: each change is a rerun, and its answer is awaited
+    // before the next key.
+    for (const kept of ['9', '8', '7']) {
+      await slider.focus();
+      await slider.press('ArrowRight');
+      await rowsKept(kept);
+    }
+    await metric.locator('.metric-delta').getByText('▼ -3', { exact: true }).waitFor();
+    await waitIdle(page);
+  });
+
+  await check('the grid shows the 7 kept rows (aria-rowcount 8: the header row counts)', async () => {
+    const grid = page.getByRole('grid');
+    await grid.waitFor();
+    await page.waitForFunction(
+      () => document.querySelector('[role=grid]')?.getAttribute('aria-rowcount') === '8',
+      null,
+      { timeout: WAIT_MS },
+    );
+  });
+
+  await check('"Download the kept rows" saves filtered.csv with exactly the 7 kept rows', async () => {
+    const button = page.getByRole('button', { name: 'Download the kept rows', exact: true });
+    const runId = await page.evaluate(() => document.body.dataset.runId);
+    const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
+    const { readFile } = await import('node:fs/promises');
+    const bytes = (await readFile(await download.path())).toString();
+    if (download.suggestedFilename() !== 'filtered.csv') throw new Error(`saved as ${download.suggestedFilename()}`);
+    const want = `${[csv[0], ...csv.slice(4)].join('\n')}\n`;
+    if (bytes !== want) throw new Error(`saved ${JSON.stringify(bytes)}, not ${JSON.stringify(want)}`);
+    const now = await page.evaluate(() => document.body.dataset.runId);
+    if (now !== runId) throw new Error('the download reran the app');
+  });
+
+  await check('no page errors', async () => {
+    if (errors.length) throw new Error(errors.join('; '));
+  });
+}
+
+const suites = { demo, columns, uploads, queue, display, grid, downloads, explorer };
 const suite = suites[suiteName];
 if (!suite) {
-  console.error(`unknown suite "${suiteName}": demo, columns, uploads, queue, display, grid or downloads`);
+  console.error(`unknown suite "${suiteName}": ${Object.keys(suites).join(", ")}`);
   process.exit(2);
 }
 

@@ -167,8 +167,8 @@ TEST(TakeRowsTest, ARowOutsideTheTableIsAnError) {
 
 TEST(SameBuffersTest, OnlyTheSameBytesAtTheSameAddressesAreTheSame) {
   auto column = [](std::vector<std::int64_t> values) {
-    return *Column::Make("n", ColumnType::kInt64, values.size(),
-                         Buffer::FromVector(std::move(values)));
+    std::size_t rows = values.size();  // before the move below
+    return *Column::Make("n", ColumnType::kInt64, rows, Buffer::FromVector(std::move(values)));
   };
   Table table = *Table::Make({column({1, 2, 3})});
   Table copy = table;
@@ -176,6 +176,7 @@ TEST(SameBuffersTest, OnlyTheSameBytesAtTheSameAddressesAreTheSame) {
   Table rebuilt = *Table::Make({column({1, 2, 3})});
   EXPECT_TRUE(Equal(table, rebuilt));
   EXPECT_FALSE(SameBuffers(table, rebuilt)) << "equal values elsewhere are not the same bytes";
+  ASSERT_EQ(table.num_rows(), 3u);
   EXPECT_FALSE(SameBuffers(table, Head(table, 2)));
 }
 

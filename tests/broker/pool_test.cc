@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string_view>
 
 #include "tests/broker/test_apps.h"
 #include "tests/support/app_session.h"

@@ -33,10 +33,6 @@ using ::absl::StrCat;
 using ::testing::HasSubstr;
 using State = ipc::UploadStatus::State;
 
-#define RETURN_IF_ERROR(expr)                                         \
-  do {                                                                \
-    if (absl::Status status_ = (expr); !status_.ok()) return status_; \
-  } while (0)
 
 constexpr size_t kLargeTextBytes = 20u << 20;
 // The backlog at which the broker used to close a page that uploaded or

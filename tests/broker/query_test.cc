@@ -20,10 +20,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-#define RETURN_IF_ERROR(expr)                                         \
-  do {                                                                \
-    if (absl::Status status_ = (expr); !status_.ok()) return status_; \
-  } while (0)
 
 std::string Payload() {
   std::string bytes(1'000'000, '\0');

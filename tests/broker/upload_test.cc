@@ -35,10 +35,6 @@ using State = ipc::UploadStatus::State;
 
 constexpr size_t kChunk = 64 << 10;
 
-#define RETURN_IF_ERROR(expr)                                         \
-  do {                                                                \
-    if (absl::Status status_ = (expr); !status_.ok()) return status_; \
-  } while (0)
 
 // 32 random hex digits: a needle nothing else in memory or on disk holds.
 std::string RandomMarker() {

@@ -23,6 +23,7 @@
 #include "runtime/cache_entry.h"
 #include "runtime/cache_runtime.h"
 #include "runtime/cache_state.h"
+#include "tests/cache/value_bytes.h"
 
 namespace {
 
@@ -50,23 +51,8 @@ void SluiceHashValue(st::Hasher& h, const Point& p) {
   h.add(p.y);
 }
 
-template <class T>
-std::vector<std::byte> EncodeValue(const T& value) {
-  st::ValueWriter measure;
-  st::detail::Encode(measure, value);
-  std::vector<std::byte> bytes(measure.size());
-  st::ValueWriter writer(bytes);
-  st::detail::Encode(writer, value);
-  return bytes;
-}
-
-template <class T>
-std::optional<T> DecodeValue(std::span<const std::byte> bytes) {
-  T value{};
-  st::ValueReader reader(bytes);
-  if (!st::detail::Decode(reader, value) || !reader.at_end()) return std::nullopt;
-  return value;
-}
+using sluice::testing::DecodeValue;
+using sluice::testing::EncodeValue;
 
 template <class... A>
 sluice::shm_cache::Key KeyOf(const A&... args) {

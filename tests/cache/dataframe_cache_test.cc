@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "tests/cache/value_bytes.h"
+
 namespace {
 
 struct Report {
@@ -32,23 +34,8 @@ static_assert(!st::detail::MappingShareable<FrameAndColumn>(),
               "an st::Column beside the frame can be written: each hit maps its own");
 static_assert(!st::detail::MappingShareable<st::Column<double>>());
 
-template <class T>
-std::vector<std::byte> EncodeValue(const T& value) {
-  st::ValueWriter measure;
-  st::detail::Encode(measure, value);
-  std::vector<std::byte> bytes(measure.size());
-  st::ValueWriter writer(bytes);
-  st::detail::Encode(writer, value);
-  return bytes;
-}
-
-template <class T>
-std::optional<T> DecodeValue(std::span<const std::byte> bytes) {
-  T value{};
-  st::ValueReader reader(bytes);
-  if (!st::detail::Decode(reader, value) || !reader.at_end()) return std::nullopt;
-  return value;
-}
+using sluice::testing::DecodeValue;
+using sluice::testing::EncodeValue;
 
 // Over a megabyte (the size from which hits are mapped), every type, nulls.
 st::DataFrame Large() {

@@ -28,10 +28,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-#define RETURN_IF_ERROR(expr)                                         \
-  do {                                                                \
-    if (absl::Status status_ = (expr); !status_.ok()) return status_; \
-  } while (0)
 
 constexpr std::string_view kUploader = "A CSV or TSV file";
 constexpr std::size_t kChunk = 64 << 10;

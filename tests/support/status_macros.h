@@ -40,3 +40,10 @@ const absl::Status& ToStatus(const absl::StatusOr<T>& status_or) {
   ASSERT_TRUE(SLUICE_TEST_CONCAT(_sluice_statusor_, __LINE__).ok()) \
       << SLUICE_TEST_CONCAT(_sluice_statusor_, __LINE__).status();  \
   lhs = *std::move(SLUICE_TEST_CONCAT(_sluice_statusor_, __LINE__))
+
+// RETURN_IF_ERROR(StatusExpr): in a helper that returns absl::Status or
+// absl::StatusOr, returns the error of a step that failed.
+#define RETURN_IF_ERROR(expr)                                         \
+  do {                                                                \
+    if (absl::Status status_ = (expr); !status_.ok()) return status_; \
+  } while (0)

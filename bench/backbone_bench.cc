@@ -10,10 +10,18 @@
 //                   two processes)
 //   burst           N tabs opened at once, until all show their first run
 //   memory          PSS of an idle hello worker (/proc/PID/smaps_rollup)
+//   start faults    minor page faults of a warm worker (/proc/PID/stat), from
+//                   its fork until it waits for a session, and what its
+//                   session's first run adds; PSS at both points (its own
+//                   broker at --prefork 1 --sandbox off). A fault's cost
+//                   differs 5x between VMs; the count does not
+//                   (baseline: touching 64 MiB of fresh memory, per page)
 //
 // Loopback only; every phase is bounded in count. Usage:
 //   backbone_bench [--starts 300] [--sessions 100] [--reruns 30] [--prefork 4]
-//                  [--think-ms 100]
+//                  [--think-ms 100] [--fault-starts 20]
+// (--fault-starts N runs only the start-faults phase, N starts; 0 skips it)
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +30,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -172,6 +181,141 @@ RerunSamples RunReruns(asio::io_context& io, const std::vector<std::unique_ptr<P
   return samples;
 }
 
+// Cost of one first-touch fault of a 4 KiB page here, in microseconds.
+double FirstTouchMicrosPerPage() {
+  constexpr std::size_t kBytes = 64u << 20;
+  auto start = Clock::now();
+  void* block = ::mmap(nullptr, kBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (block == MAP_FAILED) return 0;
+  auto* bytes = static_cast<volatile char*>(block);
+  for (std::size_t i = 0; i < kBytes; i += 4096) bytes[i] = 1;
+  double micros = std::chrono::duration<double, std::micro>(Clock::now() - start).count();
+  ::munmap(block, kBytes);
+  return micros / (kBytes / 4096);
+}
+
+// Field 10 of /proc/PID/stat (minor faults), and field 3 (state).
+struct FaultCount {
+  long minor = -1;
+  char state = '?';
+};
+
+FaultCount ReadFaults(pid_t pid) {
+  std::string text = testing::ReadProcFile(pid, "stat");
+  auto paren = text.rfind(')');  // the command name may hold spaces
+  FaultCount count;
+  if (paren == std::string::npos) return count;
+  std::istringstream fields(text.substr(paren + 2));
+  std::string field;
+  for (int i = 3; i <= 10 && fields >> field; ++i) {
+    if (i == 3) count.state = field[0];
+    if (i == 10) count.minor = std::atol(field.c_str());
+  }
+  return count;
+}
+
+std::vector<pid_t> Workers(pid_t broker) {
+  std::vector<pid_t> workers;
+  for (pid_t pid : testing::DescendantsOf(broker)) {
+    std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+    std::string name;
+    if (comm >> name && name == "sluice-worker") workers.push_back(pid);
+  }
+  return workers;
+}
+
+long PssKiB(pid_t pid);
+
+struct StartFaults {
+  Samples waiting;        // fork -> waiting for a session
+  Samples first_run;      // hello -> first run finished
+  Samples pss_waiting;    // KiB
+  Samples pss_first_run;  // KiB
+};
+
+// The one warm worker of a --prefork 1 broker, once it sleeps with a fault
+// count that stopped moving (it reached its wait for a session).
+std::optional<pid_t> SettledWarmWorker(pid_t broker) {
+  std::optional<pid_t> found;
+  long last = -1;
+  testing::WaitUntil(
+      [&] {
+        std::vector<pid_t> workers = Workers(broker);
+        if (workers.size() != 1) return false;
+        FaultCount now = ReadFaults(workers[0]);
+        bool settled = now.state == 'S' && now.minor == last && found == workers[0];
+        found = workers[0];
+        last = now.minor;
+        return settled;
+      },
+      testing::After(std::chrono::seconds(10)));
+  return found;
+}
+
+StartFaults MeasureStartFaults(int count) {
+  StartFaults faults;
+  auto broker = testing::BrokerProcess::Start(
+      SLUICE_HELLO_APP, {"--prefork", "1", "--workers", "4", "--sandbox", "off"});
+  if (!broker.ok()) {
+    std::fprintf(stderr, "cannot start the broker: %s\n",
+                 std::string(broker.status().message()).c_str());
+    return faults;
+  }
+  asio::io_context io;
+  for (int i = 0; i < count; ++i) {
+    std::optional<pid_t> warm = SettledWarmWorker((*broker)->pid());
+    if (!warm) break;
+    FaultCount waiting = ReadFaults(*warm);
+    long pss_waiting = PssKiB(*warm);
+    PageClient page(io);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          co_await page.Open((*broker)->port());
+          co_await page.Hello();
+        },
+        [](std::exception_ptr e) {
+          if (e) std::rethrow_exception(e);
+        });
+    io.run();
+    io.restart();
+    FaultCount after = ReadFaults(*warm);
+    long pss_after = PssKiB(*warm);
+    asio::co_spawn(
+        io, [&]() -> asio::awaitable<void> { co_await page.Close(); },
+        [](std::exception_ptr e) {
+          if (e) std::rethrow_exception(e);
+        });
+    io.run();
+    io.restart();
+    testing::WaitForExit(*warm, testing::After(std::chrono::seconds(10)));
+    if (waiting.minor < 0 || after.minor < 0) continue;
+    faults.waiting.Add(static_cast<double>(waiting.minor));
+    faults.first_run.Add(static_cast<double>(after.minor - waiting.minor));
+    faults.pss_waiting.Add(static_cast<double>(pss_waiting));
+    faults.pss_first_run.Add(static_cast<double>(pss_after));
+  }
+  return faults;
+}
+
+void PrintStartFaults(StartFaults faults) {
+  double per_page_us = FirstTouchMicrosPerPage();
+  std::printf("session start, minor page faults of a warm hello worker (%zu starts; --prefork 1)\n",
+              faults.first_run.size());
+  std::printf("%-38s %9s %9s %12s\n", "", "p50", "max", "x fault cost");
+  auto row = [&](const char* what, Samples& samples) {
+    std::printf("%-38s %9.0f %9.0f %9.2f ms\n", what, samples.P50(), samples.Quantile(1.0),
+                samples.P50() * per_page_us / 1000);
+  };
+  row("fork -> waiting for a session", faults.waiting);
+  row("hello -> first run finished", faults.first_run);
+  std::printf("%-38s %9.0f %9.0f\n", "PSS waiting, KiB", faults.pss_waiting.P50(),
+              faults.pss_waiting.Quantile(1.0));
+  std::printf("%-38s %9.0f %9.0f\n", "PSS after the first run, KiB", faults.pss_first_run.P50(),
+              faults.pss_first_run.Quantile(1.0));
+  std::printf("first-touch fault of a fresh 4 KiB page here (baseline): %.2f us\n\n", per_page_us);
+}
+
 // Pss, Private_* and Rss of one process, in KiB.
 struct Memory {
   long pss = 0;
@@ -195,13 +339,16 @@ Memory ReadMemory(pid_t pid) {
   return memory;
 }
 
+long PssKiB(pid_t pid) { return ReadMemory(pid).pss; }
+
 void Row(const char* what, double p50, double p99, const char* baseline, double base_p50) {
   std::printf("%-38s %9.3f %9.3f   %-28s %9.3f %8.1fx\n", what, p50, p99, baseline, base_p50,
               base_p50 > 0 ? p50 / base_p50 : 0.0);
 }
 
 int Main(int argc, char** argv) {
-  int starts = 300, sessions = 100, reruns = 30, prefork = 4, think_ms = 100;
+  int starts = 300, sessions = 100, reruns = 30, prefork = 4, think_ms = 100, fault_starts = 20;
+  bool only_faults = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     int value = std::atoi(argv[i + 1]);
@@ -215,7 +362,13 @@ int Main(int argc, char** argv) {
       prefork = value;
     else if (flag == "--think-ms")
       think_ms = value;
+    else if (flag == "--fault-starts") {
+      fault_starts = value;
+      only_faults = value > 0;
+    }
   }
+  if (fault_starts > 0) PrintStartFaults(MeasureStartFaults(fault_starts));
+  if (only_faults) return 0;
   auto broker = testing::BrokerProcess::Start(
       SLUICE_HELLO_APP,
       {"--prefork", std::to_string(prefork), "--workers", std::to_string(sessions + 16)});

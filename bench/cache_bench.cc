@@ -281,8 +281,8 @@ std::map<std::string, double> HugePageLeg(std::size_t rows, int runs) {
 void PrintHugePageLeg(const LargeValueFigures& f) {
   std::printf(
       "hit_ms %f\nhit_huge_mib %f\nfresh_ms %f\nround_trip_ms %f\nmiss_ms %f\n"
-      "direct_ms %f\n",
-      f.hit_ms, f.hit_huge_mib, f.fresh_ms, f.round_trip_ms, f.miss_ms, f.direct_ms);
+      "direct_ms %f\nhit_faults %f\n",
+      f.hit_ms, f.hit_huge_mib, f.fresh_ms, f.round_trip_ms, f.miss_ms, f.direct_ms, f.hit_faults);
 }
 
 void LargeValueRows(const LargeValueFigures& small_pages, const std::map<std::string, double>& huge,
@@ -316,6 +316,13 @@ void LargeValueRows(const LargeValueFigures& small_pages, const std::map<std::st
                  Unit::kMilliseconds);
   table.Figure("entry readable by other workers after (max), 4K", small_pages.readable_ms,
                Unit::kMilliseconds);
+  char faults[200];
+  std::snprintf(faults, sizeof faults,
+                "minor page faults: hit, 4K %.0f; hit, THP %.0f; st::Column hit + read %.0f "
+                "(fresh 4 KiB pages of the frame: %.0f)",
+                small_pages.hit_faults, huge.at("hit_faults"), small_pages.column_hit_faults,
+                mib * 256);
+  table.Note(faults);
   table.Note("THP in the hit worker: " + std::to_string(static_cast<int>(huge.at("hit_huge_mib"))) +
              " MiB of AnonHugePages with the tunable, " +
              std::to_string(static_cast<int>(small_pages.hit_huge_mib)) + " MiB without");

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <string_view>
 
 #include "util/log.h"
 #include "util/strings.h"
@@ -34,7 +35,8 @@ std::string SelfPath() {
 }  // namespace
 
 absl::StatusOr<pid_t> StartHelper(const std::vector<std::string>& args,
-                                  absl::Span<const FdPlacement> fds, int namespaces) {
+                                  absl::Span<const FdPlacement> fds, int namespaces,
+                                  const std::vector<std::string>& env) {
   if (fds.size() > kMaxPlacements) return absl::InvalidArgumentError("too many descriptors");
   // Everything the child needs is prepared before fork: after it, only
   // async-signal-safe calls until exec.
@@ -42,6 +44,17 @@ absl::StatusOr<pid_t> StartHelper(const std::vector<std::string>& args,
   std::vector<const char*> argv = {self.c_str()};
   for (const std::string& arg : args) argv.push_back(arg.c_str());
   argv.push_back(nullptr);
+  std::vector<const char*> envp;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    std::string_view name(*entry, std::strcspn(*entry, "="));
+    bool replaced = std::any_of(env.begin(), env.end(), [&](const std::string& added) {
+      return added.size() > name.size() && added.compare(0, name.size(), name) == 0 &&
+             added[name.size()] == '=';
+    });
+    if (!replaced) envp.push_back(*entry);
+  }
+  for (const std::string& added : env) envp.push_back(added.c_str());
+  envp.push_back(nullptr);
   FdPlacement placements[kMaxPlacements];
   std::copy(fds.begin(), fds.end(), placements);
   std::size_t count = fds.size();
@@ -68,7 +81,8 @@ absl::StatusOr<pid_t> StartHelper(const std::vector<std::string>& args,
       if (::dup2(scratch[i], placements[i].at) < 0) _exit(127);
       ::close(scratch[i]);
     }
-    ::execv("/proc/self/exe", const_cast<char* const*>(argv.data()));
+    ::execve("/proc/self/exe", const_cast<char* const*>(argv.data()),
+             const_cast<char* const*>(envp.data()));
     _exit(127);
   }
   return pid;

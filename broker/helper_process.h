@@ -27,9 +27,11 @@ struct FdPlacement {
 // Runs `sluice args...` with `fds` placed (every other descriptor of the
 // broker is close-on-exec). Returns the child's pid; the caller reaps it.
 // `namespaces` (CLONE_NEW* flags) start the helper in new namespaces: with
-// CLONE_NEWPID it is pid 1 of its own.
+// CLONE_NEWPID it is pid 1 of its own. `env` entries ("NAME=value") are
+// added to (or replace their name in) the broker's environment.
 absl::StatusOr<pid_t> StartHelper(const std::vector<std::string>& args,
-                                  absl::Span<const FdPlacement> fds, int namespaces = 0);
+                                  absl::Span<const FdPlacement> fds, int namespaces = 0,
+                                  const std::vector<std::string>& env = {});
 
 // Waits up to `timeout` for the helper's first packet on `socket` (its
 // ready message). DeadlineExceeded if none comes; an empty packet means

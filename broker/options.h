@@ -47,6 +47,8 @@ struct ServeOptions {
   std::uint64_t worker_memory_mb = 2048;             // address space a worker may add; 0: no bound
   std::vector<std::string> allow_read;               // canonical paths, visible read-only (strict)
   absl::Duration rerun_timeout = absl::Seconds(60);  // CPU time per run; 0: no limit
+  std::size_t warm_heap_kb =
+      1024;  // heap a warm worker faults in while it waits (worker/warm_heap.h)
   // What a worker prints, logged by its zygote's reaper (worker/output_reader.h).
   int app_output_lines_per_second = 100;     // per worker; more are dropped and counted
   std::size_t app_output_line_bytes = 4096;  // longer lines are cut

@@ -250,6 +250,15 @@ const Setting kSettings[] = {
      "CPU time one run of the app may use before its session is ended, e.g. 60s; 0 = no limit", "",
      [](std::string_view t, ServeOptions* o) { return DurationOf(t, "60s", &o->rerun_timeout); },
      SLUICE_FIELD(rerun_timeout)},
+    {"warm-heap-kb", "N", TomlType::kInteger, kRestart, false, false,
+     "heap a warm worker faults in while it waits for its session, KiB, so that its first run "
+     "does not take those page faults one by one; each worker holds it from then on, used or not "
+     "(the default covers the hello app's first run); 0 = none",
+     "",
+     [](std::string_view t, ServeOptions* o) {
+       return IntIn<std::size_t>(t, 0, 1 << 20, &o->warm_heap_kb);
+     },
+     SLUICE_FIELD(warm_heap_kb)},
     {"app-output-lines-per-second", "N", TomlType::kInteger, kRestart, false, false,
      "lines of what an app prints (stdout, stderr) logged per second and worker, as "
      "\"app_output\" lines; more are dropped and counted in /metrics; 0 = log none",

@@ -65,13 +65,19 @@ absl::StatusOr<SpawnedZygote> ZygoteHost::Spawn(const ZygoteLaunch& launch) {
   for (const std::string& path : launch.allow_read) args.insert(args.end(), {"--allow-read", path});
   args.insert(args.end(), {"--app-output-lines-per-second", StrCat(launch.output.lines_per_second),
                            "--app-output-line-bytes", StrCat(launch.output.line_bytes),
-                           "--max-denials-per-worker", StrCat(launch.output.denials_per_worker)});
+                           "--max-denials-per-worker", StrCat(launch.output.denials_per_worker),
+                           "--warm-heap-bytes", StrCat(launch.warm_heap_bytes)});
   constexpr const char* kLogLevels[] = {"debug", "info", "warning", "error"};
   args.insert(args.end(), {"--log-level", kLogLevels[static_cast<int>(launch.log_level)]});
   args.push_back(launch.app_path);
   int namespaces =
       launch.sandbox.level == sandbox::Level::kStrict ? sandbox::ZygoteCloneFlags() : 0;
-  absl::StatusOr<pid_t> started = StartHelper(args, fds, namespaces);
+  // Every library call site bound once, in the zygote: lazily bound, each
+  // worker would resolve them again on first use, through the dynamic
+  // linker's symbol lookup, faulting in hash tables and writing its own
+  // copy of each GOT page (~60 of a hello worker's first ~330 page faults;
+  // bench/backbone_bench's start-faults rows).
+  absl::StatusOr<pid_t> started = StartHelper(args, fds, namespaces, {"LD_BIND_NOW=1"});
   if (!started.ok()) return started.status();
   pid_t pid = *started;
   zygote_end.reset();

@@ -47,6 +47,7 @@ struct ZygoteLaunch {
   LogLevel log_level = LogLevel::kInfo;                   // the zygote's and its workers'
   int secrets_fd = -1;                                    // the open secrets file; -1: none
   absl::Duration cache_wait_timeout = absl::Seconds(60);  // --cache-wait-timeout; 0: none
+  std::size_t warm_heap_bytes = 0;                        // --warm-heap-kb, in bytes
 };
 
 struct ForkedWorker {

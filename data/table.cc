@@ -46,7 +46,9 @@ namespace {
 absl::StatusOr<std::size_t> CountNulls(const Column& column, std::size_t rows,
                                        const Buffer& validity) {
   if (validity.empty()) return 0;
-  if (validity.size() < (rows + 7) / 8) {
+  // rows / 8 rounded up, written so that no row count (a decoded one may be
+  // anything) wraps around.
+  if (validity.size() < rows / 8 + (rows % 8 != 0 ? 1 : 0)) {
     return absl::InvalidArgumentError(StrCat("column '", column.name(), "': a validity bitmap of ",
                                              validity.size(), " bytes for ", rows, " rows"));
   }
@@ -90,7 +92,8 @@ absl::StatusOr<Column> Column::MakeStrings(std::string name, std::size_t size, B
   column.name_ = std::move(name);
   column.type_ = ColumnType::kString;
   column.size_ = size;
-  if (offsets.size() / sizeof(std::int64_t) < size + 1) {
+  // Not `< size + 1`: a decoded size may be the largest there is.
+  if (offsets.size() / sizeof(std::int64_t) <= size) {
     return absl::InvalidArgumentError(StrCat("column '", column.name_, "': ", offsets.size(),
                                              " bytes of offsets for ", size, " rows"));
   }

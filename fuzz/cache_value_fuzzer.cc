@@ -4,7 +4,7 @@
 // the arena gives beside it; the rest is the entry. The worker splits it
 // (SplitEntry), decodes the value the way st::cache_data's hit does
 // (sluice/cache_value.hpp; from a copy, or from a private mapping for
-// st::Column), reads every field of the result as an app would, and
+// st::Column and st::DataFrame), reads every field of the result as an app would, and
 // replays the recorded elements (ForEachRecordedElement, then the
 // canonical copy Session::Place makes of each).
 #include <capnp/message.h>
@@ -18,6 +18,7 @@
 #include <optional>
 #include <sluice/cache_value.hpp>
 #include <sluice/column.hpp>
+#include <sluice/dataframe.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,6 +41,7 @@ std::uint64_t Use(bool v) { return v ? 1 : 0; }
 std::uint64_t Use(Shade v) { return v == Shade::kDark ? 1 : 0; }
 std::uint64_t Use(std::int64_t v) { return static_cast<std::uint64_t>(v); }
 std::uint64_t Use(const std::string& v) { return v.empty() ? 0 : v.front() + v.back(); }
+std::uint64_t Use(std::string_view v) { return v.empty() ? 0 : v.front() + v.back(); }
 std::uint64_t Use(const Point& v) { return Use(v.x) + Use(v.y) + Use(v.visible) + Use(v.shade); }
 template <class T>
 std::uint64_t Use(const std::vector<T>& v) {
@@ -63,6 +65,34 @@ std::uint64_t Use(const std::optional<T>& v) {
 std::uint64_t Use(const st::Column<double>& v) {
   std::uint64_t sum = 0;
   for (std::size_t i = 0; i < v.size(); ++i) sum += Use(v[i]);
+  return sum;
+}
+std::uint64_t Use(const st::DataFrame& v) {
+  std::uint64_t sum = v.num_rows();
+  for (const std::string& name : v.column_names()) {
+    auto each = [&](const auto& column) {
+      for (std::size_t row = 0; row < column.size(); ++row) {
+        sum += column.is_null(row) ? 1 : Use(column[row]);
+      }
+    };
+    switch (v.column_type(name)) {
+      case st::ColumnType::int64:
+        each(v.int64s(name));
+        break;
+      case st::ColumnType::float64:
+        each(v.doubles(name));
+        break;
+      case st::ColumnType::boolean:
+        each(v.bools(name));
+        break;
+      case st::ColumnType::string:
+        each(v.strings(name));
+        break;
+      case st::ColumnType::timestamp:
+        each(v.timestamps(name));
+        break;
+    }
+  }
   return sum;
 }
 std::uint64_t Use(const Table& v) {
@@ -112,7 +142,8 @@ void Decode(std::uint8_t type, std::span<const std::byte> value) {
       return Hit<std::vector<std::vector<Point>>>(value, mapping);
     case 7:
       return Hit<st::Column<double>>(value, mapping);
-    case 8:
+    case 8:  // 0x40: a frame (its buffers and offsets are checked, not trusted)
+      if (type & 0x40) return Hit<st::DataFrame>(value, mapping);
       return Hit<Table>(value, mapping);
   }
 }

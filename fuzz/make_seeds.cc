@@ -17,6 +17,7 @@
 #include <fstream>
 #include <optional>
 #include <sluice/cache_value.hpp>
+#include <sluice/dataframe.hpp>
 #include <sluice/column.hpp>
 #include <string>
 #include <utility>
@@ -102,6 +103,23 @@ std::string Bye() {
   return Flat(message);
 }
 
+std::string Query(std::uint32_t id, const char* element, std::int64_t sort_column) {
+  capnp::MallocMessageBuilder message;
+  auto query = message.initRoot<ipc::PageMessage>().initQuery();
+  query.setQueryId(id);
+  query.setElementId(element);
+  if (sort_column < -1) {
+    query.setDownload();
+  } else {
+    auto rows = query.initRows();
+    rows.setBegin(1000);
+    rows.setCount(50);
+    rows.setSortColumn(static_cast<std::int32_t>(sort_column));
+    rows.setDescending(true);
+  }
+  return Flat(message);
+}
+
 void PageSeeds() {
   std::string seed;
   AppendRecord(&seed, Hello(""));
@@ -132,6 +150,14 @@ void PageSeeds() {
   AppendRecord(&seed, UploadChunk(7, 3, "out of order"));
   AppendRecord(&seed, "not a capnp message");
   Write("page_message", "out_of_order", seed);
+
+  seed.clear();
+  AppendRecord(&seed, Hello(""));
+  AppendRecord(&seed, Query(1, "dataframe::0#1", -1));
+  AppendRecord(&seed, Query(2, "dataframe::0#1", 2));
+  AppendRecord(&seed, Query(3, "downloadButton:Get:0#2", -2));
+  AppendRecord(&seed, Query(4, "", -1));
+  Write("page_message", "queries", seed);
 }
 
 // --- keeper packets --------------------------------------------------------
@@ -375,6 +401,14 @@ void CacheSeeds() {
   table.flags = {false, true};
   table.values = st::Column<double>(std::vector<double>{0.5});
   Entry("table", 8, Encoded(table), shown);
+
+  st::DataFrame frame;
+  frame.add("id", st::Column<std::int64_t>(std::vector<std::int64_t>{1, 2, 3}));
+  frame.add("price", st::Column<double>(std::vector<double>{0.5, -1, 2}), {false, true, false});
+  frame.add("name", std::vector<std::string>{"a", "", "cde"});
+  frame.add("ok", std::vector<bool>{true, false, true});
+  Entry("frame", 0x40 | 8, Encoded(frame), "");
+  Entry("frame_mapped", 0x80 | 0x40 | 8, Encoded(frame), shown);
 }
 
 }  // namespace

@@ -251,24 +251,4 @@ bool operator==(const DataFrame& a, const DataFrame& b) {
   return a.table_ == b.table_ || data::Equal(*a.table_, *b.table_);
 }
 
-void SluiceHashValue(Hasher& hasher, const DataFrame& frame) {
-  const data::Table& table = *detail::FrameAccess::Table(frame);
-  hasher.add(table.num_rows());
-  hasher.add(table.num_columns());
-  for (const data::Column& column : table.columns()) {
-    hasher.add(column.name());
-    hasher.add(static_cast<int>(column.type()));
-    std::span<const std::uint8_t> validity = column.validity();
-    hasher.add_bytes(validity.data(), validity.size());
-    std::size_t width = data::ValueWidth(column.type());
-    if (width != 0) {
-      hasher.add_bytes(column.values_buffer().data(), column.size() * width);
-    } else {
-      std::span<const std::int64_t> offsets = column.offsets();
-      hasher.add_bytes(offsets.data(), offsets.size_bytes());
-      hasher.add_bytes(column.bytes().data(), column.bytes().size());
-    }
-  }
-}
-
 }  // namespace st

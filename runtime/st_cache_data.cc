@@ -57,6 +57,20 @@ bool TakeEntry(std::span<const std::byte> entry, std::uint16_t kind, ValueOps& o
   return ops.Decode(parts->value, mapping);
 }
 
+// A large entry's page tables filled in one call (MADV_POPULATE_READ, Linux
+// 5.14) instead of a trap every 16 pages as the copy or the app first reads
+// them (~4,900 traps for a 305 MiB entry). On an older kernel madvise fails
+// with EINVAL and the reads fault as before.
+constexpr std::size_t kPopulateFromBytes = 4u << 20;
+
+void PopulateForReading(std::span<const std::byte> bytes) {
+  if (bytes.size() < kPopulateFromBytes) return;
+  auto page = static_cast<std::uintptr_t>(sluice::shm_cache::kPageSize);
+  auto begin = reinterpret_cast<std::uintptr_t>(bytes.data()) & ~(page - 1);
+  auto end = reinterpret_cast<std::uintptr_t>(bytes.data() + bytes.size());
+  (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_READ);
+}
+
 // A hit on a value holding st::Columns maps the entry instead of copying it,
 // from this size on: below it a copy costs less than the round trip that
 // pins the entry and the mapping's page faults.
@@ -106,6 +120,7 @@ bool TryMappedHit(const Key& key, ValueOps& ops, std::string* elements) {
   auto mapping = std::make_shared<PinnedMapping>(base, length, location->file_offset);
   std::span<const std::byte> entry(
       static_cast<const std::byte*>(base) + (location->file_offset - start), location->size);
+  PopulateForReading(entry);
   return TakeEntry(entry, location->kind, ops, elements, mapping);
 }
 
@@ -191,6 +206,7 @@ bool TryHit(const FunctionInfo& function, const Key& key, ValueOps& ops) {
   bool refused = false;  // by the last look at the entry
   if (!TryMappedHit(key, ops, &elements) &&
       !arena->Read(key, [&](std::span<const std::byte> entry, std::uint16_t kind) {
+        PopulateForReading(entry);
         refused = !TakeEntry(entry, kind, ops, &elements);
         return !refused;
       })) {

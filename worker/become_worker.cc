@@ -18,6 +18,7 @@
 #include "sandbox/watchdog.h"
 #include "util/log.h"
 #include "worker/broker_channel.h"
+#include "worker/warm_heap.h"
 
 namespace sluice::worker {
 
@@ -134,6 +135,7 @@ void BecomeWorker(WorkerStart start) {
   sandbox::ContainWorker(*start.sandbox, start.sandbox_slot, start.zygote_pid);
   TakeOwnStdio();
   runtime::AttachKeeper(has_keeper ? UniqueFd(kWorkerKeeperFd) : UniqueFd());
+  WarmHeap(start.warm_heap_bytes, kWorkerSessionFd);
   BrokerChannel channel(UniqueFd(kWorkerSessionFd), start.max_message_bytes);
   runtime::AppRunner runner(
       channel, start.app,

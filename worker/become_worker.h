@@ -33,6 +33,7 @@ struct WorkerStart {
   std::size_t max_message_bytes;
   const sandbox::PreparedSandbox* sandbox;  // the zygote's, compiled before the fork
   int sandbox_slot;                         // picks the worker's own uid
+  std::size_t warm_heap_bytes = 0;          // worker/warm_heap.h
 };
 
 // Runs in the child right after fork(); never returns. Puts the session

@@ -74,5 +74,48 @@ TEST(PoolTest, PreforkedWorkerServesTheNextSession) {
       WaitUntil([&] { return DescendantsOf(broker->pid()).size() >= 6; }, After(kStepTimeout)));
 }
 
+// Minor faults a warm worker's first run takes: the broker's one warm
+// worker, once it sleeps with a fault count that stopped moving, then a tab.
+absl::StatusOr<long> FirstRunFaults(const std::vector<std::string>& flags) {
+  std::vector<std::string> args = {"--prefork", "1", "--sandbox", "off"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  absl::StatusOr<std::unique_ptr<BrokerProcess>> broker = BrokerProcess::Start(kHeapApp, args);
+  if (!broker.ok()) return broker.status();
+  std::optional<pid_t> warm;
+  long last = -1;
+  bool settled = WaitUntil(
+      [&] {
+        absl::StatusOr<int> ready = (*broker)->WarmWorkersFromHealthz();
+        std::vector<pid_t> workers;
+        for (pid_t pid : DescendantsOf((*broker)->pid())) {
+          if (ReadProcFile(pid, "comm") == "sluice-worker\n") workers.push_back(pid);
+        }
+        if (!ready.ok() || *ready != 1 || workers.size() != 1) return false;
+        std::optional<FaultCount> now = MinorFaults(workers[0]);
+        bool same = now && now->state == 'S' && warm == workers[0] && now->minor == last;
+        warm = workers[0];
+        last = now ? now->minor : -1;
+        return same;
+      },
+      After(kStepTimeout));
+  if (!settled) return absl::DeadlineExceededError("no settled warm worker");
+  absl::StatusOr<std::unique_ptr<AppSession>> tab = AppSession::Open((*broker)->port());
+  if (!tab.ok()) return tab.status();
+  if ((*tab)->WorkerPid() != warm)
+    return absl::InternalError("the tab did not get the warm worker");
+  std::optional<FaultCount> after = MinorFaults(*warm);
+  if (!after) return absl::InternalError("the worker is gone");
+  return after->minor - last;
+}
+
+// The first run writes 768 KiB of fresh heap: with the reserve the warm
+// worker faulted in while it waited, that costs it no page fault per page.
+TEST(PoolTest, WarmWorkerFaultsInItsFirstRunsHeapWhileItWaits) {
+  ASSERT_OK_AND_ASSIGN(long without, FirstRunFaults({"--warm-heap-kb", "0"}));
+  ASSERT_OK_AND_ASSIGN(long with, FirstRunFaults({"--warm-heap-kb", "1024"}));
+  EXPECT_GT(without, 192) << "768 KiB of fresh heap is 192 pages";
+  EXPECT_LT(with, without - 150) << "with the reserve: " << with << ", without: " << without;
+}
+
 }  // namespace
 }  // namespace sluice::testing

@@ -108,6 +108,43 @@ TEST(CacheValueTest, VectorOfDoublesIsOneAlignedBlock) {
   EXPECT_EQ(DecodeValue<std::vector<double>>(bytes), values);
 }
 
+// The VmFlags of the mapping of /proc/self/smaps that holds `at`.
+std::string VmFlagsAt(const void* at) {
+  std::ifstream smaps("/proc/self/smaps");
+  auto address = reinterpret_cast<std::uintptr_t>(at);
+  bool inside = false;
+  for (std::string line; std::getline(smaps, line);) {
+    unsigned long begin = 0, end = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &begin, &end) == 2 && line.find(' ') > 8) {
+      inside = begin <= address && address < end;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line;
+    }
+  }
+  return "";
+}
+
+// A large copy out of the cache asks for transparent huge pages: on a host
+// whose THP setting is "madvise", 4 KiB pages would take 512x the faults.
+TEST(CacheValueTest, LargeDecodedVectorAndStringAskForHugePages) {
+  if (!std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled")) {
+    GTEST_SKIP() << "this kernel has no transparent huge pages";
+  }
+  constexpr std::size_t kBytes = 16u << 20;
+  auto vector_back =
+      DecodeValue<std::vector<double>>(EncodeValue(std::vector<double>(kBytes / 8, 2.5)));
+  auto string_back = DecodeValue<std::string>(EncodeValue(std::string(kBytes, 'x')));
+  ASSERT_TRUE(vector_back.has_value() && string_back.has_value());
+  EXPECT_EQ((*vector_back)[kBytes / 8 - 1], 2.5);
+  EXPECT_EQ(string_back->back(), 'x');
+  // Some 2 MiB-aligned address lies in the middle of each block.
+  for (const void* block : {static_cast<const void*>(vector_back->data()),
+                            static_cast<const void*>(string_back->data())}) {
+    const void* middle = static_cast<const char*>(block) + kBytes / 2;
+    EXPECT_THAT(VmFlagsAt(middle), ::testing::HasSubstr(" hg"));
+  }
+}
+
 TEST(CacheValueTest, TruncatedOrDamagedBytesAreRefused) {
   Frame frame{{1, 2, 3}, {4}, "label", 1};
   auto bytes = EncodeValue(frame);

@@ -86,6 +86,19 @@ TEST(BufferSharingTest, MakeRefusesBuffersTooSmallForTheRows) {
       << "offsets past the bytes";
 }
 
+// A decoded cache entry may claim any row count: sizes that wrap around
+// when rounded up (rows + 7, size + 1) must still be refused.
+TEST(BufferSharingTest, MakeRefusesRowCountsThatWrapAround) {
+  constexpr std::size_t kHuge = ~std::size_t{0};
+  EXPECT_FALSE(Column::Make("v", ColumnType::kBool, kHuge - 3,
+                            Buffer::FromVector(std::vector<std::uint8_t>(16)),
+                            Buffer::FromVector(std::vector<std::uint8_t>(2)))
+                   .ok());
+  EXPECT_FALSE(Column::MakeStrings("s", kHuge, Buffer::FromVector(std::vector<std::int64_t>{0}),
+                                   Buffer::FromString(""))
+                   .ok());
+}
+
 TEST(BufferSharingTest, MakeCountsTheNullsInTheBitmap) {
   auto column = Column::Make(
       "v", ColumnType::kInt64, 10, Buffer::FromVector(std::vector<std::int64_t>(10, 7)),

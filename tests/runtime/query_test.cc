@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -169,6 +170,69 @@ TEST_F(QueryTest, OneKeyOnTwoButtonsIsAnInvalidArgument) {
   ASSERT_EQ(page_.Exceptions().size(), 1u) << page_.DebugString();
   EXPECT_THAT(page_.Exceptions()[0].type, HasSubstr("invalid_argument"));
   EXPECT_THAT(page_.Exceptions()[0].message, HasSubstr("same"));
+}
+
+// ---- st::dataframe ------------------------------------------------------
+
+FakeChannel* g_channel = nullptr;
+bool g_answered_in_run = false;
+
+st::DataFrame Numbers(std::int64_t rows) {
+  st::Column<std::int64_t> n;
+  for (std::int64_t i = 0; i < rows; ++i) n.push_back(i);
+  st::DataFrame frame;
+  frame.add("n", std::move(n));
+  return frame;
+}
+
+// Shows a grid, then asks it for rows (as the page would, while the app is
+// still running) and keeps calling st:: until the answer has gone out.
+void LongRunApp() {
+  static const st::DataFrame frame = Numbers(1000);
+  st::dataframe(frame);
+  g_channel->Queue(QueryCommand{7, "dataframe::0#1", RowsQuery{.begin = 990, .count = 5}});
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline && !g_answered_in_run) {
+    st::text("still running");
+    for (const auto& sent : g_channel->sent()) {
+      if (sent.get().isReply()) g_answered_in_run = true;
+    }
+  }
+  st::text(g_answered_in_run ? "answered during the run" : "not answered");
+}
+
+TEST_F(QueryTest, RowsQueryIsAnsweredAtACheckPointDuringARun) {
+  g_channel = &channel_;
+  g_answered_in_run = false;
+  Start(LongRunApp);
+  EXPECT_TRUE(page_.HasText("answered during the run")) << page_.DebugString();
+  std::vector<ipc::QueryReply::Reader> replies = page_.RepliesTo(7);
+  ASSERT_EQ(replies.size(), 1u);
+  ASSERT_TRUE(replies[0].isRows()) << replies[0].toString().flatten().cStr();
+  auto ids = replies[0].getRows().getColumns()[0].getInt64();
+  ASSERT_EQ(ids.size(), 5u);
+  EXPECT_EQ(ids[0], 990);
+  EXPECT_EQ(ids[4], 994);
+  EXPECT_EQ(page_.finished_runs(), 1) << "a query does not rerun the app";
+}
+
+void GridApp() {
+  static const st::DataFrame frame = Numbers(10);
+  st::dataframe(frame);
+  if (st::button("rerun")) st::text("rerun clicked");
+}
+
+TEST_F(QueryTest, GridKeepsItsIdWhileItShowsTheSameFrame) {
+  Start(GridApp);
+  std::vector<ShownElement> grids = page_.FindElements("dataframe");
+  ASSERT_EQ(grids.size(), 1u);
+  EXPECT_EQ(grids[0].text, "n\n0\n1\n2\n3\n4\n5\n6\n7\n8\n9");
+  std::size_t deltas = 0;
+  channel_.Queue(WidgetChangeCommand{.widget_id = page_.FindWidget("rerun")->id, .value = Clicked{}});
+  runner_->ServeOne();
+  deltas = channel_.ApplyNewTo(page_);
+  EXPECT_TRUE(page_.HasText("rerun clicked"));
+  EXPECT_EQ(deltas, 1u) << "only the new text: the grid of the same frame is not sent again";
 }
 
 }  // namespace

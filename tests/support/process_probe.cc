@@ -128,6 +128,23 @@ std::optional<long> StatusKiB(pid_t pid, std::string_view field) {
   return std::nullopt;
 }
 
+std::optional<FaultCount> MinorFaults(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(in, line)) return std::nullopt;
+  size_t close = line.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream rest(line.substr(close + 1));
+  FaultCount count;
+  std::string field;
+  for (int i = 3; i <= 10 && rest >> field; ++i) {
+    if (i == 3) count.state = field[0];
+    if (i == 10) count.minor = std::atol(field.c_str());
+  }
+  if (!rest) return std::nullopt;
+  return count;
+}
+
 std::vector<pid_t> NamespacePids(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(in, line);) {

@@ -36,6 +36,14 @@ std::vector<pid_t> ProcessesWithCmdline(std::string_view needle);
 // has no such line.
 std::optional<long> StatusKiB(pid_t pid, std::string_view field);
 
+// Minor page faults `pid` has taken so far (field 10 of /proc/PID/stat),
+// and its state letter (field 3); nullopt if it is gone.
+struct FaultCount {
+  long minor = 0;
+  char state = '?';
+};
+std::optional<FaultCount> MinorFaults(pid_t pid);
+
 // The NSpid line of /proc/PID/status: `pid` as each pid namespace from ours
 // inwards numbers it (one entry when it is in ours); empty if it is gone.
 std::vector<pid_t> NamespacePids(pid_t pid);

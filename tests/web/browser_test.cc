@@ -105,6 +105,10 @@ TEST(BrowserTest, MetricAndJsonAreReadableAndKeyboardOperable) {
   RunBrowserSuite(SLUICE_DISPLAY_APP, "display");
 }
 
+TEST(BrowserTest, DownloadButtonSavesTheWorkersBytes) {
+  RunBrowserSuite(SLUICE_DATA_APP, "downloads", {"--cache-size", "0"});
+}
+
 TEST(BrowserTest, QueuedTabShowsItsPlaceThenGetsTheApp) {
   RunBrowserSuite(SLUICE_HELLO_APP, "queue", {"--workers", "1"});
 }

@@ -15,7 +15,7 @@ const WAIT_MS = 15000;
 const url = process.argv[2];
 const suiteName = process.argv[3] ?? 'demo';
 if (!url) {
-  console.error('usage: node tests/web/browser_test.mjs http://127.0.0.1:PORT/ [demo|columns|uploads|queue|display]');
+  console.error('usage: node tests/web/browser_test.mjs http://127.0.0.1:PORT/ [demo|columns|uploads|queue|display|downloads]');
   process.exit(2);
 }
 
@@ -478,7 +478,55 @@ async function display(browser) {
   });
 }
 
-const suites = { demo, columns, uploads, queue, display };
+// st::download_button: a click saves the file the worker sends over the
+// session's socket (tests/apps/data_app.cc), with no rerun.
+async function downloads(browser) {
+  const errors = [];
+  const page = await openPage(browser, 'downloads page', errors);
+  const button = (name) => page.getByRole('button', { name, exact: true });
+  const saved = async (name) => {
+    const [download] = await Promise.all([page.waitForEvent('download'), button(name).click()]);
+    const { readFile } = await import('node:fs/promises');
+    return { name: download.suggestedFilename(), bytes: await readFile(await download.path()) };
+  };
+
+  await check('the data app shows its download buttons', async () => {
+    await text(page, 'runs: 1').waitFor();
+    await waitIdle(page);
+    await button('Download payload').waitFor();
+  });
+
+  await check('"Download payload" saves payload.bin with the exact 1,000,000 bytes', async () => {
+    const file = await saved('Download payload');
+    if (file.name !== 'payload.bin') throw new Error(`saved as ${file.name}`);
+    if (file.bytes.length !== 1_000_000) throw new Error(`${file.bytes.length} bytes`);
+    for (let i = 0; i < file.bytes.length; i += 1) {
+      const want = (i * 31 + Math.floor(i / 4096)) % 256;
+      if (file.bytes[i] !== want) throw new Error(`byte ${i} is ${file.bytes[i]}, not ${want}`);
+    }
+  });
+
+  await check('"Download report" runs its callable on the click, and the app did not rerun', async () => {
+    const file = await saved('Download report');
+    if (file.name !== 'report.txt' || file.bytes.toString() !== 'report made 1 times\n') {
+      throw new Error(`saved ${file.name}: ${JSON.stringify(file.bytes.toString())}`);
+    }
+    await text(page, 'runs: 1').waitFor();
+  });
+
+  await check('"Download broken" shows its error next to the button and can be clicked again', async () => {
+    await button('Download broken').click();
+    const alert = page.locator('.download', { has: button('Download broken') }).getByRole('alert');
+    await alert.getByText('cannot make this file').waitFor();
+    if (await button('Download broken').isDisabled()) throw new Error('the button stayed disabled');
+  });
+
+  await check('no page errors', async () => {
+    if (errors.length) throw new Error(errors.join('; '));
+  });
+}
+
+const suites = { demo, columns, uploads, queue, display, downloads };
 const suite = suites[suiteName];
 if (!suite) {
   console.error(`unknown suite "${suiteName}": demo, columns, uploads, queue or display`);

@@ -2,6 +2,8 @@
 // Templates there need it in view of the compiler; it may change in any release.
 #pragma once
 
+#include <sys/mman.h>
+
 #include <boost/pfr/core.hpp>
 #include <boost/pfr/tuple_size.hpp>
 #include <sluice/cache_value.hpp>
@@ -106,12 +108,43 @@ inline constexpr std::size_t kArrayAlignment = 64;
 // would first zero-fill the fresh pages and then write them again. `from`
 // is bounds-checked by the caller; a misaligned source (possible only in a
 // buffer the caller made, never in the arena) takes the two-pass way.
+//
+// A large copy goes into memory that asked for transparent huge pages
+// (where the host's THP setting is "madvise" or "always"; with "never"
+// madvise changes nothing): fresh 4 KiB pages cost one fault each, 512x
+// the faults of 2 MiB ones, and those faults, not the copy, bound a large
+// hit (a 305 MiB hit: 83,000 faults and ~130 ms here vs ~60 ms).
+inline constexpr std::size_t kHugePageCopyBytes = 4u << 20;
+
+inline void AdviseHugePages(const void* at, std::size_t bytes) {
+  constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
+  std::uintptr_t begin = (reinterpret_cast<std::uintptr_t>(at) + kHuge - 1) & ~(kHuge - 1);
+  std::uintptr_t end = (reinterpret_cast<std::uintptr_t>(at) + bytes) & ~(kHuge - 1);
+  // Advice only: a host without THP copies into 4 KiB pages as before.
+  if (end > begin) (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+}
+
+// Makes `value` (a std::vector or std::string) hold `count` elements from
+// `first`, in a fresh block advised for huge pages when it is large and the
+// one it has is too small.
+template <class V, class E>
+void AssignLarge(V& value, const E* first, std::size_t count) {
+  if (count * sizeof(E) >= kHugePageCopyBytes && value.capacity() < count) {
+    V fresh(value.get_allocator());
+    fresh.reserve(count);
+    AdviseHugePages(fresh.data(), count * sizeof(E));
+    fresh.assign(first, first + count);
+    value.swap(fresh);
+    return;
+  }
+  value.assign(first, first + count);
+}
+
 template <class V>
 void AssignBytes(V& value, const std::byte* from, std::size_t count) {
   using E = typename V::value_type;
   if (reinterpret_cast<std::uintptr_t>(from) % alignof(E) == 0) {
-    const E* first = reinterpret_cast<const E*>(from);
-    value.assign(first, first + count);
+    AssignLarge(value, reinterpret_cast<const E*>(from), count);
   } else {
     value.resize(count);
     if (count != 0) std::memcpy(value.data(), from, count * sizeof(E));
@@ -224,7 +257,7 @@ bool Decode(ValueReader& in, T& value) {
     if (!in.get(size)) return false;
     const std::byte* from = in.take(size);
     if (from == nullptr) return false;
-    value.assign(reinterpret_cast<const char*>(from), size);
+    AssignLarge(value, reinterpret_cast<const char*>(from), size);
     return true;
   } else if constexpr (IsVector<T>::value) {
     using E = typename T::value_type;

@@ -199,35 +199,63 @@ class Rerunners {
   int value_ = 0;
 };
 
-long PssKiB(pid_t pid) {
+// What a process costs, in KiB: its PSS, the part of it that is shared
+// memory (the cache's pages it maps: PSS splits each among every process
+// mapping it), and its page tables (not in PSS).
+struct Memory {
+  long pss = 0;
+  long pss_shmem = 0;
+  long page_tables = 0;
+  // What the process adds beyond its share of shared memory.
+  long own() const { return pss - pss_shmem + page_tables; }
+  Memory& operator+=(const Memory& other) {
+    pss += other.pss;
+    pss_shmem += other.pss_shmem;
+    page_tables += other.page_tables;
+    return *this;
+  }
+};
+
+Memory MemoryOf(pid_t pid) {
+  Memory memory;
   std::ifstream in("/proc/" + std::to_string(pid) + "/smaps_rollup");
   std::string line;
   while (std::getline(in, line)) {
     std::istringstream fields(line);
     std::string key;
     long value = 0;
-    if (fields >> key >> value && key == "Pss:") return value;
+    if (!(fields >> key >> value)) continue;
+    if (key == "Pss:") memory.pss = value;
+    if (key == "Pss_Shmem:") memory.pss_shmem = value;
   }
-  return 0;
+  memory.page_tables = testing::StatusKiB(pid, "VmPTE").value_or(0);
+  return memory;
 }
 
-long SumPssKiB(const std::vector<std::unique_ptr<AppSession>>& sessions) {
-  long total = 0;
+Memory MemoryOf(const std::vector<std::unique_ptr<AppSession>>& sessions) {
+  Memory total;
   for (const auto& session : sessions) {
     std::optional<pid_t> pid = session->WorkerPid();
     if (!pid) Fail("worker pid", absl::NotFoundError("no pid text"));
-    total += PssKiB(*pid);
+    total += MemoryOf(*pid);
   }
   return total;
 }
 
-long KeeperPssKiB(pid_t broker) {
+// Every process below `broker` named `comm` (sluice-worker, sluice-keeper).
+std::vector<pid_t> Named(pid_t broker, const std::string& comm) {
+  std::vector<pid_t> out;
   for (pid_t pid : testing::DescendantsOf(broker)) {
-    std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+    std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
     std::string name;
-    if (comm >> name && name == "sluice-keeper") return PssKiB(pid);
+    if (in >> name && name == comm) out.push_back(pid);
   }
-  return 0;
+  return out;
+}
+
+Memory KeeperMemory(pid_t broker) {
+  std::vector<pid_t> keeper = Named(broker, "sluice-keeper");
+  return keeper.empty() ? Memory{} : MemoryOf(keeper[0]);
 }
 
 double LoadAverage() {
@@ -351,36 +379,32 @@ int Main(int argc, char** argv) {
   // Memory: N sessions showing the frame, beside N idle hello workers.
   std::vector<std::unique_ptr<AppSession>> shown;
   for (int i = 0; i < session_count; ++i) shown.push_back(Open(port));
-  long shown_pss = SumPssKiB(shown);
-  long keeper_pss = KeeperPssKiB(broker->pid());
-  long sorted_pss = 0, sorted_keeper_pss = 0;
+  Memory shown_memory = MemoryOf(shown);
+  Memory keeper_memory = KeeperMemory(broker->pid());
+  Memory sorted_memory, sorted_keeper_memory;
   {
     std::vector<std::unique_ptr<Grid>> grids;
     for (auto& session : shown) {
       grids.push_back(std::make_unique<Grid>(*session));
       grids.back()->Query(9'000'000, kWindow, 1, false);
     }
-    sorted_pss = SumPssKiB(shown);
-    sorted_keeper_pss = KeeperPssKiB(broker->pid());
+    sorted_memory = MemoryOf(shown);
+    sorted_keeper_memory = KeeperMemory(broker->pid());
   }
-  long idle_pss = 0;
+  Memory idle;  // N idle hello workers
   {
     auto hello =
         Must(BrokerProcess::Start(SLUICE_HELLO_APP, {"--cache-size", "0"}), "start a hello broker");
-    std::vector<std::unique_ptr<AppSession>> idle;
-    for (int i = 0; i < session_count; ++i) idle.push_back(Open(hello->port()));
+    std::vector<std::unique_ptr<AppSession>> idle_sessions;
+    for (int i = 0; i < session_count; ++i) idle_sessions.push_back(Open(hello->port()));
     // The hello app shows no pid: every worker below its broker (sessions
     // and warm ones alike idle), averaged, times N.
-    long sum = 0, workers = 0;
-    for (pid_t pid : testing::DescendantsOf(hello->pid())) {
-      std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
-      std::string name;
-      if (!(comm >> name) || name != "sluice-worker") continue;
-      sum += PssKiB(pid);
-      ++workers;
-    }
-    if (workers == 0) Fail("idle workers", absl::NotFoundError("no sluice-worker process"));
-    idle_pss = sum / workers * session_count;
+    std::vector<pid_t> workers = Named(hello->pid(), "sluice-worker");
+    if (workers.empty()) Fail("idle workers", absl::NotFoundError("no sluice-worker process"));
+    for (pid_t pid : workers) idle += MemoryOf(pid);
+    long n = static_cast<long>(workers.size());
+    idle = Memory{idle.pss / n * session_count, idle.pss_shmem / n * session_count,
+                  idle.page_tables / n * session_count};
   }
   double load_after = LoadAverage();
 
@@ -420,26 +444,28 @@ int Main(int argc, char** argv) {
       "same sorted query after the viewer's own rerun: %.0f ms (%s); that rerun's frame %s\n",
       sorted_after_rerun, rerun_rows ? "rows" : "error",
       rerun_mapped ? "mapped" : "copied (the cache refused to pin it again)");
-  // The cache holds the frame once, in shared memory, whichever process
-  // PSS charges its pages to (or none, for pages nobody maps): count it as
-  // the frame's size, and the sessions as what their workers' PSS adds to
-  // idle ones (which includes their share of the mapped pages they touched:
-  // an upper bound). The keeper's PSS is shown, not added.
+  // The cache holds the frame once, in shared memory, whichever processes
+  // PSS charges its pages to (every process mapping them, including this
+  // run's other sessions and the keeper): count it once, as the frame's
+  // size, and each session as what its worker adds beyond its share of
+  // shared memory (PSS less Pss_Shmem, plus page tables), less an idle
+  // hello worker's.
   double frame_kib = kFrameMiB * 1024;
-  double added = static_cast<double>(shown_pss - idle_pss);
-  double added_sorted = static_cast<double>(sorted_pss - idle_pss);
-  std::printf(
-      "\nmemory, %d sessions showing the cached frame: workers' PSS %.1f MiB less %d idle hello "
-      "workers' %.1f MiB = %.1f MiB added; with the cache's one copy %.1f MiB = %.2fx the frame  "
-      "-> %s   (keeper PSS %.1f MiB)\n",
-      session_count, shown_pss / 1024.0, session_count, idle_pss / 1024.0, added / 1024,
-      (added + frame_kib) / 1024, (added + frame_kib) / frame_kib,
-      Verdict((added + frame_kib) / frame_kib <= 1.2, "<= 1.2x").c_str(), keeper_pss / 1024.0);
-  std::printf(
-      "memory, the same %d sessions after each sorted by b: workers' PSS %.1f MiB, %.1f MiB added; "
-      "with the cache's copy %.2fx the frame   (keeper PSS %.1f MiB)\n",
-      session_count, sorted_pss / 1024.0, added_sorted / 1024,
-      (added_sorted + frame_kib) / frame_kib, sorted_keeper_pss / 1024.0);
+  auto report = [&](const char* what, const Memory& workers, const Memory& keeper, bool target) {
+    double added = static_cast<double>(workers.own() - idle.own());
+    double ratio = (frame_kib + added) / frame_kib;
+    std::printf(
+        "memory, %d sessions %s: workers' PSS %.1f MiB (of it shared memory %.1f MiB), page "
+        "tables %.1f MiB; keeper PSS %.1f MiB. Added beyond %d idle hello workers' own %.1f MiB: "
+        "%.1f MiB; with the cache's one copy of the frame %.1f MiB = %.2fx the frame%s\n",
+        session_count, what, workers.pss / 1024.0, workers.pss_shmem / 1024.0,
+        workers.page_tables / 1024.0, keeper.pss / 1024.0, session_count, idle.own() / 1024.0,
+        added / 1024, (frame_kib + added) / 1024, ratio,
+        target ? ("  -> " + Verdict(ratio <= 1.2, "<= 1.2x")).c_str() : "");
+  };
+  std::printf("\n");
+  report("showing the cached frame", shown_memory, keeper_memory, true);
+  report("after each sorted it by b", sorted_memory, sorted_keeper_memory, false);
   return 0;
 }
 

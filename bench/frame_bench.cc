@@ -8,13 +8,17 @@
 //   rows query      a 50-row window's round trip at row 0, 5,000,000 and
 //                   9,000,000 (baseline: a query the worker answers with an
 //                   error, the same pipe with no rows)
-//   sort            the first sorted window's round trip (target <= 1.5 s),
-//                   and other sessions' rerun p99 meanwhile (baseline: their
-//                   p99 with no sort running)
-//   memory          PSS (/proc/PID/smaps_rollup) of N sessions showing the
-//                   cached frame, less N idle hello workers' (a second
-//                   broker), as a multiple of the frame's 320 MB (target
-//                   <= 1.2x); and again after each of them sorted it
+//   sort            the first sorted window's round trip (a sort of 10M
+//                   doubles; target <= 1.5 s), alone and while other
+//                   sessions rerun in a closed loop; and their rerun p50/p99
+//                   meanwhile (baseline: the same with no sort running)
+//   memory          N sessions showing the cached frame: the cache's one
+//                   copy plus what each worker adds beyond its share of
+//                   shared memory (PSS - Pss_Shmem from
+//                   /proc/PID/smaps_rollup, plus page tables), less N idle
+//                   hello workers' (a second broker), as a multiple of the
+//                   frame's size (target <= 1.2x); and again after each of
+//                   them sorted it. The plain PSS sums are printed too.
 //
 // Usage: frame_bench [--samples 100] [--rerunners 4] [--sorts 3] [--sessions 10]
 //                    [--cache-size 2G]

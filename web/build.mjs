@@ -17,7 +17,8 @@
 //
 // Output: app.js (the entry), index.html, style.css, and chunk-<hash>.js
 // files: what kind modules load with import() (markdown-it, which every
-// page fetches as it starts: see web/src/elements/markdown.js), and
+// page fetches as it starts: see web/src/elements/markdown.js; regular-table,
+// fetched when the first st::dataframe is shown), and
 // esbuild's small runtime shared between app.js and those. Chunks sit beside app.js: the broker serves every file
 // in the directory.
 import { execFileSync } from 'node:child_process';

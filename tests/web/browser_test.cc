@@ -105,8 +105,16 @@ TEST(BrowserTest, MetricAndJsonAreReadableAndKeyboardOperable) {
   RunBrowserSuite(SLUICE_DISPLAY_APP, "display");
 }
 
+TEST(BrowserTest, DataFrameGridReachesTheLastRowAndSortsInTheWorker) {
+  RunBrowserSuite(SLUICE_DATA_APP, "grid");
+}
+
 TEST(BrowserTest, DownloadButtonSavesTheWorkersBytes) {
   RunBrowserSuite(SLUICE_DATA_APP, "downloads", {"--cache-size", "0"});
+}
+
+TEST(BrowserTest, CsvExplorerUploadFilterDownload) {
+  RunBrowserSuite(SLUICE_CSV_EXPLORER_APP, "explorer");
 }
 
 TEST(BrowserTest, QueuedTabShowsItsPlaceThenGetsTheApp) {

@@ -6,16 +6,18 @@
 // SUITE names the app the server serves: "demo" (examples/hello, the
 // default), "columns" (tests/apps/columns_app.cc), "uploads"
 // (tests/apps/upload_app.cc, served with --max-upload-mb 2), "queue" (the
-// demo app served with --workers 1) or "display" (tests/apps/display_app.cc).
-// The caller starts the server; this script only connects to it. It prints
-// one line per check and exits 0 when all pass, 1 with the reason otherwise.
+// demo app served with --workers 1), "display" (tests/apps/display_app.cc),
+// "grid" or "downloads" (tests/apps/data_app.cc), "explorer"
+// (examples/csv_explorer). The caller starts the server; this script only
+// connects to it. It prints one line per check and exits 0 when all pass, 1
+// with the reason otherwise.
 import { launchChromium } from './chromium.mjs';
 
 const WAIT_MS = 15000;
 const url = process.argv[2];
 const suiteName = process.argv[3] ?? 'demo';
 if (!url) {
-  console.error('usage: node tests/web/browser_test.mjs http://127.0.0.1:PORT/ [demo|columns|uploads|queue|display|downloads]');
+  console.error('usage: node tests/web/browser_test.mjs http://127.0.0.1:PORT/ [demo|columns|uploads|queue|display|grid|downloads|explorer]');
   process.exit(2);
 }
 
@@ -478,6 +480,106 @@ async function display(browser) {
   });
 }
 
+// tests/apps/data_app.cc's grid: a 1,000,000-row frame built in code (row
+// i: id i, value (i * 7919 mod 1000003) / 8, null every 1000th row, label
+// "row-<i>"), and st::tables of its head and of it cut at 2 rows.
+const GRID_ROWS = 1000000;
+
+// Waits until the grid's row at `ariaRowIndex` (the header is 1, frame row r
+// is r + 2) is drawn with these cell texts (null: any text).
+async function expectRow(page, ariaRowIndex, texts) {
+  await page.waitForFunction(
+    ([index, texts]) => {
+      const row = document.querySelector(`[role=grid] tr[aria-rowindex="${index}"]`);
+      const cells = row ? [...row.querySelectorAll('[role=gridcell]')].map((cell) => cell.textContent) : [];
+      return cells.length === texts.length && texts.every((text, i) => text === null || text === cells[i]);
+    },
+    [ariaRowIndex, texts],
+  );
+}
+
+async function expectSorted(page, name, direction) {
+  await page.waitForFunction(
+    ([name, direction]) =>
+      document.querySelector(`[role=grid] th[aria-sort="${direction}"]`)?.textContent.startsWith(name),
+    [name, direction],
+  );
+}
+
+async function grid(browser) {
+  const errors = [];
+  let page = null;
+  const grid = () => page.getByRole('grid');
+
+  await check('the grid shows the first rows, and counts every row of the frame', async () => {
+    page = await openPage(browser, 'grid page', errors);
+    await waitIdle(page);
+    await expectRow(page, 2, ['0', '0', 'row-0']);
+    await expectRow(page, 3, ['1', '989.875', 'row-1']);
+    // ARIA counts the header row too.
+    const rowCount = await grid().getAttribute('aria-rowcount');
+    if (rowCount !== String(GRID_ROWS + 1)) throw new Error(`aria-rowcount is ${rowCount}`);
+    await text(page, '1,000,000 rows × 3 columns').waitFor();
+    await grid().getByRole('columnheader', { name: 'value float64' }).waitFor();
+  });
+
+  await check('End reaches the last of 1,000,000 rows and shows its values (a null one); Ctrl+Home comes back', async () => {
+    await grid().focus();
+    await page.keyboard.press('End');
+    await expectRow(page, GRID_ROWS + 1, ['999999', 'null', 'row-999999']);
+    await page.keyboard.press('Control+Home');
+    await expectRow(page, 2, ['0', '0', 'row-0']);
+  });
+
+  await check("dragging a header's right edge widens its column, and does not sort", async () => {
+    const header = grid().getByRole('columnheader', { name: 'label string' });
+    const before = await header.boundingBox();
+    const y = before.y + before.height / 2;
+    await page.mouse.move(before.x + before.width - 2, y);
+    await page.mouse.down();
+    await page.mouse.move(before.x + before.width + 40, y, { steps: 4 });
+    await page.mouse.move(before.x + before.width + 80, y, { steps: 4 });
+    await page.mouse.up();
+    await page.waitForFunction(
+      ([x, width]) => {
+        const th = [...document.querySelectorAll('[role=grid] th')].find((cell) => cell.textContent.startsWith('label'));
+        return th && th.getBoundingClientRect().width >= width + 60 && th.getBoundingClientRect().x === x;
+      },
+      [before.x, before.width],
+    );
+    if (await page.locator('[role=grid] th[aria-sort]').count()) throw new Error('the drag sorted the grid');
+  });
+
+  await check('clicking a header sorts by it in the worker: ascending, then descending', async () => {
+    const header = grid().getByRole('columnheader', { name: 'value float64' });
+    await header.click();
+    await expectSorted(page, 'value', 'ascending');
+    await expectRow(page, 2, ['0', '0', 'row-0']);
+    await expectRow(page, 3, ['658671', '0.125', 'row-658671']);
+    await header.click();
+    await expectSorted(page, 'value', 'descending');
+    await expectRow(page, 2, ['341332', '125000.25', 'row-341332']);
+    await text(page, '1,000,000 rows × 3 columns, sorted by value (descending)').waitFor();
+    // Nulls come last whichever way, shown as null.
+    await grid().focus();
+    await page.keyboard.press('End');
+    await expectRow(page, GRID_ROWS + 1, [null, 'null', null]);
+  });
+
+  await check('st::table shows its rows, and how many were left out past its limit', async () => {
+    const head = page.getByRole('table').filter({ hasText: '3 rows × 3 columns' });
+    await head.getByRole('cell', { name: 'row-2', exact: true }).waitFor();
+    const cut = page.getByRole('table').filter({ hasText: 'left out' });
+    await cut.getByText('2 rows shown; 999,998 more rows left out').waitFor();
+    await cut.getByRole('cell', { name: 'row-1', exact: true }).waitFor();
+  });
+
+  await check('no page errors', async () => {
+    if (errors.length) throw new Error(errors.join('; '));
+  });
+}
+
+
 // st::download_button: a click saves the file the worker sends over the
 // session's socket (tests/apps/data_app.cc), with no rerun.
 async function downloads(browser) {
@@ -526,10 +628,78 @@ async function downloads(browser) {
   });
 }
 
-const suites = { demo, columns, uploads, queue, display, downloads };
+// examples/csv_explorer, the path a viewer takes: the sample first, then an
+// uploaded file, a range on one of its columns, and the kept rows saved as
+// filtered.csv with exactly their CSV.
+async function explorer(browser) {
+  const errors = [];
+  const page = await openPage(browser, 'explorer page', errors);
+  const metric = page.locator('.metric', { has: text(page, 'Rows kept') });
+  const rowsKept = (shown) => metric.getByText(shown, { exact: true }).waitFor();
+  const csv = ['n,name,score', '1,a,0.5', '2,b,1.5', '3,c,2.5', '4,d,3.5', '5,e,4.5',
+    '6,f,5.5', '7,g,6.5', '8,h,7.5', '9,i,8.5', '10,j,9.5'];
+
+  await check('the explorer shows the 1,000,000-row sample', async () => {
+    await page.getByRole('heading', { level: 1, name: 'CSV explorer', exact: true }).waitFor();
+    await rowsKept('1,000,000');
+    await text(page, 'Showing the generated sample: 1,000,000 rows, 6 columns.').waitFor();
+    await waitIdle(page);
+  });
+
+  await check('uploading small.csv switches to its 10 rows', async () => {
+    await page.getByLabel('A CSV or TSV file', { exact: true }).setInputFiles({
+      name: 'small.csv', mimeType: 'text/csv', buffer: Buffer.from(`${csv.join('\n')}\n`),
+    });
+    await text(page, 'Showing small.csv: 10 rows, 3 columns.').waitFor();
+    await rowsKept('10');
+    await waitIdle(page);
+  });
+
+  await check('raising "Lowest n" to 4 with the keyboard keeps 7 rows, shown as a fall of 3', async () => {
+    const slider = page.getByRole('slider', { name: 'Lowest n', exact: true });
+    // One step at a time: each change is a rerun, and its answer is awaited
+    // before the next key.
+    for (const kept of ['9', '8', '7']) {
+      await slider.focus();
+      await slider.press('ArrowRight');
+      await rowsKept(kept);
+    }
+    await metric.locator('.metric-delta').getByText('▼ -3', { exact: true }).waitFor();
+    await waitIdle(page);
+  });
+
+  await check('the grid shows the 7 kept rows (aria-rowcount 8: the header row counts)', async () => {
+    const grid = page.getByRole('grid');
+    await grid.waitFor();
+    await page.waitForFunction(
+      () => document.querySelector('[role=grid]')?.getAttribute('aria-rowcount') === '8',
+      null,
+      { timeout: WAIT_MS },
+    );
+  });
+
+  await check('"Download the kept rows" saves filtered.csv with exactly the 7 kept rows', async () => {
+    const button = page.getByRole('button', { name: 'Download the kept rows', exact: true });
+    const runId = await page.evaluate(() => document.body.dataset.runId);
+    const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
+    const { readFile } = await import('node:fs/promises');
+    const bytes = (await readFile(await download.path())).toString();
+    if (download.suggestedFilename() !== 'filtered.csv') throw new Error(`saved as ${download.suggestedFilename()}`);
+    const want = `${[csv[0], ...csv.slice(4)].join('\n')}\n`;
+    if (bytes !== want) throw new Error(`saved ${JSON.stringify(bytes)}, not ${JSON.stringify(want)}`);
+    const now = await page.evaluate(() => document.body.dataset.runId);
+    if (now !== runId) throw new Error('the download reran the app');
+  });
+
+  await check('no page errors', async () => {
+    if (errors.length) throw new Error(errors.join('; '));
+  });
+}
+
+const suites = { demo, columns, uploads, queue, display, grid, downloads, explorer };
 const suite = suites[suiteName];
 if (!suite) {
-  console.error(`unknown suite "${suiteName}": demo, columns, uploads, queue or display`);
+  console.error(`unknown suite "${suiteName}": ${Object.keys(suites).join(", ")}`);
   process.exit(2);
 }
 

@@ -1,5 +1,5 @@
 // bench/frame_bench: a 10M-row x 4-double-column frame (320 MB) made by
-// st::cache_data and shown in st::dataframe (bench/apps/frame_app.cc), over
+// st::cache_data and shown in st::dataframe (bench/grid_bench_app.cc), over
 // real WebSockets to the real broker on loopback. Each figure is printed
 // beside a baseline measured in the same run, and the target.
 //
@@ -164,11 +164,9 @@ class Rerunners {
     for (std::size_t s = 0; s < sessions_.size(); ++s) {
       threads_.emplace_back([this, s] {
         AppSession& session = *sessions_[s];
-        for (int i = 0; !stop_; ++i) {
+        while (!stop_) {
           auto start = Clock::now();
-          Must(session.Change("n", WidgetInput::Number((s * 37 + i + 1 + value_) % 1000),
-                              testing::After(kLong)),
-               "rerun");
+          Must(session.Click("Rerun", testing::After(kLong)), "rerun");
           auto end = Clock::now();
           std::lock_guard lock(mutex_);
           reruns_.push_back({start, end});
@@ -182,7 +180,6 @@ class Rerunners {
     stop_ = true;
     for (std::thread& t : threads_) t.join();
     threads_.clear();
-    value_ += 500;
     Samples samples;
     for (const Rerun& r : reruns_) {
       if (r.start >= from && r.start < to) samples.Add(Millis(r.end - r.start));
@@ -200,7 +197,6 @@ class Rerunners {
   std::atomic<bool> stop_{false};
   std::mutex mutex_;
   std::vector<Rerun> reruns_;
-  int value_ = 0;
 };
 
 // What a process costs, in KiB: its PSS, the part of it that is shared
@@ -295,10 +291,10 @@ int Main(int argc, char** argv) {
     if (flag == "--sessions") session_count = value;
   }
   double load_before = LoadAverage();
-  auto broker = Must(
-      BrokerProcess::Start(SLUICE_FRAME_APP, {"--cache-size", cache_size, "--query-rate", "100000",
-                                              "--workers", "64", "--reconnect-grace", "1s"}),
-      "start the broker");
+  auto broker = Must(BrokerProcess::Start(SLUICE_GRID_BENCH_APP,
+                                          {"--cache-size", cache_size, "--query-rate", "100000",
+                                           "--workers", "64", "--reconnect-grace", "1s"}),
+                     "start the broker");
   std::uint16_t port = broker->port();
 
   // The first session computes the frame and stores it; every later one
@@ -318,7 +314,7 @@ int Main(int argc, char** argv) {
   }
 
   auto viewer = Open(port);
-  if (!viewer->page().HasText("mapped"))
+  if (!viewer->page().HasText("frame: mapped"))
     std::fprintf(stderr, "note: the viewer's frame is not mapped\n");
   Grid grid(*viewer);
   Samples error_rtt;
@@ -374,9 +370,9 @@ int Main(int argc, char** argv) {
   }
   // And after a rerun of the viewer's own session (the frame is a new
   // cache hit: is the order still kept?).
-  Must(viewer->Change("n", WidgetInput::Number(999), testing::After(kLong)), "rerun the viewer");
+  Must(viewer->Click("Rerun", testing::After(kLong)), "rerun the viewer");
   grid.Refresh();
-  bool rerun_mapped = viewer->page().HasText("mapped");
+  bool rerun_mapped = viewer->page().HasText("frame: mapped");
   bool rerun_rows = false;
   double sorted_after_rerun = grid.Query(0, kWindow, last.column, last.descending, &rerun_rows);
 

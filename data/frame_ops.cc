@@ -149,4 +149,28 @@ bool Equal(const Table& a, const Table& b) {
   return true;
 }
 
+namespace {
+
+bool SameBuffer(const Buffer& a, const Buffer& b) {
+  return a.data() == b.data() && a.size() == b.size();
+}
+
+}  // namespace
+
+bool SameBuffers(const Table& a, const Table& b) {
+  if (a.num_rows() != b.num_rows() || a.num_columns() != b.num_columns()) return false;
+  for (std::size_t c = 0; c < a.num_columns(); ++c) {
+    const Column& x = a.column(c);
+    const Column& y = b.column(c);
+    if (x.name() != y.name() || x.type() != y.type() || x.size() != y.size() ||
+        !SameBuffer(x.values_buffer(), y.values_buffer()) ||
+        !SameBuffer(x.validity_buffer(), y.validity_buffer()) ||
+        !SameBuffer(x.offsets_buffer(), y.offsets_buffer()) ||
+        !SameBuffer(x.bytes_buffer(), y.bytes_buffer())) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace sluice::data

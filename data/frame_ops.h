@@ -31,4 +31,10 @@ absl::StatusOr<Table> TakeRows(const Table& table, std::span<const std::uint64_t
 bool Equal(const Column& a, const Column& b);
 bool Equal(const Table& a, const Table& b);
 
+// Whether a and b are the same columns over the very same bytes: names,
+// types and row counts equal, and every buffer at the same address with the
+// same size. Then they are equal, known without reading a value (two frames
+// decoded from one mapping, a frame and its copy); false says nothing.
+bool SameBuffers(const Table& a, const Table& b);
+
 }  // namespace sluice::data

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <exception>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -88,12 +89,48 @@ class PinnedMapping {
   }
   PinnedMapping(const PinnedMapping&) = delete;
   PinnedMapping& operator=(const PinnedMapping&) = delete;
+  std::uint64_t file_offset() const { return file_offset_; }
 
  private:
   void* base_;
   std::size_t length_;
   std::uint64_t file_offset_;
 };
+
+// Mappings that hits of read-only values (ValueOps::MappingShareable: a
+// frame) share while any value decoded from them lives, by the entry's
+// offset in the arena. A rerun that hits the entry a shown grid still holds
+// then decodes from the same mapping: no second pin (which counts against
+// this worker's share of the cache, and past it would copy the entry), no
+// second mapping and page-table fill, and the frame's bytes at the same
+// addresses, so the grid sees the same frame (its sort order kept).
+struct SharedMapping {
+  std::weak_ptr<PinnedMapping> mapping;
+  Key key;
+  std::uint64_t size = 0;
+  std::span<const std::byte> entry;
+};
+
+std::vector<SharedMapping>& SharedMappings() {
+  static auto* shared = new std::vector<SharedMapping>();  // lives as long as the worker
+  return *shared;
+}
+
+// The live mapping of exactly this entry (same key, offset and size: the
+// pin keeps those bytes from being reused meanwhile), dropping dead ones.
+std::shared_ptr<PinnedMapping> FindShared(const Key& key, std::uint64_t file_offset,
+                                          std::uint64_t size, std::span<const std::byte>* entry) {
+  std::vector<SharedMapping>& shared = SharedMappings();
+  std::erase_if(shared, [](const SharedMapping& m) { return m.mapping.expired(); });
+  for (const SharedMapping& m : shared) {
+    std::shared_ptr<PinnedMapping> live = m.mapping.lock();
+    if (live && m.key == key && m.size == size && live->file_offset() == file_offset) {
+      *entry = m.entry;
+      return live;
+    }
+  }
+  return nullptr;
+}
 
 // A hit that maps the entry MAP_PRIVATE (sluice/column.hpp). False: take the
 // copying path (nothing to map, too small, the keeper refused or the bytes
@@ -104,6 +141,13 @@ bool TryMappedHit(const Key& key, ValueOps& ops, std::string* elements) {
   if (!ops.Mappable() || arena == nullptr || keeper == nullptr) return false;
   auto location = arena->Locate(key, MonotonicNowNs());
   if (!location || location->size < kMapFromBytes) return false;
+  if (ops.MappingShareable()) {
+    std::span<const std::byte> entry;
+    if (std::shared_ptr<PinnedMapping> live =
+            FindShared(key, location->file_offset, location->size, &entry)) {
+      return TakeEntry(entry, location->kind, ops, elements, live);
+    }
+  }
   sluice::UniqueFd file =
       keeper->Pin(key, location->file_offset, location->size, cache::WaitReadable);
   if (!file.valid()) return false;
@@ -121,6 +165,9 @@ bool TryMappedHit(const Key& key, ValueOps& ops, std::string* elements) {
   std::span<const std::byte> entry(
       static_cast<const std::byte*>(base) + (location->file_offset - start), location->size);
   PopulateForReading(entry);
+  if (ops.MappingShareable()) {
+    SharedMappings().push_back({mapping, key, location->size, entry});
+  }
   return TakeEntry(entry, location->kind, ops, elements, mapping);
 }
 

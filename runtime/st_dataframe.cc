@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "data/frame_ops.h"
 #include "data/sort.h"
 #include "data/timestamp.h"
 #include "ipc/text.h"
@@ -62,7 +63,10 @@ class FrameTarget final : public sluice::runtime::QueryTarget {
 
   bool SameAs(const QueryTarget& next) const override {
     const auto* other = dynamic_cast<const FrameTarget*>(&next);
-    return other != nullptr && other->table_ == table_;
+    // The same Table, or one decoded again from the same mapping (a rerun's
+    // cache hit while the grid holds the last): same bytes, same frame.
+    return other != nullptr &&
+           (other->table_ == table_ || data::SameBuffers(*other->table_, *table_));
   }
   void Inherit(QueryTarget& before) override {
     sort_ = std::move(static_cast<FrameTarget&>(before).sort_);

@@ -127,6 +127,9 @@ void app() {
     st::text("frame stamp " + f.stamp + " mapped " + (f.frame.mapped() ? "yes" : "no") + " rows " +
              std::to_string(f.frame.num_rows()) + " sum " + std::to_string(sum) + " last name " +
              std::string(f.frame.strings("name")[f.frame.num_rows() - 1]));
+    // The grid keeps the frame (so its mapping) while shown: a rerun's hit
+    // decodes from that same mapping.
+    st::dataframe(f.frame);
   }
 
   st::text("few " + few_stamped(n));

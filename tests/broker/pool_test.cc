@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string_view>
 
 #include "tests/broker/test_apps.h"
 #include "tests/support/app_session.h"
@@ -111,6 +112,12 @@ absl::StatusOr<long> FirstRunFaults(const std::vector<std::string>& flags) {
 // The first run writes 768 KiB of fresh heap: with the reserve the warm
 // worker faulted in while it waited, that costs it no page fault per page.
 TEST(PoolTest, WarmWorkerFaultsInItsFirstRunsHeapWhileItWaits) {
+  if (std::string_view(SLUICE_SANITIZE).find("address") != std::string_view::npos) {
+    // ASan's allocator quarantines freed blocks instead of handing them out
+    // again, so the reserve a warm worker frees cannot serve its first run.
+    GTEST_SKIP() << "the heap reserve is glibc malloc's; ASan replaces it (SLUICE_SANITIZE="
+                 << SLUICE_SANITIZE << ")";
+  }
   ASSERT_OK_AND_ASSIGN(long without, FirstRunFaults({"--warm-heap-kb", "0"}));
   ASSERT_OK_AND_ASSIGN(long with, FirstRunFaults({"--warm-heap-kb", "1024"}));
   EXPECT_GT(without, 192) << "768 KiB of fresh heap is 192 pages";

@@ -112,6 +112,30 @@ TEST_F(CacheDataTest, AFramesColumnsAreMappedOnAHit) {
       << second->page().DebugString();
 }
 
+// The grid's id names the frame it shows: the same id after a rerun means
+// the rerun's hit decoded the very bytes the grid holds (one mapping, one
+// pin), so the page keeps its rows and the worker its sort order.
+TEST_F(CacheDataTest, ARerunsHitOfAShownFrameIsTheSameFrameForItsGrid) {
+  ASSERT_OK_AND_ASSIGN(auto first, AppSession::Open(broker_->port()));
+  ASSERT_OK(first->Change("frame", WidgetInput::Checked(true)));
+  ASSERT_OK_AND_ASSIGN(auto second, AppSession::Open(broker_->port()));
+  ASSERT_OK(second->Change("frame", WidgetInput::Checked(true)));
+  auto grid_id = [&] {
+    std::string id;
+    second->page().ForEachElement([&](const ElementPath&, ipc::Element::Reader e) {
+      if (e.isDataframe()) id = e.getDataframe().getId().cStr();
+    });
+    return id;
+  };
+  std::string before = grid_id();
+  ASSERT_FALSE(before.empty()) << second->page().DebugString();
+  ASSERT_THAT(ValueAfter(second->page(), "frame stamp "), HasSubstr("mapped yes"));
+  ASSERT_OK(second->Change("mutate", WidgetInput::Checked(true)));
+  ASSERT_TRUE(second->page().HasText("mutated copy has 3 rows")) << second->page().DebugString();
+  EXPECT_THAT(ValueAfter(second->page(), "frame stamp "), HasSubstr("mapped yes"));
+  EXPECT_EQ(grid_id(), before) << "the rerun's hit gave the grid another frame";
+}
+
 TEST_F(CacheDataTest, DifferentArgumentsAreDifferentEntries) {
   ASSERT_OK_AND_ASSIGN(auto tab, AppSession::Open(broker_->port()));
   std::string three = ValueAfter(tab->page(), "table 3 rows 3 stamp ");

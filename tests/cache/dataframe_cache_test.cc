@@ -23,6 +23,14 @@ struct Report {
 
 static_assert(st::detail::ContainsColumn<st::DataFrame>());
 static_assert(st::detail::ContainsColumn<Report>(), "a hit on a struct with a frame maps too");
+static_assert(st::detail::MappingShareable<Report>(), "nothing decoded from a frame is writable");
+struct FrameAndColumn {
+  st::DataFrame frame;
+  st::Column<double> scratch;
+};
+static_assert(!st::detail::MappingShareable<FrameAndColumn>(),
+              "an st::Column beside the frame can be written: each hit maps its own");
+static_assert(!st::detail::MappingShareable<st::Column<double>>());
 
 template <class T>
 std::vector<std::byte> EncodeValue(const T& value) {

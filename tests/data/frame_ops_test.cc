@@ -165,6 +165,21 @@ TEST(TakeRowsTest, ARowOutsideTheTableIsAnError) {
   EXPECT_EQ(TakeRows(Sample(), huge).status().code(), absl::StatusCode::kOutOfRange);
 }
 
+TEST(SameBuffersTest, OnlyTheSameBytesAtTheSameAddressesAreTheSame) {
+  auto column = [](std::vector<std::int64_t> values) {
+    std::size_t rows = values.size();  // before the move below
+    return *Column::Make("n", ColumnType::kInt64, rows, Buffer::FromVector(std::move(values)));
+  };
+  Table table = *Table::Make({column({1, 2, 3})});
+  Table copy = table;
+  EXPECT_TRUE(SameBuffers(table, copy)) << "a copy shares its buffers";
+  Table rebuilt = *Table::Make({column({1, 2, 3})});
+  EXPECT_TRUE(Equal(table, rebuilt));
+  EXPECT_FALSE(SameBuffers(table, rebuilt)) << "equal values elsewhere are not the same bytes";
+  ASSERT_EQ(table.num_rows(), 3u);
+  EXPECT_FALSE(SameBuffers(table, Head(table, 2)));
+}
+
 TEST(EqualTest, ComparesValuesNullsAndNames) {
   EXPECT_TRUE(Equal(Sample(), Sample()));
   std::uint64_t rows[] = {0, 1, 2, 3, 4};

@@ -45,6 +45,9 @@ class ValueOps {
                       const std::shared_ptr<void>& mapping) noexcept = 0;
   // Whether the value holds an st::Column, so that a hit may map it.
   virtual bool Mappable() const noexcept = 0;
+  // Whether what Decode keeps of a mapping is read-only (a frame, not an
+  // st::Column), so one mapping may serve every hit of the entry.
+  virtual bool MappingShareable() const noexcept = 0;
   // A miss: run the function and keep its result.
   virtual void Compute() = 0;
   // The kept result, encoded: its size, then the bytes.
@@ -112,6 +115,7 @@ struct CachedCall final : ValueOps {
     return false;
   }
   bool Mappable() const noexcept override { return ContainsColumn<R>(); }
+  bool MappingShareable() const noexcept override { return detail::MappingShareable<R>(); }
   void Compute() override {
     result.emplace(std::apply(
         [this](auto&&... a) -> decltype(auto) {

@@ -68,29 +68,48 @@ struct ColumnStorage {
 template <class T>
 struct IsColumn<Column<T>> : std::true_type {};
 
-template <class T>
-constexpr bool ContainsColumn();
-template <class T, std::size_t... I>
-constexpr bool FieldsContainColumn(std::index_sequence<I...>) {
-  return (ContainsColumn<boost::pfr::tuple_element_t<I, T>>() || ...);
+// Whether a value of type T holds, anywhere in it, a type `Is` accepts
+// (Is<U>::value). The walk every "does this value hold ..." question shares.
+template <template <class> class Is, class T>
+constexpr bool Holds();
+template <template <class> class Is, class T, std::size_t... I>
+constexpr bool FieldsHold(std::index_sequence<I...>) {
+  return (Holds<Is, boost::pfr::tuple_element_t<I, T>>() || ...);
 }
-// Whether a value of type T holds an st::Column (or a frame) anywhere: only then is a hit
-// worth mapping instead of copying.
-template <class T>
-constexpr bool ContainsColumn() {
-  if constexpr (IsColumn<T>::value || MappedOnHit<T>::value) {
+template <template <class> class Is, class T>
+constexpr bool Holds() {
+  if constexpr (Is<T>::value) {
     return true;
   } else if constexpr (HasCustomCodec<T> || IsPlain<T>() || std::is_same_v<T, std::string>) {
     return false;
   } else if constexpr (IsVector<T>::value || IsOptional<T>::value) {
-    return ContainsColumn<typename T::value_type>();
+    return Holds<Is, typename T::value_type>();
   } else if constexpr (IsPair<T>::value) {
-    return ContainsColumn<typename T::first_type>() || ContainsColumn<typename T::second_type>();
+    return Holds<Is, typename T::first_type>() || Holds<Is, typename T::second_type>();
   } else if constexpr (AggregateStorable<T>()) {
-    return FieldsContainColumn<T>(std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
+    return FieldsHold<Is, T>(std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
   } else {
     return false;
   }
+}
+
+template <class T>
+struct IsMappedOnHit : std::bool_constant<IsColumn<T>::value || MappedOnHit<T>::value> {};
+
+// Whether a value of type T holds an st::Column (or a frame) anywhere: only
+// then is a hit worth mapping instead of copying.
+template <class T>
+constexpr bool ContainsColumn() {
+  return Holds<IsMappedOnHit, T>();
+}
+
+// Whether a hit's mapping may be shared with an earlier hit of the same
+// entry in this process: only if nothing decoded from it can be written
+// (an st::Column can; a frame's columns cannot). Sharing keeps the same
+// bytes at the same addresses, so a grid can tell the frame is the same.
+template <class T>
+constexpr bool MappingShareable() {
+  return ContainsColumn<T>() && !Holds<IsColumn, T>();
 }
 
 }  // namespace detail

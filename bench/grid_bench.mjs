@@ -148,7 +148,10 @@ function jumpTo(row) {
     });
     observer.observe(table, { subtree: true, childList: true, characterData: true, attributes: true });
     const start = performance.now();
-    grid.scrollTop = (row / Math.max(1, rows - clipRows)) * (grid.scrollHeight - grid.clientHeight);
+    // Rounded down: at 10M rows the scroll range is capped near one pixel
+    // a row, and a fraction rounded up lands on the row after `row`, which
+    // then never shows (the jump waited forever).
+    grid.scrollTop = Math.floor((row / Math.max(1, rows - clipRows)) * (grid.scrollHeight - grid.clientHeight));
   });
 }
 

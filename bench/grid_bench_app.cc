@@ -3,7 +3,11 @@
 // look at fewer), built once per server through st::cache_data so that every
 // session shows the same mapped columns, in a st::dataframe. A "Rerun"
 // button and a run counter let other sessions time their reruns while one
-// session sorts.
+// session sorts. bench/frame_bench drives it over WebSockets too: it finds
+// each session's worker by the "pid: N" line and reports whether a hit
+// mapped the frame.
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -39,7 +43,9 @@ std::int64_t Rows() {
 }
 
 void app() {
+  st::text("pid: " + std::to_string(getpid()));
   st::DataFrame frame = cached_frame(Rows());
+  st::text(frame.mapped() ? "frame: mapped" : "frame: own copy");
   st::dataframe(frame);
   st::button("Rerun");
   int runs = ++st::session_state().get<int>("runs", 0);

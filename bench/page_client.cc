@@ -38,6 +38,8 @@ asio::awaitable<PageClient::Received> PageClient::Read() {
   buffer_.consume(buffer_.size());
   co_await ws_.async_read(buffer_, use_awaitable);
   auto data = buffer_.data();
+  bytes_received_ += data.size();
+  ++messages_received_;
   std::vector<capnp::word> words(data.size() / sizeof(capnp::word));
   std::memcpy(words.data(), data.data(), words.size() * sizeof(capnp::word));
   capnp::FlatArrayMessageReader reader(kj::arrayPtr(words.data(), words.size()));

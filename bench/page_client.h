@@ -44,9 +44,17 @@ class PageClient {
   // WaitRunFinished read too).
   asio::awaitable<Received> Read();
 
+  // Payload bytes of every message Read so far (WebSocket frame headers not
+  // counted): what the page was sent.
+  std::uint64_t bytes_received() const { return bytes_received_; }
+  // How many messages Read so far.
+  std::uint64_t messages_received() const { return messages_received_; }
+
  private:
   beast::websocket::stream<beast::tcp_stream> ws_;
   beast::flat_buffer buffer_;
+  std::uint64_t bytes_received_ = 0;
+  std::uint64_t messages_received_ = 0;
 };
 
 }  // namespace sluice::bench

@@ -164,9 +164,13 @@ bool TryMappedHit(const Key& key, ValueOps& ops, std::string* elements) {
   auto mapping = std::make_shared<PinnedMapping>(base, length, location->file_offset);
   std::span<const std::byte> entry(
       static_cast<const std::byte*>(base) + (location->file_offset - start), location->size);
-  PopulateForReading(entry);
   if (ops.MappingShareable()) {
+    // A frame is read where it is needed (a grid reads the rows it shows):
+    // filling the page tables of all of it would cost a session start
+    // ~60 ms for a 305 MiB frame of which the first view reads 60 rows.
     SharedMappings().push_back({mapping, key, location->size, entry});
+  } else {
+    PopulateForReading(entry);
   }
   return TakeEntry(entry, location->kind, ops, elements, mapping);
 }

@@ -159,9 +159,9 @@ void PageConnection::Handle(std::string_view bytes) {
     // Refused queries are answered here and never reach the worker; the
     // page shows the error where it asked and goes on.
     if (!queries_.Take(limits().query_rate, std::chrono::steady_clock::now())) {
-      Reply(QueryErrorFrame(query->query_id, query->element_id,
-                            StrCat("too many queries: at most ", limits().query_rate,
-                                   " a second (--query-rate)")));
+      Reply(QueryErrorFrame(
+          query->query_id, query->element_id,
+          StrCat("too many queries: at most ", limits().query_rate, " a second (--query-rate)")));
     } else if (!session_->Query(std::move(query->worker_command))) {
       Reply(QueryErrorFrame(query->query_id, query->element_id,
                             "the app is busy: too much waiting for it; try again"));

@@ -243,8 +243,7 @@ Frame UploadStatusFrame(std::uint32_t upload_id, std::string_view widget_id,
   return FrameOf(message);
 }
 
-Frame QueryErrorFrame(std::uint32_t query_id, std::string_view element_id,
-                      std::string_view text) {
+Frame QueryErrorFrame(std::uint32_t query_id, std::string_view element_id, std::string_view text) {
   capnp::MallocMessageBuilder message;
   auto reply = message.initRoot<ipc::ServerMessage>().initReply();
   reply.setQueryId(query_id);

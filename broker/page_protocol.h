@@ -51,9 +51,9 @@ struct QueryRequest {
   std::string element_id;
   kj::Array<capnp::word> worker_command;
 };
-using PageRequest = std::variant<HelloRequest, ChangeRequest, ByeRequest, UploadBeginRequest,
-                                 UploadChunkRequest, UploadEndRequest, UploadCancelRequest,
-                                 QueryRequest>;
+using PageRequest =
+    std::variant<HelloRequest, ChangeRequest, ByeRequest, UploadBeginRequest, UploadChunkRequest,
+                 UploadEndRequest, UploadCancelRequest, QueryRequest>;
 
 // `bytes` is one binary WebSocket message. The copy it decodes from is
 // wiped before it is freed (it may hold an uploaded file's bytes).

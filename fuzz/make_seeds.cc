@@ -17,8 +17,8 @@
 #include <fstream>
 #include <optional>
 #include <sluice/cache_value.hpp>
-#include <sluice/dataframe.hpp>
 #include <sluice/column.hpp>
+#include <sluice/dataframe.hpp>
 #include <string>
 #include <utility>
 #include <vector>

@@ -68,9 +68,9 @@ struct QueryCommand {
   std::string element_id;
   std::variant<RowsQuery, DownloadQuery> what;
 };
-using Command = std::variant<StartCommand, WidgetChangeCommand, ResyncCommand, UploadBeginCommand,
-                             UploadChunkCommand, UploadEndCommand, UploadAbortCommand,
-                             QueryCommand>;
+using Command =
+    std::variant<StartCommand, WidgetChangeCommand, ResyncCommand, UploadBeginCommand,
+                 UploadChunkCommand, UploadEndCommand, UploadAbortCommand, QueryCommand>;
 
 class Channel {
  public:

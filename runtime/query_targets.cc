@@ -73,7 +73,8 @@ std::shared_ptr<QueryTarget> QueryTargets::Find(std::string_view id) const {
   // still answered while this run has not replaced it.
   std::string_view base = id.substr(0, hash);
   for (const auto* map : {&current_, &previous_}) {
-    if (auto it = map->find(ToAbsl(base)); it != map->end() && it->second.generation == generation) {
+    if (auto it = map->find(ToAbsl(base));
+        it != map->end() && it->second.generation == generation) {
       return it->second.target;
     }
   }

@@ -125,11 +125,11 @@ class FrameTarget final : public sluice::runtime::QueryTarget {
   const std::vector<std::uint64_t>& SortedBy(const RowsQuery& query) {
     if (!sort_ || sort_->column != query.sort_column || sort_->descending != query.descending) {
       sort_.reset();  // the old order's memory goes before the new one's comes
-      sort_ = std::make_shared<Sorted>(Sorted{
-          query.sort_column, query.descending,
-          data::SortPermutation(table_->column(static_cast<std::size_t>(query.sort_column)),
-                                query.descending ? data::SortOrder::kDescending
-                                                 : data::SortOrder::kAscending)});
+      sort_ = std::make_shared<Sorted>(
+          Sorted{query.sort_column, query.descending,
+                 data::SortPermutation(table_->column(static_cast<std::size_t>(query.sort_column)),
+                                       query.descending ? data::SortOrder::kDescending
+                                                        : data::SortOrder::kAscending)});
     }
     return sort_->rows;
   }
@@ -233,8 +233,8 @@ void dataframe(const DataFrame& frame, const DataFrameOptions& options) {
   auto& runner = sluice::runtime::AppRunner::Current();
   runner.CheckInterrupt();
   std::shared_ptr<const data::Table> table = sluice::runtime::TableOf(frame);
-  std::string id = runner.queries().Add("dataframe", "", options.key,
-                                        std::make_shared<FrameTarget>(table));
+  std::string id =
+      runner.queries().Add("dataframe", "", options.key, std::make_shared<FrameTarget>(table));
   std::uint64_t generation = 0;
   std::string_view digits = std::string_view(id).substr(id.rfind('#') + 1);
   std::from_chars(digits.data(), digits.data() + digits.size(), generation);

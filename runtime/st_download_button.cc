@@ -83,9 +83,8 @@ void Show(std::string_view label, std::shared_ptr<DownloadTarget> target,
     file_name = file_name.substr(slash + 1);
   }
   if (file_name.empty()) {
-    throw std::invalid_argument(
-        sluice::StrCat("st::download_button '", label, "': file_name '", options.file_name,
-                       "' names no file"));
+    throw std::invalid_argument(sluice::StrCat("st::download_button '", label, "': file_name '",
+                                               options.file_name, "' names no file"));
   }
   std::optional<std::size_t> size = target->size();
   std::string id = runner.queries().Add("downloadButton", label, options.key, std::move(target));

@@ -116,12 +116,13 @@ std::optional<Command> BrokerChannel::NextDecoded() {
           return UploadAbortCommand{command.getUploadAbort()};
         case ipc::WorkerCommand::QUERY: {
           auto query = command.getQuery();
-          runtime::QueryCommand decoded{query.getQueryId(), std::string(ipc::ViewOf(query.getElementId())),
-                               runtime::DownloadQuery{}};
+          runtime::QueryCommand decoded{query.getQueryId(),
+                                        std::string(ipc::ViewOf(query.getElementId())),
+                                        runtime::DownloadQuery{}};
           if (query.isRows()) {
             auto rows = query.getRows();
-            decoded.what = runtime::RowsQuery{rows.getBegin(), rows.getCount(), rows.getSortColumn(),
-                                     rows.getDescending()};
+            decoded.what = runtime::RowsQuery{rows.getBegin(), rows.getCount(),
+                                              rows.getSortColumn(), rows.getDescending()};
           }
           return decoded;
         }

@@ -48,9 +48,9 @@
 #include <sluice/csv.hpp>
 #include <sluice/dataframe.hpp>
 #include <sluice/display.hpp>
-#include <sluice/frame_elements.hpp>
 #include <sluice/download.hpp>
 #include <sluice/file_uploader.hpp>
+#include <sluice/frame_elements.hpp>
 #include <sluice/layout.hpp>
 #include <sluice/secrets.hpp>
 #include <sluice/session_state.hpp>

@@ -15,7 +15,8 @@ int g_made = 0;  // calls of the report callable, in this worker
 // 1 MB of every byte value, in a pattern that shows a misplaced chunk.
 std::string Payload() {
   std::string bytes(1'000'000, '\0');
-  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>((i * 31 + i / 4096) % 256);
+  for (std::size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = static_cast<char>((i * 31 + i / 4096) % 256);
   return bytes;
 }
 
@@ -50,16 +51,14 @@ void app() {
   static const std::string payload = Payload();
   st::download_button("Download payload", payload,
                       {.file_name = "payload.bin", .mime = "application/octet-stream"});
-  st::download_button(
-      "Download report",
-      [] {
-        ++g_made;
-        return "report made " + std::to_string(g_made) + " times\n";
-      },
-      {.file_name = "report.txt", .mime = "text/plain"});
-  st::download_button("Download broken", []() -> std::string {
-    throw std::runtime_error("cannot make this file");
-  });
+  st::download_button("Download report",
+                      [] {
+                        ++g_made;
+                        return "report made " + std::to_string(g_made) + " times\n";
+                      },
+                      {.file_name = "report.txt", .mime = "text/plain"});
+  st::download_button("Download broken",
+                      []() -> std::string { throw std::runtime_error("cannot make this file"); });
   static const st::DataFrame big = BigFrame();
   if (st::checkbox("Show grid", true)) st::dataframe(big, {.height = 320});
   st::table(big.head(3));

@@ -33,7 +33,6 @@ using ::absl::StrCat;
 using ::testing::HasSubstr;
 using State = ipc::UploadStatus::State;
 
-
 constexpr size_t kLargeTextBytes = 20u << 20;
 // The backlog at which the broker used to close a page that uploaded or
 // sent a bad message ("the page does not read its messages").

@@ -20,7 +20,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-
 std::string Payload() {
   std::string bytes(1'000'000, '\0');
   for (std::size_t i = 0; i < bytes.size(); ++i) {
@@ -42,20 +41,19 @@ class QueryOverWebSocketTest : public ::testing::Test {
   std::string ButtonId(std::string_view label) {
     std::string id;
     page().ForEachElement([&](const ElementPath&, ipc::Element::Reader e) {
-      if (e.isDownloadButton() && std::string_view(e.getDownloadButton().getLabel().cStr()) == label) {
+      if (e.isDownloadButton() &&
+          std::string_view(e.getDownloadButton().getLabel().cStr()) == label) {
         id = e.getDownloadButton().getId().cStr();
       }
     });
-    EXPECT_FALSE(id.empty()) << "no download button '" << label << "' on\n"
-                             << page().DebugString();
+    EXPECT_FALSE(id.empty()) << "no download button '" << label << "' on\n" << page().DebugString();
     return id;
   }
 
   // Clicks the download button `label` and waits for the whole answer.
   absl::StatusOr<std::string> Download(std::string_view label) {
     std::uint32_t id = next_query_++;
-    if (absl::Status sent = session_->client().SendDownloadQuery(id, ButtonId(label));
-        !sent.ok()) {
+    if (absl::Status sent = session_->client().SendDownloadQuery(id, ButtonId(label)); !sent.ok()) {
       return sent;
     }
     if (absl::Status answered = page().ReceiveUntilAnswered(session_->client(), id);
@@ -239,10 +237,8 @@ TEST_F(GridQueryTest, BadWindowsAreAnsweredWithErrorsAndTheSessionGoesOn) {
     std::int32_t sort;
     std::string says;
   };
-  for (const Case& bad : {Case{kRows, 10, -1, "past the frame"},
-                          Case{0, 0, -1, "1 to 500 rows"},
-                          Case{0, 501, -1, "1 to 500 rows"},
-                          Case{0, 10, 3, "no column 3"},
+  for (const Case& bad : {Case{kRows, 10, -1, "past the frame"}, Case{0, 0, -1, "1 to 500 rows"},
+                          Case{0, 501, -1, "1 to 500 rows"}, Case{0, 10, 3, "no column 3"},
                           Case{0, 10, -2, "no column -2"}}) {
     ASSERT_OK_AND_ASSIGN(ipc::QueryReply::Reader reply,
                          Rows(*session_, bad.begin, bad.count, bad.sort));
@@ -270,8 +266,8 @@ TEST_F(GridQueryTest, AnotherSessionsSortDoesNotChangeThisGrid) {
   Start();
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<AppSession> other, AppSession::Open(broker_->port()));
   ASSERT_OK_AND_ASSIGN(ipc::QueryReply::Reader sorted, Rows(*other, 0, 5, 0, true));
-  EXPECT_THAT(Ids(sorted.getRows()), ::testing::ElementsAre(999'999, 999'998, 999'997, 999'996,
-                                                            999'995));
+  EXPECT_THAT(Ids(sorted.getRows()),
+              ::testing::ElementsAre(999'999, 999'998, 999'997, 999'996, 999'995));
   ASSERT_OK_AND_ASSIGN(ipc::QueryReply::Reader mine, Rows(*session_, 0, 3));
   EXPECT_THAT(Ids(mine.getRows()), ::testing::ElementsAre(0, 1, 2));
 }
@@ -280,8 +276,9 @@ TEST_F(GridQueryTest, StaticTableShowsItsRowsAndCountsTheRest) {
   Start();
   std::vector<ShownElement> tables = page().FindElements("table");
   ASSERT_EQ(tables.size(), 2u) << page().DebugString();
-  EXPECT_EQ(tables[0].text, "id | value | label\n0 | 0 | row-0\n1 | 989.875 | row-1\n"
-                            "2 | 1979.75 | row-2");
+  EXPECT_EQ(tables[0].text,
+            "id | value | label\n0 | 0 | row-0\n1 | 989.875 | row-1\n"
+            "2 | 1979.75 | row-2");
   EXPECT_THAT(tables[1].text, HasSubstr("999998 more rows not shown"));
 }
 

@@ -35,7 +35,6 @@ using State = ipc::UploadStatus::State;
 
 constexpr size_t kChunk = 64 << 10;
 
-
 // 32 random hex digits: a needle nothing else in memory or on disk holds.
 std::string RandomMarker() {
   std::random_device random;

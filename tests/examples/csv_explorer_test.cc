@@ -28,7 +28,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-
 constexpr std::string_view kUploader = "A CSV or TSV file";
 constexpr std::size_t kChunk = 64 << 10;
 

@@ -17,8 +17,8 @@
 namespace sluice::runtime {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::FakeChannel;
+using ::testing::HasSubstr;
 using testing::PageModel;
 using testing::ShownElement;
 
@@ -35,13 +35,14 @@ std::string BinaryFile(std::size_t size) {
 void DownloadApp() {
   ++g_runs;
   st::download_button("Get bytes", BinaryFile(600'000), {.file_name = "data.bin"});
-  st::download_button("Make report", [] {
-    ++g_made;
-    return std::string("report #") + std::to_string(g_made);
-  }, {.file_name = "dir/report.txt", .mime = "text/plain"});
-  st::download_button("Broken", []() -> std::string {
-    throw std::runtime_error("the report server is down");
-  });
+  st::download_button("Make report",
+                      [] {
+                        ++g_made;
+                        return std::string("report #") + std::to_string(g_made);
+                      },
+                      {.file_name = "dir/report.txt", .mime = "text/plain"});
+  st::download_button(
+      "Broken", []() -> std::string { throw std::runtime_error("the report server is down"); });
   if (st::button("rerun")) st::text("rerun clicked");
 }
 
@@ -228,7 +229,8 @@ TEST_F(QueryTest, GridKeepsItsIdWhileItShowsTheSameFrame) {
   ASSERT_EQ(grids.size(), 1u);
   EXPECT_EQ(grids[0].text, "n\n0\n1\n2\n3\n4\n5\n6\n7\n8\n9");
   std::size_t deltas = 0;
-  channel_.Queue(WidgetChangeCommand{.widget_id = page_.FindWidget("rerun")->id, .value = Clicked{}});
+  channel_.Queue(
+      WidgetChangeCommand{.widget_id = page_.FindWidget("rerun")->id, .value = Clicked{}});
   runner_->ServeOne();
   deltas = channel_.ApplyNewTo(page_);
   EXPECT_TRUE(page_.HasText("rerun clicked"));

@@ -381,11 +381,12 @@ absl::StatusOr<std::string> PageModel::Downloaded(uint32_t query_id) const {
   std::optional<uint64_t> size;
   for (ipc::QueryReply::Reader reply : RepliesTo(query_id)) {
     if (reply.isError()) return absl::FailedPreconditionError(Str(reply.getError()));
-    if (!reply.isDownload()) return absl::InternalError("a download query got a non-download reply");
+    if (!reply.isDownload())
+      return absl::InternalError("a download query got a non-download reply");
     auto chunk = reply.getDownload();
     if (chunk.getOffset() != file.size()) {
-      return absl::InternalError(absl::StrCat("chunk at offset ", chunk.getOffset(), " after ",
-                                              file.size(), " bytes"));
+      return absl::InternalError(
+          absl::StrCat("chunk at offset ", chunk.getOffset(), " after ", file.size(), " bytes"));
     }
     if (size && *size != chunk.getSize()) return absl::InternalError("the file's size changed");
     size = chunk.getSize();
@@ -402,10 +403,9 @@ absl::StatusOr<std::string> PageModel::Downloaded(uint32_t query_id) const {
 absl::Status PageModel::ReceiveUntilAnswered(WsClient& client, uint32_t query_id,
                                              Deadline deadline) {
   if (Answered(query_id)) return absl::OkStatus();
-  return ApplyUntil(client, deadline, absl::StrCat("the answer to query ", query_id),
-                    [&](ipc::ServerMessage::Reader message) {
-                      return message.isReply() && Answered(query_id);
-                    });
+  return ApplyUntil(
+      client, deadline, absl::StrCat("the answer to query ", query_id),
+      [&](ipc::ServerMessage::Reader message) { return message.isReply() && Answered(query_id); });
 }
 
 }  // namespace sluice::testing

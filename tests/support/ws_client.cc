@@ -220,9 +220,9 @@ absl::Status WsClient::SendUploadCancel(uint32_t upload_id, Deadline deadline) {
   return SendMessage(message, deadline);
 }
 
-absl::Status WsClient::SendRowsQuery(uint32_t query_id, std::string_view element_id,
-                                    uint64_t begin, uint32_t count, int32_t sort_column,
-                                    bool descending, Deadline deadline) {
+absl::Status WsClient::SendRowsQuery(uint32_t query_id, std::string_view element_id, uint64_t begin,
+                                     uint32_t count, int32_t sort_column, bool descending,
+                                     Deadline deadline) {
   capnp::MallocMessageBuilder message;
   auto query = message.initRoot<ipc::PageMessage>().initQuery();
   query.setQueryId(query_id);

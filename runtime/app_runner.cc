@@ -102,6 +102,14 @@ void AppRunner::HandleQuery(const QueryCommand& query) {
     return;
   }
   if (g_current != nullptr && !target->AnswersDuringRun()) {
+    // One held per element: a page that sends the same download again and
+    // again during a run does not line up as many calls of its callable.
+    for (const QueryCommand& held : deferred_queries_) {
+      if (held.element_id == query.element_id) {
+        replies.Error("this download is already on its way");
+        return;
+      }
+    }
     deferred_queries_.push_back(query);
     return;
   }

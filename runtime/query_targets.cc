@@ -28,7 +28,9 @@ std::string QueryTargets::Add(std::string_view kind, std::string_view label, std
                               std::shared_ptr<QueryTarget> target) {
   std::string base;
   if (!key.empty()) {
-    base = StrCat("key:", key);
+    // The kind is part of the name: one key on a grid in one run and on a
+    // download button in the next names two different elements.
+    base = StrCat(kind, ":key:", key);
     if (current_.contains(base)) {
       throw std::invalid_argument(
           StrCat("two elements use the key '", key, "' in one run; keys must be unique"));

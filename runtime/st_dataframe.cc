@@ -4,6 +4,7 @@
 // sort order it works out once (data/sort.h) and keeps while shown.
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -41,25 +42,35 @@ constexpr std::uint32_t kMaxWindowRows = 500;
 constexpr std::uint64_t kMaxWindowCells = 50'000;
 constexpr std::uint64_t kMaxWindowStringBytes = 4u << 20;
 
-// How many of `rows` (from the first) fit the answer's bounds; at least one.
-std::size_t RowsThatFit(const data::Table& table, std::span<const std::uint64_t> rows) {
-  std::size_t columns = std::max<std::size_t>(table.num_columns(), 1);
-  std::size_t fit = std::min<std::size_t>(rows.size(), kMaxWindowCells / columns);
-  std::uint64_t bytes = 0;
-  for (std::size_t i = 0; i < fit; ++i) {
-    for (const data::Column& column : table.columns()) {
-      if (column.type() == data::ColumnType::kString) {
-        bytes += std::min(column.string(rows[i]).size(), sluice::runtime::kMaxCellBytes);
-      }
-    }
-    if (bytes > kMaxWindowStringBytes) return std::max<std::size_t>(i, 1);
+// The most rows one query of `table` gets: kMaxWindowRows, fewer for a
+// frame so wide (or with so many string columns) that a full window would
+// pass the answer's bounds. Every window of at most this many rows is
+// answered whole, so the page never waits for rows a reply left out.
+std::uint32_t MaxWindowRows(const data::Table& table) {
+  std::uint64_t rows = kMaxWindowRows;
+  rows = std::min<std::uint64_t>(rows,
+                                 kMaxWindowCells / std::max<std::size_t>(table.num_columns(), 1));
+  std::size_t strings = 0;
+  for (const data::Column& column : table.columns()) {
+    if (column.type() == data::ColumnType::kString) ++strings;
   }
-  return std::max<std::size_t>(fit, 1);
+  if (strings > 0) {
+    rows = std::min<std::uint64_t>(
+        rows, kMaxWindowStringBytes / (strings * sluice::runtime::kMaxCellBytes));
+  }
+  return static_cast<std::uint32_t>(std::max<std::uint64_t>(rows, 1));
 }
+
+// A new sort order may take at most half the worker's time: one is worked
+// out only if the last took no longer than the time since it ended. A page
+// that flips the order faster gets an error (and asks again), instead of
+// queueing sorts of 10M rows (0.3 s each) back to back.
+constexpr double kMaxSortShare = 0.5;
 
 class FrameTarget final : public sluice::runtime::QueryTarget {
  public:
-  explicit FrameTarget(std::shared_ptr<const data::Table> table) : table_(std::move(table)) {}
+  explicit FrameTarget(std::shared_ptr<const data::Table> table)
+      : table_(std::move(table)), max_window_rows_(MaxWindowRows(*table_)) {}
 
   bool SameAs(const QueryTarget& next) const override {
     const auto* other = dynamic_cast<const FrameTarget*>(&next);
@@ -69,8 +80,14 @@ class FrameTarget final : public sluice::runtime::QueryTarget {
            (other->table_ == table_ || data::SameBuffers(*other->table_, *table_));
   }
   void Inherit(QueryTarget& before) override {
-    sort_ = std::move(static_cast<FrameTarget&>(before).sort_);
+    if (auto* frame = dynamic_cast<FrameTarget*>(&before)) {
+      sort_ = std::move(frame->sort_);
+      last_sort_end_ = frame->last_sort_end_;
+      last_sort_took_ = frame->last_sort_took_;
+    }
   }
+
+  std::uint32_t max_window_rows() const { return max_window_rows_; }
 
   void Answer(QueryReplies& replies) override {
     const auto* query = std::get_if<RowsQuery>(&replies.query().what);
@@ -80,9 +97,9 @@ class FrameTarget final : public sluice::runtime::QueryTarget {
     }
     const data::Table& table = *table_;
     std::uint64_t total = table.num_rows();
-    if (query->count == 0 || query->count > kMaxWindowRows) {
-      replies.Error(sluice::StrCat("a rows query asks for 1 to ", kMaxWindowRows, " rows, not ",
-                                   query->count));
+    if (query->count == 0 || query->count > max_window_rows_) {
+      replies.Error(sluice::StrCat("a rows query asks for 1 to ", max_window_rows_,
+                                   " rows of this frame, not ", query->count));
       return;
     }
     if (query->sort_column < -1 ||
@@ -100,11 +117,14 @@ class FrameTarget final : public sluice::runtime::QueryTarget {
     if (query->sort_column < 0) {
       for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = query->begin + i;
     } else {
-      const std::vector<std::uint64_t>& order = SortedBy(*query);
-      std::copy(order.begin() + static_cast<std::ptrdiff_t>(query->begin),
-                order.begin() + static_cast<std::ptrdiff_t>(end), rows.begin());
+      const std::vector<std::uint64_t>* order = SortedBy(*query);
+      if (order == nullptr) {
+        replies.Error("the frame was sorted another way a moment ago; ask again shortly");
+        return;
+      }
+      std::copy(order->begin() + static_cast<std::ptrdiff_t>(query->begin),
+                order->begin() + static_cast<std::ptrdiff_t>(end), rows.begin());
     }
-    rows.resize(RowsThatFit(table, rows));
     replies.Send([&](sluice::ipc::QueryReply::Builder reply) {
       auto out = reply.initRows();
       sluice::runtime::FillRows(table, rows, query->begin, out);
@@ -121,21 +141,30 @@ class FrameTarget final : public sluice::runtime::QueryTarget {
   };
 
   // The frame's rows in the query's order, worked out once per order and
-  // kept (one order at a time: 8 bytes a row).
-  const std::vector<std::uint64_t>& SortedBy(const RowsQuery& query) {
-    if (!sort_ || sort_->column != query.sort_column || sort_->descending != query.descending) {
-      sort_.reset();  // the old order's memory goes before the new one's comes
-      sort_ = std::make_shared<Sorted>(
-          Sorted{query.sort_column, query.descending,
-                 data::SortPermutation(table_->column(static_cast<std::size_t>(query.sort_column)),
-                                       query.descending ? data::SortOrder::kDescending
-                                                        : data::SortOrder::kAscending)});
+  // kept (one order at a time: 8 bytes a row); null when a new order would
+  // take more than kMaxSortShare of the worker's time.
+  const std::vector<std::uint64_t>* SortedBy(const RowsQuery& query) {
+    if (sort_ && sort_->column == query.sort_column && sort_->descending == query.descending) {
+      return &sort_->rows;
     }
-    return sort_->rows;
+    auto now = std::chrono::steady_clock::now();
+    if (now < last_sort_end_ + last_sort_took_ * (1 / kMaxSortShare - 1)) return nullptr;
+    sort_.reset();  // the old order's memory goes before the new one's comes
+    sort_ = std::make_shared<Sorted>(
+        Sorted{query.sort_column, query.descending,
+               data::SortPermutation(
+                   table_->column(static_cast<std::size_t>(query.sort_column)),
+                   query.descending ? data::SortOrder::kDescending : data::SortOrder::kAscending)});
+    last_sort_end_ = std::chrono::steady_clock::now();
+    last_sort_took_ = last_sort_end_ - now;
+    return &sort_->rows;
   }
 
   std::shared_ptr<const data::Table> table_;
+  std::uint32_t max_window_rows_;
   std::shared_ptr<Sorted> sort_;
+  std::chrono::steady_clock::time_point last_sort_end_{};
+  std::chrono::steady_clock::duration last_sort_took_{};
 };
 
 void CheckHeight(int height) {
@@ -233,8 +262,9 @@ void dataframe(const DataFrame& frame, const DataFrameOptions& options) {
   auto& runner = sluice::runtime::AppRunner::Current();
   runner.CheckInterrupt();
   std::shared_ptr<const data::Table> table = sluice::runtime::TableOf(frame);
-  std::string id =
-      runner.queries().Add("dataframe", "", options.key, std::make_shared<FrameTarget>(table));
+  auto target = std::make_shared<FrameTarget>(table);
+  std::uint32_t max_window_rows = target->max_window_rows();
+  std::string id = runner.queries().Add("dataframe", "", options.key, std::move(target));
   std::uint64_t generation = 0;
   std::string_view digits = std::string_view(id).substr(id.rfind('#') + 1);
   std::from_chars(digits.data(), digits.data() + digits.size(), generation);
@@ -246,9 +276,10 @@ void dataframe(const DataFrame& frame, const DataFrameOptions& options) {
     sluice::runtime::FillColumns(*table,
                                  grid.initColumns(static_cast<unsigned>(table->num_columns())));
     grid.setHeight(static_cast<std::uint32_t>(options.height));
-    sluice::runtime::FillRowRange(*table, 0, std::min<std::uint64_t>(table->num_rows(), kFirstRows),
-                                  grid.initFirst());
-    grid.setMaxWindowRows(kMaxWindowRows);
+    sluice::runtime::FillRowRange(
+        *table, 0, std::min<std::uint64_t>({table->num_rows(), kFirstRows, max_window_rows}),
+        grid.initFirst());
+    grid.setMaxWindowRows(max_window_rows);
   });
 }
 

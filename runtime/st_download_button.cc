@@ -34,8 +34,11 @@ class DownloadTarget final : public sluice::runtime::QueryTarget {
 
   // A callable is app code: it runs between runs, never at a check point.
   bool AnswersDuringRun() const override { return std::holds_alternative<std::string>(data_); }
-  // The page's id stays across reruns; each click gets what this run gave.
-  bool SameAs(const QueryTarget&) const override { return true; }
+  // The page's id stays across reruns that show a download button under
+  // this name; each click gets what the latest run gave.
+  bool SameAs(const QueryTarget& next) const override {
+    return dynamic_cast<const DownloadTarget*>(&next) != nullptr;
+  }
 
   void Answer(QueryReplies& replies) override {
     if (!std::holds_alternative<sluice::runtime::DownloadQuery>(replies.query().what)) {

@@ -237,5 +237,85 @@ TEST_F(QueryTest, GridKeepsItsIdWhileItShowsTheSameFrame) {
   EXPECT_EQ(deltas, 1u) << "only the new text: the grid of the same frame is not sent again";
 }
 
+// A frame with columns and no rows: a query for its first rows gets none,
+// and the worker reads nothing past the empty columns.
+void EmptyFrameApp() {
+  st::DataFrame frame;
+  frame.add("n", st::Column<std::int64_t>());
+  frame.add("s", std::vector<std::string>{});
+  st::dataframe(frame);
+}
+
+TEST_F(QueryTest, RowsOfAnEmptyFrameAreNoRows) {
+  Start(EmptyFrameApp);
+  std::uint32_t id = next_query_++;
+  Serve(QueryCommand{id, "dataframe::0#1", RowsQuery{.begin = 0, .count = 10}});
+  ASSERT_EQ(page_.RepliesTo(id).size(), 1u);
+  ASSERT_TRUE(page_.RepliesTo(id)[0].isRows())
+      << page_.RepliesTo(id)[0].toString().flatten().cStr();
+  EXPECT_EQ(page_.RepliesTo(id)[0].getRows().getColumns()[0].getInt64().size(), 0u);
+}
+
+// One key on a download button in one run and on a grid in the next: two
+// elements, the grid's own id, and queries answered by the grid.
+bool g_show_grid = false;
+void KeyReusedApp() {
+  if (g_show_grid) {
+    st::dataframe(Numbers(5), {.key = "k"});
+  } else {
+    st::download_button("Get", std::string("x"), {.key = "k"});
+  }
+  st::button("switch");
+}
+
+TEST_F(QueryTest, OneKeyOnAnotherKindInTheNextRunIsAnotherElement) {
+  g_show_grid = false;
+  Start(KeyReusedApp);
+  std::string button = IdOf("Get");
+  g_show_grid = true;
+  Serve(WidgetChangeCommand{.widget_id = page_.FindWidget("switch")->id, .value = Clicked{}});
+  std::string grid;
+  page_.ForEachElement([&](const testing::ElementPath&, ipc::Element::Reader e) {
+    if (e.isDataframe()) grid = e.getDataframe().getId().cStr();
+  });
+  ASSERT_FALSE(grid.empty()) << page_.DebugString();
+  EXPECT_NE(grid, button);
+  std::uint32_t rows = next_query_++;
+  Serve(QueryCommand{rows, grid, RowsQuery{.begin = 0, .count = 5}});
+  ASSERT_TRUE(page_.RepliesTo(rows)[0].isRows());
+  EXPECT_EQ(page_.RepliesTo(rows)[0].getRows().getColumns()[0].getInt64()[4], 4);
+  std::uint32_t stale = next_query_++;
+  Serve(QueryCommand{stale, button, DownloadQuery{}});
+  EXPECT_TRUE(page_.RepliesTo(stale)[0].isError()) << "the button is gone";
+}
+
+// A frame so wide that 500 rows would pass an answer's bounds says so: its
+// largest window is answered whole.
+void WideFrameApp() {
+  st::DataFrame frame;
+  for (int c = 0; c < 1000; ++c) {
+    st::Column<std::int64_t> values;
+    for (std::int64_t r = 0; r < 200; ++r) values.push_back(r * 1000 + c);
+    frame.add("c" + std::to_string(c), std::move(values));
+  }
+  st::dataframe(frame);
+}
+
+TEST_F(QueryTest, AWideFramesWindowIsWhatAnAnswerHoldsWhole) {
+  Start(WideFrameApp);
+  std::optional<ipc::DataFrame::Reader> grid;
+  page_.ForEachElement([&](const testing::ElementPath&, ipc::Element::Reader e) {
+    if (e.isDataframe()) grid = e.getDataframe();
+  });
+  ASSERT_TRUE(grid);
+  EXPECT_EQ(grid->getMaxWindowRows(), 50u) << "50,000 cells over 1,000 columns";
+  std::uint32_t id = next_query_++;
+  Serve(QueryCommand{id, grid->getId().cStr(), RowsQuery{.begin = 100, .count = 50}});
+  ASSERT_TRUE(page_.RepliesTo(id)[0].isRows());
+  auto last = page_.RepliesTo(id)[0].getRows().getColumns()[999].getInt64();
+  ASSERT_EQ(last.size(), 50u);
+  EXPECT_EQ(last[49], 149 * 1000 + 999);
+}
+
 }  // namespace
 }  // namespace sluice::runtime

@@ -27,10 +27,10 @@
 //
 // A benchmark, not a test: it asserts nothing about time. This machine is
 // shared and noisy; compare rows of one run.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 
 import { launchChromium } from '../tests/web/chromium.mjs';
+import { startSluice } from './sluice_server.mjs';
 
 function parseArgs(argv) {
   const args = { runs: '9', jumps: '9', sessions: '10', rows: '10000000', sandbox: 'strict' };
@@ -61,22 +61,8 @@ const ms = (x) => `${x.toFixed(1)} ms`;
 
 // ---- the server ----
 
-function startSluice(args) {
-  const child = spawn(args.sluice, ['serve', args.app, '--host', '127.0.0.1', '--port', '0', '--sandbox', args.sandbox], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, GRID_BENCH_ROWS: args.rows },
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (data) => {
-      output += data;
-      const port = output.match(/"event"\s*:\s*"listening".*?"port"\s*:\s*(\d+)/)?.[1];
-      if (port) resolve({ child, port: Number(port), output: () => output });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`sluice exited (${code}) before listening:\n${output}`)));
-  });
+function startGridServer(args) {
+  return startSluice(args.sluice, args.app, ['--sandbox', args.sandbox], { GRID_BENCH_ROWS: args.rows });
 }
 
 // Ends the server and waits for it (its log pipe is read until then).
@@ -244,7 +230,7 @@ async function rerunLoop(page, until) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const rows = Number(args.rows);
-  const sluice = await startSluice(args);
+  const sluice = await startGridServer(args);
   const url = `http://127.0.0.1:${sluice.port}/`;
   const browser = await launchChromium();
   const out = [];

@@ -28,7 +28,6 @@
 //
 // A benchmark, not a test: it asserts nothing about time. This machine is
 // shared and noisy; compare rows of one run.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -36,6 +35,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { launchChromium } from '../tests/web/chromium.mjs';
+import { startSluice } from './sluice_server.mjs';
 
 const MiB = 1024 * 1024;
 
@@ -133,23 +133,11 @@ const cpuOf = (pids) => pids.reduce((sum, pid) => sum + (statOf(pid)?.cpu ?? 0),
 
 // ---- the server ----
 
-function startSluice(args) {
-  const child = spawn(args.sluice, ['serve', args.app, '--host', '127.0.0.1', '--port', '0',
+function startUploadServer(args) {
+  return startSluice(args.sluice, args.app, [
     '--sandbox', args.sandbox, '--max-upload-mb', '200',
-    ...(args['web-dir'] ? ['--web-dir', args['web-dir']] : [])], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (data) => {
-      output += data;
-      const port = output.match(/"event"\s*:\s*"listening".*?"port"\s*:\s*(\d+)/)?.[1];
-      if (port) resolve({ child, port: Number(port), output: () => output });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`sluice exited (${code}) before listening:\n${output}`)));
-  });
+    ...(args['web-dir'] ? ['--web-dir', args['web-dir']] : []),
+  ]);
 }
 
 // A WebSocket endpoint that reads frames and drops their payload unread
@@ -312,7 +300,7 @@ async function main() {
   const sizes = args.sizes.split(',').map(Number);
   const runs = Number(args.runs);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-upload-bench-'));
-  const sluice = await startSluice(args);
+  const sluice = await startUploadServer(args);
   const sink = await startSink();
   const browser = await launchChromium();
   // chromium's processes: this script's descendants outside the server's tree.

@@ -6,8 +6,10 @@
 // that long.
 //
 // The id the page queries with is "<base>#<generation>". The base names the
-// element as widgets are named: by its key, or by its kind, label and how
-// many of that kind and label came before it in the run. The generation changes
+// element much as widgets are named: by its kind and key, or by its kind,
+// label and how many of that kind and label came before it in the run (the
+// kind is in both, so one key on two kinds names two elements). The
+// generation changes
 // whenever what is shown there changes, so a query the page made for the
 // old content is answered "gone" instead of with rows of the new one.
 #pragma once

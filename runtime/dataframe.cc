@@ -18,38 +18,6 @@ namespace {
 namespace data = sluice::data;
 using sluice::StrCat;
 
-data::ColumnType ToData(ColumnType type) {
-  switch (type) {
-    case ColumnType::int64:
-      return data::ColumnType::kInt64;
-    case ColumnType::float64:
-      return data::ColumnType::kDouble;
-    case ColumnType::boolean:
-      return data::ColumnType::kBool;
-    case ColumnType::string:
-      return data::ColumnType::kString;
-    case ColumnType::timestamp:
-      return data::ColumnType::kTimestamp;
-  }
-  return data::ColumnType::kString;
-}
-
-ColumnType FromData(data::ColumnType type) {
-  switch (type) {
-    case data::ColumnType::kInt64:
-      return ColumnType::int64;
-    case data::ColumnType::kDouble:
-      return ColumnType::float64;
-    case data::ColumnType::kBool:
-      return ColumnType::boolean;
-    case data::ColumnType::kString:
-      return ColumnType::string;
-    case data::ColumnType::kTimestamp:
-      return ColumnType::timestamp;
-  }
-  return ColumnType::string;
-}
-
 // The validity bitmap for `nulls` (true: null), or an empty buffer when
 // there are none.
 data::Buffer ValidityOf(const std::string& name, const std::vector<bool>& nulls, std::size_t rows) {
@@ -92,7 +60,9 @@ const data::Column& Find(const data::Table& table, std::string_view name) {
 
 }  // namespace
 
-std::string_view to_string(ColumnType type) { return data::ColumnTypeName(ToData(type)); }
+std::string_view to_string(ColumnType type) {
+  return data::ColumnTypeName(sluice::runtime::ToData(type));
+}
 
 DataFrame::DataFrame() : table_(std::make_shared<const data::Table>()) {}
 
@@ -182,13 +152,13 @@ std::vector<std::string> DataFrame::column_names() const {
 bool DataFrame::has_column(std::string_view name) const { return table_->Find(name) != nullptr; }
 
 ColumnType DataFrame::column_type(std::string_view name) const {
-  return FromData(Find(*table_, name).type());
+  return sluice::runtime::FromData(Find(*table_, name).type());
 }
 
 template <class T>
 ColumnView<T> DataFrame::View(std::string_view name, ColumnType type) const {
   const data::Column& column = Find(*table_, name);
-  if (column.type() != ToData(type)) {
+  if (column.type() != sluice::runtime::ToData(type)) {
     throw std::invalid_argument(StrCat("st::DataFrame: column '", name, "' is ",
                                        data::ColumnTypeName(column.type()), ", not ",
                                        to_string(type)));

@@ -35,6 +35,39 @@ inline std::shared_ptr<const data::Table> TableOf(const st::DataFrame& frame) {
   return st::detail::FrameAccess::Table(frame);
 }
 
+// The library's name of a column type, and the app's.
+inline data::ColumnType ToData(st::ColumnType type) {
+  switch (type) {
+    case st::ColumnType::int64:
+      return data::ColumnType::kInt64;
+    case st::ColumnType::float64:
+      return data::ColumnType::kDouble;
+    case st::ColumnType::boolean:
+      return data::ColumnType::kBool;
+    case st::ColumnType::string:
+      return data::ColumnType::kString;
+    case st::ColumnType::timestamp:
+      return data::ColumnType::kTimestamp;
+  }
+  return data::ColumnType::kString;
+}
+
+inline st::ColumnType FromData(data::ColumnType type) {
+  switch (type) {
+    case data::ColumnType::kInt64:
+      return st::ColumnType::int64;
+    case data::ColumnType::kDouble:
+      return st::ColumnType::float64;
+    case data::ColumnType::kBool:
+      return st::ColumnType::boolean;
+    case data::ColumnType::kString:
+      return st::ColumnType::string;
+    case data::ColumnType::kTimestamp:
+      return st::ColumnType::timestamp;
+  }
+  return st::ColumnType::string;
+}
+
 // A frame around `table` (not null), sharing it.
 inline st::DataFrame FrameOf(std::shared_ptr<const data::Table> table) {
   return st::detail::FrameAccess::Make(std::move(table), false);

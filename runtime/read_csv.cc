@@ -33,23 +33,7 @@ data::CsvOptions ToData(const CsvOptions& options) {
   out.null_values = options.null_values;
   out.max_rows = options.max_rows;
   for (const auto& [name, type] : options.column_types) {
-    switch (type) {
-      case ColumnType::int64:
-        out.column_types.emplace(name, data::ColumnType::kInt64);
-        break;
-      case ColumnType::float64:
-        out.column_types.emplace(name, data::ColumnType::kDouble);
-        break;
-      case ColumnType::boolean:
-        out.column_types.emplace(name, data::ColumnType::kBool);
-        break;
-      case ColumnType::string:
-        out.column_types.emplace(name, data::ColumnType::kString);
-        break;
-      case ColumnType::timestamp:
-        out.column_types.emplace(name, data::ColumnType::kTimestamp);
-        break;
-    }
+    out.column_types.emplace(name, sluice::runtime::ToData(type));
   }
   return out;
 }

@@ -78,6 +78,7 @@ struct Query {
   union {
     rows @2 :RowsQuery;            # a dataframe's rows
     download @3 :Void;             # a downloadButton's bytes
+    points @4 :PointsQuery;        # a chart's points over an x range
   }
 }
 
@@ -87,6 +88,16 @@ struct RowsQuery {
   sortColumn @2 :Int32;            # -1: the frame's own order; else sort by
                                    # this column (nulls last), in the worker
   descending @3 :Bool;
+}
+
+# The points of a chart between xMin and xMax (inclusive), reduced for a
+# plot `pixels` wide: every point when there are few enough, else per pixel
+# column the first, last, lowest and highest point of each series (M4),
+# which draws the same picture.
+struct PointsQuery {
+  xMin @0 :Float64;
+  xMax @1 :Float64;
+  pixels @2 :UInt32;               # the plot's width in CSS pixels, 1..8192
 }
 
 # ---- broker/worker -> page -------------------------------------------------
@@ -108,6 +119,7 @@ struct QueryReply {
     error @2 :Text;                # refused or failed: why, for the viewer
     rows @3 :Rows;
     download @4 :DownloadChunk;
+    points @5 :ChartPoints;
   }
 }
 
@@ -201,6 +213,13 @@ struct Element {
     metric @16 :Metric;
     json @17 :Json;
     downloadButton @18 :DownloadButton;
+    chart @19 :Chart;              # line/area/bar/scatter; points by query
+    vegaLiteChart @20 :VegaLiteChart;
+    image @21 :Image;
+    progress @22 :Progress;        # a bar (st::progress), updated in place
+    empty @23 :Void;               # shows nothing: st::empty() before it is
+                                   # filled, a spinner guard's place after it
+    toast @24 :Toast;              # a transient notice over the page
   }
 
   struct Code {
@@ -346,4 +365,64 @@ struct DownloadButton {
   fileName @2 :Text;               # what the browser saves it as
   mime @3 :Text;
   size @4 :UInt64;                 # bytes when known before a click; 0 unknown
+}
+
+# A chart's points: x and, per series, y at the same index. NaN in a y is
+# no value there (a gap in a line). Points are in x order.
+struct ChartPoints {
+  xMin @0 :Float64;                # the range these points cover
+  xMax @1 :Float64;
+  pixels @2 :UInt32;               # the width they were reduced for
+  full @3 :Bool;                   # every point of the range is here
+  x @4 :List(Float64);             # timestamps: milliseconds since the epoch
+  y @5 :List(List(Float64));       # one list per series, as long as x
+}
+
+struct Chart {
+  id @0 :Text;                     # Query.elementId for its points
+  kind @1 :Kind;
+  enum Kind {
+    line @0;
+    area @1;
+    bar @2;
+    scatter @3;
+  }
+  height @2 :UInt32;               # pixels; 0: the page's default
+  xLabel @3 :Text;                 # the x column's name; empty: row index
+  xTime @4 :Bool;                  # x holds timestamps (shown as dates)
+  series @5 :List(Text);           # the y columns' names, one per series
+  rowCount @6 :UInt64;             # points per series, all of them
+  view @7 :ChartPoints;            # the whole x range, reduced for the
+                                   # default width (no query for a first paint)
+  tailBegin @8 :UInt64;            # add_rows: `tail` holds the points of rows
+  tail @9 :ChartPoints;            # [tailBegin, rowCount), appended since the
+                                   # chart was first sent; empty otherwise
+}
+
+struct VegaLiteChart {
+  spec @0 :Text;                   # a Vega-Lite spec (JSON, checked by the
+                                   # worker); its data is the dataset below
+  columns @1 :List(ColumnInfo);    # the dataset's columns
+  cells @2 :List(Cells);           # every row of each column
+  height @3 :UInt32;               # pixels; 0: the spec's own
+}
+
+struct Image {
+  data @0 :Data;                   # encoded bytes, shown through an <img>
+  mime @1 :Text;                   # image/png, image/jpeg, image/webp,
+                                   # image/gif or image/svg+xml
+  caption @2 :Text;                # shown under it; also its alt text
+  width @3 :UInt32;                # CSS pixels; 0: natural, at most the column
+  pixelWidth @4 :UInt32;           # the image's own size when known; 0 else
+  pixelHeight @5 :UInt32;
+}
+
+struct Progress {
+  fraction @0 :Float64;            # 0..1
+  text @1 :Text;
+}
+
+struct Toast {
+  text @0 :Text;
+  icon @1 :Text;                   # an emoji or empty
 }

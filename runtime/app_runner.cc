@@ -247,6 +247,19 @@ Path AppRunner::Place(ipc::Element::Reader element, std::optional<ElementIdentit
   return path;
 }
 
+void AppRunner::CheckReplaceable(const ElementRef& ref) const {
+  if (ref.run_id != run_id_) {
+    throw std::logic_error(
+        "an element's handle (st::empty, st::progress, a chart) is used after the run that "
+        "showed it: its place belongs to the new run; call the function again instead");
+  }
+  if (!captures_.empty()) {
+    throw std::logic_error(
+        "an element made outside a cached function (st::cache_data) cannot be updated inside "
+        "it: its hits would not know where that element is");
+  }
+}
+
 void AppRunner::BeginCapture() { captures_.emplace_back(); }
 
 std::string AppRunner::EndCapture() {

@@ -31,6 +31,13 @@
 
 namespace sluice::runtime {
 
+// Where an element of a run lives: what a live element's handle (st::empty's
+// slot, st::progress, a chart's add_rows) keeps to set it again in place.
+struct ElementRef {
+  std::uint64_t run_id = 0;
+  Path path;
+};
+
 // What the process around the runner does at the edges of each run of the
 // app (the worker arms its CPU watchdog). Empty in tests.
 struct RunHooks {
@@ -74,6 +81,22 @@ class AppRunner {
     fill(element);
     return Place(element.asReader(), identity);
   }
+  // The element at `path`, placed by this run, as a handle may keep it.
+  ElementRef Ref(Path path) const { return {run_id_, std::move(path)}; }
+  // Sets the element at `ref` again, in place (the page updates that
+  // element; nothing else moves). Throws std::logic_error when `ref` is of
+  // an earlier run (its place may hold another element now) or when called
+  // inside a cached function (a replay could not know where it goes).
+  template <class Fill>
+  void Replace(const ElementRef& ref, Fill&& fill,
+               std::optional<ElementIdentity> identity = std::nullopt) {
+    CheckInterrupt();
+    CheckReplaceable(ref);
+    capnp::MallocMessageBuilder message(kElementWords);
+    auto element = message.initRoot<ipc::Element>();
+    fill(element);
+    stream_.Put(ref.path, element.asReader(), identity);
+  }
   // Adds a copy of `element` (an element a cached function showed before).
   Path EmitCopy(ipc::Element::Reader element) {
     CheckInterrupt();
@@ -115,6 +138,7 @@ class AppRunner {
   static constexpr std::chrono::milliseconds kPollInterval{2};
 
   Path Place(ipc::Element::Reader element, std::optional<ElementIdentity> identity = std::nullopt);
+  void CheckReplaceable(const ElementRef& ref) const;
   void Handle(Command command);
   void DrainPending();
   void ApplyChange(const WidgetChangeCommand& change);

@@ -127,6 +127,14 @@ absl::StatusOr<PageRequest> EncodeQuery(ipc::Query::Reader query) {
     case ipc::Query::DOWNLOAD:
       out.setDownload();
       break;
+    case ipc::Query::POINTS: {
+      auto points = query.getPoints();
+      auto to = out.initPoints();
+      to.setXMin(points.getXMin());
+      to.setXMax(points.getXMax());
+      to.setPixels(points.getPixels());
+      break;
+    }
     default:
       return absl::InvalidArgumentError("query has an unknown kind");
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 
 namespace sluice::data {
@@ -24,30 +25,31 @@ struct Kept {
   std::uint64_t first = kNone, last = kNone, low = kNone, high = kNone, gap = kNone;
 };
 
-}  // namespace
-
-std::vector<std::uint64_t> M4Rows(std::span<const double> x, std::span<const double> y,
+// M4Rows over `rows` points whose x is x_of(row): one template for an x
+// column and for the row number.
+template <class XOf>
+std::vector<std::uint64_t> Reduce(std::uint64_t rows_count, XOf x_of, std::span<const double> y,
                                   const M4Range& range) {
   if (range.width == 0 || !(range.x_end > range.x_begin)) return {};
   std::vector<Kept> columns(range.width);
   std::uint64_t before = kNone;  // the largest x left of the range
   std::uint64_t after = kNone;   // the smallest x right of it
-  for (std::uint64_t row = 0; row < x.size(); ++row) {
-    double at = x[row];
+  for (std::uint64_t row = 0; row < rows_count; ++row) {
+    double at = x_of(row);
     if (std::isnan(at)) continue;
     std::int64_t c = M4Column(at, range);
     if (c < 0) {
-      if (before == kNone || at > x[before]) before = row;
+      if (before == kNone || at > x_of(before)) before = row;
       continue;
     }
     if (c >= static_cast<std::int64_t>(range.width)) {
-      if (after == kNone || at < x[after]) after = row;
+      if (after == kNone || at < x_of(after)) after = row;
       continue;
     }
     Kept& kept = columns[static_cast<std::size_t>(c)];
     // Strict comparisons: on ties the earlier row stays.
-    if (kept.first == kNone || at < x[kept.first]) kept.first = row;
-    if (kept.last == kNone || at > x[kept.last]) kept.last = row;
+    if (kept.first == kNone || at < x_of(kept.first)) kept.first = row;
+    if (kept.last == kNone || at > x_of(kept.last)) kept.last = row;
     double value = y[row];
     if (std::isnan(value)) {
       if (kept.gap == kNone) kept.gap = row;
@@ -66,6 +68,36 @@ std::vector<std::uint64_t> M4Rows(std::span<const double> x, std::span<const dou
   if (after != kNone) rows.push_back(after);
   std::sort(rows.begin(), rows.end());
   rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+  return rows;
+}
+
+}  // namespace
+
+std::vector<std::uint64_t> M4Rows(std::span<const double> x, std::span<const double> y,
+                                  const M4Range& range) {
+  return Reduce(
+      x.size(), [x](std::uint64_t row) { return x[row]; }, y, range);
+}
+
+std::vector<std::uint64_t> M4RowsByIndex(double first_x, std::span<const double> y,
+                                         const M4Range& range) {
+  return Reduce(
+      y.size(), [first_x](std::uint64_t row) { return first_x + static_cast<double>(row); }, y,
+      range);
+}
+
+std::vector<std::uint64_t> M4RowsOfSeries(std::span<const double> x,
+                                          std::span<const std::span<const double>> ys,
+                                          const M4Range& range, double offset) {
+  std::vector<std::uint64_t> rows;
+  for (std::span<const double> y : ys) {
+    std::vector<std::uint64_t> more =
+        x.empty() ? M4RowsByIndex(offset, y, range) : M4Rows(x, y, range);
+    std::vector<std::uint64_t> merged;
+    merged.reserve(rows.size() + more.size());
+    std::set_union(rows.begin(), rows.end(), more.begin(), more.end(), std::back_inserter(merged));
+    rows = std::move(merged);
+  }
   return rows;
 }
 

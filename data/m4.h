@@ -34,6 +34,22 @@ struct M4Range {
 std::vector<std::uint64_t> M4Rows(std::span<const double> x, std::span<const double> y,
                                   const M4Range& range);
 
+// The same for a series drawn against its row number: x[i] = first_x + i.
+// Needs no x column (a chart of ten million values by index keeps no
+// second ten million).
+std::vector<std::uint64_t> M4RowsByIndex(double first_x, std::span<const double> y,
+                                         const M4Range& range);
+
+// The rows to draw for several series that share x (a chart's y columns):
+// the union of each series' M4Rows, ascending. Every series is then drawn
+// through all of them: the extra rows are real points of that series, each
+// inside a pixel column whose extremes it already draws, so its picture is
+// unchanged. `x` empty means the row number, as in M4RowsByIndex with
+// first_x = 0 (then `offset` is added to it).
+std::vector<std::uint64_t> M4RowsOfSeries(std::span<const double> x,
+                                          std::span<const std::span<const double>> ys,
+                                          const M4Range& range, double offset = 0);
+
 // The pixel column of `x` in `range`: floor((x - x_begin) / (x_end -
 // x_begin) * width), the right edge itself in the last column; -1 left of
 // the range, `width` right of it (and for NaN).

@@ -97,6 +97,9 @@ class AppRunner {
     fill(element);
     stream_.Put(ref.path, element.asReader(), identity);
   }
+  // Throws what Replace(ref) would, without replacing anything (a handle
+  // that must check before it changes its own state).
+  void CheckReplaceable(const ElementRef& ref) const;
   // Adds a copy of `element` (an element a cached function showed before).
   Path EmitCopy(ipc::Element::Reader element) {
     CheckInterrupt();
@@ -138,7 +141,6 @@ class AppRunner {
   static constexpr std::chrono::milliseconds kPollInterval{2};
 
   Path Place(ipc::Element::Reader element, std::optional<ElementIdentity> identity = std::nullopt);
-  void CheckReplaceable(const ElementRef& ref) const;
   void Handle(Command command);
   void DrainPending();
   void ApplyChange(const WidgetChangeCommand& change);

@@ -63,10 +63,15 @@ struct RowsQuery {
   bool descending = false;
 };
 struct DownloadQuery {};
+struct PointsQuery {
+  double x_min = 0;
+  double x_max = 0;
+  std::uint32_t pixels = 0;
+};
 struct QueryCommand {
   std::uint32_t query_id = 0;
   std::string element_id;
-  std::variant<RowsQuery, DownloadQuery> what;
+  std::variant<RowsQuery, DownloadQuery, PointsQuery> what;
 };
 using Command =
     std::variant<StartCommand, WidgetChangeCommand, ResyncCommand, UploadBeginCommand,

@@ -123,6 +123,10 @@ std::optional<Command> BrokerChannel::NextDecoded() {
             auto rows = query.getRows();
             decoded.what = runtime::RowsQuery{rows.getBegin(), rows.getCount(),
                                               rows.getSortColumn(), rows.getDescending()};
+          } else if (query.isPoints()) {
+            auto points = query.getPoints();
+            decoded.what =
+                runtime::PointsQuery{points.getXMin(), points.getXMax(), points.getPixels()};
           }
           return decoded;
         }

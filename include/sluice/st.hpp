@@ -45,6 +45,7 @@
 
 #include <sluice/app.hpp>
 #include <sluice/cache.hpp>
+#include <sluice/charts.hpp>
 #include <sluice/csv.hpp>
 #include <sluice/dataframe.hpp>
 #include <sluice/display.hpp>

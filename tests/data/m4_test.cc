@@ -152,5 +152,40 @@ TEST(M4Test, ARangeWithoutWidthOrSpanDrawsNothing) {
       << "an infinite span still puts every point somewhere";
 }
 
+TEST(M4Test, ByIndexKeepsWhatAnIndexColumnWouldKeep) {
+  std::mt19937_64 random(11);
+  std::normal_distribution<double> noise;
+  std::vector<double> y(20'000);
+  for (double& v : y) v = noise(random);
+  y[4'321] = kNaN;
+  std::vector<double> x(y.size());
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = 1'000.0 + static_cast<double>(i);
+  for (M4Range range : {M4Range{1'000, 20'999, 640}, M4Range{5'000, 6'000, 300}}) {
+    EXPECT_EQ(M4RowsByIndex(1'000, y, range), M4Rows(x, y, range));
+  }
+}
+
+TEST(M4Test, SeriesSharingXEachDrawTheirOwnPictureThroughTheUnion) {
+  std::mt19937_64 random(13);
+  std::normal_distribution<double> noise;
+  std::vector<double> x = Index(30'000), a(x.size()), b(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    a[i] = noise(random);
+    b[i] = std::sin(static_cast<double>(i) / 500) + (i == 12'345 ? 50 : 0);
+  }
+  M4Range range{0, 29'999, 500};
+  std::vector<std::span<const double>> ys = {a, b};
+  std::vector<std::uint64_t> rows = M4RowsOfSeries(x, ys, range);
+  EXPECT_TRUE(std::is_sorted(rows.begin(), rows.end()));
+  EXPECT_TRUE(std::adjacent_find(rows.begin(), rows.end()) == rows.end()) << "no row twice";
+  EXPECT_LE(rows.size(), 2 * (5u * range.width + 2));
+  for (const std::vector<double>* y : {&a, &b}) {
+    std::vector<ColumnLook> all = Looks(x, *y, AllRows(x.size()), range);
+    std::vector<ColumnLook> kept = Looks(x, *y, rows, range);
+    for (std::uint32_t c = 0; c < range.width; ++c) ASSERT_TRUE(all[c] == kept[c]) << c;
+  }
+  EXPECT_EQ(M4RowsOfSeries({}, ys, range), rows) << "no x column: the row number";
+}
+
 }  // namespace
 }  // namespace sluice::data

@@ -245,6 +245,19 @@ absl::Status WsClient::SendDownloadQuery(uint32_t query_id, std::string_view ele
   return SendMessage(message, deadline);
 }
 
+absl::Status WsClient::SendPointsQuery(uint32_t query_id, std::string_view element_id, double x_min,
+                                       double x_max, uint32_t pixels, Deadline deadline) {
+  capnp::MallocMessageBuilder message;
+  auto query = message.initRoot<ipc::PageMessage>().initQuery();
+  query.setQueryId(query_id);
+  query.setElementId(capnp::Text::Reader(element_id.data(), element_id.size()));
+  auto points = query.initPoints();
+  points.setXMin(x_min);
+  points.setXMax(x_max);
+  points.setPixels(pixels);
+  return SendMessage(message, deadline);
+}
+
 absl::Status WsClient::SendRaw(std::string_view bytes, bool binary, Deadline deadline) {
   return impl_->Write("send raw", net::const_buffer(bytes.data(), bytes.size()), binary, deadline);
 }

@@ -92,12 +92,16 @@ class WsClient {
   absl::Status SendUploadEnd(uint32_t upload_id, Deadline deadline = After(kStepTimeout));
   absl::Status SendUploadCancel(uint32_t upload_id, Deadline deadline = After(kStepTimeout));
   // A query for element `element_id`: rows [begin, begin + count) in the
-  // order of `sort_column` (-1: the frame's own), or a download.
+  // order of `sort_column` (-1: the frame's own), a download, or points.
   absl::Status SendRowsQuery(uint32_t query_id, std::string_view element_id, uint64_t begin,
                              uint32_t count, int32_t sort_column = -1, bool descending = false,
                              Deadline deadline = After(kStepTimeout));
   absl::Status SendDownloadQuery(uint32_t query_id, std::string_view element_id,
                                  Deadline deadline = After(kStepTimeout));
+  // A chart's points in [x_min, x_max] for a plot `pixels` wide.
+  absl::Status SendPointsQuery(uint32_t query_id, std::string_view element_id, double x_min,
+                               double x_max, uint32_t pixels,
+                               Deadline deadline = After(kStepTimeout));
   // Any bytes as one binary (or text) frame.
   absl::Status SendRaw(std::string_view bytes, bool binary = true,
                        Deadline deadline = After(kStepTimeout));

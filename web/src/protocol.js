@@ -53,7 +53,8 @@ export function encodeWidgetChange(widgetId, value) {
 
 /**
  * A query for the element `elementId`: what is {rows: {begin, count,
- * sortColumn, descending}} or {download: true}.
+ * sortColumn, descending}}, {download: true} or {points: {xMin, xMax,
+ * pixels}}.
  */
 export function encodeQuery(queryId, elementId, what) {
   return encodePage((page) => {
@@ -68,6 +69,11 @@ export function encodeQuery(queryId, elementId, what) {
       rows.descending = !!what.rows.descending;
     } else if (what.download) {
       query.download = true;
+    } else if (what.points) {
+      const points = query._initPoints();
+      points.xMin = what.points.xMin;
+      points.xMax = what.points.xMax;
+      points.pixels = what.points.pixels;
     } else {
       throw new Error('encodeQuery: no query');
     }

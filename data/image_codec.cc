@@ -1,5 +1,7 @@
 // The two encoders (libspng for PNG, libturbojpeg for JPEG) and the checks
 // of a pixel view they share. The sniffer is in image_sniff.cc.
+#include "data/image_codec.h"
+
 #include <spng.h>
 #include <turbojpeg.h>
 
@@ -8,7 +10,6 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "data/image_codec.h"
 
 namespace sluice::data {
 
@@ -44,8 +45,8 @@ absl::Status CheckPixels(const PixelView& view) {
   if (view.width == 0 || view.height == 0 || view.width > kMaxImageSide ||
       view.height > kMaxImageSide) {
     return absl::InvalidArgumentError(absl::StrCat("an image is 1 to ", kMaxImageSide,
-                                                   " pixels wide and high, not ", view.width,
-                                                   " x ", view.height));
+                                                   " pixels wide and high, not ", view.width, " x ",
+                                                   view.height));
   }
   if (!KnownLayout(view.layout)) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -66,9 +67,9 @@ absl::Status CheckPixels(const PixelView& view) {
         absl::StrCat(view.height, " rows at stride ", stride, " do not fit in memory"));
   }
   if (view.data.size() < needed) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        view.width, " x ", view.height, " pixels at stride ", stride, " need ", needed,
-        " bytes; the data has ", view.data.size()));
+    return absl::InvalidArgumentError(absl::StrCat(view.width, " x ", view.height,
+                                                   " pixels at stride ", stride, " need ", needed,
+                                                   " bytes; the data has ", view.data.size()));
   }
   return absl::OkStatus();
 }
@@ -115,8 +116,7 @@ absl::StatusOr<EncodedImage> EncodePng(const PixelView& view) {
 absl::StatusOr<EncodedImage> EncodeJpeg(const PixelView& view, int quality) {
   if (absl::Status status = CheckPixels(view); !status.ok()) return status;
   if (quality < 1 || quality > 100) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("JPEG quality is 1 to 100, not ", quality));
+    return absl::InvalidArgumentError(absl::StrCat("JPEG quality is 1 to 100, not ", quality));
   }
   const std::size_t stride = StrideOf(view);
   if (stride > static_cast<std::size_t>(INT_MAX)) {

@@ -171,10 +171,9 @@ absl::StatusOr<ImageInfo> SniffImage(Bytes bytes) {
   if (StartsWith(bytes, "GIF87a") || StartsWith(bytes, "GIF89a")) return Gif(bytes);
   if (StartsWith(bytes, "RIFF") && StartsWith(bytes, "WEBP", 8)) return Webp(bytes);
   if (IsSvg(bytes)) return ImageInfo{ImageFormat::kSvg};
-  return absl::InvalidArgumentError(
-      absl::StrCat("not an image sluice can show (PNG, JPEG, GIF, WebP or SVG): ", Describe(bytes),
-                   LooksLikeFileName(bytes) ? " (the image's bytes are wanted, not its file name)"
-                                            : ""));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "not an image sluice can show (PNG, JPEG, GIF, WebP or SVG): ", Describe(bytes),
+      LooksLikeFileName(bytes) ? " (the image's bytes are wanted, not its file name)" : ""));
 }
 
 }  // namespace sluice::data

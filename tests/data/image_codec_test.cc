@@ -76,7 +76,8 @@ Picture MakePicture(std::uint32_t width, std::uint32_t height, PixelLayout layou
   for (std::uint32_t y = 0; y < height; ++y) {
     for (std::uint32_t x = 0; x < width; ++x) {
       for (unsigned c = 0; c < channels; ++c) {
-        std::uint8_t value = static_cast<std::uint8_t>(c == 3 ? 255 - 2 * x : (x * 2 + y + c * 30) % 256);
+        std::uint8_t value =
+            static_cast<std::uint8_t>(c == 3 ? 255 - 2 * x : (x * 2 + y + c * 30) % 256);
         p.bytes[y * stride + x * channels + c] = value;
         p.packed.push_back(value);
       }
@@ -107,7 +108,8 @@ INSTANTIATE_TEST_SUITE_P(Layouts, PngRoundTrip,
 // The largest difference between two equally long byte vectors.
 int MaxDifference(const std::vector<std::uint8_t>& a, const std::vector<std::uint8_t>& b) {
   int most = 0;
-  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) most = std::max(most, std::abs(a[i] - b[i]));
+  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i)
+    most = std::max(most, std::abs(a[i] - b[i]));
   return most;
 }
 
@@ -202,41 +204,45 @@ TEST(PixelChecks, ZeroOrHugeSidesAreRefused) {
 
 TEST(PixelChecks, StrideShorterThanARowIsRefused) {
   std::vector<std::uint8_t> bytes(1000);
-  EXPECT_THAT(RefusalOf({.data = bytes, .width = 10, .height = 2, .layout = PixelLayout::kRgb,
-                         .stride = 29}),
-              HasSubstr("stride 29 is shorter than a row of 10 pixels (30 bytes)"));
+  EXPECT_THAT(
+      RefusalOf(
+          {.data = bytes, .width = 10, .height = 2, .layout = PixelLayout::kRgb, .stride = 29}),
+      HasSubstr("stride 29 is shorter than a row of 10 pixels (30 bytes)"));
 }
 
 TEST(PixelChecks, DataOneByteShortIsRefused) {
   // 3 rows of 4 RGBA pixels at stride 20: 20 + 20 + 16 bytes.
   std::vector<std::uint8_t> bytes(55);
-  EXPECT_THAT(RefusalOf({.data = bytes, .width = 4, .height = 3, .layout = PixelLayout::kRgba,
-                         .stride = 20}),
-              HasSubstr("need 56 bytes; the data has 55"));
+  EXPECT_THAT(
+      RefusalOf(
+          {.data = bytes, .width = 4, .height = 3, .layout = PixelLayout::kRgba, .stride = 20}),
+      HasSubstr("need 56 bytes; the data has 55"));
   bytes.resize(56);
-  EXPECT_TRUE(CheckPixels({.data = bytes, .width = 4, .height = 3, .layout = PixelLayout::kRgba,
-                           .stride = 20})
-                  .ok());
+  EXPECT_TRUE(
+      CheckPixels(
+          {.data = bytes, .width = 4, .height = 3, .layout = PixelLayout::kRgba, .stride = 20})
+          .ok());
 }
 
 TEST(PixelChecks, SizesThatOverflowAreRefusedNotWrapped) {
   std::vector<std::uint8_t> bytes(16);
   // stride * (height - 1) wraps a 64-bit size to a small number.
   const std::size_t huge = std::numeric_limits<std::size_t>::max() / 2 + 2;
-  EXPECT_THAT(RefusalOf({.data = bytes, .width = 1, .height = 3, .layout = PixelLayout::kGray,
-                         .stride = huge}),
-              HasSubstr("do not fit in memory"));
+  EXPECT_THAT(
+      RefusalOf(
+          {.data = bytes, .width = 1, .height = 3, .layout = PixelLayout::kGray, .stride = huge}),
+      HasSubstr("do not fit in memory"));
   // The largest sides multiply past 32 bits: still measured right.
-  EXPECT_THAT(RefusalOf({.data = bytes, .width = 65535, .height = 65535,
-                         .layout = PixelLayout::kRgba}),
-              HasSubstr("need 17179344900 bytes"));
+  EXPECT_THAT(
+      RefusalOf({.data = bytes, .width = 65535, .height = 65535, .layout = PixelLayout::kRgba}),
+      HasSubstr("need 17179344900 bytes"));
 }
 
 TEST(PixelChecks, UnknownLayoutIsRefused) {
   std::vector<std::uint8_t> bytes(64);
-  EXPECT_THAT(RefusalOf({.data = bytes, .width = 2, .height = 2,
-                         .layout = static_cast<PixelLayout>(2)}),
-              HasSubstr("unknown pixel layout 2"));
+  EXPECT_THAT(
+      RefusalOf({.data = bytes, .width = 2, .height = 2, .layout = static_cast<PixelLayout>(2)}),
+      HasSubstr("unknown pixel layout 2"));
 }
 
 TEST(PixelChecks, JpegQualityOutsideOneToHundredIsRefused) {

@@ -62,9 +62,9 @@ TEST(SniffImage, NamesTheMimeTypeThePageShowsItAs) {
 
 TEST(SniffImage, FindsAJpegsFrameHeaderPastOtherSegmentsAndFillBytes) {
   // SOI, APP1 of 4 bytes, fill bytes, a progressive SOF2 of 640 x 480.
-  const std::vector<std::uint8_t> jpeg = {0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x04, 0xAA, 0xBB,
-                                          0xFF, 0xFF, 0xFF, 0xC2, 0x00, 0x11, 0x08, 0x01,
-                                          0xE0, 0x02, 0x80, 0x03};
+  const std::vector<std::uint8_t> jpeg = {0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x04, 0xAA,
+                                          0xBB, 0xFF, 0xFF, 0xFF, 0xC2, 0x00, 0x11,
+                                          0x08, 0x01, 0xE0, 0x02, 0x80, 0x03};
   absl::StatusOr<ImageInfo> info = SniffImage(jpeg);
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(info->width, 640u);
@@ -96,9 +96,8 @@ TEST(SniffImage, SvgMayStartWithABomDeclarationCommentAndDoctype) {
 }
 
 TEST(SniffImage, XmlWhoseRootIsNotSvgIsRefused) {
-  for (std::string_view text :
-       {"<!DOCTYPE html><html><body><svg></svg></body></html>", "<svgx/>", "<?xml?><html/>",
-        "<!-- never closed <svg>", "<svg"}) {
+  for (std::string_view text : {"<!DOCTYPE html><html><body><svg></svg></body></html>", "<svgx/>",
+                                "<?xml?><html/>", "<!-- never closed <svg>", "<svg"}) {
     absl::StatusOr<ImageInfo> info = SniffImage(Span(text));
     EXPECT_FALSE(info.ok()) << text;
   }
@@ -118,7 +117,8 @@ TEST(SniffImage, RefusesOtherBytesNamingTheFirstOfThem) {
 TEST(SniffImage, AFileNameInsteadOfTheFilesBytesSaysSo) {
   absl::StatusOr<ImageInfo> info = SniffImage(Span("images/cat.png"));
   ASSERT_FALSE(info.ok());
-  EXPECT_THAT(info.status().message(), HasSubstr("the image's bytes are wanted, not its file name"));
+  EXPECT_THAT(info.status().message(),
+              HasSubstr("the image's bytes are wanted, not its file name"));
 }
 
 TEST(SniffImage, EveryPrefixOfEverySampleIsReadWithinItsBounds) {

@@ -46,6 +46,7 @@ void app() {
                               .format = st::PixelFormat::kRgb,
                               .stride = images::kFrameWidth * 3 + 5};
   st::image(rgb_pixels, {.caption = "Frame as PNG", .width = 256});
+  st::image(rgb_pixels, {.caption = "Frame wider than its column", .width = 4000});
   st::image(rgb_pixels,
             {.caption = "Frame as JPEG", .format = st::ImageFormat::kJpeg, .quality = 90});
   const std::vector<std::uint8_t> rgba = Frame(frame, 4, 0);

@@ -174,7 +174,7 @@ TEST_F(ImageOverWebSocketTest, OtherPixelsOnARerunSendTheNewBytesAndDroppedImage
 
   ASSERT_OK(session_->Change("Hide files", WidgetInput::Checked(true)));
   shown = ImagesOn(page());
-  EXPECT_EQ(shown.size(), 3u) << page().DebugString();
+  EXPECT_EQ(shown.size(), 4u) << page().DebugString();
   EXPECT_FALSE(shown.contains("PNG file"));
   EXPECT_THAT(page().protocol_errors(), IsEmpty());
   // The session went on through both runs that ended in the exception.

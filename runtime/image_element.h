@@ -6,7 +6,7 @@
 //   ImageElement image = ImageElement::FromPixels(pixels, options);
 //   runner.Emit([&](ipc::Element::Builder e) { image.Fill(e); });
 //
-// Not thread-safe; single use per run is the expected pattern.
+// Holds no shared state: make one per call, on the app's thread.
 #pragma once
 
 #include <cstdint>

@@ -86,7 +86,10 @@ void image(std::string_view encoded, const ImageOptions& options = {});
 inline void image(const std::string& encoded, const ImageOptions& options = {}) {
   image(std::string_view(encoded), options);
 }
-inline void image(const char* encoded, const ImageOptions& options) = delete;  // a file name?
+// A string literal does not compile: it is almost always a file name
+// (Streamlit's st.image("cat.png") reads one; st::image does not). Read the
+// file and pass its bytes, or pass an SVG's text as std::string_view.
+void image(const char* encoded, const ImageOptions& options = {}) = delete;
 
 // Raw pixels, encoded in the worker as options.format says.
 void image(const Pixels& pixels, const ImageOptions& options = {});

@@ -52,6 +52,7 @@
 #include <sluice/download.hpp>
 #include <sluice/file_uploader.hpp>
 #include <sluice/frame_elements.hpp>
+#include <sluice/image.hpp>
 #include <sluice/layout.hpp>
 #include <sluice/secrets.hpp>
 #include <sluice/session_state.hpp>

@@ -105,6 +105,10 @@ TEST(BrowserTest, MetricAndJsonAreReadableAndKeyboardOperable) {
   RunBrowserSuite(SLUICE_DISPLAY_APP, "display");
 }
 
+TEST(BrowserTest, ImagesOfEveryFormatShowWithAltTextAndFreeTheirBytesWhenGone) {
+  RunBrowserSuite(SLUICE_IMAGE_APP, "image");
+}
+
 TEST(BrowserTest, DataFrameGridReachesTheLastRowAndSortsInTheWorker) {
   RunBrowserSuite(SLUICE_DATA_APP, "grid");
 }

@@ -7,6 +7,7 @@
 // default), "columns" (tests/apps/columns_app.cc), "uploads"
 // (tests/apps/upload_app.cc, served with --max-upload-mb 2), "queue" (the
 // demo app served with --workers 1), "display" (tests/apps/display_app.cc),
+// "image" (tests/apps/image_app.cc),
 // "grid" or "downloads" (tests/apps/data_app.cc), "explorer"
 // (examples/csv_explorer). The caller starts the server; this script only
 // connects to it. It prints one line per check and exits 0 when all pass, 1
@@ -17,7 +18,7 @@ const WAIT_MS = 15000;
 const url = process.argv[2];
 const suiteName = process.argv[3] ?? 'demo';
 if (!url) {
-  console.error('usage: node tests/web/browser_test.mjs http://127.0.0.1:PORT/ [demo|columns|uploads|queue|display|grid|downloads|explorer]');
+  console.error('usage: node tests/web/browser_test.mjs http://127.0.0.1:PORT/ [demo|columns|uploads|queue|display|image|grid|downloads|explorer]');
   process.exit(2);
 }
 
@@ -480,6 +481,112 @@ async function display(browser) {
   });
 }
 
+// st::image (tests/apps/image_app.cc): every format the worker sends is drawn
+// by Chromium with its caption as alt text, at the width asked but never
+// wider than its column; and the page frees an image's bytes (revokes its
+// blob: URL) when a rerun replaces them and when the image goes away.
+const IMAGE_CAPTIONS = [
+  'Frame as PNG', 'Frame wider than its column', 'Frame as JPEG', 'Frame as PNG with alpha',
+  'PNG file', 'JPEG file', 'GIF file', 'WebP lossless file', 'WebP lossy file',
+  'WebP file with alpha', 'SVG file',
+];
+
+async function image(browser) {
+  const errors = [];
+  const page = await openPage(browser, 'image page', errors);
+  const img = (caption) => page.getByRole('img', { name: caption, exact: true });
+  // The image's state once it has loaded (or failed to).
+  const loaded = async (caption) => {
+    const handle = await img(caption).elementHandle();
+    await page.waitForFunction((node) => node.complete, handle);
+    return handle.evaluate((node) => ({
+      src: node.src,
+      alt: node.alt,
+      natural: [node.naturalWidth, node.naturalHeight],
+      shown: [node.getBoundingClientRect().width, node.getBoundingClientRect().height],
+      column: node.closest('figure').parentElement.clientWidth,
+    }));
+  };
+  // Whether the page can still read `url` (a revoked blob: URL cannot be fetched).
+  const readable = (url) =>
+    page.evaluate((url) => fetch(url).then((response) => response.ok, () => false), url);
+
+  await check('the image app shows its title', async () => {
+    await page.getByRole('heading', { level: 1, name: 'Image app', exact: true }).waitFor();
+    await waitIdle(page);
+  });
+
+  await check('every image (PNG, JPEG from pixels; PNG, JPEG, GIF, WebP x3, SVG files) is drawn, alt = caption', async () => {
+    for (const caption of IMAGE_CAPTIONS) {
+      const shown = await loaded(caption);
+      if (!(shown.natural[0] > 0)) throw new Error(`"${caption}" was not drawn (naturalWidth 0)`);
+      if (shown.alt !== caption) throw new Error(`"${caption}" has alt ${JSON.stringify(shown.alt)}`);
+      if (!shown.src.startsWith('blob:')) throw new Error(`"${caption}" is not shown from a blob: URL`);
+      await page.locator('figure figcaption').getByText(caption, { exact: true }).waitFor();
+    }
+  });
+
+  await check('each image has its own size: 64 x 48 frames, 3 x 2 and 5 x 4 files', async () => {
+    const expect = { 'Frame as PNG': [64, 48], 'Frame as JPEG': [64, 48], 'GIF file': [3, 2], 'JPEG file': [5, 4], 'WebP file with alpha': [3, 2] };
+    for (const [caption, size] of Object.entries(expect)) {
+      const { natural } = await loaded(caption);
+      if (natural[0] !== size[0] || natural[1] !== size[1]) throw new Error(`"${caption}" is ${natural.join(' x ')}`);
+    }
+  });
+
+  await check('.width is honoured (256 px), the natural width is kept without it (64 px)', async () => {
+    const wide = await loaded('Frame as PNG');
+    if (Math.round(wide.shown[0]) !== 256 || Math.round(wide.shown[1]) !== 192) throw new Error(`shown ${wide.shown.join(' x ')}`);
+    const natural = await loaded('Frame as JPEG');
+    if (Math.round(natural.shown[0]) !== 64) throw new Error(`shown ${natural.shown.join(' x ')}`);
+  });
+
+  await check('an image asked 4000 px wide is no wider than its column, in proportion', async () => {
+    const shown = await loaded('Frame wider than its column');
+    if (!(shown.shown[0] <= shown.column && shown.shown[0] > 0)) throw new Error(`${shown.shown[0]} px in a ${shown.column} px column`);
+    const ratio = shown.shown[1] / shown.shown[0];
+    if (Math.abs(ratio - 0.75) > 0.02) throw new Error(`height / width ${ratio}, not 0.75`);
+  });
+
+  await check('bytes that are no image end the run with the exception, saying so', async () => {
+    await page.getByText('not an image sluice can show', { exact: false }).waitFor();
+    await text(page, 'before the bad bytes').waitFor();
+  });
+
+  await check('new pixels replace the image in place and free the old bytes (old blob: URL revoked)', async () => {
+    const before = await loaded('Frame as PNG');
+    const node = await img('Frame as PNG').elementHandle();
+    if (!(await readable(before.src))) throw new Error('the shown image\'s URL cannot be read');
+    await page.getByRole('checkbox', { name: 'Second frame', exact: true }).check();
+    await page.waitForFunction(([node, old]) => node.src !== old && node.complete && node.naturalWidth > 0, [node, before.src]);
+    const after = await loaded('Frame as PNG');
+    if (await readable(before.src)) throw new Error(`the replaced bytes are still readable at ${before.src}`);
+    if (!(await readable(after.src))) throw new Error('the new image\'s URL cannot be read');
+    const same = await node.evaluate((node) => node.isConnected);
+    if (!same) throw new Error('the <img> was rebuilt, not updated in place');
+  });
+
+  await check('a rerun that drops the files frees their bytes (their blob: URLs revoked)', async () => {
+    const files = [];
+    for (const caption of ['PNG file', 'GIF file', 'SVG file']) files.push((await loaded(caption)).src);
+    await page.getByRole('checkbox', { name: 'Hide files', exact: true }).check();
+    await img('PNG file').waitFor({ state: 'detached' });
+    await waitIdle(page);
+    for (const url of files) {
+      if (await readable(url)) throw new Error(`a dropped image's bytes are still readable at ${url}`);
+    }
+    const frame = await loaded('Frame as PNG');
+    if (!(await readable(frame.src))) throw new Error('the kept image lost its bytes');
+  });
+
+  await check('no page errors', async () => {
+    // Reading a revoked URL (the checks above do, on purpose) logs a failed
+    // load; every image drawn was checked loaded on its own.
+    const real = errors.filter((error) => !error.includes('ERR_FILE_NOT_FOUND'));
+    if (real.length) throw new Error(real.join('; '));
+  });
+}
+
 // tests/apps/data_app.cc's grid: a 1,000,000-row frame built in code (row
 // i: id i, value (i * 7919 mod 1000003) / 8, null every 1000th row, label
 // "row-<i>"), and st::tables of its head and of it cut at 2 rows.
@@ -696,7 +803,7 @@ async function explorer(browser) {
   });
 }
 
-const suites = { demo, columns, uploads, queue, display, grid, downloads, explorer };
+const suites = { demo, columns, uploads, queue, display, image, grid, downloads, explorer };
 const suite = suites[suiteName];
 if (!suite) {
   console.error(`unknown suite "${suiteName}": ${Object.keys(suites).join(", ")}`);

@@ -105,6 +105,10 @@ TEST(BrowserTest, MetricAndJsonAreReadableAndKeyboardOperable) {
   RunBrowserSuite(SLUICE_DISPLAY_APP, "display");
 }
 
+TEST(BrowserTest, VegaLiteChartDrawsUnderAStrictContentSecurityPolicy) {
+  RunBrowserSuite(SLUICE_VEGA_APP, "vega");
+}
+
 TEST(BrowserTest, DataFrameGridReachesTheLastRowAndSortsInTheWorker) {
   RunBrowserSuite(SLUICE_DATA_APP, "grid");
 }

@@ -96,4 +96,10 @@ void FillRowRange(const data::Table& table, std::uint64_t begin, std::uint64_t c
   out.setSortColumn(-1);
 }
 
+void FillAllCells(const data::Table& table, capnp::List<ipc::Cells>::Builder cells) {
+  std::vector<std::uint64_t> rows(table.num_rows());
+  std::iota(rows.begin(), rows.end(), std::uint64_t{0});
+  for (unsigned c = 0; c < table.num_columns(); ++c) FillCells(table.column(c), rows, cells[c]);
+}
+
 }  // namespace sluice::runtime

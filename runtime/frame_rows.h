@@ -1,6 +1,6 @@
 // A data::Table's columns and rows as the page gets them (ColumnInfo, Rows
 // in ipc/page.capnp): what st::dataframe's first window and its query
-// answers, and st::table, are made of.
+// answers, st::table and st::vega_lite_chart's dataset are made of.
 #pragma once
 
 #include <cstddef>
@@ -27,5 +27,8 @@ void FillRows(const data::Table& table, std::span<const std::uint64_t> rows, std
 // Rows [begin, begin + count) in the table's own order.
 void FillRowRange(const data::Table& table, std::uint64_t begin, std::uint64_t count,
                   ipc::Rows::Builder out);
+// Every row of each column, one Cells a column (`cells` has num_columns()
+// entries): a dataset shipped whole, as st::vega_lite_chart's.
+void FillAllCells(const data::Table& table, capnp::List<ipc::Cells>::Builder cells);
 
 }  // namespace sluice::runtime

@@ -57,4 +57,5 @@
 #include <sluice/secrets.hpp>
 #include <sluice/session_state.hpp>
 #include <sluice/text.hpp>
+#include <sluice/vega_lite.hpp>
 #include <sluice/widgets.hpp>

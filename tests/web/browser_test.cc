@@ -109,6 +109,10 @@ TEST(BrowserTest, ImagesOfEveryFormatShowWithAltTextAndFreeTheirBytesWhenGone) {
   RunBrowserSuite(SLUICE_IMAGE_APP, "image");
 }
 
+TEST(BrowserTest, VegaLiteChartDrawsUnderAStrictContentSecurityPolicy) {
+  RunBrowserSuite(SLUICE_VEGA_APP, "vega");
+}
+
 TEST(BrowserTest, DataFrameGridReachesTheLastRowAndSortsInTheWorker) {
   RunBrowserSuite(SLUICE_DATA_APP, "grid");
 }

@@ -9,16 +9,16 @@
 // demo app served with --workers 1), "display" (tests/apps/display_app.cc),
 // "image" (tests/apps/image_app.cc),
 // "grid" or "downloads" (tests/apps/data_app.cc), "explorer"
-// (examples/csv_explorer). The caller starts the server; this script only
-// connects to it. It prints one line per check and exits 0 when all pass, 1
-// with the reason otherwise.
+// (examples/csv_explorer), "vega" (tests/apps/vega_app.cc). The caller
+// starts the server; this script only connects to it. It prints one line
+// per check and exits 0 when all pass, 1 with the reason otherwise.
 import { launchChromium } from './chromium.mjs';
 
 const WAIT_MS = 15000;
 const url = process.argv[2];
 const suiteName = process.argv[3] ?? 'demo';
 if (!url) {
-  console.error('usage: node tests/web/browser_test.mjs http://127.0.0.1:PORT/ [demo|columns|uploads|queue|display|image|grid|downloads|explorer]');
+  console.error('usage: node tests/web/browser_test.mjs http://127.0.0.1:PORT/ [demo|columns|uploads|queue|display|image|grid|downloads|explorer|vega]');
   process.exit(2);
 }
 
@@ -803,7 +803,134 @@ async function explorer(browser) {
   });
 }
 
-const suites = { demo, columns, uploads, queue, display, image, grid, downloads, explorer };
+// A strict Content-Security-Policy the vega suite adds to the page it
+// loads: no eval of any kind, no inline script or style, nothing fetched
+// from elsewhere. Vega compiles expressions with `new Function` unless told
+// to interpret them; this proves the chart draws without it.
+const STRICT_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  // 'self' covers the page's WebSocket only from CSP level 3 on; say it.
+  `connect-src 'self' ws://${new URL(url).host}`,
+  "object-src 'none'",
+  "base-uri 'none'",
+].join('; ');
+
+// st::vega_lite_chart (tests/apps/vega_app.cc) under STRICT_CSP: the charts
+// draw their marks from every row, width follows the column, Vega's chunk
+// is fetched only once a chart is shown, a bad spec is the app's exception.
+async function vega(browser) {
+  const errors = [];
+  const label = 'vega page';
+  const context = await browser.newContext();
+  // A document fulfilled by the test counts as from the public internet;
+  // Chromium's local network access checks would then refuse its
+  // WebSocket to 127.0.0.1.
+  await context.grantPermissions(['local-network-access']);
+  await context.route(url, async (route) => {
+    const response = await route.fetch();
+    await route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': STRICT_CSP } });
+  });
+  const page = await context.newPage();
+  openPages.set(label, page);
+  page.setDefaultTimeout(WAIT_MS);
+  watchErrors(page, label, errors);
+  await page.addInitScript(() => {
+    window.cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) =>
+      window.cspViolations.push(`${e.violatedDirective} refused ${e.blockedURI || '(inline)'} at ${e.sourceFile}:${e.lineNumber}`),
+    );
+  });
+  const fetched = [];
+  page.on('response', (response) => {
+    if (response.request().resourceType() === 'script' && response.ok()) fetched.push(new URL(response.url()).pathname);
+  });
+  const figure = (name) => page.getByRole('figure', { name, exact: true });
+  const pick = async (name) => {
+    await page.getByRole('radio', { name, exact: true }).check();
+    await waitIdle(page);
+  };
+  let before = [];
+
+  await check('the page is served with the strict CSP and shows the app without a chart', async () => {
+    const response = await page.goto(url, { waitUntil: 'domcontentloaded', timeout: WAIT_MS });
+    if (response.headers()['content-security-policy'] !== STRICT_CSP) throw new Error('the CSP was not added');
+    await page
+      .getByRole('heading', { level: 1, name: 'Vega app', exact: true })
+      .waitFor()
+      .catch((err) => {
+        throw new Error(`${err.message.split('\n')[0]} (${errors.join('; ')})`);
+      });
+    await text(page, 'end of app').waitFor();
+    await waitIdle(page);
+    before = [...fetched];
+    if (await page.getByRole('figure').count()) throw new Error('a figure is shown before any chart');
+  });
+
+  await check('showing charts fetches one more chunk, which the page without a chart had not', async () => {
+    await pick('charts');
+    await figure('Saw wave').locator('svg').waitFor();
+    const added = fetched.filter((path) => !before.includes(path));
+    if (added.length !== 1 || !added[0].startsWith('/chunk-')) {
+      throw new Error(`before: ${JSON.stringify(before)}; after: ${JSON.stringify(fetched)}`);
+    }
+  });
+
+  await check('"Saw wave" draws a line per group, across the width of the column, 240 px high', async () => {
+    const chart = figure('Saw wave');
+    await chart.locator('.mark-line.role-mark path').first().waitFor();
+    const lines = await chart.locator('.mark-line.role-mark path').evaluateAll((paths) => paths.map((p) => p.getAttribute('d')?.length ?? 0));
+    // Groups a and b go through ~500 points each, the null group through 10.
+    const sorted = [...lines].sort((p, q) => q - p);
+    if (lines.length !== 3 || sorted[1] < 2000 || sorted[2] > sorted[1] / 10) throw new Error(`line paths of ${JSON.stringify(lines)} characters`);
+    const [figureWidth, svgWidth, plotHeight] = await chart.evaluate((node) => {
+      const plot = node.querySelector('.mark-line').closest('g.mark-group')?.querySelector('.background');
+      return [node.clientWidth, node.querySelector('svg').getBoundingClientRect().width, plot?.getBBox().height ?? 0];
+    });
+    if (!(svgWidth > 0.9 * figureWidth && svgWidth <= figureWidth + 1)) {
+      throw new Error(`the chart is ${svgWidth} px wide in a column of ${figureWidth} px`);
+    }
+    if (Math.round(plotHeight) !== 240) throw new Error(`the plot is ${plotHeight} px high`);
+  });
+
+  await check('"Mean y by group" aggregates every row: counts 500, 490 and 10 over three bars', async () => {
+    const chart = figure('Mean y by group');
+    await chart.locator('.mark-rect.role-mark path').nth(2).waitFor();
+    const counts = await chart.locator('.mark-text.role-mark text').allTextContents();
+    if (counts.sort().join(' ') !== '10 490 500') throw new Error(`the bars say ${JSON.stringify(counts)}`);
+  });
+
+  await check('"Inline bars" draws the three bars of its own data', async () => {
+    const bars = figure('Inline bars').locator('.mark-rect.role-mark path');
+    await bars.nth(2).waitFor();
+    if ((await bars.count()) !== 3) throw new Error(`${await bars.count()} bars`);
+  });
+
+  await check('no content-security-policy violation, no console error', async () => {
+    const violations = await page.evaluate(() => window.cspViolations);
+    if (violations.length) throw new Error(violations.join('; '));
+    if (errors.length) throw new Error(errors.join('; '));
+  });
+
+  await check('a spec that is not JSON is the app\'s exception, saying where; the charts go', async () => {
+    await pick('invalid json');
+    await page.locator('.exception').getByText(/Invalid JSON at line 3, column 15/).waitFor();
+    await figure('Saw wave').waitFor({ state: 'detached' });
+    if (await page.getByRole('figure').count()) throw new Error('a chart is still shown');
+  });
+
+  await check('charts shown again draw, with no error or violation', async () => {
+    await pick('charts');
+    await figure('Inline bars').locator('.mark-rect.role-mark path').nth(2).waitFor();
+    const violations = await page.evaluate(() => window.cspViolations);
+    if (violations.length) throw new Error(violations.join('; '));
+    if (errors.length) throw new Error(errors.join('; '));
+  });
+}
+
+const suites = { demo, columns, uploads, queue, display, image, grid, downloads, explorer, vega };
 const suite = suites[suiteName];
 if (!suite) {
   console.error(`unknown suite "${suiteName}": ${Object.keys(suites).join(", ")}`);

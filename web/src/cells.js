@@ -62,6 +62,14 @@ function cellValues(cells) {
 }
 
 /**
+ * A Cells reader as {values, nulls}: nulls is an array of booleans, or null
+ * when no cell there is null.
+ */
+export function readCells(cells) {
+  return { values: cellValues(cells), nulls: cells.nulls.length > 0 ? listToArray(cells.nulls) : null };
+}
+
+/**
  * A Rows reader as {begin, sortColumn, descending, length, columns}, where
  * columns[c] = {values, nulls} (nulls: an array of booleans, or null when
  * no cell of that window is null) and length is the shortest column's.
@@ -70,11 +78,9 @@ export function readRows(rows) {
   const columns = [];
   let length = Infinity;
   for (let c = 0; c < rows.columns.length; c++) {
-    const cells = rows.columns.get(c);
-    const values = cellValues(cells);
-    const nulls = cells.nulls.length > 0 ? listToArray(cells.nulls) : null;
-    columns.push({ values, nulls });
-    length = Math.min(length, values.length);
+    const column = readCells(rows.columns.get(c));
+    columns.push(column);
+    length = Math.min(length, column.values.length);
   }
   return {
     begin: Number(rows.begin),

@@ -17,6 +17,7 @@ inline const std::string kLargeElementApp = SLUICE_LARGE_ELEMENT_APP;
 inline const std::string kDataApp = SLUICE_DATA_APP;
 inline const std::string kMistakesApp = SLUICE_MISTAKES_APP;
 inline const std::string kHeapApp = SLUICE_HEAP_APP;
+inline const std::string kLiveApp = SLUICE_LIVE_APP;
 inline const std::string kNotAnApp = SLUICE_NOT_AN_APP;
 
 }  // namespace sluice::testing

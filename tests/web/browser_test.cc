@@ -105,6 +105,10 @@ TEST(BrowserTest, MetricAndJsonAreReadableAndKeyboardOperable) {
   RunBrowserSuite(SLUICE_DISPLAY_APP, "display");
 }
 
+TEST(BrowserTest, LiveElementsMoveDuringARunAndSettleAfterIt) {
+  RunBrowserSuite(SLUICE_LIVE_APP, "live");
+}
+
 TEST(BrowserTest, DataFrameGridReachesTheLastRowAndSortsInTheWorker) {
   RunBrowserSuite(SLUICE_DATA_APP, "grid");
 }

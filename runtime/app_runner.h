@@ -104,9 +104,10 @@ class AppRunner {
   // Replace() for a destructor (st::spinner's guard): never throws and
   // never ends the run; does nothing for a ref of another run, while the
   // run is being interrupted (its deltas are dropped anyway) or when the
-  // element cannot be replaced.
+  // element cannot be replaced. With `flush_now` the page gets it at once
+  // (a spinner must stop even if the app then computes without st:: calls).
   template <class Fill>
-  void ReplaceQuietly(const ElementRef& ref, Fill&& fill) noexcept {
+  void ReplaceQuietly(const ElementRef& ref, Fill&& fill, bool flush_now = false) noexcept {
     if (ref.run_id != run_id_ || interrupted_ || !captures_.empty() ||
         containers_.InsideOf(ref.path)) {
       return;
@@ -117,6 +118,7 @@ class AppRunner {
       fill(element);
       containers_.Forget(ref.path);
       stream_.Put(ref.path, element.asReader());
+      if (flush_now) stream_.FlushNow();
     } catch (...) {
       // Out of memory in a destructor: the element stays as it was.
     }

@@ -25,9 +25,12 @@ Spinner spinner(std::string_view text) {
 
 Spinner::~Spinner() {
   // Not when the run is over (the guard outlived it) nor while it is being
-  // interrupted: ReplaceQuietly checks both and never throws.
+  // interrupted: ReplaceQuietly checks both and never throws. Sent at once:
+  // what follows may compute for long without an st:: call.
   if (AppRunner* runner = AppRunner::CurrentOrNull()) {
-    runner->ReplaceQuietly({run_id_, path_}, [](Element::Builder e) { e.setEmpty(); });
+    runner->ReplaceQuietly(
+        {run_id_, path_}, [](Element::Builder e) { e.setEmpty(); },
+        /*flush_now=*/true);
   }
 }
 

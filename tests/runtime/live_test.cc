@@ -319,6 +319,15 @@ TEST_F(LiveTest, SpinnerShowsAtOnceAndLeavesAnEmptyPlace) {
   ASSERT_EQ(first.getDeltas().size(), 1u);
   EXPECT_TRUE(first.getDeltas()[0].getElement().isSpinner());
   EXPECT_EQ(PathOf(first.getDeltas()[0].getPath()), (ElementPath{0, 0}));
+  // Its end went out at once too, before the run's last frame.
+  ASSERT_GE(channel_.sent().size(), 3u);
+  auto second = channel_.sent()[1].get().getRun();
+  EXPECT_FALSE(second.getFinished());
+  bool emptied = false;
+  for (ipc::Delta::Reader delta : second.getDeltas()) {
+    emptied |= PathOf(delta.getPath()) == ElementPath{0, 0} && delta.getElement().isEmpty();
+  }
+  EXPECT_TRUE(emptied) << "the spinner's end waited for the run's end";
   channel_.ApplyNewTo(page_);
   EXPECT_EQ(At({0, 0})->kind, "empty") << page_.DebugString();
   EXPECT_THAT(page_.Texts(), ElementsAre("inside", "after"));

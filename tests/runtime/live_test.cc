@@ -265,6 +265,38 @@ TEST_F(LiveTest, SlotReplacedAThousandTimesEndsWithTheLastAndSendsFarFewerDeltas
   EXPECT_GE(DeltasAt({0, 0}), 1u);
 }
 
+// A cached function computing inside show(): its spinner holds the slot's
+// place (not the next position) until what it shows replaces it there.
+const auto g_cached_line = st::cache_data([](int n) {
+  st::text("computed " + std::to_string(n));
+  return n;
+});
+const auto g_cached_quiet = st::cache_data([](int n) { return n * 2; });
+void CachedInASlotApp() {
+  st::Slot shows = st::empty();
+  st::Slot quiet = st::empty();
+  st::text("after");
+  shows.show([] { g_cached_line(1); });
+  quiet.show([] { g_cached_quiet(2); });
+}
+
+TEST_F(LiveTest, CacheSpinnerInsideShowHoldsTheSlotsPlace) {
+  Start(CachedInASlotApp);
+  std::vector<ElementPath> spinner_paths;
+  for (const auto& message : channel_.sent()) {
+    if (!message.get().isRun()) continue;
+    for (ipc::Delta::Reader delta : message.get().getRun().getDeltas()) {
+      if (delta.getElement().isSpinner()) spinner_paths.push_back(PathOf(delta.getPath()));
+    }
+  }
+  EXPECT_THAT(spinner_paths, ElementsAre(ElementPath{0, 0}, ElementPath{0, 1}));
+  EXPECT_EQ(page_.PathOfText("computed 1"), (ElementPath{0, 0})) << page_.DebugString();
+  EXPECT_EQ(At({0, 1})->kind, "empty");
+  EXPECT_EQ(page_.PathOfText("after"), (ElementPath{0, 2}));
+  EXPECT_THAT(page_.FindElements("spinner"), IsEmpty());
+  EXPECT_THAT(page_.protocol_errors(), IsEmpty());
+}
+
 // ---- st::progress ---------------------------------------------------------
 
 void ProgressApp() {

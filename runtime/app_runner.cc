@@ -231,11 +231,22 @@ Path AppRunner::Place(ipc::Element::Reader element, std::optional<ElementIdentit
     }
   }
   // The first thing a computing function shows takes the spinner's place.
-  if (spinner_) {
-    containers_.TakeBack(*spinner_);
-    spinner_.reset();
+  HideSpinner();
+  Path path;
+  if (Aim* aim = ActiveAim()) {
+    if (aim->used) {
+      throw std::logic_error(
+          StrCat("st::", ElementKindName(element.which()),
+                 " is a second element shown into one st::empty() slot: a slot holds one "
+                 "element; to show several, show a block in it (st::columns, st::expander) and "
+                 "put them inside, or use one slot each"));
+    }
+    ForgetContent(aim->slot);
+    aim->used = true;
+    path = aim->slot;
+  } else {
+    path = containers_.Next();
   }
-  Path path = containers_.Next();
   if (captures_.empty()) {
     stream_.Put(path, element, identity);
   } else {
@@ -258,6 +269,35 @@ void AppRunner::CheckReplaceable(const ElementRef& ref) const {
         "an element made outside a cached function (st::cache_data) cannot be updated inside "
         "it: its hits would not know where that element is");
   }
+}
+
+void AppRunner::ForgetContent(const Path& path) {
+  if (containers_.InsideOf(path)) {
+    throw std::logic_error(
+        "an st::empty() slot is set again from inside the block it shows (a column or an "
+        "expander of it): that block would go away under the elements being put in it; set "
+        "the slot after leaving the block's scope");
+  }
+  containers_.Forget(path);
+}
+
+AppRunner::Aim* AppRunner::ActiveAim() {
+  if (aims_.empty() || aims_.back().container != containers_.Current()) return nullptr;
+  return &aims_.back();
+}
+
+std::size_t AppRunner::AimAt(const ElementRef& ref) {
+  CheckInterrupt();
+  CheckReplaceable(ref);
+  aims_.push_back({ref.path, containers_.Current(), false});
+  return aims_.size() - 1;
+}
+
+bool AppRunner::EndAim(std::size_t depth) noexcept {
+  if (depth >= aims_.size()) return false;
+  bool used = aims_[depth].used;
+  aims_.resize(depth);
+  return used;
 }
 
 void AppRunner::BeginCapture() { captures_.emplace_back(); }
@@ -289,7 +329,18 @@ void AppRunner::ShowSpinner(std::string_view text) {
   capnp::MallocMessageBuilder builder(kElementWords);
   auto spinner = builder.initRoot<ipc::Element>();
   spinner.adoptSpinner(ipc::NewText(spinner, text));
-  Path path = containers_.Next();
+  Path path;
+  Aim* aim = ActiveAim();
+  // In an unused slot the spinner holds the slot's place: the next element
+  // replaces it there, and a slot left without one is emptied when its aim
+  // ends.
+  spinner_in_slot_ = aim != nullptr && !aim->used && !containers_.InsideOf(aim->slot);
+  if (spinner_in_slot_) {
+    containers_.Forget(aim->slot);
+    path = aim->slot;
+  } else {
+    path = containers_.Next();
+  }
   stream_.Put(path, builder.getRoot<ipc::Element>().asReader());
   stream_.FlushNow();
   spinner_ = std::move(path);
@@ -297,8 +348,9 @@ void AppRunner::ShowSpinner(std::string_view text) {
 
 void AppRunner::HideSpinner() {
   if (!spinner_) return;
-  containers_.TakeBack(*spinner_);
+  if (!spinner_in_slot_) containers_.TakeBack(*spinner_);
   spinner_.reset();
+  spinner_in_slot_ = false;
 }
 
 bool AppRunner::WaitReadable(int fd, std::chrono::steady_clock::time_point deadline) {
@@ -343,6 +395,8 @@ void AppRunner::RunOnce() {
   containers_.Reset();
   captures_.clear();
   spinner_.reset();
+  spinner_in_slot_ = false;
+  aims_.clear();
   widgets_.BeginRun();
   queries_.BeginRun();
   stream_.BeginRun(run_id_);

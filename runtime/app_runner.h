@@ -87,6 +87,9 @@ class AppRunner {
   // element; nothing else moves). Throws std::logic_error when `ref` is of
   // an earlier run (its place may hold another element now) or when called
   // inside a cached function (a replay could not know where it goes).
+  // If the element there was a block (columns, expander), its containers
+  // and what is in them go with it; throws std::logic_error when an open
+  // scope is inside one of them.
   template <class Fill>
   void Replace(const ElementRef& ref, Fill&& fill,
                std::optional<ElementIdentity> identity = std::nullopt) {
@@ -95,11 +98,57 @@ class AppRunner {
     capnp::MallocMessageBuilder message(kElementWords);
     auto element = message.initRoot<ipc::Element>();
     fill(element);
+    ForgetContent(ref.path);
     stream_.Put(ref.path, element.asReader(), identity);
   }
   // Throws what Replace(ref) would, without replacing anything (a handle
   // that must check before it changes its own state).
   void CheckReplaceable(const ElementRef& ref) const;
+  // Replace() for a destructor (st::spinner's guard): never throws and
+  // never ends the run; does nothing for a ref of another run, while the
+  // run is being interrupted (its deltas are dropped anyway) or when the
+  // element cannot be replaced. With `flush_now` the page gets it at once
+  // (a spinner must stop even if the app then computes without st:: calls).
+  template <class Fill>
+  void ReplaceQuietly(const ElementRef& ref, Fill&& fill, bool flush_now = false) noexcept {
+    if (ref.run_id != run_id_ || interrupted_ || !captures_.empty() ||
+        containers_.InsideOf(ref.path)) {
+      return;
+    }
+    try {
+      capnp::MallocMessageBuilder message(kElementWords);
+      auto element = message.initRoot<ipc::Element>();
+      fill(element);
+      containers_.Forget(ref.path);
+      stream_.Put(ref.path, element.asReader());
+      if (flush_now) stream_.FlushNow();
+    } catch (...) {
+      // Out of memory in a destructor: the element stays as it was.
+    }
+  }
+  // Whether the page has yet to get the element at `ref` as last set (its
+  // delta waits for the next stream interval). False for a ref of an
+  // earlier run.
+  bool Unsent(const ElementRef& ref) const {
+    return ref.run_id == run_id_ && stream_.Unsent(ref.path);
+  }
+
+  // Aims the next element placed in the current container at the element
+  // at `ref` (st::empty's slot): that element is replaced by it, in place,
+  // instead of going to the next position. Elements placed in other
+  // containers (a block's own, which the aimed element may open; the
+  // sidebar) go where they go. A second element in the aim's container
+  // while it lasts throws std::logic_error (a slot holds one element; a
+  // block holds more). A cached function's spinner shown while the aim is
+  // unused shows in the slot too. Aims nest. Returns the depth to give
+  // EndAim. Throws as Replace() does for a ref it cannot replace.
+  std::size_t AimAt(const ElementRef& ref);
+  // Ends the aim at `depth` and any inside it; returns whether it took an
+  // element. Never throws; aims ended out of order are ignored.
+  bool EndAim(std::size_t depth) noexcept;
+  // Sends the elements set so far now, not at the next stream interval (a
+  // spinner must show before the long computation it announces).
+  void FlushNow() { stream_.FlushNow(); }
   // Adds a copy of `element` (an element a cached function showed before).
   Path EmitCopy(ipc::Element::Reader element) {
     CheckInterrupt();
@@ -141,6 +190,16 @@ class AppRunner {
   static constexpr std::chrono::milliseconds kPollInterval{2};
 
   Path Place(ipc::Element::Reader element, std::optional<ElementIdentity> identity = std::nullopt);
+  // Drops the containers of the element at `path` (its content is being
+  // replaced); throws std::logic_error if an open scope is in one.
+  void ForgetContent(const Path& path);
+  struct Aim {
+    Path slot;       // where the next element goes
+    Path container;  // the container current when the aim began
+    bool used = false;
+  };
+  // The innermost aim if the current container is its container.
+  Aim* ActiveAim();
   void Handle(Command command);
   void DrainPending();
   void ApplyChange(const WidgetChangeCommand& change);
@@ -180,6 +239,8 @@ class AppRunner {
   // the stream, laid out as bytes only when the capture ends.
   std::vector<std::vector<std::shared_ptr<const CanonicalElement>>> captures_;
   std::optional<Path> spinner_;
+  bool spinner_in_slot_ = false;  // shown at an aim's slot, not taken back
+  std::vector<Aim> aims_;         // innermost last
 };
 
 }  // namespace sluice::runtime

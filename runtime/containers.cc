@@ -44,6 +44,26 @@ void ContainerTree::Leave(std::size_t depth) {
 
 void ContainerTree::Declare(const Path& container) { counts_.try_emplace(container, 0); }
 
+namespace {
+
+// Whether `path` is strictly under `element` (one of its containers, or
+// deeper).
+bool Under(const Path& path, const Path& element) {
+  return path.size() > element.size() && std::equal(element.begin(), element.end(), path.begin());
+}
+
+}  // namespace
+
+void ContainerTree::Forget(const Path& element) {
+  auto it = counts_.upper_bound(element);
+  while (it != counts_.end() && Under(it->first, element)) it = counts_.erase(it);
+}
+
+bool ContainerTree::InsideOf(const Path& element) const {
+  return std::any_of(stack_.begin(), stack_.end(),
+                     [&](const Path& container) { return Under(container, element); });
+}
+
 std::vector<std::pair<Path, std::uint32_t>> ContainerTree::Lengths() const {
   return {counts_.begin(), counts_.end()};
 }

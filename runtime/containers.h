@@ -36,6 +36,18 @@ class ContainerTree {
 
   // Records a container that exists this run even if nothing goes into it.
   void Declare(const Path& container);
+  // Whether `container` exists this run (declared, entered or used).
+  bool Declared(const Path& container) const { return counts_.contains(container); }
+
+  // The container the next element goes to.
+  const Path& Current() const { return stack_.back(); }
+
+  // Drops the containers of the element at `element` and everything in
+  // them (its content was replaced by another element: st::empty's slot),
+  // so the run's lengths no longer name them. REQUIRES: !InsideOf(element).
+  void Forget(const Path& element);
+  // Whether an open scope is in a container of the element at `element`.
+  bool InsideOf(const Path& element) const;
 
   // Every container of this run with its number of elements.
   std::vector<std::pair<Path, std::uint32_t>> Lengths() const;

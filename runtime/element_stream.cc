@@ -34,6 +34,7 @@ void ElementStream::BeginRun(std::uint64_t run_id) {
   run_id_ = run_id;
   started_sent_ = false;
   pending_.clear();
+  pending_index_.clear();
   last_flush_ = std::chrono::steady_clock::now();
 }
 
@@ -45,6 +46,8 @@ bool ElementStream::Shows(const Path& path, const ElementIdentity& identity) con
 void ElementStream::Put(const Path& path, ipc::Element::Reader element,
                         std::optional<ElementIdentity> identity) {
   if (identity && Shows(path, *identity)) {
+    // An unsent delta set between would leave another element there.
+    DropPending(path);
     MaybeFlush();
     return;
   }
@@ -52,15 +55,28 @@ void ElementStream::Put(const Path& path, ipc::Element::Reader element,
 }
 
 void ElementStream::Put(const Path& path, std::shared_ptr<const CanonicalElement> element) {
+  DropPending(path);
   if (!Shows(path, element->identity)) {
     // The page may rebuild a changed element without its children (columns
     // whose count changed, a block replaced by another kind), so whatever
     // this run puts inside it goes again, even if the page showed it before.
     // Children always come after their block in a run.
     ForgetChildren(path);
+    pending_index_.emplace(path, pending_.size());
     pending_.push_back({path, std::move(element)});
   }
   MaybeFlush();
+}
+
+void ElementStream::DropPending(const Path& path) {
+  auto it = pending_index_.lower_bound(path);
+  while (it != pending_index_.end() && HasPrefix(it->first, path)) {
+    pending_[it->second].element.reset();
+    it = pending_index_.erase(it);
+  }
+  // A path set again and again with nothing between (a progress bar in a
+  // loop) leaves no trail of dropped entries.
+  while (!pending_.empty() && pending_.back().element == nullptr) pending_.pop_back();
 }
 
 void ElementStream::ForgetChildren(const Path& path) {
@@ -70,12 +86,12 @@ void ElementStream::ForgetChildren(const Path& path) {
 
 void ElementStream::MaybeFlush() {
   auto now = std::chrono::steady_clock::now();
-  if (pending_.empty() || now - last_flush_ < stream_interval_) return;
+  if (pending_index_.empty() || now - last_flush_ < stream_interval_) return;
   Flush(/*finished=*/false, nullptr);
 }
 
 void ElementStream::FlushNow() {
-  if (!pending_.empty()) Flush(/*finished=*/false, nullptr);
+  if (!pending_index_.empty()) Flush(/*finished=*/false, nullptr);
 }
 
 void ElementStream::Finish(const std::vector<std::pair<Path, std::uint32_t>>& lengths) {
@@ -100,12 +116,15 @@ void ElementStream::Flush(bool finished,
   run.setRunId(run_id_);
   run.setStarted(!started_sent_);
   run.setFinished(finished);
-  auto deltas = run.initDeltas(static_cast<unsigned>(pending_.size()));
-  for (std::size_t i = 0; i < pending_.size(); ++i) {
-    SetPath(deltas[i].initPath(static_cast<unsigned>(pending_[i].path.size())), pending_[i].path);
-    deltas[i].setElement(
-        capnp::readMessageUnchecked<ipc::Element>(pending_[i].element->words.begin()));
-    Record(pending_[i]);
+  auto deltas = run.initDeltas(static_cast<unsigned>(pending_index_.size()));
+  unsigned out = 0;
+  for (const Pending& pending : pending_) {
+    if (pending.element == nullptr) continue;  // set again later in the list
+    SetPath(deltas[out].initPath(static_cast<unsigned>(pending.path.size())), pending.path);
+    deltas[out].setElement(
+        capnp::readMessageUnchecked<ipc::Element>(pending.element->words.begin()));
+    Record(pending);
+    ++out;
   }
   if (lengths != nullptr) {
     auto out = run.initLengths(static_cast<unsigned>(lengths->size()));
@@ -118,6 +137,7 @@ void ElementStream::Flush(bool finished,
   }
   channel_.Send(message);
   pending_.clear();
+  pending_index_.clear();
   started_sent_ = true;
   last_flush_ = std::chrono::steady_clock::now();
 }

@@ -5,6 +5,14 @@
 // delta. Deltas are batched: a run's updates go out when the run finishes,
 // or every stream interval while a long run is still producing, so elements
 // stream.
+//
+// A path set again before its delta went out (a live element: st::empty's
+// slot, st::progress, replaced in place many times within one interval)
+// keeps one delta, the latest: the page gets the last content once, not
+// every step. The rule that keeps the order right: setting a path drops the
+// unsent deltas at that path and under it (children put before their block
+// was set again belong to its old content; a block's new children always
+// come after it), then queues the new one last.
 #pragma once
 
 #include <capnp/message.h>
@@ -81,6 +89,10 @@ class ElementStream {
            std::optional<ElementIdentity> identity = std::nullopt);
   // The same for an element already canonicalized (shared with captures).
   void Put(const Path& path, std::shared_ptr<const CanonicalElement> element);
+  // Whether a delta for `path` is waiting to be sent (set this run and not
+  // yet flushed): a live element's handle may then fold more into it
+  // instead of sending a new one.
+  bool Unsent(const Path& path) const { return pending_index_.contains(path); }
   // Sends what is pending if the run has been quiet for the stream interval.
   void MaybeFlush();
   // Sends what is pending now (a spinner must show before a long compute).
@@ -93,19 +105,22 @@ class ElementStream {
  private:
   struct Pending {
     Path path;
-    std::shared_ptr<const CanonicalElement> element;
+    std::shared_ptr<const CanonicalElement> element;  // null: set again since
   };
   // Whether the page shows an element with `identity` at `path`.
   bool Shows(const Path& path, const ElementIdentity& identity) const;
   void Flush(bool finished, const std::vector<std::pair<Path, std::uint32_t>>* lengths);
   void ForgetChildren(const Path& path);
+  // Drops the unsent deltas at `path` and under it.
+  void DropPending(const Path& path);
   void Record(const Pending& delta);
   void Trim(const Path& container, std::uint32_t length);
 
   Channel& channel_;
   std::chrono::milliseconds stream_interval_;
-  std::map<Path, ElementIdentity> sent_;  // what the page shows now
-  std::vector<Pending> pending_;
+  std::map<Path, ElementIdentity> sent_;       // what the page shows now
+  std::vector<Pending> pending_;               // in the order the page must apply them
+  std::map<Path, std::size_t> pending_index_;  // the live entries of pending_
   std::uint64_t run_id_ = 0;
   bool started_sent_ = false;
   std::chrono::steady_clock::time_point last_flush_;

@@ -49,6 +49,12 @@ Scope Columns::operator[](std::size_t i) const {
   }
   Path column = path_;
   column.push_back(static_cast<std::uint32_t>(i));
+  // Entering would bring back a container the page no longer has.
+  if (!AppRunner::Current().containers().Declared(column)) {
+    throw std::logic_error(
+        "these st::columns are no longer on the page: the st::empty() slot that showed them "
+        "was set again (or they belong to an earlier run)");
+  }
   return Scope(std::move(column));
 }
 

@@ -56,6 +56,8 @@
 #include <sluice/layout.hpp>
 #include <sluice/secrets.hpp>
 #include <sluice/session_state.hpp>
+#include <sluice/slot.hpp>
+#include <sluice/status.hpp>
 #include <sluice/text.hpp>
 #include <sluice/vega_lite.hpp>
 #include <sluice/widgets.hpp>

@@ -19,6 +19,7 @@ inline const std::string kMistakesApp = SLUICE_MISTAKES_APP;
 inline const std::string kHeapApp = SLUICE_HEAP_APP;
 inline const std::string kImageApp = SLUICE_IMAGE_APP;
 inline const std::string kVegaApp = SLUICE_VEGA_APP;
+inline const std::string kLiveApp = SLUICE_LIVE_APP;
 inline const std::string kNotAnApp = SLUICE_NOT_AN_APP;
 
 }  // namespace sluice::testing

@@ -129,5 +129,37 @@ TEST_F(ContainerTreeTest, ResetEmptiesEveryContainer) {
   EXPECT_EQ(tree_.Next(), (Path{kMainRoot, 0}));
 }
 
+// A slot's block replaced by a leaf: its containers, and everything in
+// them, leave the run's lengths; the slot's siblings stay.
+TEST_F(ContainerTreeTest, ForgetDropsTheContainersUnderAnElementOnly) {
+  Path slot = tree_.Next();  // [0, 0]
+  Path column = slot;
+  column.push_back(1);
+  std::size_t depth = tree_.Enter(column);
+  Path expander = tree_.Next();  // [0, 0, 1, 0]
+  Path body = expander;
+  body.push_back(0);
+  tree_.Declare(body);
+  tree_.Leave(depth);
+  tree_.Next();  // [0, 1]
+  EXPECT_TRUE(tree_.Declared(column));
+  EXPECT_FALSE(tree_.InsideOf(slot));
+  tree_.Forget(slot);
+  EXPECT_FALSE(tree_.Declared(column));
+  EXPECT_FALSE(tree_.Declared(body));
+  EXPECT_THAT(tree_.Lengths(), ElementsAre(Pair(Path{kMainRoot}, 2), Pair(Path{kSidebarRoot}, 0)));
+}
+
+TEST_F(ContainerTreeTest, InsideOfSeesAnOpenScopeInAnElementsContainer) {
+  Path block = tree_.Next();
+  Path body = block;
+  body.push_back(0);
+  std::size_t depth = tree_.Enter(body);
+  EXPECT_TRUE(tree_.InsideOf(block));
+  EXPECT_FALSE(tree_.InsideOf(Path{kMainRoot, 1}));
+  tree_.Leave(depth);
+  EXPECT_FALSE(tree_.InsideOf(block));
+}
+
 }  // namespace
 }  // namespace sluice::runtime

@@ -222,5 +222,84 @@ TEST_F(ElementStreamTest, CanonicalElementSharedWithACaptureIsSentOnce) {
   EXPECT_THAT(page_.Texts(), ElementsAre("cached"));
 }
 
+TEST_F(ElementStreamTest, PathSetAThousandTimesBeforeAFlushSendsTheLastContentOnce) {
+  stream_.BeginRun(++run_id_);
+  stream_.Put({kMainRoot, 0}, Text("title").get());
+  for (int i = 1; i <= 1000; ++i) {
+    stream_.Put({kMainRoot, 1}, Text("replacement " + std::to_string(i)).get());
+  }
+  stream_.Finish({{{kMainRoot}, 2}, {{kSidebarRoot}, 0}});
+  EXPECT_THAT(NewDeltaPaths(), ElementsAre(Path{0, 0}, Path{0, 1}));
+  EXPECT_THAT(page_.Texts(), ElementsAre("title", "replacement 1000"));
+}
+
+TEST_F(ElementStreamTest, UnsentSaysWhetherAPathsDeltaIsWaiting) {
+  stream_.BeginRun(++run_id_);
+  EXPECT_FALSE(stream_.Unsent({kMainRoot, 0}));
+  stream_.Put({kMainRoot, 0}, Text("a").get());
+  EXPECT_TRUE(stream_.Unsent({kMainRoot, 0}));
+  EXPECT_FALSE(stream_.Unsent({kMainRoot, 1}));
+  stream_.FlushNow();
+  EXPECT_FALSE(stream_.Unsent({kMainRoot, 0}));
+  stream_.Put({kMainRoot, 0}, Text("b").get());
+  EXPECT_TRUE(stream_.Unsent({kMainRoot, 0}));
+  stream_.Finish({{{kMainRoot}, 1}, {{kSidebarRoot}, 0}});
+  EXPECT_FALSE(stream_.Unsent({kMainRoot, 0}));
+}
+
+// A block set again (st::empty's slot showing a line where it showed an
+// expander) takes its unsent children with it: sent after it, they would
+// land in a container the page no longer has.
+TEST_F(ElementStreamTest, BlockSetAgainDropsItsUnsentChildren) {
+  stream_.BeginRun(++run_id_);
+  stream_.Put({kMainRoot, 0}, Expander("more").get());
+  stream_.Put({kMainRoot, 0, 0, 0}, Text("inside").get());
+  stream_.Put({kMainRoot, 1}, Text("after").get());
+  stream_.Put({kMainRoot, 0}, Text("flat").get());
+  stream_.Finish({{{kMainRoot}, 2}, {{kSidebarRoot}, 0}});
+  EXPECT_THAT(NewDeltaPaths(), ElementsAre(Path{0, 1}, Path{0, 0}));
+  EXPECT_THAT(page_.Texts(), ElementsAre("flat", "after"));
+  EXPECT_THAT(page_.protocol_errors(), IsEmpty());
+}
+
+// The same, after the block and its child went out: the new children that
+// follow the block's new content are sent after it.
+TEST_F(ElementStreamTest, BlockSetAgainAfterAFlushGetsItsNewChildrenAfterIt) {
+  stream_.BeginRun(++run_id_);
+  stream_.Put({kMainRoot, 0}, Expander("first").get());
+  stream_.Put({kMainRoot, 0, 0, 0}, Text("old child").get());
+  stream_.FlushNow();
+  NewDeltaPaths();
+  stream_.Put({kMainRoot, 0, 0, 0}, Text("child set again").get());
+  stream_.Put({kMainRoot, 0}, Expander("second").get());
+  stream_.Put({kMainRoot, 0, 0, 0}, Text("new child").get());
+  stream_.Finish({{{kMainRoot}, 1}, {{kSidebarRoot}, 0}, {{kMainRoot, 0, 0}, 1}});
+  EXPECT_THAT(NewDeltaPaths(), ElementsAre(Path{0, 0}, Path{0, 0, 0, 0}));
+  EXPECT_THAT(page_.Texts(), ElementsAre("new child"));
+  EXPECT_THAT(page_.protocol_errors(), IsEmpty());
+}
+
+// Set to something else and back before a flush: the page keeps what it
+// has, rather than getting the element in between.
+TEST_F(ElementStreamTest, ElementSetBackToWhatThePageShowsSendsNothing) {
+  RunShowing({"a"});
+  NewDeltaPaths();
+  stream_.BeginRun(++run_id_);
+  stream_.Put({kMainRoot, 0}, Text("between").get());
+  stream_.Put({kMainRoot, 0}, Text("a").get());
+  stream_.Finish({{{kMainRoot}, 1}, {{kSidebarRoot}, 0}});
+  EXPECT_THAT(NewDeltaPaths(), IsEmpty());
+  EXPECT_THAT(page_.Texts(), ElementsAre("a"));
+  // The same with an identity of the caller's (the fast path).
+  stream_.BeginRun(++run_id_);
+  stream_.Put({kMainRoot, 0}, Text("large").get(), Identity(7));
+  stream_.FlushNow();
+  stream_.Put({kMainRoot, 0}, Text("between").get());
+  stream_.Put({kMainRoot, 0}, Text("large").get(), Identity(7));
+  stream_.Finish({{{kMainRoot}, 1}, {{kSidebarRoot}, 0}});
+  EXPECT_THAT(NewDeltaPaths(), ElementsAre(Path{0, 0}));
+  EXPECT_THAT(page_.Texts(), ElementsAre("large"));
+}
+
 }  // namespace
 }  // namespace sluice::runtime

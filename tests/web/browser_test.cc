@@ -113,6 +113,10 @@ TEST(BrowserTest, VegaLiteChartDrawsUnderAStrictContentSecurityPolicy) {
   RunBrowserSuite(SLUICE_VEGA_APP, "vega");
 }
 
+TEST(BrowserTest, LiveElementsMoveDuringARunAndSettleAfterIt) {
+  RunBrowserSuite(SLUICE_LIVE_APP, "live");
+}
+
 TEST(BrowserTest, DataFrameGridReachesTheLastRowAndSortsInTheWorker) {
   RunBrowserSuite(SLUICE_DATA_APP, "grid");
 }

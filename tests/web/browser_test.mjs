@@ -9,7 +9,8 @@
 // demo app served with --workers 1), "display" (tests/apps/display_app.cc),
 // "image" (tests/apps/image_app.cc),
 // "grid" or "downloads" (tests/apps/data_app.cc), "explorer"
-// (examples/csv_explorer), "vega" (tests/apps/vega_app.cc). The caller
+// (examples/csv_explorer), "vega" (tests/apps/vega_app.cc), "live"
+// (tests/apps/live_app.cc), "charts" (tests/apps/chart_app.cc). The caller
 // starts the server; this script only connects to it. It prints one line
 // per check and exits 0 when all pass, 1 with the reason otherwise.
 import { launchChromium } from './chromium.mjs';
@@ -18,7 +19,7 @@ const WAIT_MS = 15000;
 const url = process.argv[2];
 const suiteName = process.argv[3] ?? 'demo';
 if (!url) {
-  console.error('usage: node tests/web/browser_test.mjs http://127.0.0.1:PORT/ [demo|columns|uploads|queue|display|image|grid|downloads|explorer|vega]');
+  console.error('usage: node tests/web/browser_test.mjs http://127.0.0.1:PORT/ SUITE (see the top of this file)');
   process.exit(2);
 }
 
@@ -926,11 +927,106 @@ async function vega(browser) {
     await figure('Inline bars').locator('.mark-rect.role-mark path').nth(2).waitFor();
     const violations = await page.evaluate(() => window.cspViolations);
     if (violations.length) throw new Error(violations.join('; '));
+// st::progress, st::empty, st::spinner and st::toast (tests/apps/live_app.cc).
+// A MutationObserver records what the page shows as each update lands, so
+// the checks see the run's intermediate states without timing anything.
+async function live(browser) {
+  const errors = [];
+  const page = await openPage(browser, 'live page', errors);
+  const mode = (name) =>
+    page.getByRole('radiogroup', { name: 'mode', exact: true }).getByRole('radio', { name, exact: true });
+
+  await check('the live app shows its mode choice', async () => {
+    await mode('idle').waitFor();
+    await waitIdle(page);
+  });
+
+  await check('during the work run the spinner shows and the progressbar moves; after it both are settled', async () => {
+    await page.evaluate(() => {
+      const seen = { values: [], spinnerWithValues: [], slotTexts: [], slotNodes: new Set() };
+      window.liveSeen = seen;
+      const record = () => {
+        const bar = document.querySelector('[role="progressbar"]');
+        const spinner = [...document.querySelectorAll('[role="status"]')].find((n) =>
+          n.textContent.includes('Crunching numbers'));
+        if (bar) {
+          const value = Number(bar.getAttribute('aria-valuenow'));
+          if (seen.values.at(-1) !== value) seen.values.push(value);
+          if (spinner) seen.spinnerWithValues.push(value);
+        }
+        const slot = [...document.querySelectorAll('.text')].find((n) => n.textContent.startsWith('counted '));
+        if (slot) {
+          seen.slotNodes.add(slot);
+          if (seen.slotTexts.at(-1) !== slot.textContent) seen.slotTexts.push(slot.textContent);
+        }
+      };
+      new MutationObserver(record).observe(document.body, {
+        subtree: true, childList: true, attributes: true, characterData: true,
+      });
+    });
+    await mode('work').check();
+    await text(page, 'work done').waitFor();
+    await waitIdle(page);
+    const seen = await page.evaluate(() => ({
+      values: window.liveSeen.values,
+      spinnerWithValues: window.liveSeen.spinnerWithValues,
+      slotTexts: window.liveSeen.slotTexts,
+      slotNodes: window.liveSeen.slotNodes.size,
+    }));
+    const between = seen.values.filter((v) => v > 0 && v < 100);
+    if (between.length < 2) throw new Error(`the bar showed ${JSON.stringify(seen.values)}: no intermediate values`);
+    if (!seen.spinnerWithValues.some((v) => v > 0 && v < 100)) {
+      throw new Error('no spinner was seen while the bar moved');
+    }
+    if (seen.slotTexts.length < 2) throw new Error(`the slot showed ${JSON.stringify(seen.slotTexts)}`);
+    if (seen.slotNodes !== 1) throw new Error(`the slot's text was in ${seen.slotNodes} nodes, not updated in place`);
+  });
+
+  await check('the finished bar is a progressbar at 100 named "Working"; the spinner is gone', async () => {
+    const bar = page.getByRole('progressbar', { name: 'Working', exact: true });
+    await bar.waitFor();
+    const value = await bar.getAttribute('aria-valuenow');
+    if (value !== '100') throw new Error(`aria-valuenow is ${value}`);
+    const valueText = await bar.getAttribute('aria-valuetext');
+    if (valueText !== '100%') throw new Error(`aria-valuetext is ${valueText}`);
+    await text(page, 'counted 60').waitFor();
+    await page.getByText('Crunching numbers').waitFor({ state: 'detached' });
+  });
+
+  await check('a toast appears as a status with its text, then goes by itself', async () => {
+    // Short runs from here: a click during a run on a button the run has
+    // passed does not count (the runner's rule), so each click waits.
+    await mode('idle').check();
+    await text(page, 'work done').waitFor({ state: 'detached' });
+    await waitIdle(page);
+    await page.getByRole('button', { name: 'notify', exact: true }).click();
+    const toast = page.getByRole('status').filter({ hasText: 'Saved the report' });
+    await toast.waitFor();
+    const live = await toast.getAttribute('aria-live');
+    if (live !== 'polite') throw new Error(`aria-live is ${live}`);
+    // About 4 s; the wait allows much more on a slow machine.
+    await toast.waitFor({ state: 'detached', timeout: 20000 });
+  });
+
+  await check('two toasts stack, and Dismiss takes one away at once', async () => {
+    const button = page.getByRole('button', { name: 'notify', exact: true });
+    const toasts = page.getByRole('status').filter({ hasText: 'Saved the report' });
+    await button.click();
+    await toasts.first().waitFor();
+    await waitIdle(page);
+    await button.click();
+    await toasts.nth(1).waitFor();
+    const first = await toasts.first().elementHandle();
+    await toasts.first().getByRole('button', { name: 'Dismiss' }).click();
+    if (await first.evaluate((node) => node.isConnected)) throw new Error('the dismissed toast is still shown');
+  });
+
+  await check('no page reported an error', async () => {
     if (errors.length) throw new Error(errors.join('; '));
   });
 }
 
-const suites = { demo, columns, uploads, queue, display, image, grid, downloads, explorer, vega };
+const suites = { demo, columns, uploads, queue, display, image, grid, downloads, explorer, vega, live };
 const suite = suites[suiteName];
 if (!suite) {
   console.error(`unknown suite "${suiteName}": ${Object.keys(suites).join(", ")}`);

@@ -9,7 +9,10 @@
 //                   (baseline: a 64-byte Unix socket round trip between
 //                   two processes)
 //   burst           N tabs opened at once, until all show their first run
-//   memory          PSS of an idle hello worker (/proc/PID/smaps_rollup)
+//   memory          PSS of an idle hello worker (/proc/PID/smaps_rollup), just
+//                   after the reruns and once its session has been idle past
+//                   --idle-trim-ms (the broker's --idle-trim-after), with
+//                   the first rerun after that (it faults back in its heap)
 //   start faults    minor page faults of a warm worker (/proc/PID/stat), from
 //                   its fork until it waits for a session, and what its
 //                   session's first run adds; PSS at both points (its own
@@ -19,7 +22,7 @@
 //
 // Loopback only; every phase is bounded in count. Usage:
 //   backbone_bench [--starts 300] [--sessions 100] [--reruns 30] [--prefork 4]
-//                  [--think-ms 100] [--fault-starts 20]
+//                  [--think-ms 100] [--fault-starts 20] [--idle-trim-ms 5000]
 // (--fault-starts N runs only the start-faults phase, N starts; 0 skips it)
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -33,6 +36,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench/page_client.h"
@@ -341,6 +345,24 @@ Memory ReadMemory(pid_t pid) {
 
 long PssKiB(pid_t pid) { return ReadMemory(pid).pss; }
 
+// PSS and private memory of every worker of `broker`, in KiB.
+struct WorkerMemory {
+  Samples pss;
+  Samples private_kb;
+};
+
+WorkerMemory IdleWorkerMemory(pid_t broker) {
+  WorkerMemory memory;
+  for (pid_t pid : Workers(broker)) {
+    Memory of = ReadMemory(pid);
+    if (of.pss > 0) {
+      memory.pss.Add(static_cast<double>(of.pss));
+      memory.private_kb.Add(static_cast<double>(of.private_kb));
+    }
+  }
+  return memory;
+}
+
 void Row(const char* what, double p50, double p99, const char* baseline, double base_p50) {
   std::printf("%-38s %9.3f %9.3f   %-28s %9.3f %8.1fx\n", what, p50, p99, baseline, base_p50,
               base_p50 > 0 ? p50 / base_p50 : 0.0);
@@ -348,6 +370,7 @@ void Row(const char* what, double p50, double p99, const char* baseline, double 
 
 int Main(int argc, char** argv) {
   int starts = 300, sessions = 100, reruns = 30, prefork = 4, think_ms = 100, fault_starts = 20;
+  int idle_trim_ms = 5000;  // the broker's default --idle-trim-after
   bool only_faults = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
@@ -362,6 +385,8 @@ int Main(int argc, char** argv) {
       prefork = value;
     else if (flag == "--think-ms")
       think_ms = value;
+    else if (flag == "--idle-trim-ms")
+      idle_trim_ms = value;
     else if (flag == "--fault-starts") {
       fault_starts = value;
       only_faults = value > 0;
@@ -371,7 +396,8 @@ int Main(int argc, char** argv) {
   if (only_faults) return 0;
   auto broker = testing::BrokerProcess::Start(
       SLUICE_HELLO_APP,
-      {"--prefork", std::to_string(prefork), "--workers", std::to_string(sessions + 16)});
+      {"--prefork", std::to_string(prefork), "--workers", std::to_string(sessions + 16),
+       "--idle-trim-after", std::to_string(idle_trim_ms) + "ms"});
   if (!broker.ok()) {
     std::fprintf(stderr, "cannot start the broker: %s\n",
                  std::string(broker.status().message()).c_str());
@@ -389,17 +415,14 @@ int Main(int argc, char** argv) {
   RerunSamples paced = RunReruns(rerun_io, pages, reruns, std::chrono::milliseconds(think_ms), 0);
   RerunSamples saturated = RunReruns(rerun_io, pages, reruns, {}, 1);
 
-  std::vector<pid_t> workers = testing::DescendantsOf((*broker)->pid());
-  Samples pss, private_kb;
-  for (pid_t pid : workers) {
-    std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
-    std::string name;
-    if (!(comm >> name) || name != "sluice-worker") continue;  // the zygote, say
-    Memory memory = ReadMemory(pid);
-    if (memory.pss > 0) {
-      pss.Add(static_cast<double>(memory.pss));
-      private_kb.Add(static_cast<double>(memory.private_kb));
-    }
+  WorkerMemory busy = IdleWorkerMemory((*broker)->pid());
+  // Past the idle time, plus a second for the workers' wake-ups.
+  WorkerMemory trimmed;
+  RerunSamples after_trim;
+  if (idle_trim_ms > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(idle_trim_ms + 1000));
+    trimmed = IdleWorkerMemory((*broker)->pid());
+    after_trim = RunReruns(rerun_io, pages, 1, std::chrono::milliseconds(think_ms), 2);
   }
 
   std::printf("sluice backbone benchmark (hello app; %ld cores)\n\n",
@@ -417,6 +440,11 @@ int Main(int argc, char** argv) {
   std::snprintf(label, sizeof(label), "rerun, %d sessions, closed loop", sessions);
   Row(label, saturated.round_trip.P50(), saturated.round_trip.P99(), "Unix socket RTT, 64 B",
       unix_rtt.P50());
+  if (after_trim.round_trip.size() > 0) {
+    std::snprintf(label, sizeof(label), "1st rerun after idle trim, ~%d ms", think_ms);
+    Row(label, after_trim.round_trip.P50(), after_trim.round_trip.P99(), "Unix socket RTT, 64 B",
+        unix_rtt.P50());
+  }
   std::printf("\n%zu session starts (--prefork %d); %zu + %zu reruns; closed loop: %.0f reruns/s\n",
               start.open_to_first.size(), prefork, paced.round_trip.size(),
               saturated.round_trip.size(), saturated.per_second());
@@ -425,7 +453,14 @@ int Main(int argc, char** argv) {
   std::printf(
       "idle hello worker (of %zu processes): PSS p50 %.0f KiB, max %.0f KiB; private p50 %.0f "
       "KiB\n",
-      pss.size(), pss.P50(), pss.Quantile(1.0), private_kb.P50());
+      busy.pss.size(), busy.pss.P50(), busy.pss.Quantile(1.0), busy.private_kb.P50());
+  if (trimmed.pss.size() > 0) {
+    std::printf(
+        "  idle for %d ms (--idle-trim-after %dms): PSS p50 %.0f KiB, max %.0f KiB; private p50 "
+        "%.0f KiB\n",
+        idle_trim_ms + 1000, idle_trim_ms, trimmed.pss.P50(), trimmed.pss.Quantile(1.0),
+        trimmed.private_kb.P50());
+  }
   return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -198,6 +199,7 @@ int Serve(const std::vector<std::string>& args) {
   launch.log_level = options->log_level;
   launch.cache_wait_timeout = options->cache_wait_timeout;
   launch.warm_heap_bytes = options->warm_heap_kb << 10;
+  launch.idle_trim_after = options->idle_trim_after;
   // Kept open (close-on-exec) while the broker runs, so that a zygote
   // started again later can be given the same file.
   launch.secrets_fd = secrets.fd.get();
@@ -278,6 +280,8 @@ int Zygote(const std::vector<std::string>& args) {
     if (name == "--secrets-fd") config.secrets_fd = static_cast<int>(value);
     if (name == "--warm-heap-bytes" && value >= 0)
       config.warm_heap_bytes = static_cast<std::size_t>(value);
+    if (name == "--idle-trim-after-ms" && value >= 0)
+      config.idle_trim_after = std::chrono::milliseconds(value);
     if (name == "--worker-memory-bytes")
       config.sandbox.memory_bytes = static_cast<std::uint64_t>(value);
     if (name == "--rerun-timeout-ms") config.sandbox.rerun_timeout = absl::Milliseconds(value);

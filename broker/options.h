@@ -49,6 +49,9 @@ struct ServeOptions {
   absl::Duration rerun_timeout = absl::Seconds(60);  // CPU time per run; 0: no limit
   std::size_t warm_heap_kb =
       1024;  // heap a warm worker faults in while it waits (worker/warm_heap.h)
+  // A session idle this long gives its worker's free memory back
+  // (worker/idle_memory.h); 0: never.
+  absl::Duration idle_trim_after = absl::Seconds(5);
   // What a worker prints, logged by its zygote's reaper (worker/output_reader.h).
   int app_output_lines_per_second = 100;     // per worker; more are dropped and counted
   std::size_t app_output_line_bytes = 4096;  // longer lines are cut

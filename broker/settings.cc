@@ -259,6 +259,14 @@ const Setting kSettings[] = {
        return IntIn<std::size_t>(t, 0, 1 << 20, &o->warm_heap_kb);
      },
      SLUICE_FIELD(warm_heap_kb)},
+    {"idle-trim-after", "D", TomlType::kString, kRestart, false, false,
+     "a session that has had no command and no run for D gives its worker's free memory back "
+     "to the kernel (malloc's free heap, a warm worker's unused reserve, stack below the serve "
+     "loop), so that only active sessions hold it; its next run faults back in what it uses; "
+     "0 = never",
+     "",
+     [](std::string_view t, ServeOptions* o) { return DurationOf(t, "5s", &o->idle_trim_after); },
+     SLUICE_FIELD(idle_trim_after)},
     {"app-output-lines-per-second", "N", TomlType::kInteger, kRestart, false, false,
      "lines of what an app prints (stdout, stderr) logged per second and worker, as "
      "\"app_output\" lines; more are dropped and counted in /metrics; 0 = log none",

@@ -63,10 +63,12 @@ absl::StatusOr<SpawnedZygote> ZygoteHost::Spawn(const ZygoteLaunch& launch) {
                "--worker-memory-bytes", StrCat(launch.sandbox.memory_bytes), "--rerun-timeout-ms",
                StrCat(absl::ToInt64Milliseconds(launch.sandbox.rerun_timeout))});
   for (const std::string& path : launch.allow_read) args.insert(args.end(), {"--allow-read", path});
-  args.insert(args.end(), {"--app-output-lines-per-second", StrCat(launch.output.lines_per_second),
-                           "--app-output-line-bytes", StrCat(launch.output.line_bytes),
-                           "--max-denials-per-worker", StrCat(launch.output.denials_per_worker),
-                           "--warm-heap-bytes", StrCat(launch.warm_heap_bytes)});
+  args.insert(args.end(),
+              {"--app-output-lines-per-second", StrCat(launch.output.lines_per_second),
+               "--app-output-line-bytes", StrCat(launch.output.line_bytes),
+               "--max-denials-per-worker", StrCat(launch.output.denials_per_worker),
+               "--warm-heap-bytes", StrCat(launch.warm_heap_bytes), "--idle-trim-after-ms",
+               StrCat(absl::ToInt64Milliseconds(launch.idle_trim_after))});
   constexpr const char* kLogLevels[] = {"debug", "info", "warning", "error"};
   args.insert(args.end(), {"--log-level", kLogLevels[static_cast<int>(launch.log_level)]});
   args.push_back(launch.app_path);

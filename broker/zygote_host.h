@@ -48,6 +48,7 @@ struct ZygoteLaunch {
   int secrets_fd = -1;                                    // the open secrets file; -1: none
   absl::Duration cache_wait_timeout = absl::Seconds(60);  // --cache-wait-timeout; 0: none
   std::size_t warm_heap_bytes = 0;                        // --warm-heap-kb, in bytes
+  absl::Duration idle_trim_after = absl::ZeroDuration();  // --idle-trim-after; 0: never
 };
 
 struct ForkedWorker {

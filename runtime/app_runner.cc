@@ -60,9 +60,23 @@ void AppRunner::Serve() {
 }
 
 void AppRunner::ServeOne() {
-  Handle(channel_.Wait());
+  Handle(NextCommand());
   DrainPending();
   RunUntilSettled();
+}
+
+// A warm worker waiting for its session has nothing to give back yet (and
+// the heap it faulted in for the first run is to be kept), so only a
+// started session goes idle.
+Command AppRunner::NextCommand() {
+  if (started_ && hooks_.when_idle != nullptr && hooks_.idle_after.count() > 0) {
+    if (std::optional<Command> command =
+            channel_.WaitUntil(std::chrono::steady_clock::now() + hooks_.idle_after)) {
+      return *std::move(command);
+    }
+    hooks_.when_idle();
+  }
+  return channel_.Wait();
 }
 
 void AppRunner::Handle(Command command) {

@@ -39,10 +39,17 @@ struct ElementRef {
 };
 
 // What the process around the runner does at the edges of each run of the
-// app (the worker arms its CPU watchdog). Empty in tests.
+// app (the worker arms its CPU watchdog), and once its session has gone
+// idle (the worker gives back memory only a run needs). Empty in tests.
 struct RunHooks {
   void (*before_run)() = nullptr;
   void (*after_run)() = nullptr;
+  // Called once a started session has had no command and no run for
+  // `idle_after`, then not again until the next command. The serve loop's
+  // wait for that command is what times it: no thread, no timer. Null or
+  // 0: never.
+  void (*when_idle)() = nullptr;
+  std::chrono::milliseconds idle_after{0};
 };
 
 class AppRunner {
@@ -54,7 +61,8 @@ class AppRunner {
   // Serves commands until the channel's other end goes away (the channel
   // does not return then).
   [[noreturn]] void Serve();
-  // One step of Serve(): waits for a command, takes every other one already
+  // One step of Serve(): waits for a command (calling hooks.when_idle if
+  // none comes within hooks.idle_after), takes every other one already
   // there, and runs the app until no rerun is due.
   void ServeOne();
 
@@ -189,6 +197,7 @@ class AppRunner {
   static constexpr unsigned kElementWords = 128;
   static constexpr std::chrono::milliseconds kPollInterval{2};
 
+  Command NextCommand();
   Path Place(ipc::Element::Reader element, std::optional<ElementIdentity> identity = std::nullopt);
   // Drops the containers of the element at `path` (its content is being
   // replaced); throws std::logic_error if an open scope is in one.

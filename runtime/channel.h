@@ -7,6 +7,7 @@
 
 #include <capnp/message.h>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -84,6 +85,9 @@ class Channel {
   // Blocks for the next command. When the other end has gone the session has
   // nothing left to do: implementations do not return then (the worker exits).
   virtual Command Wait() = 0;
+  // Like Wait(), but gives up at `deadline`: nullopt if no whole command had
+  // arrived by then. Gone as for Wait().
+  virtual std::optional<Command> WaitUntil(std::chrono::steady_clock::time_point deadline) = 0;
   // The next command if one has fully arrived, without blocking.
   virtual std::optional<Command> Poll() = 0;
   // Sends one whole ServerMessage frame.

@@ -18,6 +18,7 @@
 #include "sandbox/watchdog.h"
 #include "util/log.h"
 #include "worker/broker_channel.h"
+#include "worker/idle_memory.h"
 #include "worker/warm_heap.h"
 
 namespace sluice::worker {
@@ -137,9 +138,11 @@ void BecomeWorker(WorkerStart start) {
   runtime::AttachKeeper(has_keeper ? UniqueFd(kWorkerKeeperFd) : UniqueFd());
   WarmHeap(start.warm_heap_bytes, kWorkerSessionFd);
   BrokerChannel channel(UniqueFd(kWorkerSessionFd), start.max_message_bytes);
-  runtime::AppRunner runner(
-      channel, start.app,
-      {.before_run = sandbox::ArmRunWatchdog, .after_run = sandbox::DisarmRunWatchdog});
+  runtime::AppRunner runner(channel, start.app,
+                            {.before_run = sandbox::ArmRunWatchdog,
+                             .after_run = sandbox::DisarmRunWatchdog,
+                             .when_idle = GiveBackIdleMemory,
+                             .idle_after = start.idle_trim_after});
   runner.Serve();
 }
 

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstddef>
 
 #include "sandbox/contain.h"
@@ -31,9 +32,10 @@ struct WorkerStart {
   pid_t zygote_pid;     // the parent we must die with
   st::AppFunction app;
   std::size_t max_message_bytes;
-  const sandbox::PreparedSandbox* sandbox;  // the zygote's, compiled before the fork
-  int sandbox_slot;                         // picks the worker's own uid
-  std::size_t warm_heap_bytes = 0;          // worker/warm_heap.h
+  const sandbox::PreparedSandbox* sandbox;       // the zygote's, compiled before the fork
+  int sandbox_slot;                              // picks the worker's own uid
+  std::size_t warm_heap_bytes = 0;               // worker/warm_heap.h
+  std::chrono::milliseconds idle_trim_after{0};  // worker/idle_memory.h; 0: never
 };
 
 // Runs in the child right after fork(); never returns. Puts the session
@@ -42,7 +44,8 @@ struct WorkerStart {
 // the broker's stdio, contains itself (sandbox::ContainWorker; its steps
 // still log to the broker's stderr, as trusted code), then swaps in its own
 // stdin, stdout and stderr before any app code runs, hands the keeper socket
-// to the cache runtime (runtime/cache_runtime.h) and serves the session.
+// to the cache runtime (runtime/cache_runtime.h) and serves the session,
+// giving back its free memory whenever that goes idle (worker/idle_memory.h).
 [[noreturn]] void BecomeWorker(WorkerStart start);
 
 // Closes every descriptor >= `lowest`: close_range(2) first, then a walk of

@@ -9,6 +9,7 @@
 #include "ipc/text.h"
 #include "ipc/worker.capnp.h"
 #include "util/log.h"
+#include "util/poll_timeout.h"
 
 namespace sluice::worker {
 
@@ -142,6 +143,16 @@ Command BrokerChannel::Wait() {
   for (;;) {
     if (auto command = NextDecoded()) return std::move(*command);
     Fill(/*block=*/true);
+  }
+}
+
+std::optional<Command> BrokerChannel::WaitUntil(std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    if (std::optional<Command> command = Poll()) return command;
+    int timeout_ms = PollTimeoutMs(deadline);
+    if (timeout_ms == 0) return std::nullopt;
+    pollfd readable{fd_.get(), POLLIN, 0};
+    if (::poll(&readable, 1, timeout_ms) < 0 && errno != EINTR) BrokerGone("poll failed");
   }
 }
 

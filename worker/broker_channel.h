@@ -5,6 +5,7 @@
 
 #include <capnp/message.h>
 
+#include <chrono>
 #include <optional>
 
 #include "ipc/framing.h"
@@ -20,6 +21,9 @@ class BrokerChannel final : public runtime::Channel {
   // Blocks for the next command. When the broker has gone (EOF or error) the
   // worker has nothing left to do: the process exits.
   runtime::Command Wait() override;
+  // The same, giving up at `deadline` (nullopt).
+  std::optional<runtime::Command> WaitUntil(
+      std::chrono::steady_clock::time_point deadline) override;
   // The next command if one has fully arrived, without blocking.
   std::optional<runtime::Command> Poll() override;
   // Writes one whole frame, blocking; exits the process if the broker is gone.

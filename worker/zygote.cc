@@ -165,8 +165,8 @@ void Zygote::Fork(std::uint64_t tag, int slot, UniqueFd session_fd, UniqueFd kee
     BecomeWorker({std::move(session_fd), std::move(keeper_fd), UniqueFd(config_.control_fd),
                   UniqueFd(dev_null_.release()), std::move(pipes->stdout_write),
                   std::move(pipes->stderr_write), std::move(pipes->denials_write), self,
-                  app_->entry, config_.max_message_bytes, &sandbox_, slot,
-                  config_.warm_heap_bytes});
+                  app_->entry, config_.max_message_bytes, &sandbox_, slot, config_.warm_heap_bytes,
+                  config_.idle_trim_after});
   }
   if (pid < 0) {
     int err = errno;

@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -31,8 +32,9 @@ struct ZygoteConfig {
   OutputLimits output;  // what the reaper logs of each worker's output (worker/output_reader.h)
   int secrets_fd =
       -1;  // the secrets file, read (runtime/secrets.h) and closed before the app loads
-  std::uint64_t cache_wait_timeout_ms = 0;  // --cache-wait-timeout; 0: wait for ever
-  std::size_t warm_heap_bytes = 0;          // --warm-heap-kb (worker/warm_heap.h)
+  std::uint64_t cache_wait_timeout_ms = 0;       // --cache-wait-timeout; 0: wait for ever
+  std::size_t warm_heap_bytes = 0;               // --warm-heap-kb (worker/warm_heap.h)
+  std::chrono::milliseconds idle_trim_after{0};  // --idle-trim-after (worker/idle_memory.h)
   // Set by SplitOffReaper (worker/reaper.h):
   bool own_pid_namespace = false;  // strict: the reaper is pid 1 of our pid namespace
   pid_t reaper_pid = 0;            // our parent

@@ -90,8 +90,8 @@ void ExpanderOrLineApp() {
 class AppRunnerTest : public ::testing::Test {
  protected:
   // Starts a session of `app` and serves until its first run has finished.
-  void Start(st::AppFunction app) {
-    runner_ = std::make_unique<AppRunner>(channel_, app);
+  void Start(st::AppFunction app, RunHooks hooks = {}) {
+    runner_ = std::make_unique<AppRunner>(channel_, app, hooks);
     Serve(StartCommand{.session_id = "test-session", .max_upload_bytes = 1 << 20});
   }
 
@@ -184,6 +184,35 @@ TEST_F(AppRunnerTest, WaitReadableWatchesTheAppsDescriptorWhenTheChannelHasNone)
 TEST_F(AppRunnerTest, WaitingWithNothingQueuedFailsInsteadOfBlocking) {
   Start(HelloApp);
   EXPECT_THROW(runner_->ServeOne(), FakeChannel::NothingQueued);
+}
+
+int g_idle_calls = 0;
+void CountIdle() { ++g_idle_calls; }
+constexpr RunHooks kIdleHooks{.when_idle = CountIdle, .idle_after = std::chrono::seconds(5)};
+
+// The fake channel's deadline passes at once when nothing is queued.
+TEST_F(AppRunnerTest, SessionWithNoCommandBeforeItsIdleTimeCallsTheIdleHookOnce) {
+  g_idle_calls = 0;
+  Start(SliderApp, kIdleHooks);
+  EXPECT_EQ(g_idle_calls, 0) << "the start command came before the deadline";
+  EXPECT_THROW(runner_->ServeOne(), FakeChannel::NothingQueued);
+  EXPECT_EQ(g_idle_calls, 1) << "idle, then waiting for the next command with no deadline";
+
+  // The next command ends the idle spell: the session reruns as before,
+  // and its next wait may call the hook again.
+  Serve(WidgetChangeCommand{.widget_id = IdOf("level"), .value = 7.0});
+  EXPECT_TRUE(page_.HasText("level: 7")) << page_.DebugString();
+  EXPECT_EQ(g_idle_calls, 1);
+  EXPECT_THROW(runner_->ServeOne(), FakeChannel::NothingQueued);
+  EXPECT_EQ(g_idle_calls, 2);
+}
+
+// A warm worker waiting for its session keeps what it faulted in for it.
+TEST_F(AppRunnerTest, RunnerWaitingForItsSessionNeverCallsTheIdleHook) {
+  g_idle_calls = 0;
+  runner_ = std::make_unique<AppRunner>(channel_, HelloApp, kIdleHooks);
+  EXPECT_THROW(runner_->ServeOne(), FakeChannel::NothingQueued);
+  EXPECT_EQ(g_idle_calls, 0);
 }
 
 TEST(AppRunnerOutsideARun, StCallThrowsLogicError) {

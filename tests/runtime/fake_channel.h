@@ -4,13 +4,15 @@
 //
 // Wait() on an empty queue throws NothingQueued instead of blocking: a
 // runner that waits for a command the test never queued fails that test
-// rather than hanging it. fd() is -1 (poll() ignores a negative fd, so
+// rather than hanging it; WaitUntil() on an empty queue returns nullopt at
+// once, as if its deadline had passed. fd() is -1 (poll() ignores a negative fd, so
 // AppRunner::WaitReadable then watches only the app's own descriptor).
 // Single-threaded, like the runner.
 #pragma once
 
 #include <capnp/message.h>
 
+#include <chrono>
 #include <deque>
 #include <optional>
 #include <stdexcept>
@@ -34,6 +36,9 @@ class FakeChannel final : public runtime::Channel {
   void Queue(runtime::Command command) { commands_.push_back(std::move(command)); }
 
   runtime::Command Wait() override;
+  std::optional<runtime::Command> WaitUntil(std::chrono::steady_clock::time_point) override {
+    return Poll();
+  }
   std::optional<runtime::Command> Poll() override;
   void Send(capnp::MessageBuilder& message) override;
   int fd() const override { return -1; }

@@ -114,8 +114,11 @@ std::vector<pid_t> ProcessesWithCmdline(std::string_view needle) {
   return found;
 }
 
-std::optional<long> StatusKiB(pid_t pid, std::string_view field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+namespace {
+
+// The "FIELD:   N kB" line of a /proc file.
+std::optional<long> KiBLine(pid_t pid, std::string_view file, std::string_view field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/" + std::string(file));
   std::string prefix = std::string(field) + ":";
   for (std::string line; std::getline(in, line);) {
     if (line.compare(0, prefix.size(), prefix) != 0) continue;
@@ -126,6 +129,16 @@ std::optional<long> StatusKiB(pid_t pid, std::string_view field) {
     return std::nullopt;
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<long> StatusKiB(pid_t pid, std::string_view field) {
+  return KiBLine(pid, "status", field);
+}
+
+std::optional<long> SmapsRollupKiB(pid_t pid, std::string_view field) {
+  return KiBLine(pid, "smaps_rollup", field);
 }
 
 std::optional<FaultCount> MinorFaults(pid_t pid) {

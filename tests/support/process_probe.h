@@ -36,6 +36,11 @@ std::vector<pid_t> ProcessesWithCmdline(std::string_view needle);
 // has no such line.
 std::optional<long> StatusKiB(pid_t pid, std::string_view field);
 
+// A figure of /proc/PID/smaps_rollup, in kB: "Pss" (resident, each shared
+// page divided among the processes that map it), "Rss", "Anonymous",
+// "Private_Dirty", ...; nullopt if `pid` is gone or has no such line.
+std::optional<long> SmapsRollupKiB(pid_t pid, std::string_view field);
+
 // Minor page faults `pid` has taken so far (field 10 of /proc/PID/stat),
 // and its state letter (field 3); nullopt if it is gone.
 struct FaultCount {

@@ -15,6 +15,7 @@ inline const std::string kHostileCacheApp = SLUICE_HOSTILE_CACHE_APP;
 inline const std::string kUploadApp = SLUICE_UPLOAD_APP;
 inline const std::string kLargeElementApp = SLUICE_LARGE_ELEMENT_APP;
 inline const std::string kDataApp = SLUICE_DATA_APP;
+inline const std::string kChartApp = SLUICE_CHART_APP;
 inline const std::string kMistakesApp = SLUICE_MISTAKES_APP;
 inline const std::string kHeapApp = SLUICE_HEAP_APP;
 inline const std::string kImageApp = SLUICE_IMAGE_APP;

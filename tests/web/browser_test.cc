@@ -117,6 +117,10 @@ TEST(BrowserTest, LiveElementsMoveDuringARunAndSettleAfterIt) {
   RunBrowserSuite(SLUICE_LIVE_APP, "live");
 }
 
+TEST(BrowserTest, ChartsDrawTenMillionPointsZoomByQueryAndStreamAddedRows) {
+  RunBrowserSuite(SLUICE_CHART_APP, "charts");
+}
+
 TEST(BrowserTest, DataFrameGridReachesTheLastRowAndSortsInTheWorker) {
   RunBrowserSuite(SLUICE_DATA_APP, "grid");
 }

@@ -927,6 +927,10 @@ async function vega(browser) {
     await figure('Inline bars').locator('.mark-rect.role-mark path').nth(2).waitFor();
     const violations = await page.evaluate(() => window.cspViolations);
     if (violations.length) throw new Error(violations.join('; '));
+    if (errors.length) throw new Error(errors.join('; '));
+  });
+}
+
 // st::progress, st::empty, st::spinner and st::toast (tests/apps/live_app.cc).
 // A MutationObserver records what the page shows as each update lands, so
 // the checks see the run's intermediate states without timing anything.
@@ -1026,7 +1030,139 @@ async function live(browser) {
   });
 }
 
-const suites = { demo, columns, uploads, queue, display, image, grid, downloads, explorer, vega, live };
+// st::line_chart and friends (tests/apps/chart_app.cc): a 10M-point line
+// arrives as a few thousand points and draws; hover and legend work; a drag
+// zooms through a points query; double-click resets; add_rows streams.
+async function charts(browser) {
+  const errors = [];
+  const label = 'charts page';
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  openPages.set(label, page);
+  page.setDefaultTimeout(WAIT_MS);
+  watchErrors(page, label, errors);
+  const traffic = { received: 0, largest: 0, sent: 0, frames: 0 };
+  page.on('websocket', (ws) => {
+    ws.on('framereceived', ({ payload }) => {
+      traffic.received += payload.length;
+      traffic.frames += 1;
+      traffic.largest = Math.max(traffic.largest, payload.length);
+    });
+    ws.on('framesent', () => (traffic.sent += 1));
+  });
+  await page.goto(url, { waitUntil: 'domcontentloaded', timeout: WAIT_MS });
+  const figure = (name) => page.getByRole('figure', { name, exact: true });
+  const big = figure('Line chart of signal by row, 10,000,000 points');
+  const daily = figure('Line chart of price, volume by day, 50 points');
+  // Pixels of the plot's canvas that are not background: something is drawn.
+  const inked = (chart) =>
+    chart.locator('canvas').evaluate((canvas) => {
+      const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+      let n = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n += 1;
+      return n;
+    });
+
+  await check('the chart app shows its title and the 10M-point chart as a named figure', async () => {
+    await page.getByRole('heading', { level: 1, name: 'Chart app', exact: true }).waitFor();
+    await waitIdle(page);
+    await big.locator('canvas').waitFor();
+  });
+
+  await check('the 10M-point chart came in a small message (not 80 MB of points) and its line is drawn', async () => {
+    if (traffic.largest > 1 << 20) throw new Error(`a ${traffic.largest}-byte frame arrived`);
+    if (traffic.received > 4 << 20) throw new Error(`${traffic.received} bytes arrived in all`);
+    const ink = await inked(big);
+    if (ink < 500) throw new Error(`only ${ink} pixels are drawn`);
+  });
+
+  await check('area, bar and scatter charts and the chart in a slot draw; the slot no longer says it waits', async () => {
+    for (const name of ['Area chart of y by x, 20 points', 'Bar chart of y by x, 8 points', 'Scatter chart of y by x, 21 points', 'Line chart of y by x, 5 points']) {
+      await figure(name).locator('canvas').waitFor();
+      const ink = await inked(figure(name));
+      if (ink < 50) throw new Error(`"${name}" has only ${ink} pixels drawn`);
+    }
+    if (await text(page, 'the slot waits').count()) throw new Error('the slot still shows its text');
+  });
+
+  await check('hovering the daily chart shows exact values of the day under the cursor in its legend', async () => {
+    const box = await daily.locator('.u-over').boundingBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    const values = await daily.locator('.u-legend .u-value').allTextContents();
+    // x is a date; price is 100 + day / 2; volume 1000 + 10 * day.
+    const [day, price, volume] = values;
+    const d = Math.round((Number(price) - 100) * 2);
+    if (!(d >= 20 && d <= 30) || Number(volume.replace(/,/g, '')) !== 1000 + 10 * d || !/2026/.test(day)) {
+      throw new Error(`legend shows ${JSON.stringify(values)}`);
+    }
+  });
+
+  await check('a legend entry is a button: a click hides "volume", Enter shows it again, aria-pressed follows', async () => {
+    const entry = daily.getByRole('button', { name: 'Show volume', exact: true });
+    if ((await entry.getAttribute('aria-pressed')) !== 'true') throw new Error('volume is not shown at first');
+    const before = await inked(daily);
+    await entry.click();
+    if ((await entry.getAttribute('aria-pressed')) !== 'false') throw new Error('aria-pressed did not follow the click');
+    const hidden = await inked(daily);
+    if (!(hidden < before)) throw new Error(`${before} pixels inked before, ${hidden} with volume hidden`);
+    await entry.focus();
+    await page.keyboard.press('Enter');
+    if ((await entry.getAttribute('aria-pressed')) !== 'true') throw new Error('Enter did not show it again');
+  });
+
+  await check('dragging across the big chart asks the worker for that range and redraws; double-click resets', async () => {
+    const over = big.locator('.u-over');
+    const box = await over.boundingBox();
+    const sentBefore = traffic.sent;
+    await page.mouse.move(box.x + box.width * 0.4, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.45, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await big.getByRole('button', { name: 'Reset zoom', exact: true }).waitFor();
+    // The query goes once the drag settles; its answer is one more frame.
+    const deadline = Date.now() + WAIT_MS;
+    while (traffic.sent === sentBefore && Date.now() < deadline) await page.waitForTimeout(20);
+    if (traffic.sent === sentBefore) throw new Error('no query was sent for the zoom');
+    const framesAtQuery = traffic.frames;
+    while (traffic.frames === framesAtQuery && Date.now() < deadline) await page.waitForTimeout(20);
+    if (traffic.frames === framesAtQuery) throw new Error('the zoom query got no answer');
+    const ink = await inked(big);
+    if (ink < 200) throw new Error(`only ${ink} pixels drawn after the zoom`);
+    if (await big.locator('.chart-problem').count()) throw new Error(await big.locator('.chart-status').textContent());
+    await over.dblclick();
+    await big.getByRole('button', { name: 'Reset zoom', exact: true }).waitFor({ state: 'hidden' });
+  });
+
+  await check('add_rows streams onto the live chart: its name counts the points as they arrive, ending at 310', async () => {
+    await page.getByLabel('Appends per second', { exact: true }).fill('200');
+    await page.getByLabel('Appends per second', { exact: true }).press('Enter');
+    await waitIdle(page);
+    await page.evaluate(() => {
+      window.liveCounts = [];
+      const watch = () => {
+        const fig = [...document.querySelectorAll('figure.chart')].find((f) => /^Line chart of y by x, [\d,]+ points$/.test(f.getAttribute('aria-label') ?? '') && f.getAttribute('aria-label') !== 'Line chart of y by x, 5 points');
+        const n = fig ? Number(fig.getAttribute('aria-label').match(/([\d,]+) points/)[1].replace(/,/g, '')) : null;
+        if (n !== null && window.liveCounts.at(-1) !== n) window.liveCounts.push(n);
+        requestAnimationFrame(watch);
+      };
+      watch();
+    });
+    await page.getByLabel('Rows to append', { exact: true }).fill('300');
+    await page.getByLabel('Rows to append', { exact: true }).press('Enter');
+    await text(page, 'live chart rows: 310').waitFor();
+    await waitIdle(page);
+    await figure('Line chart of y by x, 310 points').locator('canvas').waitFor();
+    const counts = await page.evaluate(() => window.liveCounts);
+    const between = counts.filter((n) => n > 10 && n < 310);
+    if (between.length < 3) throw new Error(`the chart went through ${JSON.stringify(counts)}: not streamed`);
+  });
+
+  await check('no console errors on the charts page', async () => {
+    if (errors.length) throw new Error(errors.join('; '));
+  });
+}
+
+const suites = { demo, columns, uploads, queue, display, image, grid, downloads, explorer, vega, live, charts };
 const suite = suites[suiteName];
 if (!suite) {
   console.error(`unknown suite "${suiteName}": ${Object.keys(suites).join(", ")}`);

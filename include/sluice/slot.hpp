@@ -34,7 +34,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <sluice/charts.hpp>
 #include <sluice/display.hpp>
+#include <sluice/image.hpp>
 #include <sluice/text.hpp>
 #include <string_view>
 #include <type_traits>
@@ -119,6 +121,23 @@ class Slot {
   }
   void metric(std::string_view label, const MetricText& value, const MetricOptions& options = {}) {
     show([&] { st::metric(label, value, options); });
+  }
+  template <class... Args>
+  void image(Args&&... args) {
+    show([&] { st::image(std::forward<Args>(args)...); });
+  }
+  // A chart in the slot; its handle's add_rows streams onto it there.
+  Chart line_chart(const DataFrame& frame, const ChartOptions& options = {}) {
+    return show([&] { return st::line_chart(frame, options); });
+  }
+  Chart area_chart(const DataFrame& frame, const ChartOptions& options = {}) {
+    return show([&] { return st::area_chart(frame, options); });
+  }
+  Chart bar_chart(const DataFrame& frame, const ChartOptions& options = {}) {
+    return show([&] { return st::bar_chart(frame, options); });
+  }
+  Chart scatter_chart(const DataFrame& frame, const ChartOptions& options = {}) {
+    return show([&] { return st::scatter_chart(frame, options); });
   }
   // Shows nothing (the slot keeps its position).
   void empty();

@@ -72,7 +72,7 @@ void app() {
   st::scatter_chart(Squares(-10, 21), {.x = "x", .key = "scatter"});
   auto slot = st::empty();
   slot.text("the slot waits");
-  slot.show([] { return st::line_chart(Squares(0, 5), {.x = "x", .key = "slotted"}); });
+  slot.line_chart(Squares(0, 5), {.x = "x", .key = "slotted"});
 
   const int per_second =
       st::number_input("Appends per second", 0, {.min_value = 0, .max_value = 1000});

@@ -55,7 +55,7 @@ ChartRows RowsToDraw(const ChartSeries& series, double x_min, double x_max, std:
   std::vector<std::span<const double>> ys;
   ys.reserve(series.ys.size());
   for (std::span<const double> y : series.ys) ys.push_back(y.subspan(from, to - from));
-  out.rows = M4RowsOfSeries(x, ys, {x_min, x_max, pixels}, static_cast<double>(from));
+  out.rows = M4RowsOfSortedSeries(x, ys, {x_min, x_max, pixels}, static_cast<double>(from));
   for (std::uint64_t& row : out.rows) row += from;
   return out;
 }

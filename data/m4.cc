@@ -71,6 +71,71 @@ std::vector<std::uint64_t> Reduce(std::uint64_t rows_count, XOf x_of, std::span<
   return rows;
 }
 
+// M4RowsOfSeries over `rows` points whose x_of(row) never decreases.
+template <class XOf>
+std::vector<std::uint64_t> ReduceSorted(std::uint64_t rows_count, XOf x_of,
+                                        std::span<const std::span<const double>> ys,
+                                        const M4Range& range) {
+  if (range.width == 0 || !(range.x_end > range.x_begin)) return {};
+  // The first row in [lo, hi) for which `past(row)` holds (it holds from
+  // some row on, x being sorted).
+  auto first_where = [](std::uint64_t lo, std::uint64_t hi, auto past) {
+    while (lo < hi) {
+      std::uint64_t mid = lo + (hi - lo) / 2;
+      if (past(mid)) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    return lo;
+  };
+  auto column_from = [&](std::int64_t c, std::uint64_t lo) {
+    return first_where(lo, rows_count,
+                       [&](std::uint64_t row) { return M4Column(x_of(row), range) >= c; });
+  };
+  // The earliest row in [lo, hi) whose x equals x_of(hi - 1): where M4Rows
+  // keeps the largest x (the earlier row on ties).
+  auto earliest_of_last_x = [&](std::uint64_t lo, std::uint64_t hi) {
+    double last = x_of(hi - 1);
+    return first_where(lo, hi, [&](std::uint64_t row) { return x_of(row) >= last; });
+  };
+  std::vector<std::uint64_t> rows;
+  std::uint64_t begin = column_from(0, 0);
+  if (begin > 0) rows.push_back(earliest_of_last_x(0, begin));  // nearest on the left
+  std::vector<std::uint64_t> kept;
+  for (std::int64_t c = 0; c < static_cast<std::int64_t>(range.width); ++c) {
+    std::uint64_t end = column_from(c + 1, begin);
+    if (end == begin) continue;
+    kept.clear();
+    kept.push_back(begin);
+    kept.push_back(earliest_of_last_x(begin, end));
+    for (std::span<const double> y : ys) {
+      std::uint64_t low = kNone, high = kNone, gap = kNone;
+      double low_value = 0, high_value = 0;
+      for (std::uint64_t row = begin; row < end; ++row) {
+        double value = y[row];
+        if (std::isnan(value)) {
+          if (gap == kNone) gap = row;
+          continue;
+        }
+        // Strict comparisons: on ties the earlier row stays.
+        if (low == kNone || value < low_value) low = row, low_value = value;
+        if (high == kNone || value > high_value) high = row, high_value = value;
+      }
+      for (std::uint64_t row : {low, high, gap}) {
+        if (row != kNone) kept.push_back(row);
+      }
+    }
+    std::sort(kept.begin(), kept.end());
+    kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
+    rows.insert(rows.end(), kept.begin(), kept.end());
+    begin = end;
+  }
+  if (begin < rows_count) rows.push_back(begin);  // nearest on the right
+  return rows;
+}
+
 }  // namespace
 
 std::vector<std::uint64_t> M4Rows(std::span<const double> x, std::span<const double> y,
@@ -84,6 +149,18 @@ std::vector<std::uint64_t> M4RowsByIndex(double first_x, std::span<const double>
   return Reduce(
       y.size(), [first_x](std::uint64_t row) { return first_x + static_cast<double>(row); }, y,
       range);
+}
+
+std::vector<std::uint64_t> M4RowsOfSortedSeries(std::span<const double> x,
+                                                std::span<const std::span<const double>> ys,
+                                                const M4Range& range, double offset) {
+  if (x.empty()) {
+    std::uint64_t rows = ys.empty() ? 0 : ys.front().size();
+    return ReduceSorted(
+        rows, [offset](std::uint64_t row) { return offset + static_cast<double>(row); }, ys, range);
+  }
+  return ReduceSorted(
+      x.size(), [x](std::uint64_t row) { return x[row]; }, ys, range);
 }
 
 std::vector<std::uint64_t> M4RowsOfSeries(std::span<const double> x,

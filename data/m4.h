@@ -50,6 +50,15 @@ std::vector<std::uint64_t> M4RowsOfSeries(std::span<const double> x,
                                           std::span<const std::span<const double>> ys,
                                           const M4Range& range, double offset = 0);
 
+// M4RowsOfSeries for an `x` in ascending order without NaN (or empty: the
+// row number plus `offset`): the same rows, found without looking at every
+// x. Each pixel column's rows are found by binary search, then one pass
+// over each series' y in that column keeps its extremes; several times
+// faster than M4RowsOfSeries (bench/chart_bench).
+std::vector<std::uint64_t> M4RowsOfSortedSeries(std::span<const double> x,
+                                                std::span<const std::span<const double>> ys,
+                                                const M4Range& range, double offset = 0);
+
 // The pixel column of `x` in `range`: floor((x - x_begin) / (x_end -
 // x_begin) * width), the right edge itself in the last column; -1 left of
 // the range, `width` right of it (and for NaN).

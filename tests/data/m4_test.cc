@@ -187,5 +187,34 @@ TEST(M4Test, SeriesSharingXEachDrawTheirOwnPictureThroughTheUnion) {
   EXPECT_EQ(M4RowsOfSeries({}, ys, range), rows) << "no x column: the row number";
 }
 
+TEST(M4Test, SortedSeriesKeepExactlyWhatTheGeneralReductionKeeps) {
+  std::mt19937_64 random(17);
+  std::normal_distribution<double> noise;
+  std::uniform_int_distribution<int> step(0, 3);  // 0: a repeated x
+  for (int round = 0; round < 20; ++round) {
+    std::size_t n = 1 + random() % 5'000;
+    std::vector<double> x(n), a(n), b(n);
+    double at = -100.0 * round;
+    for (std::size_t i = 0; i < n; ++i) {
+      at += step(random) * 0.5;
+      x[i] = at;
+      a[i] = random() % 50 == 0 ? kNaN : noise(random);
+      b[i] = random() % 7 == 0 ? 3.0 : noise(random);  // ties in y
+    }
+    std::vector<std::span<const double>> ys = {a, b};
+    double span = x.back() - x.front();
+    for (M4Range range : {M4Range{x.front(), x.back(), 1}, M4Range{x.front(), x.back(), 97},
+                          M4Range{x.front() + span / 3, x.front() + span / 2, 640},
+                          M4Range{x.front() - 10, x.back() + 10, 33}}) {
+      EXPECT_EQ(M4RowsOfSortedSeries(x, ys, range), M4RowsOfSeries(x, ys, range))
+          << "round " << round << ", width " << range.width;
+    }
+    std::vector<double> index(n);
+    for (std::size_t i = 0; i < n; ++i) index[i] = 7.0 + static_cast<double>(i);
+    M4Range by_row{10, 7.0 + static_cast<double>(n) / 2, 50};
+    EXPECT_EQ(M4RowsOfSortedSeries({}, ys, by_row, 7), M4RowsOfSeries(index, ys, by_row));
+  }
+}
+
 }  // namespace
 }  // namespace sluice::data

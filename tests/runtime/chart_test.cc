@@ -262,5 +262,34 @@ TEST_F(ChartTest, WithoutOptionsXIsTheRowAndEveryNumericColumnIsASeries) {
   EXPECT_THAT(Doubles(chart.getView().getY()[1]), ElementsAre(0.5, 1.5, 2.5));
 }
 
+// ---- identity across reruns --------------------------------------------------
+
+int g_offset = 0;
+
+void RebuiltEachRunApp() {
+  st::button("rerun");
+  // A new frame every run (as an uncached load, or a cache_data miss and
+  // then its hits, gives): the same points unless g_offset changes.
+  st::line_chart(XY({1, 2, 3}, {1.0 + g_offset, 4, 9}), {.x = "x", .key = "rebuilt"});
+}
+
+TEST_F(ChartTest, SamePointsFromANewFrameKeepTheChartsIdAndItsZoom) {
+  g_offset = 0;
+  Start(RebuiltEachRunApp);
+  ASSERT_THAT(Charts(), SizeIs(1)) << page_.DebugString();
+  const std::string before = Charts()[0].getId().cStr();
+  Click("rerun");
+  EXPECT_EQ(std::string(Charts()[0].getId().cStr()), before)
+      << "equal points are the same chart: the page keeps its zoom";
+  Serve(QueryCommand{1, before, PointsQuery{.x_min = 1, .x_max = 3, .pixels = 100}});
+  ASSERT_THAT(page_.RepliesTo(1), SizeIs(1));
+  EXPECT_TRUE(page_.RepliesTo(1)[0].isPoints());
+
+  g_offset = 1;
+  Click("rerun");
+  EXPECT_NE(std::string(Charts()[0].getId().cStr()), before) << "other points, a new chart";
+  EXPECT_THAT(Doubles(Charts()[0].getView().getY()[0]), ElementsAre(2, 4, 9));
+}
+
 }  // namespace
 }  // namespace sluice::runtime

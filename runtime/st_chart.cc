@@ -4,10 +4,12 @@
 // and a handle whose add_rows streams more points onto the chart shown.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <numeric>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -254,6 +256,24 @@ struct ChartState {
 namespace {
 
 using sluice::runtime::PointsQuery;
+
+// Byte for byte (a NaN gap is the same NaN wherever it came from): one
+// pass over the values, less than reducing them again would take.
+bool SameValues(std::span<const double> a, std::span<const double> b) {
+  return a.size() == b.size() && (a.data() == b.data() || a.empty() ||
+                                  std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
+}
+
+bool SamePoints(const ChartState& a, const ChartState& b) {
+  if (a.rows != b.rows || a.x_time != b.x_time || a.ys.size() != b.ys.size() ||
+      !SameValues(a.x.view, b.x.view)) {
+    return false;
+  }
+  for (std::size_t s = 0; s < a.ys.size(); ++s) {
+    if (!SameValues(a.ys[s].view, b.ys[s].view)) return false;
+  }
+  return true;
+}
 using sluice::runtime::QueryReplies;
 
 class ChartTarget final : public sluice::runtime::QueryTarget {
@@ -262,8 +282,12 @@ class ChartTarget final : public sluice::runtime::QueryTarget {
 
   const std::shared_ptr<ChartState>& state() const { return state_; }
 
-  // The same columns of the same frame, shown the same way, and no rows
-  // appended to either: the page's points stay right.
+  // The same points, shown the same way, and no rows appended to either:
+  // the page's points (and its zoom) stay right. The same frame is known
+  // without reading a value; a new frame of the same points is compared:
+  // an st::cache_data value is the app's own frame on the run that
+  // computed it and a mapping of the cache from the next run on, and an
+  // uncached frame is new every run.
   bool SameAs(const QueryTarget& next) const override {
     const auto* other = dynamic_cast<const ChartTarget*>(&next);
     if (other == nullptr) return false;
@@ -271,7 +295,7 @@ class ChartTarget final : public sluice::runtime::QueryTarget {
     const ChartState& b = *other->state_;
     return !a.appended && !b.appended && a.kind == b.kind && a.x_name == b.x_name &&
            a.y_names == b.y_names && a.height == b.height &&
-           (a.table == b.table || data::SameBuffers(*a.table, *b.table));
+           (a.table == b.table || data::SameBuffers(*a.table, *b.table) || SamePoints(a, b));
   }
   void Inherit(QueryTarget& before) override {
     if (auto* chart = dynamic_cast<ChartTarget*>(&before)) {

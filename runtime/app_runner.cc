@@ -261,6 +261,7 @@ Path AppRunner::Place(ipc::Element::Reader element, std::optional<ElementIdentit
   } else {
     path = containers_.Next();
   }
+  queries_.Placed(path);
   if (captures_.empty()) {
     stream_.Put(path, element, identity);
   } else {
@@ -283,9 +284,28 @@ void AppRunner::CheckReplaceable(const ElementRef& ref) const {
         "an element made outside a cached function (st::cache_data) cannot be updated inside "
         "it: its hits would not know where that element is");
   }
+  if (Stale(ref)) {
+    throw std::logic_error(
+        "an element's handle (a chart, st::progress, a slot) is used after its place was set "
+        "again (the st::empty() slot it was in, or a block around it, shows something else "
+        "now): use the handle of what the slot shows now");
+  }
 }
 
-void AppRunner::ForgetContent(const Path& path) {
+bool AppRunner::Stale(const ElementRef& ref) const {
+  if (forgotten_.empty() || ref.path.empty()) return false;
+  std::size_t last = ref.is_slot ? ref.path.size() - 1 : ref.path.size();
+  Path prefix;
+  for (std::size_t i = 0; i < ref.path.size() && i < last; ++i) {
+    prefix.push_back(ref.path[i]);
+    if (auto it = forgotten_.find(prefix); it != forgotten_.end() && it->second > ref.serial) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void AppRunner::ForgetContent(const Path& path, bool new_content) {
   if (containers_.InsideOf(path)) {
     throw std::logic_error(
         "an st::empty() slot is set again from inside the block it shows (a column or an "
@@ -293,6 +313,9 @@ void AppRunner::ForgetContent(const Path& path) {
         "the slot after leaving the block's scope");
   }
   containers_.Forget(path);
+  if (!new_content) return;
+  queries_.ForgetAt(path);
+  forgotten_[path] = ++forget_serial_;
 }
 
 AppRunner::Aim* AppRunner::ActiveAim() {
@@ -303,6 +326,11 @@ AppRunner::Aim* AppRunner::ActiveAim() {
 std::size_t AppRunner::AimAt(const ElementRef& ref) {
   CheckInterrupt();
   CheckReplaceable(ref);
+  // What the slot shows is about to go: its query targets go now, so that
+  // what replaces it may take the same key (a live chart shown again and
+  // again under one key). If `f` then throws before showing anything, the
+  // slot keeps its element, whose queries are answered "gone".
+  queries_.ForgetAt(ref.path);
   aims_.push_back({ref.path, containers_.Current(), false});
   return aims_.size() - 1;
 }
@@ -406,6 +434,7 @@ void AppRunner::RunUntilSettled() {
 
 void AppRunner::RunOnce() {
   ++run_id_;
+  forgotten_.clear();
   containers_.Reset();
   captures_.clear();
   spinner_.reset();

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +37,13 @@ namespace sluice::runtime {
 struct ElementRef {
   std::uint64_t run_id = 0;
   Path path;
+  // How many places the run had set again (ForgetContent) when the handle
+  // was made: an element whose place, or a block around it, was set again
+  // since is gone, and its handle with it.
+  std::uint64_t serial = 0;
+  // An st::empty() slot's own ref: setting the slot again is what it is
+  // for; only a block around it going away makes it stale.
+  bool is_slot = false;
 };
 
 // What the process around the runner does at the edges of each run of the
@@ -90,7 +98,7 @@ class AppRunner {
     return Place(element.asReader(), identity);
   }
   // The element at `path`, placed by this run, as a handle may keep it.
-  ElementRef Ref(Path path) const { return {run_id_, std::move(path)}; }
+  ElementRef Ref(Path path) const { return {run_id_, std::move(path), forget_serial_}; }
   // Sets the element at `ref` again, in place (the page updates that
   // element; nothing else moves). Throws std::logic_error when `ref` is of
   // an earlier run (its place may hold another element now) or when called
@@ -106,7 +114,8 @@ class AppRunner {
     capnp::MallocMessageBuilder message(kElementWords);
     auto element = message.initRoot<ipc::Element>();
     fill(element);
-    ForgetContent(ref.path);
+    // A slot gets new content; any other handle updates its own element.
+    ForgetContent(ref.path, /*new_content=*/ref.is_slot);
     stream_.Put(ref.path, element.asReader(), identity);
   }
   // Throws what Replace(ref) would, without replacing anything (a handle
@@ -119,7 +128,7 @@ class AppRunner {
   // (a spinner must stop even if the app then computes without st:: calls).
   template <class Fill>
   void ReplaceQuietly(const ElementRef& ref, Fill&& fill, bool flush_now = false) noexcept {
-    if (ref.run_id != run_id_ || interrupted_ || !captures_.empty() ||
+    if (ref.run_id != run_id_ || interrupted_ || !captures_.empty() || Stale(ref) ||
         containers_.InsideOf(ref.path)) {
       return;
     }
@@ -199,9 +208,14 @@ class AppRunner {
 
   Command NextCommand();
   Path Place(ipc::Element::Reader element, std::optional<ElementIdentity> identity = std::nullopt);
-  // Drops the containers of the element at `path` (its content is being
-  // replaced); throws std::logic_error if an open scope is in one.
-  void ForgetContent(const Path& path);
+  // Drops the containers of the element at `path` (it is being set again);
+  // throws std::logic_error if an open scope is in one. With `new_content`
+  // (a slot shows something else), also the query targets placed there,
+  // and handles made before to what was there become stale.
+  void ForgetContent(const Path& path, bool new_content = true);
+  // Whether the place of `ref`, or a block around it, was set again after
+  // the handle was made.
+  bool Stale(const ElementRef& ref) const;
   struct Aim {
     Path slot;       // where the next element goes
     Path container;  // the container current when the aim began
@@ -247,6 +261,10 @@ class AppRunner {
   // The elements each open capture recorded, innermost last; shared with
   // the stream, laid out as bytes only when the capture ends.
   std::vector<std::vector<std::shared_ptr<const CanonicalElement>>> captures_;
+  // Places set again this run (ForgetContent), with the serial of the
+  // latest time: what makes older handles to them stale.
+  std::map<Path, std::uint64_t> forgotten_;
+  std::uint64_t forget_serial_ = 0;
   std::optional<Path> spinner_;
   bool spinner_in_slot_ = false;  // shown at an aim's slot, not taken back
   std::vector<Aim> aims_;         // innermost last

@@ -1,5 +1,6 @@
 #include "runtime/query_targets.h"
 
+#include <algorithm>
 #include <charconv>
 #include <stdexcept>
 
@@ -22,6 +23,22 @@ void QueryReplies::Error(std::string_view message) {
 void QueryTargets::BeginRun() {
   current_.clear();
   ordinals_.clear();
+  unplaced_.clear();
+}
+
+void QueryTargets::Placed(const Path& path) {
+  for (const std::string& base : unplaced_) {
+    if (auto it = current_.find(base); it != current_.end()) it->second.path = path;
+  }
+  unplaced_.clear();
+}
+
+void QueryTargets::ForgetAt(const Path& path) {
+  absl::erase_if(current_, [&](const auto& entry) {
+    const Path& at = entry.second.path;
+    return !at.empty() && at.size() >= path.size() &&
+           std::equal(path.begin(), path.end(), at.begin());
+  });
 }
 
 std::string QueryTargets::Add(std::string_view kind, std::string_view label, std::string_view key,
@@ -40,7 +57,7 @@ std::string QueryTargets::Add(std::string_view kind, std::string_view label, std
     int ordinal = ordinals_[name]++;
     base = StrCat(name, ":", ordinal);
   }
-  Entry entry{0, std::move(target)};
+  Entry entry{0, std::move(target), {}};
   if (const Entry* before = Lookup(base);
       before != nullptr && before->target->SameAs(*entry.target)) {
     entry.target->Inherit(*before->target);
@@ -49,6 +66,7 @@ std::string QueryTargets::Add(std::string_view kind, std::string_view label, std
     entry.generation = next_generation_++;
   }
   std::string id = StrCat(base, "#", entry.generation);
+  unplaced_.push_back(base);
   current_.insert_or_assign(std::move(base), std::move(entry));
   return id;
 }

@@ -23,6 +23,7 @@
 #include "absl/status/status.h"
 #include "ipc/page.capnp.h"
 #include "runtime/channel.h"
+#include "runtime/containers.h"
 
 namespace sluice::runtime {
 
@@ -75,6 +76,14 @@ class QueryTargets {
   // std::invalid_argument when this run already used `key`.
   std::string Add(std::string_view kind, std::string_view label, std::string_view key,
                   std::shared_ptr<QueryTarget> target);
+  // The element of the targets added since the last call was placed at
+  // `path` (the runner says so for every element it places).
+  void Placed(const Path& path);
+  // The element at `path` is being replaced in this run (an st::empty()
+  // slot set again): the targets placed at or under it are released, and
+  // their keys are free again. Without this, a slot set a thousand times in
+  // a run would hold a thousand charts' points until the run ends.
+  void ForgetAt(const Path& path);
   // Ends a finished run: its targets replace the last run's; targets it did
   // not show are released.
   void FinishRun();
@@ -89,12 +98,14 @@ class QueryTargets {
   struct Entry {
     std::uint64_t generation;
     std::shared_ptr<QueryTarget> target;
+    Path path;  // where its element is (empty until Placed)
   };
   const Entry* Lookup(std::string_view base) const;
 
   absl::flat_hash_map<std::string, Entry> current_;
   absl::flat_hash_map<std::string, Entry> previous_;
   absl::flat_hash_map<std::string, int> ordinals_;  // kind:label -> count this run
+  std::vector<std::string> unplaced_;               // bases added since the last Placed
   std::uint64_t next_generation_ = 1;
 };
 

@@ -16,17 +16,19 @@ using sluice::runtime::ElementRef;
 Slot empty() {
   AppRunner& runner = AppRunner::Current();
   ElementRef ref = runner.Ref(runner.Emit([](Element::Builder e) { e.setEmpty(); }));
-  return Slot(ref.run_id, std::move(ref.path));
+  return Slot(ref.run_id, std::move(ref.path), ref.serial);
 }
 
 void Slot::empty() {
-  AppRunner::Current().Replace({run_id_, path_}, [](Element::Builder e) { e.setEmpty(); });
+  AppRunner::Current().Replace({run_id_, path_, serial_, true},
+                               [](Element::Builder e) { e.setEmpty(); });
 }
 
 namespace detail {
 
 SlotAim::SlotAim(const Slot& slot)
-    : slot_(slot), depth_(AppRunner::Current().AimAt({slot.run_id_, slot.path_})) {}
+    : slot_(slot),
+      depth_(AppRunner::Current().AimAt({slot.run_id_, slot.path_, slot.serial_, true})) {}
 
 SlotAim::~SlotAim() {
   if (finished_) return;
@@ -37,7 +39,8 @@ void SlotAim::Finish() {
   finished_ = true;
   AppRunner& runner = AppRunner::Current();
   if (!runner.EndAim(depth_)) {
-    runner.Replace({slot_.run_id_, slot_.path_}, [](Element::Builder e) { e.setEmpty(); });
+    runner.Replace({slot_.run_id_, slot_.path_, slot_.serial_, true},
+                   [](Element::Builder e) { e.setEmpty(); });
   }
 }
 

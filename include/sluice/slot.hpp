@@ -145,10 +145,11 @@ class Slot {
  private:
   friend Slot st::empty();
   friend class detail::SlotAim;
-  Slot(std::uint64_t run_id, std::vector<std::uint32_t> path)
-      : run_id_(run_id), path_(std::move(path)) {}
+  Slot(std::uint64_t run_id, std::vector<std::uint32_t> path, std::uint64_t serial)
+      : run_id_(run_id), path_(std::move(path)), serial_(serial) {}
   std::uint64_t run_id_;
   std::vector<std::uint32_t> path_;
+  std::uint64_t serial_;  // the runner's, to know a slot inside a block that went away
 };
 
 // A slot at the next position, showing nothing until it is set.

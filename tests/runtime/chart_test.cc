@@ -291,5 +291,41 @@ TEST_F(ChartTest, SamePointsFromANewFrameKeepTheChartsIdAndItsZoom) {
   EXPECT_THAT(Doubles(Charts()[0].getView().getY()[0]), ElementsAre(2, 4, 9));
 }
 
+// A live chart shown anew into one slot, again and again in a run, holds
+// only the last chart's points (each set releases the one before), and a
+// key may be used again for it.
+TEST_F(ChartTest, SlotSetAThousandTimesWithAKeyedChartHoldsOnlyTheLastOnesPoints) {
+  Start([] {
+    auto slot = st::empty();
+    for (int i = 0; i < 1000; ++i) {
+      slot.line_chart(XY({0, 1}, {static_cast<double>(i), 0}), {.x = "x", .key = "live"});
+    }
+    st::text("done");
+  });
+  EXPECT_THAT(page_.Exceptions(), IsEmpty()) << page_.DebugString();
+  ASSERT_THAT(Charts(), SizeIs(1));
+  EXPECT_THAT(Doubles(Charts()[0].getView().getY()[0]), ElementsAre(999, 0));
+  EXPECT_EQ(runner_->queries().size(), 1u) << "one chart's points are held, not a thousand";
+}
+
+TEST_F(ChartTest, AddRowsToAChartItsSlotNoLongerShowsIsALogicError) {
+  Start([] {
+    auto slot = st::empty();
+    st::Chart chart = slot.line_chart(XY({0}, {1}), {.x = "x"});
+    chart.add_rows(XY({1}, {2}));  // still shown: fine
+    slot.text("replaced");
+    try {
+      chart.add_rows(XY({2}, {3}));
+    } catch (const std::logic_error& e) {
+      st::text(std::string("refused: ") + e.what());
+    }
+  });
+  EXPECT_THAT(Charts(), IsEmpty()) << "the chart did not come back over the slot's text";
+  EXPECT_TRUE(page_.TextStartingWith("replaced")) << page_.DebugString();
+  std::optional<std::string> refused = page_.TextStartingWith("refused: ");
+  ASSERT_TRUE(refused) << page_.DebugString();
+  EXPECT_THAT(*refused, HasSubstr("set again"));
+}
+
 }  // namespace
 }  // namespace sluice::runtime

@@ -149,10 +149,17 @@ export function create(element, { query }) {
 
   const deviceWidth = () => Math.max(1, Math.round((plot?.bbox.width ?? plotBox.clientWidth * devicePixelRatio) || 1));
 
+  // What is drawn, for benches and tests: how many points, and the last x.
+  const drawn = (data) => {
+    node.dataset.points = String(data[0].length);
+    node.dataset.lastX = data[0].length ? String(data[0][data[0].length - 1]) : '';
+  };
+
   const setData = (data, resetScales) => {
     programmatic = true;
     try {
       plot.setData(data, resetScales);
+      drawn(data);
     } finally {
       programmatic = false;
     }
@@ -292,6 +299,7 @@ export function create(element, { query }) {
       },
     ];
     plot = new uPlotClass(opts, whole, plotBox);
+    drawn(whole);
     legendButtons();
     plot.over.addEventListener('dblclick', () => unzoom());
     sharpen();

@@ -39,10 +39,14 @@ ChartRows RowsToDraw(const ChartSeries& series, double x_min, double x_max, std:
     // by y alone; one x has one pixel column, so M4 of it is its first,
     // last, lowest and highest row.
     if (to - from > kFullPointsPerPixel * pixels) {
-      std::vector<double> x_of(to - from, x_min);
+      // One pixel column around x_min, wide enough to hold it at any
+      // magnitude (x_min +- 0.5 is x_min itself past 2^53).
+      double half = std::max(0.5, std::abs(x_min) * 1e-9);
       std::vector<std::span<const double>> ys;
       for (std::span<const double> y : series.ys) ys.push_back(y.subspan(from, to - from));
-      out.rows = M4RowsOfSeries(x_of, ys, {x_min - 0.5, x_min + 0.5, 1});
+      std::span<const double> x = series.x.empty() ? series.x : series.x.subspan(from, to - from);
+      out.rows =
+          M4RowsOfSortedSeries(x, ys, {x_min - half, x_min + half, 1}, static_cast<double>(from));
       for (std::uint64_t& row : out.rows) row += from;
       return out;
     }

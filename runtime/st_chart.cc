@@ -3,6 +3,7 @@
 // for the whole x range and by query (page.capnp PointsQuery) for a zoom,
 // and a handle whose add_rows streams more points onto the chart shown.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -41,6 +42,17 @@ constexpr std::uint32_t kDefaultPixels = 1'200;
 constexpr std::uint32_t kMaxPixels = 8'192;
 // Series per chart: each adds its own points to every answer.
 constexpr std::size_t kMaxSeries = 16;
+// One answer reduces for at most this many pixel columns over all series
+// (a wider plot of many series gets its points for fewer columns): about
+// 5 MiB of points at most.
+constexpr std::uint64_t kMaxSeriesPixels = 4 * kMaxPixels;
+// Reductions may take at most half the worker's time: one that took more
+// than kCheapReduction (about 50M points of series; 10M take 10 ms) is
+// followed by a pause as long as it took, in which the chart answers
+// "ask again shortly" (the page does), instead of a page keeping a core
+// busy with one wide zoom after another.
+constexpr double kMaxReduceShare = 0.5;
+constexpr std::chrono::milliseconds kCheapReduction{50};
 // add_rows sends the rows appended since the element's points were
 // reduced, unreduced, until there are this many; then it reduces again.
 constexpr std::uint64_t kMaxTailRows = data::kFullPointsPerPixel * kDefaultPixels;
@@ -320,27 +332,41 @@ class ChartTarget final : public sluice::runtime::QueryTarget {
       replies.Error("a points query needs a finite x range whose start is not past its end");
       return;
     }
-    Points points = state_->Reduce(query->x_min, query->x_max, query->pixels);
+    auto now = std::chrono::steady_clock::now();
+    if (now < last_end_ + last_took_ * (1 / kMaxReduceShare - 1)) {
+      replies.Error("the chart was redrawn a moment ago; ask again shortly");
+      return;
+    }
+    std::uint32_t pixels = static_cast<std::uint32_t>(std::min<std::uint64_t>(
+        query->pixels, kMaxSeriesPixels / std::max<std::size_t>(state_->ys.size(), 1)));
+    Points points = state_->Reduce(query->x_min, query->x_max, pixels);
+    last_end_ = std::chrono::steady_clock::now();
+    last_took_ = last_end_ - now;
+    if (last_took_ < kCheapReduction) last_took_ = {};
     replies.Send([&](sluice::ipc::QueryReply::Builder reply) { Fill(points, reply.initPoints()); });
   }
 
  private:
   std::shared_ptr<ChartState> state_;
+  std::chrono::steady_clock::time_point last_end_{};
+  std::chrono::steady_clock::duration last_took_{};
 };
 
-// x in ascending order with no NaN: as given, or sorted once (a copy).
+// x in ascending order, every one finite: as given, or sorted once (a
+// copy) without the rows whose x is null, NaN or infinite (no pixel column
+// holds them; one infinite x would squeeze every other point into one).
 void SortByX(ChartState& state) {
   if (state.x.view.empty()) return;
   std::span<const double> x = state.x.view;
   bool sorted = true;
   for (std::size_t row = 0; row < x.size() && sorted; ++row) {
-    if (std::isnan(x[row]) || (row > 0 && x[row] < x[row - 1])) sorted = false;
+    if (!std::isfinite(x[row]) || (row > 0 && x[row] < x[row - 1])) sorted = false;
   }
   if (sorted) return;
   std::vector<std::uint64_t> order;
   order.reserve(x.size());
   for (std::uint64_t row = 0; row < x.size(); ++row) {
-    if (!std::isnan(x[row])) order.push_back(row);
+    if (std::isfinite(x[row])) order.push_back(row);
   }
   std::stable_sort(order.begin(), order.end(),
                    [&](std::uint64_t a, std::uint64_t b) { return x[a] < x[b]; });
@@ -462,14 +488,22 @@ void Chart::add_rows(const DataFrame& frame) {
   // Every column is checked and converted before the chart changes.
   std::optional<detail::Values> x;
   if (!state.x_name.empty()) {
-    x = detail::ToValues(detail::Find(*table, state.x_name, /*as_x=*/true, function));
+    const sluice::data::Column& column =
+        detail::Find(*table, state.x_name, /*as_x=*/true, function);
+    if ((column.type() == sluice::data::ColumnType::kTimestamp) != state.x_time) {
+      throw std::invalid_argument(
+          sluice::StrCat("st::Chart::add_rows: x ('", state.x_name, "') is ",
+                         sluice::data::ColumnTypeName(column.type()), " in these rows but ",
+                         state.x_time ? "timestamp" : "a number", " in the chart"));
+    }
+    x = detail::ToValues(column);
     double last =
         state.rows > 0 ? state.x.view[state.rows - 1] : -std::numeric_limits<double>::infinity();
     for (double value : x->view) {
-      if (!(value >= last)) {
-        throw std::invalid_argument(
-            sluice::StrCat("st::Chart::add_rows: x ('", state.x_name,
-                           "') must not go back or be null: the chart's points are in x order"));
+      if (!(value >= last) || !std::isfinite(value)) {
+        throw std::invalid_argument(sluice::StrCat(
+            "st::Chart::add_rows: x ('", state.x_name,
+            "') must not go back, be null or be infinite: the chart's points are in x order"));
       }
       last = value;
     }

@@ -66,6 +66,15 @@ TEST(ChartRowsTest, ManyPointsAtOneXKeepTheirExtremes) {
   EXPECT_THAT(rows.rows, ElementsAre(0u, 500u, 99'999u));
 }
 
+TEST(ChartRowsTest, ManyPointsAtOneXPastTwoToTheFiftyThirdKeepTheirExtremesToo) {
+  const double big = std::ldexp(1.0, 55);
+  std::vector<double> x(5'000, big), y = Ramp(5'000);
+  y[77] = 1e9;
+  ChartSeries series{x, {y}, x.size()};
+  EXPECT_THAT(RowsToDraw(series, big, big, 100).rows, ElementsAre(0u, 77u))
+      << "the first (also the lowest) and the highest";
+}
+
 TEST(ChartRowsTest, AnEmptySeriesDrawsNothing) {
   ChartSeries series{{}, {std::span<const double>()}, 0};
   EXPECT_TRUE(RowsToDraw(series, 0, 1, 100).rows.empty());

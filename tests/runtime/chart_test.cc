@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -325,6 +326,40 @@ TEST_F(ChartTest, AddRowsToAChartItsSlotNoLongerShowsIsALogicError) {
   std::optional<std::string> refused = page_.TextStartingWith("refused: ");
   ASSERT_TRUE(refused) << page_.DebugString();
   EXPECT_THAT(*refused, HasSubstr("set again"));
+}
+
+TEST_F(ChartTest, InfiniteXIsLeftOutAndAddRowsRefusesItAndAnotherXType) {
+  Start([] {
+    st::DataFrame frame;
+    frame.add("x", st::Column<double>({0, 1, std::numeric_limits<double>::infinity(), 2}));
+    frame.add("y", st::Column<double>({5, 6, 7, 8}));
+    st::Chart chart = st::line_chart(frame, {.x = "x"});
+    st::DataFrame inf;
+    inf.add("x", st::Column<double>({std::numeric_limits<double>::infinity()}));
+    inf.add("y", st::Column<double>({9}));
+    try {
+      chart.add_rows(inf);
+    } catch (const std::invalid_argument& e) {
+      st::text(std::string("refused: ") + e.what());
+    }
+    st::DataFrame stamps;
+    stamps.add_timestamps("x", st::Column<std::int64_t>({std::int64_t{3}}));
+    stamps.add("y", st::Column<double>({9}));
+    try {
+      chart.add_rows(stamps);
+    } catch (const std::invalid_argument& e) {
+      st::text(std::string("also refused: ") + e.what());
+    }
+  });
+  ASSERT_THAT(Charts(), SizeIs(1));
+  EXPECT_THAT(Doubles(Charts()[0].getView().getX()), ElementsAre(0, 1, 2));
+  EXPECT_EQ(Charts()[0].getRowCount(), 3u);
+  std::optional<std::string> refused = page_.TextStartingWith("refused: ");
+  ASSERT_TRUE(refused) << page_.DebugString();
+  EXPECT_THAT(*refused, HasSubstr("infinite"));
+  std::optional<std::string> also = page_.TextStartingWith("also refused: ");
+  ASSERT_TRUE(also) << page_.DebugString();
+  EXPECT_THAT(*also, HasSubstr("timestamp"));
 }
 
 }  // namespace

@@ -32,6 +32,7 @@ const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948
 const KIND_NAMES = { [Chart_Kind.LINE]: 'Line', [Chart_Kind.AREA]: 'Area', [Chart_Kind.BAR]: 'Bar', [Chart_Kind.SCATTER]: 'Scatter' };
 // Zoom queries wait this long for the drag to settle.
 const ZOOM_SETTLE_MS = 60;
+const RETRY_MS = 400;
 
 const CHART_CSS = `
 .chart { margin: 0; }
@@ -60,7 +61,7 @@ function numbers(list) {
   const out = new Array(list.length);
   for (let i = 0; i < list.length; i++) {
     const v = list.get(i);
-    out[i] = Number.isNaN(v) ? null : v; // uPlot draws null as a gap
+    out[i] = Number.isFinite(v) ? v : null; // uPlot draws null as a gap (and cannot scale to infinity)
   }
   return out;
 }
@@ -170,14 +171,23 @@ export function create(element, { query }) {
     status.classList.toggle('chart-problem', !!message);
   };
 
-  const ask = (min, max) => {
+  // Asks for the points of [min, max]: a zoom's while zoomed in, else the
+  // whole range's at this plot's width. A reply is dropped when the chart
+  // changed since (epoch) or zoomed in or out meanwhile.
+  const ask = (min, max, retries = 1) => {
     stopQuery?.();
     const asked = epoch;
+    const forZoom = zoom !== null;
     const pixels = Math.min(8192, deviceWidth());
     stopQuery = query(c.id, { points: { xMin: min, xMax: max, pixels } }, (reply) => {
       stopQuery = null;
-      if (disposed || asked !== epoch) return;
+      if (disposed || asked !== epoch || (zoom !== null) !== forZoom) return;
       if (reply.which() !== QueryReply.POINTS) {
+        // A worker busy redrawing says so; ask once more a little later.
+        if (retries > 0 && /ask again/.test(reply.error)) {
+          settling = setTimeout(() => ask(min, max, retries - 1), RETRY_MS);
+          return;
+        }
         showProblem(`Points could not be loaded: ${reply.error || 'no answer'}`);
         return;
       }
@@ -305,12 +315,16 @@ export function create(element, { query }) {
     sharpen();
   };
 
+  // A window being dragged wider resizes many times: the plot follows each
+  // time, the query for its new width waits for the size to settle.
+  let resizeTimer = null;
   const resized = new ResizeObserver(() => {
     if (!plot) return;
     const width = Math.max(200, plotBox.clientWidth);
     if (Math.abs(width - plot.width) < 2) return;
     plot.setSize({ width, height: plot.height });
-    sharpen();
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(sharpen, ZOOM_SETTLE_MS * 4);
   });
 
   reset.addEventListener('click', unzoom);
@@ -338,10 +352,12 @@ export function create(element, { query }) {
       c = next;
       whole = wholeData(c);
       label();
+      // Whatever was asked for was for the content before.
+      epoch++;
+      stopQuery?.();
+      stopQuery = null;
+      clearTimeout(settling);
       if (!sameChart) {
-        epoch++;
-        stopQuery?.();
-        stopQuery = null;
         zoom = null;
         reset.hidden = true;
       }
@@ -362,6 +378,7 @@ export function create(element, { query }) {
     dispose() {
       disposed = true;
       clearTimeout(settling);
+      clearTimeout(resizeTimer);
       stopQuery?.();
       resized.disconnect();
       plot?.destroy();

@@ -20,6 +20,16 @@ constexpr std::string_view kWebSocketPath = "/_sluice/ws";
 constexpr std::string_view kClearCachePath = "/admin/cache/clear";
 constexpr std::string_view kSessionsPath = "/admin/sessions";
 constexpr std::string_view kReloadPath = "/admin/reload";
+// What the page may load and run: its own scripts only (no inline script,
+// no eval: Vega interprets its expressions), styles of its own or set by
+// its scripts, images of its own or from blob:/data: URLs (st::image), and
+// connections to its own WebSocket. A blob: document inherits it, so an
+// SVG image opened on its own in a tab runs no script. Embedding the page
+// in a frame is left to the operator (no frame-ancestors).
+constexpr std::string_view kContentSecurityPolicy =
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' blob: data:; connect-src 'self' blob: ws: wss:; object-src 'none'; "
+    "base-uri 'none'; form-action 'none'";
 
 http::response<http::string_body> Answer(const http::request<http::string_body>& request,
                                          http::status status, std::string_view content_type,
@@ -29,6 +39,7 @@ http::response<http::string_body> Answer(const http::request<http::string_body>&
   response.set(http::field::content_type, content_type);
   response.set(http::field::cache_control, "no-cache");
   response.set("X-Content-Type-Options", "nosniff");
+  response.set("Content-Security-Policy", kContentSecurityPolicy);
   response.keep_alive(request.keep_alive());
   response.body() = std::move(body);
   response.prepare_payload();

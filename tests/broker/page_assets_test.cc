@@ -36,6 +36,9 @@ TEST(PageAssetsTest, AChunkTheBundlerWroteIsServedLikeTheEntryScript) {
     EXPECT_EQ(chunk.Header(header), entry.Header(header)) << header;
   }
   EXPECT_EQ(chunk.Header("X-Content-Type-Options"), "nosniff");
+  ASSERT_OK_AND_ASSIGN(HttpResponse page, HttpGet(broker->port(), "/", After(kStepTimeout)));
+  EXPECT_NE(page.Header("Content-Security-Policy").find("script-src 'self';"), std::string::npos)
+      << "the page runs only its own scripts: " << page.Header("Content-Security-Policy");
 
   ASSERT_OK_AND_ASSIGN(HttpResponse missing,
                        HttpGet(broker->port(), "/chunk-NOTBUILT.js", After(kStepTimeout)));

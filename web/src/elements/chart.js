@@ -150,8 +150,11 @@ export function create(element, { query }) {
 
   const deviceWidth = () => Math.max(1, Math.round((plot?.bbox.width ?? plotBox.clientWidth * devicePixelRatio) || 1));
 
-  // What is drawn, for benches and tests: how many points, and the last x.
+  // What is drawn, for benches and tests: how many points, the last x, and
+  // how many times data was drawn.
+  let draws = 0;
   const drawn = (data) => {
+    node.dataset.draws = String(++draws);
     node.dataset.points = String(data[0].length);
     node.dataset.lastX = data[0].length ? String(data[0][data[0].length - 1]) : '';
   };

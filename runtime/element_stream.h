@@ -71,7 +71,12 @@ std::shared_ptr<const CanonicalElement> Canonicalize(
 
 class ElementStream {
  public:
-  static constexpr std::chrono::milliseconds kStreamInterval{50};
+  // 25 ms: a frame every 33 ms (a 30 fps camera through st::empty().image)
+  // leaves the worker whole; at 50 ms every other one was dropped, 15 fps
+  // painted (bench/image_bench.mjs). A run that sets elements without pause
+  // sends at most 40 messages a second; 16 ms (60) bought nothing more a
+  // 30 fps source needs.
+  static constexpr std::chrono::milliseconds kStreamInterval{25};
 
   // `stream_interval`: how long a run may produce before its pending deltas
   // are sent (tests that must not depend on timing pass a long one).

@@ -28,7 +28,7 @@
 //     whose hits would not know where it is; nor from inside a block it
 //     shows (that block would go away under the scope).
 // Changes reach the page as the run goes, with the run's other elements
-// (every 50 ms while it produces); a slot set many times between two
+// (every 25 ms while it produces); a slot set many times between two
 // sends costs one delta, the last content.
 #pragma once
 

@@ -16,7 +16,7 @@
 // Like st::empty's slot (sluice/slot.hpp), a progress bar is updated in
 // place only during the run that made it, never from inside a cached
 // function (std::logic_error), and its updates reach the page as the run
-// goes (every 50 ms; many updates between two sends cost one delta). None
+// goes (every 25 ms; many updates between two sends cost one delta). None
 // of the three may be shown inside a cached function: a hit would replay
 // the bar's first state, or a spinner that nothing ends.
 #pragma once
@@ -66,7 +66,7 @@ class [[nodiscard]] Spinner {
   std::vector<std::uint32_t> path_;
 };
 
-// The spinner is on the page at once (not at the next 50 ms batch), so it
+// The spinner is on the page at once (not at the next 25 ms batch), so it
 // shows before a long computation that calls no st:: function.
 Spinner spinner(std::string_view text = "In progress...");
 

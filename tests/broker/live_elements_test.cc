@@ -123,7 +123,7 @@ TEST_F(LiveElementsTest, SlotReplacedAThousandTimesEndsWithTheLastContent) {
       << tab_->page().DebugString();
   EXPECT_FALSE(tab_->page().HasText("replacement 999"));
   EXPECT_EQ(tab_->page().Texts().back(), "burst done");
-  // At most one delta per 50 ms frame: the run takes a few frames, not 1,000.
+  // At most one delta per stream interval (25 ms): the run takes a few frames, not 1,000.
   EXPECT_GE(counted_deltas_, 1);
   EXPECT_LT(counted_deltas_, 500) << "each replacement went out on its own";
   EXPECT_THAT(tab_->page().protocol_errors(), IsEmpty());

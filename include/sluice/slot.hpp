@@ -38,6 +38,8 @@
 #include <sluice/display.hpp>
 #include <sluice/image.hpp>
 #include <sluice/text.hpp>
+#include <span>
+#include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -122,10 +124,23 @@ class Slot {
   void metric(std::string_view label, const MetricText& value, const MetricOptions& options = {}) {
     show([&] { st::metric(label, value, options); });
   }
-  template <class... Args>
-  void image(Args&&... args) {
-    show([&] { st::image(std::forward<Args>(args)...); });
+  // As st::image (sluice/image.hpp): encoded bytes, or pixels to encode.
+  void image(const Pixels& pixels, const ImageOptions& options = {}) {
+    show([&] { st::image(pixels, options); });
   }
+  void image(std::string_view encoded, const ImageOptions& options = {}) {
+    show([&] { st::image(encoded, options); });
+  }
+  void image(const std::string& encoded, const ImageOptions& options = {}) {
+    show([&] { st::image(encoded, options); });
+  }
+  void image(std::span<const std::uint8_t> encoded, const ImageOptions& options = {}) {
+    show([&] { st::image(encoded, options); });
+  }
+  void image(std::span<const std::byte> encoded, const ImageOptions& options = {}) {
+    show([&] { st::image(encoded, options); });
+  }
+  void image(const char* encoded, const ImageOptions& options = {}) = delete;
   // A chart in the slot; its handle's add_rows streams onto it there.
   Chart line_chart(const DataFrame& frame, const ChartOptions& options = {}) {
     return show([&] { return st::line_chart(frame, options); });

@@ -16,6 +16,7 @@
 
 #include "sluice/st.hpp"
 #include "tests/runtime/fake_channel.h"
+#include "tests/runtime/runner_test_base.h"
 #include "tests/support/page_model.h"
 #include "util/unique_fd.h"
 
@@ -87,33 +88,7 @@ void ExpanderOrLineApp() {
   st::text("after");
 }
 
-class AppRunnerTest : public ::testing::Test {
- protected:
-  // Starts a session of `app` and serves until its first run has finished.
-  void Start(st::AppFunction app, RunHooks hooks = {}) {
-    runner_ = std::make_unique<AppRunner>(channel_, app, hooks);
-    Serve(StartCommand{.session_id = "test-session", .max_upload_bytes = 1 << 20});
-  }
-
-  // Hands `command` to the runner and serves it; returns how many element
-  // deltas the page got for it.
-  std::size_t Serve(Command command) {
-    channel_.Queue(std::move(command));
-    runner_->ServeOne();
-    EXPECT_EQ(channel_.queued(), 0u);
-    return channel_.ApplyNewTo(page_);
-  }
-
-  std::string IdOf(std::string_view label) {
-    std::optional<WidgetInfo> widget = page_.FindWidget(label);
-    EXPECT_TRUE(widget.has_value()) << "no widget '" << label << "' on\n" << page_.DebugString();
-    return widget ? widget->id : "";
-  }
-
-  FakeChannel channel_;
-  std::unique_ptr<AppRunner> runner_;
-  PageModel page_;
-};
+class AppRunnerTest : public RunnerTest {};
 
 TEST_F(AppRunnerTest, StartRunsTheAppAndThePageShowsItsElements) {
   Start(HelloApp);

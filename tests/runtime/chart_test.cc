@@ -15,6 +15,7 @@
 #include "runtime/app_runner.h"
 #include "sluice/st.hpp"
 #include "tests/runtime/fake_channel.h"
+#include "tests/runtime/runner_test_base.h"
 #include "tests/support/page_model.h"
 
 namespace sluice::runtime {
@@ -33,20 +34,8 @@ std::vector<double> Doubles(capnp::List<double>::Reader list) {
   return values;
 }
 
-class ChartTest : public ::testing::Test {
+class ChartTest : public RunnerTest {
  protected:
-  void Start(st::AppFunction app) {
-    runner_ = std::make_unique<AppRunner>(channel_, app);
-    Serve(StartCommand{.session_id = "chart-session"});
-  }
-
-  void Serve(Command command) {
-    channel_.Queue(std::move(command));
-    runner_->ServeOne();
-    EXPECT_EQ(channel_.queued(), 0u);
-    channel_.ApplyNewTo(page_);
-  }
-
   void Click(std::string_view label) {
     std::optional<testing::WidgetInfo> widget = page_.FindWidget(label);
     ASSERT_TRUE(widget) << page_.DebugString();
@@ -61,16 +50,6 @@ class ChartTest : public ::testing::Test {
     });
     return charts;
   }
-
-  void ExpectException(std::string_view type, std::string_view message) {
-    ASSERT_THAT(page_.Exceptions(), SizeIs(1)) << page_.DebugString();
-    EXPECT_THAT(page_.Exceptions()[0].type, HasSubstr(std::string(type)));
-    EXPECT_THAT(page_.Exceptions()[0].message, HasSubstr(std::string(message)));
-  }
-
-  FakeChannel channel_;
-  std::unique_ptr<AppRunner> runner_;
-  PageModel page_;
 };
 
 st::DataFrame XY(std::vector<std::int64_t> x, std::vector<double> y,

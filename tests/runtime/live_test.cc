@@ -13,6 +13,7 @@
 #include "runtime/element_kinds.h"
 #include "sluice/st.hpp"
 #include "tests/runtime/fake_channel.h"
+#include "tests/runtime/runner_test_base.h"
 #include "tests/support/page_model.h"
 
 namespace sluice::runtime {
@@ -33,26 +34,8 @@ using testing::PageModel;
 using testing::ShownElement;
 using ::testing::SizeIs;
 
-class LiveTest : public ::testing::Test {
+class LiveTest : public RunnerTest {
  protected:
-  void Start(st::AppFunction app) {
-    runner_ = std::make_unique<AppRunner>(channel_, app);
-    Serve(StartCommand{.session_id = "live-session", .max_upload_bytes = 1 << 20});
-  }
-
-  std::size_t Serve(Command command) {
-    channel_.Queue(std::move(command));
-    runner_->ServeOne();
-    EXPECT_EQ(channel_.queued(), 0u);
-    return channel_.ApplyNewTo(page_);
-  }
-
-  std::string IdOf(std::string_view label) {
-    std::optional<testing::WidgetInfo> widget = page_.FindWidget(label);
-    EXPECT_TRUE(widget.has_value()) << page_.DebugString();
-    return widget ? widget->id : "";
-  }
-
   // How many deltas every frame sent so far carried for `path`.
   std::size_t DeltasAt(const ElementPath& path) const {
     std::size_t count = 0;
@@ -77,16 +60,6 @@ class LiveTest : public ::testing::Test {
     });
     return found;
   }
-
-  void ExpectException(std::string_view type, std::string_view message) {
-    ASSERT_THAT(page_.Exceptions(), SizeIs(1)) << page_.DebugString();
-    EXPECT_THAT(page_.Exceptions()[0].type, HasSubstr(std::string(type)));
-    EXPECT_THAT(page_.Exceptions()[0].message, HasSubstr(std::string(message)));
-  }
-
-  FakeChannel channel_;
-  std::unique_ptr<AppRunner> runner_;
-  PageModel page_;
 };
 
 // ---- st::empty -------------------------------------------------------------

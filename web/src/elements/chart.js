@@ -30,8 +30,8 @@ const DEFAULT_HEIGHT_PX = 300;
 // Tableau 10: distinct for the common kinds of color blindness.
 const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
 const KIND_NAMES = { [Chart_Kind.LINE]: 'Line', [Chart_Kind.AREA]: 'Area', [Chart_Kind.BAR]: 'Bar', [Chart_Kind.SCATTER]: 'Scatter' };
-// Zoom queries wait this long for the drag to settle.
-const ZOOM_SETTLE_MS = 60;
+// A resized plot asks for its new width once the size settles.
+const RESIZE_SETTLE_MS = 250;
 const RETRY_MS = 400;
 
 const CHART_CSS = `
@@ -206,11 +206,13 @@ export function create(element, { query }) {
     });
   };
 
+  // A drag zooms once, at its release: ask at once (a newer zoom's query
+  // drops the older one's answer).
   const zoomTo = (min, max) => {
     zoom = { min, max };
     reset.hidden = false;
     clearTimeout(settling);
-    settling = setTimeout(() => ask(min, max), ZOOM_SETTLE_MS);
+    ask(min, max);
   };
 
   const unzoom = () => {
@@ -327,7 +329,7 @@ export function create(element, { query }) {
     if (Math.abs(width - plot.width) < 2) return;
     plot.setSize({ width, height: plot.height });
     clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(sharpen, ZOOM_SETTLE_MS * 4);
+    resizeTimer = setTimeout(sharpen, RESIZE_SETTLE_MS);
   });
 
   reset.addEventListener('click', unzoom);

@@ -170,7 +170,6 @@ async function main() {
   const sluice = await startSluice(args.sluice, args.app);
   const url = `http://127.0.0.1:${sluice.port}/`;
   const browser = await launchChromium();
-  browser.on('disconnected', () => console.error('chart_paint_bench: Chromium went away'));
   const runs = Number(args.runs);
   try {
     const big = await chartPaint(browser, url, '10M points', 'uplot', runs);

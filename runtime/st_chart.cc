@@ -8,7 +8,6 @@
 #include <cstring>
 #include <limits>
 #include <memory>
-#include <numeric>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -291,8 +290,6 @@ using sluice::runtime::QueryReplies;
 class ChartTarget final : public sluice::runtime::QueryTarget {
  public:
   explicit ChartTarget(std::shared_ptr<ChartState> state) : state_(std::move(state)) {}
-
-  const std::shared_ptr<ChartState>& state() const { return state_; }
 
   // The same points, shown the same way, and no rows appended to either:
   // the page's points (and its zoom) stay right. The same frame is known
